@@ -1,0 +1,49 @@
+"""Gateway settings: the route table, timeouts and rate limits (env, or `.env`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from shared.ports import GATEWAY_PORT, IMPLEMENTED_SERVICES, SERVICE_PORTS
+from shared.settings import CommonSettings
+
+
+class Bucket(BaseModel):
+    rate: float = Field(gt=0, description="tokens added per second")
+    burst: int = Field(ge=1, description="bucket size")
+
+
+class RouteLimit(BaseModel):
+    """A stricter limit for one path prefix, on top of the default per-user / per-IP ones."""
+
+    prefix: str
+    methods: list[str] = []  # empty: every method
+    per_user: Bucket | None = None
+    per_ip: Bucket | None = None
+
+
+class GatewaySettings(CommonSettings):
+    gateway_host: str = "0.0.0.0"
+    gateway_port: int = GATEWAY_PORT
+
+    # Route table: /app-api/<svc>/** and /merchant-api/<svc>/** go to <svc>; /admin-api/** only
+    # when gateway_forward_admin is on; /internal/** never.
+    gateway_services: list[str] = list(IMPLEMENTED_SERVICES)
+    gateway_upstreams: dict[str, str] = {}  # {"content": "http://content:8009"}; default 127.0.0.1:<port>
+    gateway_forward_admin: bool = False
+    gateway_public_prefixes: list[str] = ["/app-api/content/"]  # may be called without a token
+
+    gateway_timeout_seconds: float = 10.0
+    gateway_route_timeouts: dict[str, float] = {}  # {"/app-api/pricing/": 3.0}: longest prefix wins
+    gateway_get_retries: int = 1  # GET/HEAD retried on connection errors only
+    gateway_max_body_bytes: int = 1_048_576
+    gateway_pool_size: int = 512
+
+    rate_limit_enabled: bool = True
+    rate_limit_user: Bucket = Bucket(rate=20, burst=40)
+    rate_limit_ip: Bucket = Bucket(rate=50, burst=100)
+    rate_limit_routes: list[RouteLimit] = []
+    trust_forwarded_for: bool = False  # behind an ingress: take the client IP from X-Forwarded-For
+
+    def upstream(self, service: str) -> str:
+        return self.gateway_upstreams.get(service) or f"http://127.0.0.1:{SERVICE_PORTS[service]}"

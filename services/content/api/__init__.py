@@ -1,0 +1,1 @@
+"""HTTP routers of the content service: thin, one use case per route."""

@@ -1,0 +1,116 @@
+"""/admin-api/content: platform operators manage categories, articles and banners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from services.content import repository as repo
+from services.content import service
+from services.content.domain import (
+    ArticleNotFound,
+    BannerNotFound,
+    BannerPosition,
+    CategoryHasArticles,
+    CategoryNotFound,
+    UnknownCategory,
+)
+from services.content.schemas import ArticleIn, ArticleOut, BannerIn, BannerOut, CategoryIn, CategoryOut
+from shared.auth import Role, require_role
+from shared.db import Session
+from shared.deps import Now
+from shared.enums import CommonStatus
+from shared.errors import Forbidden, Unauthorized
+from shared.openapi import errors
+from shared.pagination import Page, Paging, to_page
+
+router = APIRouter(prefix="/admin-api/content", tags=["admin: content"],
+                   dependencies=[Depends(require_role(Role.ADMIN))], responses=errors(Unauthorized, Forbidden))
+
+Search = Annotated[str | None, Query(max_length=64)]
+
+
+@router.post("/article-categories", status_code=201, response_model=CategoryOut)
+async def create_category(body: CategoryIn, session: Session, now: Now):
+    return await service.create_category(session, body, now)
+
+
+@router.get("/article-categories", response_model=Page[CategoryOut])
+async def page_categories(session: Session, paging: Paging, name: Search = None,
+                          status: CommonStatus | None = None):
+    return to_page(CategoryOut, await repo.page_categories(session, paging, name=name, status=status), paging)
+
+
+@router.get("/article-categories/{category_id}", response_model=CategoryOut, responses=errors(CategoryNotFound))
+async def get_category(category_id: int, session: Session):
+    return await service.get_category(session, category_id)
+
+
+@router.put("/article-categories/{category_id}", response_model=CategoryOut, responses=errors(CategoryNotFound))
+async def update_category(category_id: int, body: CategoryIn, session: Session, now: Now):
+    return await service.update_category(session, category_id, body, now)
+
+
+@router.delete("/article-categories/{category_id}", status_code=204,
+               responses=errors(CategoryNotFound, CategoryHasArticles))
+async def delete_category(category_id: int, session: Session):
+    await service.delete_category(session, category_id)
+    return Response(status_code=204)
+
+
+@router.post("/articles", status_code=201, response_model=ArticleOut, responses=errors(UnknownCategory))
+async def create_article(body: ArticleIn, session: Session, now: Now):
+    return await service.create_article(session, body, now)
+
+
+@router.get("/articles", response_model=Page[ArticleOut])
+async def page_articles(session: Session, paging: Paging, category_id: int | None = None, title: Search = None,
+                        status: CommonStatus | None = None, recommend_hot: bool | None = None,
+                        recommend_banner: bool | None = None):
+    f = repo.ArticleFilter(category_id, title, status, recommend_hot, recommend_banner)
+    return to_page(ArticleOut, await repo.page_articles(session, paging, f, visible_only=False), paging)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleOut, responses=errors(ArticleNotFound))
+async def get_article(article_id: int, session: Session):
+    return await service.get_article(session, article_id)
+
+
+@router.put("/articles/{article_id}", response_model=ArticleOut, responses=errors(ArticleNotFound, UnknownCategory))
+async def update_article(article_id: int, body: ArticleIn, session: Session, now: Now):
+    return await service.update_article(session, article_id, body, now)
+
+
+@router.delete("/articles/{article_id}", status_code=204, responses=errors(ArticleNotFound))
+async def delete_article(article_id: int, session: Session):
+    await service.delete_article(session, article_id)
+    return Response(status_code=204)
+
+
+@router.post("/banners", status_code=201, response_model=BannerOut)
+async def create_banner(body: BannerIn, session: Session, now: Now):
+    return await service.create_banner(session, body, now)
+
+
+@router.get("/banners", response_model=Page[BannerOut])
+async def page_banners(session: Session, paging: Paging, title: Search = None,
+                       position: BannerPosition | None = None, status: CommonStatus | None = None):
+    result = await repo.page_banners(session, paging, title=title, position=position, status=status)
+    return to_page(BannerOut, result, paging)
+
+
+@router.get("/banners/{banner_id}", response_model=BannerOut, responses=errors(BannerNotFound))
+async def get_banner(banner_id: int, session: Session):
+    return await service.get_banner(session, banner_id)
+
+
+@router.put("/banners/{banner_id}", response_model=BannerOut, responses=errors(BannerNotFound))
+async def update_banner(banner_id: int, body: BannerIn, session: Session, now: Now):
+    return await service.update_banner(session, banner_id, body, now)
+
+
+@router.delete("/banners/{banner_id}", status_code=204, responses=errors(BannerNotFound))
+async def delete_banner(banner_id: int, session: Session):
+    await service.delete_banner(session, banner_id)
+    return Response(status_code=204)

@@ -1,0 +1,133 @@
+"""Use cases of the content service. They flush, never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.content import repository as repo
+from services.content.domain import (
+    ArticleNotFound,
+    BannerNotFound,
+    CategoryHasArticles,
+    CategoryNotFound,
+    UnknownCategory,
+)
+from services.content.models import Article, ArticleCategory, Banner, Base
+from services.content.schemas import ArticleIn, BannerIn, CategoryIn
+
+M = TypeVar("M", bound=Base)
+
+
+async def _add(session: AsyncSession, model: type[M], data: BaseModel, now: datetime) -> M:
+    row = model(**data.model_dump(), created_at=now, updated_at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def _replace(session: AsyncSession, row: M, data: BaseModel, now: datetime) -> M:
+    for name, value in data.model_dump().items():
+        setattr(row, name, value)
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+# --- categories -------------------------------------------------------------------------------
+
+async def get_category(session: AsyncSession, category_id: int) -> ArticleCategory:
+    category = await repo.get_category(session, category_id)
+    if category is None:
+        raise CategoryNotFound(id=category_id)
+    return category
+
+
+async def create_category(session: AsyncSession, data: CategoryIn, now: datetime) -> ArticleCategory:
+    return await _add(session, ArticleCategory, data, now)
+
+
+async def update_category(session: AsyncSession, category_id: int, data: CategoryIn,
+                          now: datetime) -> ArticleCategory:
+    return await _replace(session, await get_category(session, category_id), data, now)
+
+
+async def delete_category(session: AsyncSession, category_id: int) -> None:
+    category = await get_category(session, category_id)
+    if await repo.category_has_articles(session, category_id):
+        raise CategoryHasArticles(id=category_id)
+    await session.delete(category)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # an article was added meanwhile; the foreign key said no
+        raise CategoryHasArticles(id=category_id) from exc
+
+
+# --- articles ---------------------------------------------------------------------------------
+
+async def get_article(session: AsyncSession, article_id: int) -> Article:
+    article = await repo.get_article(session, article_id)
+    if article is None:
+        raise ArticleNotFound(id=article_id)
+    return article
+
+
+async def _check_category(session: AsyncSession, category_id: int) -> None:
+    if await repo.get_category(session, category_id) is None:
+        raise UnknownCategory(category_id=category_id)
+
+
+async def create_article(session: AsyncSession, data: ArticleIn, now: datetime) -> Article:
+    await _check_category(session, data.category_id)
+    return await _add(session, Article, data, now)
+
+
+async def update_article(session: AsyncSession, article_id: int, data: ArticleIn, now: datetime) -> Article:
+    article = await get_article(session, article_id)
+    await _check_category(session, data.category_id)
+    return await _replace(session, article, data, now)
+
+
+async def delete_article(session: AsyncSession, article_id: int) -> None:
+    await session.delete(await get_article(session, article_id))
+    await session.flush()
+
+
+async def view_article(session: AsyncSession, article_id: int) -> Article:
+    """A buyer opens an article: count the view, then return it with the new count."""
+    if not await repo.count_browse_if_visible(session, article_id):
+        raise ArticleNotFound(id=article_id)
+    article = await repo.get_article_fresh(session, article_id)
+    assert article is not None
+    return article
+
+
+# --- banners ----------------------------------------------------------------------------------
+
+async def get_banner(session: AsyncSession, banner_id: int) -> Banner:
+    banner = await repo.get_banner(session, banner_id)
+    if banner is None:
+        raise BannerNotFound(id=banner_id)
+    return banner
+
+
+async def create_banner(session: AsyncSession, data: BannerIn, now: datetime) -> Banner:
+    return await _add(session, Banner, data, now)
+
+
+async def update_banner(session: AsyncSession, banner_id: int, data: BannerIn, now: datetime) -> Banner:
+    return await _replace(session, await get_banner(session, banner_id), data, now)
+
+
+async def delete_banner(session: AsyncSession, banner_id: int) -> None:
+    await session.delete(await get_banner(session, banner_id))
+    await session.flush()
+
+
+async def click_banner(session: AsyncSession, banner_id: int) -> None:
+    if not await repo.count_click_if_enabled(session, banner_id):
+        raise BannerNotFound(id=banner_id)

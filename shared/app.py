@@ -1,0 +1,243 @@
+"""The app factory every service uses: error handling, request ids, JSON logs, metrics,
+health/readiness, and a lifespan owning the engine, Redis, the outbox relay, the consumer
+runner and periodic jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import Table, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.auth import TokenVerifier
+from shared.clock import Clock, SystemClock
+from shared.consumer import ConsumerRunner, Handler
+from shared.db import create_engine, make_sessionmaker
+from shared.errors import (
+    Conflict,
+    DomainError,
+    InternalError,
+    ServiceUnavailable,
+    ValidationFailed,
+    http_error_body,
+    negotiate_locale,
+)
+from shared.kafka import make_consumer, make_producer
+from shared.logs import configure_logging, request_id_var
+from shared.outbox import OutboxRelay
+from shared.redis import make_redis
+from shared.settings import ServiceSettings
+
+log = logging.getLogger("shared.app")
+
+Job = Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass
+class Messaging:
+    """What a service publishes and consumes. Every service has an outbox and an inbox table."""
+
+    outbox: Table
+    inbox: Table
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+
+def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter],
+                       messaging: Messaging, jobs: Sequence[Job] = (), clock: Clock | None = None,
+                       description: str = "") -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    app = FastAPI(title=title, description=description, lifespan=_lifespan, version="0.1.0")
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.messaging = messaging
+    app.state.jobs = list(jobs)
+    app.state.registry = CollectorRegistry()
+    _install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware, registry=app.state.registry, service=settings.service_name)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(_ops_router())
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI):
+    settings: ServiceSettings = app.state.settings
+    messaging: Messaging = app.state.messaging
+    app.state.engine = create_engine(settings.db_url, pool_size=settings.database_pool_size,
+                                     echo=settings.database_echo)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.redis = make_redis(settings.redis_url)
+    relay = OutboxRelay(messaging.outbox, app.state.sessionmaker, lambda: make_producer(settings),
+                        app.state.clock, poll_seconds=settings.outbox_poll_seconds,
+                        batch_size=settings.outbox_batch_size, retention_hours=settings.outbox_retention_hours)
+    tasks = [asyncio.create_task(relay.run_forever(), name="outbox-relay")]
+    if messaging.handlers:
+        runner = ConsumerRunner(
+            handlers=messaging.handlers, inbox=messaging.inbox, sessionmaker=app.state.sessionmaker,
+            clock=app.state.clock, max_attempts=settings.consumer_max_attempts,
+            consumer_factory=lambda topics: make_consumer(settings, topics, settings.kafka_group_id))
+        tasks.append(asyncio.create_task(runner.run_forever(), name="consumer"))
+    tasks += [asyncio.create_task(job(app), name=getattr(job, "__name__", "job")) for job in app.state.jobs]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await relay.close()
+        await app.state.redis.aclose()
+        await app.state.engine.dispose()
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+def _locale(request: Request) -> str:
+    return negotiate_locale(request.headers.get("accept-language"), request.app.state.settings.default_locale)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    def render(request: Request, error: DomainError) -> JSONResponse:
+        headers = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else None
+        return JSONResponse(error.body(_locale(request)), status_code=error.status, headers=headers)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return render(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return render(request, ValidationFailed(errors=errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(http_error_body(exc.status_code, _locale(request)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error reached the handler: %s", exc.orig)
+        return render(request, Conflict())
+
+    @app.exception_handler(OperationalError)
+    async def db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc.orig)
+        return render(request, ServiceUnavailable())
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return render(request, InternalError())
+
+
+# --- request id + metrics (pure ASGI: no per-request task or body copy) ------------------------
+
+class ObservabilityMiddleware:
+    def __init__(self, app, registry: CollectorRegistry, service: str) -> None:
+        self.app = app
+        self.requests = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=registry)
+        self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+                                 registry=registry,
+                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+            request_id_var.reset(token)
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            text_value = value.decode("latin-1")
+            return text_value if 0 < len(text_value) <= 128 else None
+    return None
+
+
+# --- health -----------------------------------------------------------------------------------
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks = await readiness_checks(request.app)
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def readiness_checks(app: FastAPI) -> dict[str, str]:
+    async def database() -> None:
+        async with app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def redis() -> None:
+        await app.state.redis.ping()
+
+    async def broker() -> None:
+        await tcp_reachable(app.state.settings.kafka_bootstrap_servers)
+
+    names = ("database", "redis", "broker")
+    results = await asyncio.gather(*(asyncio.wait_for(check(), 2.0) for check in (database, redis, broker)),
+                                   return_exceptions=True)
+    return {name: "ok" if not isinstance(result, BaseException) else f"error: {type(result).__name__}"
+            for name, result in zip(names, results, strict=True)}
+
+
+async def tcp_reachable(bootstrap_servers: str) -> None:
+    """Succeeds when any of the comma-separated host:port servers accepts a connection."""
+    last_error: Exception = ConnectionError("no bootstrap servers")
+    for server in bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            _, writer = await asyncio.open_connection(host.strip("[]") or "127.0.0.1", int(port))
+            writer.close()
+            await writer.wait_closed()
+            return
+        except (OSError, ValueError) as exc:
+            last_error = exc
+    raise last_error

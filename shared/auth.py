@@ -1,0 +1,138 @@
+"""JWT verification and role checks.
+
+Tokens carry `sub` (the user, merchant user or service id), `role` (member, merchant, admin,
+service) and, for merchants, `business_id`. Every service verifies tokens itself; the gateway
+does the same check early. HS256 with a shared secret is for dev/test (the default dev secret
+is refused elsewhere, see settings); production verifies RS256 with the issuer's public key.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from shared.errors import DomainError, Forbidden, InvalidToken, Unauthorized
+from shared.settings import CommonSettings
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    MERCHANT = "merchant"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    role: Role
+    business_id: int | None = None
+
+    @property
+    def user_id(self) -> int:
+        return int(self.subject)
+
+
+class InvalidDeviceId(DomainError):
+    status = 400
+    code = "INVALID_DEVICE_ID"
+    messages = {"en": "X-Device-Id must be 8-64 letters, digits, '-' or '_'",
+                "zh-CN": "X-Device-Id 须为 8-64 位字母、数字、'-' 或 '_'"}
+
+
+class TokenVerifier:
+    def __init__(self, settings: CommonSettings) -> None:
+        self.algorithm = settings.jwt_algorithm.upper()
+        self.key = (settings.jwt_public_key if self.algorithm == "RS256"
+                    else settings.jwt_secret.get_secret_value())
+        self.issuer = settings.jwt_issuer or None
+        self.leeway = settings.jwt_leeway_seconds
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token, self.key, algorithms=[self.algorithm], issuer=self.issuer,
+                leeway=self.leeway, options={"require": ["sub", "exp"]},
+            )
+            role = Role(claims.get("role"))
+            business_id = claims.get("business_id")
+            if role is Role.MERCHANT and not isinstance(business_id, int):
+                raise ValueError("merchant token without business_id")
+            subject = str(claims["sub"])
+            if role is not Role.SERVICE and not subject.isdigit():
+                raise ValueError("user token with a non-numeric sub")
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise InvalidToken(reason=type(exc).__name__) from exc
+        return Principal(subject=subject, role=role, business_id=business_id)
+
+    def verify_header(self, authorization: str | None) -> Principal | None:
+        """None when there is no Authorization header; InvalidToken when it is bad."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken(reason="not a bearer token")
+        return self.verify(token.strip())
+
+
+def issue_token(settings: CommonSettings, subject: str | int, role: Role | str, *,
+                business_id: int | None = None, ttl_seconds: int = 86400) -> str:
+    """Sign an HS256 token with the configured secret (dev tooling and tests only)."""
+    if settings.jwt_algorithm.upper() != "HS256":
+        raise RuntimeError("issue_token signs HS256 dev tokens only; production tokens come from your IdP")
+    now = int(time.time())
+    claims: dict[str, object] = {"sub": str(subject), "role": str(Role(role)), "iat": now,
+                                 "exp": now + ttl_seconds}
+    if business_id is not None:
+        claims["business_id"] = business_id
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+# --- FastAPI dependencies -----------------------------------------------------------------
+
+def optional_principal(request: Request) -> Principal | None:
+    """The caller if a token was sent; anonymous callers get None, bad tokens a 401."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify_header(request.headers.get("authorization"))
+
+
+def require_role(*roles: Role | str):
+    allowed = frozenset(Role(r) for r in roles)
+
+    def dependency(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+        if principal is None:
+            raise Unauthorized()
+        if principal.role not in allowed:
+            raise Forbidden(required=sorted(allowed))
+        return principal
+
+    return dependency
+
+
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def optional_device_id(request: Request) -> str | None:
+    """Anonymous device id from `X-Device-Id` (for endpoints that allow anonymous callers)."""
+    value = request.headers.get("x-device-id")
+    if value is None:
+        return None
+    if not _DEVICE_ID.match(value):
+        raise InvalidDeviceId()
+    return value
+
+
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+Member = Annotated[Principal, Depends(require_role(Role.MEMBER))]
+Merchant = Annotated[Principal, Depends(require_role(Role.MERCHANT))]
+Service = Annotated[Principal, Depends(require_role(Role.SERVICE))]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+DeviceId = Annotated[str | None, Depends(optional_device_id)]

@@ -1,0 +1,64 @@
+"""Alembic wiring shared by every service's `migrations/env.py`.
+
+Each service has its own migrations folder, its own database and its own version table
+(`<service>_alembic_version`), so services could even share one database safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.db import ensure_database
+
+
+def alembic_config(service: str, url: str) -> Config:
+    import importlib
+
+    package = importlib.import_module(f"services.{service}")
+    folder = Path(package.__file__).parent / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(folder))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["service"] = service
+    return config
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    """Create the database if needed and migrate it. Blocking: from async code, run it in a
+    thread (`await asyncio.to_thread(upgrade, ...)`)."""
+    asyncio.run(ensure_database(url))
+    command.upgrade(alembic_config(service, url), revision)
+
+
+def run_env(metadata: MetaData, service: str) -> None:
+    """Body of a service's migrations/env.py."""
+    config = context.config
+    url = config.get_main_option("sqlalchemy.url")
+    options = dict(target_metadata=metadata, version_table=f"{service}_alembic_version",
+                   render_as_batch=url.startswith("sqlite"), compare_type=True)
+    if context.is_offline_mode():
+        context.configure(url=url, literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def run(connection: Connection) -> None:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def main() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(main())

@@ -1,0 +1,52 @@
+"""Money is an int number of fen (1/100 yuan) everywhere. No floats, ever."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def apportion(amount: int, weights: Sequence[int]) -> list[int]:
+    """Split `amount` fen over `weights` so the shares sum to exactly `amount`.
+
+    Largest-remainder rule: each share is floor(amount * w / total); the fen left over go one
+    each to the largest remainders, ties to the earlier position. Deterministic, and when
+    amount <= sum(weights) no share exceeds its weight (a discount never pushes a line below
+    zero). All-zero weights split evenly.
+    """
+    if amount < 0:
+        raise ValueError("amount must be >= 0")
+    if not weights:
+        if amount:
+            raise ValueError("cannot apportion a non-zero amount over no weights")
+        return []
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must be >= 0")
+    total = sum(weights)
+    if total == 0:
+        weights, total = [1] * len(weights), len(weights)
+    shares, remainders = [], []
+    for index, weight in enumerate(weights):
+        share, remainder = divmod(amount * weight, total)
+        shares.append(share)
+        remainders.append((-remainder, index))
+    left = amount - sum(shares)
+    for _, index in sorted(remainders)[:left]:
+        shares[index] += 1
+    return shares
+
+
+def format_yuan(fen: int) -> str:
+    """1234 -> '12.34', -5 -> '-0.05'."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{yuan}.{cents:02d}"
+
+
+def parse_yuan(text: str) -> int:
+    """'12.34' -> 1234. Refuses more than two decimals rather than rounding."""
+    text = text.strip()
+    sign = -1 if text.startswith("-") else 1
+    whole, _, frac = text.lstrip("+-").partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        raise ValueError(f"not an amount in yuan: {text!r}")
+    return sign * (int(whole) * 100 + int(frac.ljust(2, "0") or 0))

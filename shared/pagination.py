@@ -1,0 +1,42 @@
+"""Page requests and page responses: `?page=1&size=20` -> `{items, total, page, size}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+class PageParams(BaseModel):
+    page: int = 1
+    size: int = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def page_params(page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+                size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20) -> PageParams:
+    return PageParams(page=page, size=size)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    size: int
+
+
+def to_page(schema: type[BaseModel], result: tuple[object, int], paging: PageParams) -> dict:
+    rows, total = result
+    return {"items": [schema.model_validate(row, from_attributes=True) for row in rows],  # type: ignore[attr-defined]
+            "total": total, "page": paging.page, "size": paging.size}

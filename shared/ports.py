@@ -1,0 +1,19 @@
+"""Where each part of the suite listens (ARCHITECTURE.md §2) and which services exist yet."""
+
+GATEWAY_PORT = 8000
+
+SERVICE_PORTS: dict[str, int] = {
+    "coupon": 8001,
+    "seckill": 8002,
+    "groupbuy": 8003,
+    "bargain": 8004,
+    "points": 8005,
+    "pricing": 8006,
+    "voucher": 8007,
+    "cart": 8008,
+    "content": 8009,
+}
+
+# Services that have code under services/. `make run`, the gateway's default route table and
+# the migration command use this list; each service's issue adds its name here.
+IMPLEMENTED_SERVICES: tuple[str, ...] = ("content",)

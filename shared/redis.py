@@ -1,0 +1,27 @@
+"""Redis client factory, Lua script loading and key naming.
+
+Keys of one entity share a hash tag so multi-key scripts run on Redis Cluster:
+`entity_key("sk", 42, "stock")` -> `{sk:42}:stock`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+
+def make_redis(url: str) -> Redis:
+    return Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0,
+                          health_check_interval=30)
+
+
+def load_lua(redis: Redis, package: str, filename: str) -> AsyncScript:
+    """Register a `.lua` file shipped in `package`; calls use EVALSHA, reloading on NOSCRIPT."""
+    source = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
+    return redis.register_script(source)
+
+
+def entity_key(entity: str, entity_id: object, *parts: object) -> str:
+    return ":".join([f"{{{entity}:{entity_id}}}", *map(str, parts)])

@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install bench lint migrate clean
+
+$(BIN)/promo: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+install: $(BIN)/promo
+
+run: install  ## the whole suite on embedded defaults (Ctrl-C stops it)
+	ENV=$${ENV:-dev} $(BIN)/promo run
+
+test: install  ## unit + integration + end-to-end tests (MariaDB and Redis on their default ports)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install  ## throughput/latency benchmark; results in bench/results/
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+
+migrate: install
+	$(BIN)/promo migrate
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Starts one part of the suite. What to run comes from the first argument or, without
+# arguments, from PROMO_COMPONENT:
+#   gateway            python -m gateway            (GATEWAY_PORT, default 8000)
+#   <service>          uvicorn services.<service>.main:create_app on its port from shared/ports.py
+#   migrate-<service>  promo migrate <service>      (creates the database, runs Alembic)
+# Any other arguments are run as a command, e.g. `docker run ... promo --help`.
+set -eu
+
+service_port() {
+    python -c 'import sys; from shared.ports import SERVICE_PORTS; print(SERVICE_PORTS[sys.argv[1]])' "$1" 2>/dev/null
+}
+
+run() {
+    component=$1
+    shift
+    case "$component" in
+        gateway) exec python -m gateway "$@" ;;
+        migrate-?*) exec promo migrate "${component#migrate-}" "$@" ;;
+    esac
+    if port=$(service_port "$component"); then
+        # --lifespan on: a failing startup (database, Redis, Kafka) exits instead of serving.
+        exec uvicorn "services.${component}.main:create_app" --factory --host 0.0.0.0 --port "$port" \
+            --lifespan on --no-server-header "$@"
+    fi
+    return 1
+}
+
+if [ "$#" -gt 0 ]; then
+    run "$@" || exec "$@"
+elif [ -n "${PROMO_COMPONENT:-}" ]; then
+    run "$PROMO_COMPONENT" || { echo "unknown PROMO_COMPONENT=$PROMO_COMPONENT" >&2; exit 64; }
+else
+    echo "set PROMO_COMPONENT or pass: gateway | <service> | migrate-<service>" >&2
+    exit 64
+fi

@@ -1,0 +1,1 @@
+"""`promo`: the suite's command line (dev tokens, migrations, demo data, events, `make run`)."""

@@ -1,0 +1,3 @@
+from promo.cli import main
+
+main()

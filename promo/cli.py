@@ -1,0 +1,130 @@
+"""promo: dev tokens, migrations, demo data, hand-published events, and `promo run`.
+
+    promo run [--port-offset N]          the suite on embedded defaults (make run)
+    promo token member 1001              a dev JWT (HS256, dev/test only)
+    promo migrate [service ...]          alembic upgrade head for each service's DATABASE_URL
+    promo seed [service ...]             demo data where a service has none
+    promo publish order.paid '{"order_id": 1, ...}'   an event, validated against its contract
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from promo import registry
+from shared.auth import Role, issue_token
+from shared.settings import CommonSettings
+
+
+def migrate(services: list[str]) -> None:
+    from shared.migrations import upgrade
+
+    for name in registry.check(services):
+        settings = registry.settings_class(name)()
+        upgrade(name, settings.db_url)
+        print(f"migrated {name}")
+
+
+def seed(services: list[str]) -> None:
+    from shared.db import create_engine, make_sessionmaker
+
+    async def seed_one(name: str) -> bool:
+        settings = registry.settings_class(name)()
+        engine = create_engine(settings.db_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await registry.seed_module(name).seed_demo(session, datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    for name in registry.check(services):
+        if registry.seed_module(name) is not None:
+            added = asyncio.run(seed_one(name))
+            print(f"seeded {name}" if added else f"{name} already has data; not seeded")
+
+
+def publish(event_type: str, data: dict, subject: str | None) -> str:
+    from shared.events import CONTRACTS, encode, new_event
+    from shared.kafka import make_producer
+
+    contract = CONTRACTS.get(event_type)
+    if contract is None:
+        raise SystemExit(f"unknown event type {event_type!r}; known: {', '.join(CONTRACTS)}")
+    now = datetime.now(UTC)
+    for field_name in contract.model_fields:
+        if field_name.endswith("_at"):
+            data.setdefault(field_name, now.isoformat())
+    payload = contract.model_validate(data)
+    subject = subject or str(data.get("order_id") or data.get("user_id"))
+    envelope = new_event(event_type, source="promo-cli", subject=subject, data=payload, time=now)
+
+    async def send() -> None:
+        producer = make_producer(CommonSettings())
+        await producer.start()
+        try:
+            await producer.send_and_wait(event_type, encode(envelope), key=subject.encode())
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    return envelope.id
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="promo", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the whole suite (make run)")
+    run.add_argument("--port-offset", type=int, default=0, help="add this to every port (two suites on one machine)")
+    run.add_argument("--var-dir", type=Path, default=Path("var"), help="SQLite files, logs, run.json")
+    run.add_argument("--no-seed", action="store_true", help="do not add demo data")
+    run.add_argument("services", nargs="*", help="default: every implemented service")
+
+    token = sub.add_parser("token", help="print a dev JWT")
+    token.add_argument("role", choices=[r.value for r in Role])
+    token.add_argument("subject", nargs="?", default=None, help="user id (or service name); default by role")
+    token.add_argument("--business-id", type=int, default=None, help="merchant's business id (default 1)")
+    token.add_argument("--ttl", type=int, default=86400, help="seconds")
+
+    for name, text in (("migrate", "alembic upgrade head"), ("seed", "add demo data")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("services", nargs="*")
+
+    pub = sub.add_parser("publish", help="publish an order.paid / order.cancelled / user.registered event")
+    pub.add_argument("type")
+    pub.add_argument("data", help="the event's data as JSON; *_at fields default to now")
+    pub.add_argument("--subject", default=None, help="message key; default order_id or user_id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        from promo.run import run as run_suite
+
+        run_suite(args.var_dir, args.port_offset, not args.no_seed, registry.check(args.services))
+    elif args.command == "token":
+        role = Role(args.role)
+        default_subject = {Role.MEMBER: "1001", Role.MERCHANT: "2001", Role.ADMIN: "1", Role.SERVICE: "order-service"}
+        business_id = args.business_id or (1 if role is Role.MERCHANT else None)
+        print(issue_token(CommonSettings(), args.subject or default_subject[role], role,
+                          business_id=business_id, ttl_seconds=args.ttl))
+    elif args.command == "migrate":
+        migrate(args.services)
+    elif args.command == "seed":
+        seed(args.services)
+    elif args.command == "publish":
+        try:
+            data = json.loads(args.data)
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"data is not JSON: {exc}") from exc
+        print(publish(args.type, data, args.subject))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

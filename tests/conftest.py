@@ -1,0 +1,109 @@
+"""Test infrastructure: real MariaDB, real Redis and a real Kafka-protocol broker.
+
+- MariaDB/MySQL: TEST_DATABASE_URL (default mysql+asyncmy://root@127.0.0.1:3306/promo_test_{service});
+  each service gets its own database, dropped and migrated once per session.
+- Redis: TEST_REDIS_URL (default redis://127.0.0.1:6379/15); tests use their own keys.
+- Kafka: TEST_KAFKA_BOOTSTRAP_SERVERS, or a Tansu broker started for the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from promo.embedded import start_tansu
+from shared.auth import Role, issue_token
+from shared.settings import CommonSettings, Env
+
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "mysql+asyncmy://root@127.0.0.1:3306/promo_test_{service}")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    external = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    broker = start_tansu()
+    yield broker.url
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def infra(kafka_bootstrap: str) -> dict[str, object]:
+    """Settings values every test app shares."""
+    return {"env": Env.TEST, "redis_url": REDIS_URL, "kafka_bootstrap_servers": kafka_bootstrap,
+            "kafka_enable_idempotence": False, "log_json": False, "outbox_poll_seconds": 0.1}
+
+
+def database_url(service: str) -> str:
+    return DATABASE_URL.replace("{service}", service)
+
+
+async def recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "mysql":
+        return
+    engine = create_async_engine(parsed.set(database=""))
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP DATABASE IF EXISTS `{parsed.database}`"))
+    await engine.dispose()
+
+
+async def migrated_database(service: str) -> str:
+    from shared.migrations import upgrade
+
+    url = database_url(service)
+    await recreate_database(url)
+    await asyncio.to_thread(upgrade, service, url)
+    return url
+
+
+async def clear_tables(engine, metadata) -> None:
+    async with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def dev_settings() -> CommonSettings:
+    return CommonSettings(_env_file=None, env=Env.TEST)
+
+
+def bearer(settings: CommonSettings, role: Role, subject: str | int = 1001, **claims) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(settings, subject, role, **claims)}"}
+
+
+@pytest.fixture(scope="session")
+def tokens(dev_settings: CommonSettings) -> dict[str, dict[str, str]]:
+    return {
+        "member": bearer(dev_settings, Role.MEMBER, 1001),
+        "other_member": bearer(dev_settings, Role.MEMBER, 1002),
+        "merchant": bearer(dev_settings, Role.MERCHANT, 2001, business_id=1),
+        "admin": bearer(dev_settings, Role.ADMIN, 1),
+        "service": bearer(dev_settings, Role.SERVICE, "order-service"),
+    }
+
+
+def asgi_client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

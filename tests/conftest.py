@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from promo.embedded import start_tansu
 from shared.auth import Role, issue_token
+from shared.db import ensure_database
 from shared.settings import CommonSettings, Env
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "mysql+asyncmy://root@127.0.0.1:3306/promo_test_{service}")
@@ -57,6 +58,7 @@ async def recreate_database(url: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(f"DROP DATABASE IF EXISTS `{parsed.database}`"))
     await engine.dispose()
+    await ensure_database(url)
 
 
 async def migrated_database(service: str) -> str:

@@ -1,0 +1,71 @@
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shared.auth import Principal, Role, TokenVerifier, issue_token
+from shared.errors import InvalidToken
+from shared.settings import CommonSettings
+
+
+@pytest.fixture
+def settings():
+    return CommonSettings(_env_file=None, env="test")
+
+
+def test_round_trip_of_each_role(settings):
+    verifier = TokenVerifier(settings)
+    assert verifier.verify(issue_token(settings, 42, Role.MEMBER)) == Principal("42", Role.MEMBER)
+    merchant = verifier.verify(issue_token(settings, 7, Role.MERCHANT, business_id=3))
+    assert merchant.business_id == 3 and merchant.user_id == 7
+    assert verifier.verify(issue_token(settings, "order-service", Role.SERVICE)).subject == "order-service"
+
+
+@pytest.mark.parametrize("claims", [
+    {"sub": "1", "role": "member", "exp": int(time.time()) - 3600},  # expired
+    {"sub": "1", "role": "root", "exp": int(time.time()) + 60},  # unknown role
+    {"sub": "1", "role": "merchant", "exp": int(time.time()) + 60},  # merchant without business_id
+    {"sub": "abc", "role": "member", "exp": int(time.time()) + 60},  # non-numeric user id
+    {"role": "member", "exp": int(time.time()) + 60},  # no subject
+    {"sub": "1", "role": "member"},  # no expiry
+])
+def test_bad_claims_are_invalid_tokens(settings, claims):
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        TokenVerifier(settings).verify(token)
+
+
+def test_wrong_secret_and_alg_none_are_refused(settings):
+    claims = {"sub": "1", "role": "member", "exp": int(time.time()) + 60}
+    with pytest.raises(InvalidToken):
+        TokenVerifier(settings).verify(jwt.encode(claims, "another-secret-of-enough-length-123456", algorithm="HS256"))
+    with pytest.raises(InvalidToken):
+        TokenVerifier(settings).verify(jwt.encode(claims, None, algorithm="none"))
+
+
+def test_header_parsing(settings):
+    verifier = TokenVerifier(settings)
+    assert verifier.verify_header(None) is None
+    with pytest.raises(InvalidToken):
+        verifier.verify_header("Basic abc")
+    with pytest.raises(InvalidToken):
+        verifier.verify_header("Bearer ")
+
+
+def test_rs256_verifies_with_the_public_key_only():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    settings = CommonSettings(_env_file=None, env="prod", jwt_algorithm="RS256", jwt_public_key=public,
+                              jwt_issuer="mall-idp")
+    claims = {"sub": "9", "role": "admin", "exp": int(time.time()) + 60, "iss": "mall-idp"}
+    token = jwt.encode(claims, key, algorithm="RS256")
+    assert TokenVerifier(settings).verify(token).role is Role.ADMIN
+    with pytest.raises(InvalidToken):  # wrong issuer
+        TokenVerifier(settings).verify(jwt.encode({**claims, "iss": "evil"}, key, algorithm="RS256"))
+    with pytest.raises(InvalidToken):  # HS256 signed with the public key text (alg confusion)
+        TokenVerifier(settings).verify(jwt.encode(claims, "x" * 64, algorithm="HS256"))
+    with pytest.raises(RuntimeError):
+        issue_token(settings, 1, Role.ADMIN)

@@ -1,0 +1,135 @@
+"""The suite as `make run` starts it (separate processes, embedded SQLite, Redis and Tansu),
+exercised through the gateway."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from promo.embedded import port_open
+from shared.ports import GATEWAY_PORT, SERVICE_PORTS
+
+pytestmark = pytest.mark.e2e
+
+
+def pick_offset() -> int:
+    for offset in range(1100, 3000, 100):
+        if not any(port_open("127.0.0.1", p + offset) for p in (GATEWAY_PORT, *SERVICE_PORTS.values())):
+            return offset
+    raise RuntimeError("no free port range")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return status.exists() and status.read_text().split()[2] != "Z"
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp("suite")
+    offset = pick_offset()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "ENV")}
+    env["RATE_LIMIT_ROUTES"] = json.dumps(
+        [{"prefix": "/app-api/content/article-categories", "per_ip": {"rate": 0.05, "burst": 3}}])
+    log = open(var_dir / "promo-run.out", "wb")  # noqa: SIM115
+    process = subprocess.Popen([sys.executable, "-m", "promo", "run", "--port-offset", str(offset),
+                                "--var-dir", str(var_dir)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    output = var_dir / "promo-run.out"
+    while "Promotion Center is up." not in output.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"promo run did not come up:\n{output.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+    state = json.loads((var_dir / "run.json").read_text())
+    yield {"process": process, "state": state, "gateway": f"http://127.0.0.1:{GATEWAY_PORT + offset}",
+           "content": f"http://127.0.0.1:{SERVICE_PORTS['content'] + offset}", "output": output}
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+    log.close()
+
+
+def test_banner_through_the_gateway_like_the_readme_says(suite):
+    response = httpx.get(f"{suite['gateway']}/app-api/content/banners", params={"position": 1})
+    assert response.status_code == 200
+    assert [b["title"] for b in response.json()] == ["新人专享券", "限时秒杀"]
+    assert response.headers["x-request-id"]
+
+
+def test_banner_printed_tokens_work(suite):
+    output = suite["output"].read_text()
+    admin_token = next(line.split()[1] for line in output.splitlines() if line.strip().startswith("admin "))
+    response = httpx.post(f"{suite['content']}/admin-api/content/banners", json={
+        "title": "e2e", "pic_url": "https://cdn.example.com/e.png", "url": "/e2e", "position": 2},
+        headers={"Authorization": f"Bearer {admin_token}"})
+    assert response.status_code == 201, response.text
+    seckill = httpx.get(f"{suite['gateway']}/app-api/content/banners", params={"position": 2}).json()
+    assert "e2e" in [b["title"] for b in seckill]
+
+
+def test_anonymous_member_and_bad_tokens(suite):
+    member = subprocess.run([sys.executable, "-m", "promo", "token", "member", "77"], capture_output=True,
+                            text=True, check=True, env={**os.environ, "ENV": "dev"}).stdout.strip()
+    url = f"{suite['gateway']}/app-api/content/articles"
+    assert httpx.get(url).status_code == 200
+    with_token = httpx.get(url, headers={"Authorization": f"Bearer {member}"})
+    assert with_token.status_code == 200 and with_token.json()["total"] == 4
+    bad = httpx.get(url, headers={"Authorization": "Bearer forged.token.here"})
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "AUTH_INVALID_TOKEN"
+
+
+def test_internal_and_admin_are_not_forwarded(suite):
+    assert httpx.get(f"{suite['gateway']}/internal/content/anything").status_code == 404
+    assert httpx.get(f"{suite['gateway']}/admin-api/content/banners").status_code == 404
+
+
+def test_rate_limit_answers_429_with_retry_after(suite):
+    url = f"{suite['gateway']}/app-api/content/article-categories"
+    statuses = [httpx.get(url).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+    limited = httpx.get(url)
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+
+
+def test_publish_an_event_by_hand(suite):
+    env = {**os.environ, "ENV": "dev", "KAFKA_BOOTSTRAP_SERVERS": suite["state"]["kafka"],
+           "KAFKA_ENABLE_IDEMPOTENCE": "false"}
+    done = subprocess.run([sys.executable, "-m", "promo", "publish", "user.registered", '{"user_id": 5}'],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip()) == 36
+    bad = subprocess.run([sys.executable, "-m", "promo", "publish", "order.paid", '{"order_id": 1}'],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode != 0 and "user_id" in bad.stderr
+
+
+def test_zz_upstream_killed_is_502_and_ctrl_c_leaves_no_orphans(suite):
+    pids = suite["state"]["pids"]
+    os.kill(pids["content"], signal.SIGKILL)
+    for _ in range(50):
+        if not alive(pids["content"]):
+            break
+        time.sleep(0.1)
+    response = httpx.get(f"{suite['gateway']}/app-api/content/banners", params={"position": 1})
+    assert response.status_code == 502 and response.json()["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(suite["process"].pid)], capture_output=True,
+                                                text=True).stdout.split()]
+    assert len(children) >= 3  # gateway, redis, tansu still running
+    suite["process"].send_signal(signal.SIGINT)
+    assert suite["process"].wait(30) == 0
+    time.sleep(0.5)
+    assert [pid for pid in children if alive(pid)] == []

@@ -1,0 +1,203 @@
+"""The gateway in-process against a stub upstream of our own (real Redis for rate limits)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from gateway.app import create_app
+from gateway.routes import RouteTable
+from gateway.settings import Bucket, GatewaySettings, RouteLimit
+from promo.embedded import free_port
+from tests.conftest import REDIS_URL
+
+
+async def echo(request: web.Request) -> web.Response:
+    if request.path.endswith("/slow"):
+        await asyncio.sleep(2)
+    body = await request.read()
+    return web.json_response(
+        {"method": request.method, "path_qs": request.path_qs, "headers": dict(request.headers),
+         "body": body.decode()},
+        status=201 if request.method == "POST" else 200,
+        headers={"Connection": "keep-alive, X-Secret-Hop", "X-Secret-Hop": "1", "X-Upstream": "yes"})
+
+
+@pytest.fixture
+async def upstream():
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+def gateway_settings(upstream_port: int, **overrides) -> GatewaySettings:
+    values = dict(env="test", redis_url=REDIS_URL, gateway_services=["content", "coupon"],
+                  gateway_upstreams={"content": f"http://127.0.0.1:{upstream_port}",
+                                     "coupon": f"http://127.0.0.1:{free_port()}"},  # nobody listens there
+                  gateway_route_timeouts={"/app-api/content/slow": 0.3}, log_json=False)
+    values.update(overrides)
+    return GatewaySettings(_env_file=None, **values)
+
+
+@pytest.fixture
+async def gateway(upstream):
+    servers = []
+
+    async def start(**overrides):
+        server = TestServer(create_app(gateway_settings(upstream.port, **overrides)), host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.port}"
+
+    async with aiohttp.ClientSession() as session:
+        yield start, session
+    for server in servers:
+        await server.close()
+
+
+async def call(session, method, url, **kwargs):
+    async with session.request(method, url, **kwargs) as response:
+        text = await response.text()
+        return response.status, response.headers, (json.loads(text) if text else None)
+
+
+def test_route_table():
+    settings = gateway_settings(1)
+    table = RouteTable(settings)
+    route = table.match("/app-api/content/banners")
+    assert route and route.service == "content" and route.public and route.role == "member"
+    assert table.match("/merchant-api/content/x").role == "merchant"
+    assert not table.match("/app-api/coupon/x").public
+    for path in ("/internal/content/x", "/admin-api/content/x", "/app-api/unknown/x", "/app-api/content",
+                 "/", "/other/content/x"):
+        assert table.match(path) is None, path
+    assert RouteTable(gateway_settings(1, gateway_forward_admin=True)).match("/admin-api/content/x").role == "admin"
+    assert table.match("/app-api/content/slow/x").timeout == 0.3
+
+
+async def test_forwards_method_path_query_and_body(gateway, tokens):
+    start, session = gateway
+    base = await start()
+    status, headers, body = await call(session, "POST", f"{base}/app-api/content/items?a=1&b=%20x",
+                                       data=b'{"n": 1}', headers={**tokens["member"], "Content-Type": "application/json"})
+    assert status == 201
+    assert body["method"] == "POST" and body["path_qs"] == "/app-api/content/items?a=1&b=%20x"
+    assert body["body"] == '{"n": 1}'
+    assert headers["X-Upstream"] == "yes"
+
+
+async def test_hop_by_hop_headers_stripped_and_forwarding_headers_set(gateway):
+    start, session = gateway
+    base = await start()
+    status, headers, body = await call(session, "GET", f"{base}/app-api/content/h", headers={
+        "Connection": "X-Drop-Me", "X-Drop-Me": "1", "Proxy-Authorization": "x", "TE": "trailers",
+        "X-Forwarded-For": "10.1.1.1", "X-Request-Id": "rid-1", "X-Device-Id": "device-12345"})
+    sent = {k.lower(): v for k, v in body["headers"].items()}
+    assert status == 200
+    assert "x-drop-me" not in sent and "proxy-authorization" not in sent and "te" not in sent
+    assert sent["x-forwarded-for"] == "10.1.1.1, 127.0.0.1"
+    assert sent["x-request-id"] == "rid-1" and headers["X-Request-Id"] == "rid-1"
+    assert sent["x-device-id"] == "device-12345"
+    assert "X-Secret-Hop" not in headers
+    _, headers, body = await call(session, "GET", f"{base}/app-api/content/h")
+    sent = {k.lower(): v for k, v in body["headers"].items()}
+    assert len(headers["X-Request-Id"]) == 32 and sent["x-request-id"] == headers["X-Request-Id"]
+
+
+async def test_internal_and_admin_paths_are_not_forwarded(gateway, tokens):
+    start, session = gateway
+    base = await start()
+    for path in ("/internal/content/x", "/internal/coupon/match"):
+        status, _, body = await call(session, "GET", base + path, headers=tokens["service"])
+        assert status == 404 and body["error"]["code"] == "ROUTE_NOT_FOUND"
+    status, _, _ = await call(session, "GET", f"{base}/admin-api/content/banners", headers=tokens["admin"])
+    assert status == 404
+    base_with_admin = await start(gateway_forward_admin=True)
+    status, _, _ = await call(session, "GET", f"{base_with_admin}/admin-api/content/banners", headers=tokens["admin"])
+    assert status == 200
+
+
+async def test_tokens_are_checked_before_forwarding(gateway, tokens):
+    start, session = gateway
+    base = await start()
+    status, _, body = await call(session, "GET", f"{base}/app-api/content/x", headers={"Authorization": "Bearer bad"})
+    assert status == 401 and body["error"]["code"] == "AUTH_INVALID_TOKEN"
+    status, _, body = await call(session, "GET", f"{base}/merchant-api/content/x")
+    assert status == 401 and body["error"]["code"] == "UNAUTHORIZED"
+    status, _, body = await call(session, "GET", f"{base}/merchant-api/content/x", headers=tokens["member"])
+    assert status == 403
+    status, _, _ = await call(session, "GET", f"{base}/merchant-api/content/x", headers=tokens["merchant"])
+    assert status == 200
+
+
+async def test_upstream_down_is_502_and_timeout_is_504(gateway, tokens):
+    start, session = gateway
+    base = await start()
+    status, _, body = await call(session, "GET", f"{base}/app-api/coupon/templates", headers=tokens["member"])
+    assert status == 502 and body["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+    status, _, body = await call(session, "GET", f"{base}/app-api/content/slow", headers={"Accept-Language": "en"})
+    assert status == 504 and body["error"] == {
+        "code": "UPSTREAM_TIMEOUT", "message": "Service content did not answer in time", "details": {"service": "content"}}
+
+
+async def test_rate_limit_per_ip_for_anonymous_callers_with_retry_after(gateway):
+    start, session = gateway
+    prefix = f"/app-api/content/limited-{uuid.uuid4().hex[:6]}"
+    base = await start(rate_limit_routes=[RouteLimit(prefix=prefix, per_ip=Bucket(rate=0.2, burst=3))])
+    statuses = [(await call(session, "GET", base + prefix))[0] for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    status, headers, body = await call(session, "GET", base + prefix)
+    assert status == 429 and body["error"]["code"] == "TOO_MANY_REQUESTS" and int(headers["Retry-After"]) >= 1
+    other = await call(session, "GET", f"{base}/app-api/content/elsewhere")
+    assert other[0] == 200  # the strict rule is only for its prefix
+
+
+async def test_rate_limit_is_per_user(gateway, tokens, dev_settings):
+    from tests.conftest import bearer
+    from shared.auth import Role
+
+    start, session = gateway
+    users = [bearer(dev_settings, Role.MEMBER, 900000 + i + uuid.uuid4().int % 1000 * 10) for i in range(2)]
+    base = await start(rate_limit_user=Bucket(rate=0.1, burst=2))
+    first = [(await call(session, "GET", f"{base}/app-api/content/u", headers=users[0]))[0] for _ in range(3)]
+    second = [(await call(session, "GET", f"{base}/app-api/content/u", headers=users[1]))[0] for _ in range(2)]
+    assert first == [200, 200, 429] and second == [200, 200]
+
+
+async def test_rate_limiter_fails_open_when_redis_is_down(gateway):
+    start, session = gateway
+    base = await start(redis_url=f"redis://127.0.0.1:{free_port()}/0", rate_limit_ip=Bucket(rate=0.1, burst=1))
+    statuses = [(await call(session, "GET", f"{base}/app-api/content/x"))[0] for _ in range(3)]
+    assert statuses == [200, 200, 200]
+
+
+async def test_body_too_large_is_413(gateway, tokens):
+    start, session = gateway
+    base = await start(gateway_max_body_bytes=1024)
+    status, _, body = await call(session, "POST", f"{base}/app-api/content/x", data=b"x" * 4096,
+                                 headers=tokens["member"])
+    assert status == 413 and body["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_health_ready_and_metrics(gateway):
+    start, session = gateway
+    base = await start(gateway_services=["content"])
+    assert (await call(session, "GET", f"{base}/healthz"))[0] == 200
+    status, _, body = await call(session, "GET", f"{base}/readyz")
+    assert status == 200 and body["checks"] == {"upstream:content": "ok", "redis": "ok"}
+    not_ready = await start()  # coupon's upstream is down
+    status, _, body = await call(session, "GET", f"{not_ready}/readyz")
+    assert status == 503 and body["checks"]["upstream:coupon"].startswith("error")
+    await call(session, "GET", f"{base}/app-api/content/m")
+    async with session.get(f"{base}/metrics") as response:
+        text = await response.text()
+    assert 'gateway_requests_total{service="content",status="200"}' in text

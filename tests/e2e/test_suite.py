@@ -44,7 +44,7 @@ def suite(tmp_path_factory):
            if k not in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "ENV")}
     env["RATE_LIMIT_ROUTES"] = json.dumps(
         [{"prefix": "/app-api/content/article-categories", "per_ip": {"rate": 0.05, "burst": 3}}])
-    log = open(var_dir / "promo-run.out", "wb")  # noqa: SIM115
+    log = open(var_dir / "promo-run.out", "wb")
     process = subprocess.Popen([sys.executable, "-m", "promo", "run", "--port-offset", str(offset),
                                 "--var-dir", str(var_dir)], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120

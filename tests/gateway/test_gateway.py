@@ -87,8 +87,9 @@ def test_route_table():
 async def test_forwards_method_path_query_and_body(gateway, tokens):
     start, session = gateway
     base = await start()
+    headers = {**tokens["member"], "Content-Type": "application/json"}
     status, headers, body = await call(session, "POST", f"{base}/app-api/content/items?a=1&b=%20x",
-                                       data=b'{"n": 1}', headers={**tokens["member"], "Content-Type": "application/json"})
+                                       data=b'{"n": 1}', headers=headers)
     assert status == 201
     assert body["method"] == "POST" and body["path_qs"] == "/app-api/content/items?a=1&b=%20x"
     assert body["body"] == '{"n": 1}'
@@ -145,8 +146,8 @@ async def test_upstream_down_is_502_and_timeout_is_504(gateway, tokens):
     status, _, body = await call(session, "GET", f"{base}/app-api/coupon/templates", headers=tokens["member"])
     assert status == 502 and body["error"]["code"] == "UPSTREAM_UNAVAILABLE"
     status, _, body = await call(session, "GET", f"{base}/app-api/content/slow", headers={"Accept-Language": "en"})
-    assert status == 504 and body["error"] == {
-        "code": "UPSTREAM_TIMEOUT", "message": "Service content did not answer in time", "details": {"service": "content"}}
+    assert status == 504 and body["error"] == {"code": "UPSTREAM_TIMEOUT", "details": {"service": "content"},
+                                               "message": "Service content did not answer in time"}
 
 
 async def test_rate_limit_per_ip_for_anonymous_callers_with_retry_after(gateway):
@@ -162,8 +163,8 @@ async def test_rate_limit_per_ip_for_anonymous_callers_with_retry_after(gateway)
 
 
 async def test_rate_limit_is_per_user(gateway, tokens, dev_settings):
-    from tests.conftest import bearer
     from shared.auth import Role
+    from tests.conftest import bearer
 
     start, session = gateway
     users = [bearer(dev_settings, Role.MEMBER, 900000 + i + uuid.uuid4().int % 1000 * 10) for i in range(2)]

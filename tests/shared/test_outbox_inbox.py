@@ -52,13 +52,13 @@ def event(event_type: str, amount: int = 1) -> Envelope:
     return new_event(event_type, source="test", subject="order-1", data={"amount": amount}, time=datetime.now(UTC))
 
 
-async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 15) -> list[bytes]:
+async def read_topic(bootstrap: str, topic: str, expect: int, wait_seconds: float = 15) -> list[bytes]:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 group_id=f"reader-{uuid.uuid4().hex}")
     await consumer.start()
     values: list[bytes] = []
     try:
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + wait_seconds
         while asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             values += [m.value for messages in batch.values() for m in messages]

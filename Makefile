@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install bench lint migrate clean
+.PHONY: run test install bench lint migrate clean lock
 
-$(BIN)/promo: pyproject.toml requirements.lock
+# requirements.lock: what runs (the image uses it); requirements-dev.lock: plus the test tools.
+# Regenerate both after changing pyproject.toml: `make lock`.
+$(BIN)/promo: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q -r requirements-dev.lock
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
 
@@ -31,3 +33,8 @@ migrate: install
 
 clean:
 	rm -rf var .pytest_cache
+
+lock: install
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock

@@ -23,8 +23,12 @@ def make_client(pool_size: int) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size, keepalive_timeout=30,
                                      ttl_dns_cache=60)
     # auto_decompress off: bodies pass through byte for byte, Content-Encoding included.
-    return aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-                                 skip_auto_headers=("User-Agent", "Accept-Encoding"))
+    client = aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+                                   skip_auto_headers=("User-Agent", "Accept-Encoding"))
+    # aiohttp silently retries PUT/DELETE too when a connection drops; our policy is GET/HEAD
+    # only (GATEWAY_GET_RETRIES). No public switch exists; aiohttp's own test_utils sets this.
+    client._retry_connection = False
+    return client
 
 def _listed_in_connection(headers) -> set[str]:
     return {token.strip().lower() for value in headers.getall("connection", []) for token in value.split(",")}

@@ -44,12 +44,14 @@ class RateLimiter:
         user_tag, ip_tag = (f"rl:u:{user}" if user else None), f"rl:ip:{ip}"
         default = BucketCheck(user_tag, "all", s.rate_limit_user) if user_tag else None
         found = [default or BucketCheck(ip_tag, "all", s.rate_limit_ip)]
-        for index, rule in enumerate(s.rate_limit_routes):
+        for rule in s.rate_limit_routes:
             if _applies(rule, path, method):
+                # Named by the rule itself, so reordering or editing rules never shares a bucket.
+                name = f"route:{','.join(sorted(rule.methods))}:{rule.prefix}"
                 if rule.per_user and user_tag:
-                    found.append(BucketCheck(user_tag, f"r{index}", rule.per_user))
+                    found.append(BucketCheck(user_tag, name, rule.per_user))
                 if rule.per_ip:
-                    found.append(BucketCheck(ip_tag, f"r{index}", rule.per_ip))
+                    found.append(BucketCheck(ip_tag, name, rule.per_ip))
         return found
 
     async def wait_ms(self, checks: list[BucketCheck]) -> int:

@@ -49,7 +49,7 @@ class Embedded:
 
 
 def _start(name: str, argv: list[str], port: int, url: str, log_file: Path | None, timeout: float) -> Embedded:
-    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                preexec_fn=die_with_parent)
     deadline = time.monotonic() + timeout

@@ -24,7 +24,7 @@ from shared.settings import CommonSettings
 
 
 def _spawn(argv: list[str], env: dict[str, str], log_file: Path) -> subprocess.Popen:
-    return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=open(log_file, "ab"),  # noqa: SIM115
+    return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=open(log_file, "ab"),
                             stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
 

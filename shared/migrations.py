@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -57,8 +57,17 @@ def run_env(metadata: MetaData, service: str) -> None:
     async def main() -> None:
         engine = create_async_engine(url, poolclass=pool.NullPool)
         async with engine.connect() as connection:
-            await connection.run_sync(run)
-            await connection.commit()
+            mysql = connection.dialect.name == "mysql"
+            if mysql:  # several replicas may start at once: one migrates, the others wait
+                lock = f"promo_migrate_{service}"
+                if await connection.scalar(text("SELECT GET_LOCK(:name, 600)"), {"name": lock}) != 1:
+                    raise RuntimeError(f"timed out waiting for the migration lock {lock}")
+            try:
+                await connection.run_sync(run)
+                await connection.commit()
+            finally:
+                if mysql:
+                    await connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock})
         await engine.dispose()
 
     asyncio.run(main())

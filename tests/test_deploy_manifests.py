@@ -7,9 +7,7 @@ env they give our containers is fed to the real settings classes.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-import inspect
 import json
 import os
 import re
@@ -23,6 +21,7 @@ import pytest
 import yaml
 
 from gateway.settings import GatewaySettings
+from promo import registry
 from shared.ports import GATEWAY_PORT, IMPLEMENTED_SERVICES, SERVICE_PORTS
 from shared.settings import DEV_JWT_SECRET, CommonSettings, Env, ServiceSettings
 
@@ -43,12 +42,7 @@ def load_all(path: Path) -> list[dict]:
 def settings_class(component: str) -> type[CommonSettings]:
     if component == "gateway":
         return GatewaySettings
-    service = component.removeprefix("migrate-")
-    module = importlib.import_module(f"services.{service}.settings")
-    found = [cls for _, cls in inspect.getmembers(module, inspect.isclass)
-             if issubclass(cls, ServiceSettings) and cls.service_name == service]
-    assert len(found) == 1, f"services/{service}/settings.py should define one settings class"
-    return found[0]
+    return registry.settings_class(component.removeprefix("migrate-"))
 
 
 def allowed_env(component: str) -> set[str]:
@@ -259,7 +253,7 @@ needs_sh = pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX 
 @needs_sh
 @pytest.mark.parametrize(("service", "port"), sorted(SERVICE_PORTS.items()))
 def test_entrypoint_starts_a_service_on_its_port(fake_bin: Path, service: str, port: int):
-    expected = f"uvicorn services.{service}.main:create_app --factory --host 0.0.0.0 --port {port} "
+    expected = f"uvicorn {registry.app_factory(service)} --factory --host 0.0.0.0 --port {port} "
     by_arg = entrypoint(fake_bin, service)
     by_env = entrypoint(fake_bin, component=service)
     for result in (by_arg, by_env):

@@ -17,10 +17,16 @@ from gateway.settings import Bucket, GatewaySettings, RouteLimit
 from promo.embedded import free_port
 from tests.conftest import REDIS_URL
 
+DROPPED: list[str] = []
+
 
 async def echo(request: web.Request) -> web.Response:
     if request.path.endswith("/slow"):
         await asyncio.sleep(2)
+    if request.path.endswith("/drop-once") and request.method + request.path_qs not in DROPPED:
+        DROPPED.append(request.method + request.path_qs)
+        request.transport.close()  # the connection dies before any response
+        return web.Response()
     body = await request.read()
     return web.json_response(
         {"method": request.method, "path_qs": request.path_qs, "headers": dict(request.headers),
@@ -202,3 +208,33 @@ async def test_health_ready_and_metrics(gateway):
     async with session.get(f"{base}/metrics") as response:
         text = await response.text()
     assert 'gateway_requests_total{service="content",status="200"}' in text
+
+
+async def test_get_is_retried_on_a_dropped_connection_but_post_and_put_are_not(gateway, tokens):
+    start, session = gateway
+    base = await start()
+    tag = uuid.uuid4().hex[:6]
+    status, _, body = await call(session, "GET", f"{base}/app-api/content/drop-once?t={tag}")
+    assert status == 200 and DROPPED.count(f"GET/app-api/content/drop-once?t={tag}") == 1
+    status, _, body = await call(session, "POST", f"{base}/app-api/content/drop-once?t={tag}",
+                                 headers=tokens["member"])
+    assert status == 502 and body["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+    status, _, _ = await call(session, "PUT", f"{base}/app-api/content/drop-once?t={tag}", headers=tokens["member"])
+    assert status == 502
+    no_retries = await start(gateway_get_retries=0)
+    status, _, _ = await call(session, "GET", f"{no_retries}/app-api/content/drop-once?t={tag}-2")
+    assert status == 502
+
+
+def test_route_buckets_are_named_by_their_rule_not_their_position():
+    from gateway.ratelimit import RateLimiter
+
+    rules = [RouteLimit(prefix="/app-api/a/", per_ip=Bucket(rate=1, burst=1)),
+             RouteLimit(prefix="/app-api/b/", methods=["POST"], per_ip=Bucket(rate=1, burst=1))]
+    limiter = RateLimiter.__new__(RateLimiter)
+    limiter.settings = gateway_settings(1, rate_limit_routes=rules)
+    keys_a = [c.key for c in limiter.checks("/app-api/a/x", "GET", None, "1.2.3.4")]
+    limiter.settings = gateway_settings(1, rate_limit_routes=list(reversed(rules)))
+    assert [c.key for c in limiter.checks("/app-api/a/x", "GET", None, "1.2.3.4")] == keys_a
+    assert keys_a == ["{rl:ip:1.2.3.4}:all", "{rl:ip:1.2.3.4}:route::/app-api/a/"]
+    assert len(limiter.checks("/app-api/b/x", "GET", None, "1.2.3.4")) == 1  # POST-only rule

@@ -4,8 +4,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.requests import Request
 
-from shared.auth import Principal, Role, TokenVerifier, issue_token
+from shared.auth import InvalidDeviceId, Principal, Role, TokenVerifier, issue_token, optional_device_id
 from shared.errors import InvalidToken
 from shared.settings import CommonSettings
 
@@ -69,3 +70,15 @@ def test_rs256_verifies_with_the_public_key_only():
         TokenVerifier(settings).verify(jwt.encode(claims, "x" * 64, algorithm="HS256"))
     with pytest.raises(RuntimeError):
         issue_token(settings, 1, Role.ADMIN)
+
+
+def request_with(headers: dict[str, str]) -> Request:
+    return Request({"type": "http", "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]})
+
+
+def test_device_id_header_is_optional_and_validated():
+    assert optional_device_id(request_with({})) is None
+    assert optional_device_id(request_with({"X-Device-Id": "a1b2c3d4-e5f6"})) == "a1b2c3d4-e5f6"
+    for bad in ("short", "x" * 65, "has space 123", "semi;colon12"):
+        with pytest.raises(InvalidDeviceId):
+            optional_device_id(request_with({"X-Device-Id": bad}))

@@ -60,10 +60,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if make_url(url).get_backend_name() == "sqlite":
+        _ensure_sqlite_folder(url)
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -83,8 +81,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def _ensure_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 async def ensure_database(url: str) -> None:
-    """Create the MySQL database named in `url` if it is missing (SQLite creates its file)."""
+    """Create the database named in `url` if it is missing (for SQLite: its folder)."""
+    _ensure_sqlite_folder(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "mysql" or not parsed.database:
         return

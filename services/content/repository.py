@@ -50,6 +50,10 @@ async def list_enabled_categories(session: AsyncSession) -> Sequence[ArticleCate
         .order_by(ArticleCategory.sort, ArticleCategory.id))).all()
 
 
+async def has_any_category(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(exists().where(ArticleCategory.id.is_not(None)))))
+
+
 async def category_has_articles(session: AsyncSession, category_id: int) -> bool:
     return bool(await session.scalar(select(exists().where(Article.category_id == category_id))))
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.content import service
+from services.content import repository, service
 from services.content.domain import BannerPosition
-from services.content.models import ArticleCategory
 from services.content.schemas import ArticleIn, BannerIn, CategoryIn
 
 CDN = "https://cdn.example.com/demo"
@@ -17,7 +15,7 @@ CDN = "https://cdn.example.com/demo"
 
 async def seed_demo(session: AsyncSession, now: datetime) -> bool:
     """Adds the demo rows unless the service already has data; True when it added them."""
-    if await session.scalar(select(exists().where(ArticleCategory.id.is_not(None)))):
+    if await repository.has_any_category(session):
         return False
     news = await service.create_category(session, CategoryIn(name="商城公告", pic_url=f"{CDN}/news.png", sort=1), now)
     guide = await service.create_category(session, CategoryIn(name="购物指南", pic_url=f"{CDN}/guide.png", sort=2), now)

@@ -12,7 +12,7 @@ from tests.conftest import asgi_client
 
 
 async def test_content_on_sqlite(tmp_path, infra, tokens):
-    url = f"sqlite+aiosqlite:///{tmp_path}/content.db"
+    url = f"sqlite+aiosqlite:///{tmp_path}/not-yet/content.db"  # migrate creates the folder
     await asyncio.to_thread(upgrade, "content", url)
     await asyncio.to_thread(upgrade, "content", url)  # idempotent
     app = create_app(ContentSettings(_env_file=None, database_url=url, **infra))

@@ -19,6 +19,7 @@ from services.content.domain import (
 )
 from services.content.models import Article, ArticleCategory, Banner, Base
 from services.content.schemas import ArticleIn, BannerIn, CategoryIn
+from shared.errors import NotFound
 
 M = TypeVar("M", bound=Base)
 
@@ -28,6 +29,17 @@ async def _add(session: AsyncSession, model: type[M], data: BaseModel, now: date
     session.add(row)
     await session.flush()
     return row
+
+
+def _found(row: M | None, not_found: type[NotFound], row_id: int) -> M:
+    if row is None:
+        raise not_found(id=row_id)
+    return row
+
+
+async def _delete(session: AsyncSession, row: Base) -> None:
+    await session.delete(row)
+    await session.flush()
 
 
 async def _replace(session: AsyncSession, row: M, data: BaseModel, now: datetime) -> M:
@@ -41,10 +53,7 @@ async def _replace(session: AsyncSession, row: M, data: BaseModel, now: datetime
 # --- categories -------------------------------------------------------------------------------
 
 async def get_category(session: AsyncSession, category_id: int) -> ArticleCategory:
-    category = await repo.get_category(session, category_id)
-    if category is None:
-        raise CategoryNotFound(id=category_id)
-    return category
+    return _found(await repo.get_category(session, category_id), CategoryNotFound, category_id)
 
 
 async def create_category(session: AsyncSession, data: CategoryIn, now: datetime) -> ArticleCategory:
@@ -70,10 +79,7 @@ async def delete_category(session: AsyncSession, category_id: int) -> None:
 # --- articles ---------------------------------------------------------------------------------
 
 async def get_article(session: AsyncSession, article_id: int) -> Article:
-    article = await repo.get_article(session, article_id)
-    if article is None:
-        raise ArticleNotFound(id=article_id)
-    return article
+    return _found(await repo.get_article(session, article_id), ArticleNotFound, article_id)
 
 
 async def _check_category(session: AsyncSession, category_id: int) -> None:
@@ -93,8 +99,7 @@ async def update_article(session: AsyncSession, article_id: int, data: ArticleIn
 
 
 async def delete_article(session: AsyncSession, article_id: int) -> None:
-    await session.delete(await get_article(session, article_id))
-    await session.flush()
+    await _delete(session, await get_article(session, article_id))
 
 
 async def view_article(session: AsyncSession, article_id: int) -> Article:
@@ -109,10 +114,7 @@ async def view_article(session: AsyncSession, article_id: int) -> Article:
 # --- banners ----------------------------------------------------------------------------------
 
 async def get_banner(session: AsyncSession, banner_id: int) -> Banner:
-    banner = await repo.get_banner(session, banner_id)
-    if banner is None:
-        raise BannerNotFound(id=banner_id)
-    return banner
+    return _found(await repo.get_banner(session, banner_id), BannerNotFound, banner_id)
 
 
 async def create_banner(session: AsyncSession, data: BannerIn, now: datetime) -> Banner:
@@ -124,8 +126,7 @@ async def update_banner(session: AsyncSession, banner_id: int, data: BannerIn, n
 
 
 async def delete_banner(session: AsyncSession, banner_id: int) -> None:
-    await session.delete(await get_banner(session, banner_id))
-    await session.flush()
+    await _delete(session, await get_banner(session, banner_id))
 
 
 async def click_banner(session: AsyncSession, banner_id: int) -> None:

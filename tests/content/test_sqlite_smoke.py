@@ -4,9 +4,11 @@ flows must keep working there."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from services.content.main import create_app
 from services.content.settings import ContentSettings
+from shared.clock import FixedClock
 from shared.migrations import upgrade
 from tests.conftest import asgi_client
 
@@ -15,10 +17,12 @@ async def test_content_on_sqlite(tmp_path, infra, tokens):
     url = f"sqlite+aiosqlite:///{tmp_path}/not-yet/content.db"  # migrate creates the folder
     await asyncio.to_thread(upgrade, "content", url)
     await asyncio.to_thread(upgrade, "content", url)  # idempotent
-    app = create_app(ContentSettings(_env_file=None, database_url=url, **infra))
+    clock = FixedClock(datetime(2026, 11, 11, 0, 0, tzinfo=UTC))
+    app = create_app(ContentSettings(_env_file=None, database_url=url, **infra), clock=clock)
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         category = (await client.post("/admin-api/content/article-categories", json={"name": "c"},
                                       headers=tokens["admin"])).json()
+        assert category["created_at"] == "2026-11-11T00:00:00Z"  # the injected clock, back in UTC
         article = (await client.post("/admin-api/content/articles", json={
             "category_id": category["id"], "title": "t", "pic_url": "https://x/y.png", "content": "c"},
             headers=tokens["admin"])).json()

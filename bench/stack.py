@@ -1,0 +1,167 @@
+"""The processes under test, each on a free port: embedded Redis and Tansu, the content service,
+the bare hello app, two gateways (rate limiting off / on) and nginx. `Stack.stop()` ends them all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from string import Template
+
+from promo.embedded import Embedded, die_with_parent, free_port, port_open, start_redis, start_tansu
+
+ROOT = Path(__file__).resolve().parent.parent
+BANNERS = "/app-api/content/banners?position=1"
+MARIADB_URL = "mysql+asyncmy://root@127.0.0.1:3306/promo_bench_{service}"
+UVICORN_FLAGS = ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
+# Far above anything one load generator can send: the limiter runs on every request but never throttles.
+HUGE_BUCKET = json.dumps({"rate": 1_000_000, "burst": 1_000_000})
+
+
+class Stack:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.urls: dict[str, str] = {}  # target name -> base URL
+        self.database = ""
+        self._infra: list[Embedded] = []
+        self._processes: dict[str, subprocess.Popen] = {}
+        self._env = {**os.environ, "ENV": "dev", "LOG_LEVEL": "WARNING", "KAFKA_ENABLE_IDEMPOTENCE": "false"}
+
+    def start(self) -> None:
+        self._start_infra()
+        self._prepare_database()
+        self._start_uvicorn("content", "services.content.main:create_app", factory=True)
+        self._start_uvicorn("hello", "bench.hello:app", factory=False)
+        content = self.urls["content"]
+        self._start_gateway("gateway", content, {"RATE_LIMIT_ENABLED": "false"})
+        self._start_gateway("gateway_rl", content, {"RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_IP": HUGE_BUCKET,
+                                                    "RATE_LIMIT_USER": HUGE_BUCKET})
+        self._start_nginx(content)
+        self._wait_ready({"content": "/readyz", "hello": "/hello", "gateway": "/readyz", "gateway_rl": "/readyz",
+                          "nginx": BANNERS})
+
+    def stop(self) -> None:
+        for process in self._processes.values():
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + 8
+        for process in self._processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+        for embedded in reversed(self._infra):
+            embedded.stop()
+
+    # -- start-up -------------------------------------------------------------------------------
+
+    def _start_infra(self) -> None:
+        redis = start_redis(log_file=self.workdir / "redis.log")
+        self._infra.append(redis)
+        broker = start_tansu(log_file=self.workdir / "tansu.log")
+        self._infra.append(broker)
+        self._env.update(REDIS_URL=redis.url, KAFKA_BOOTSTRAP_SERVERS=broker.url)
+
+    def _prepare_database(self) -> None:
+        """A fresh MariaDB database when one answers on 3306 (else SQLite), migrated and seeded."""
+        if port_open("127.0.0.1", 3306):
+            self.database = "MariaDB (127.0.0.1:3306)"
+            url = MARIADB_URL
+            asyncio.run(_drop_mysql_database(url.replace("{service}", "content")))
+        else:
+            self.database = "SQLite"
+            url = f"sqlite+aiosqlite:///{self.workdir}/{{service}}.db"
+        self._env["DATABASE_URL"] = url
+        for command in ("migrate", "seed"):
+            done = subprocess.run([sys.executable, "-m", "promo", command, "content"], env=self._env, cwd=ROOT,
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"promo {command} content failed:\n{done.stdout}{done.stderr}")
+
+    def _start_uvicorn(self, name: str, app: str, factory: bool) -> None:
+        port = free_port()
+        argv = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else []), "--port", str(port),
+                *UVICORN_FLAGS]
+        self._spawn(name, argv, self._env, port)
+
+    def _start_gateway(self, name: str, content_url: str, extra_env: dict[str, str]) -> None:
+        port = free_port()
+        env = {**self._env, **extra_env, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port),
+               "GATEWAY_SERVICES": json.dumps(["content"]), "GATEWAY_UPSTREAMS": json.dumps({"content": content_url})}
+        self._spawn(name, [sys.executable, "-m", "gateway"], env, port)
+
+    def _start_nginx(self, content_url: str) -> None:
+        port = free_port()
+        template = Template((Path(__file__).parent / "nginx.conf.template").read_text())
+        config = self.workdir / "nginx.conf"
+        config.write_text(template.substitute(workdir=self.workdir, port=port,
+                                              upstream_port=content_url.rsplit(":", 1)[1]))
+        argv = ["nginx", "-p", str(self.workdir), "-e", str(self.workdir / "nginx-error.log"), "-c", str(config),
+                "-g", "daemon off;"]
+        self._spawn("nginx", argv, self._env, port)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
+        # Own process group (nginx has workers) and SIGTERM if the benchmark itself dies.
+        with open(self.workdir / f"{name}.log", "ab") as log:
+            self._processes[name] = subprocess.Popen(
+                argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=die_with_parent)
+        self.urls[name] = f"http://127.0.0.1:{port}"
+
+    def _wait_ready(self, paths: dict[str, str], timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(paths)
+        while pending:
+            for name, path in list(pending.items()):
+                if self._processes[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited during start-up:\n{self.log_tail(name)}")
+                if _answers(self.urls[name] + path):
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(pending)}")
+            time.sleep(0.2)
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        log = self.workdir / f"{name}.log"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return fetch(url)[0] == 200
+    except OSError:
+        return False
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+async def _drop_mysql_database(url: str) -> None:
+    from sqlalchemy import make_url, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    parsed = make_url(url)
+    engine = create_async_engine(parsed.set(database=""), pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            query = text("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = :name")
+            if await conn.scalar(query, {"name": parsed.database}):  # DROP ... IF EXISTS would print a warning
+                await conn.execute(text(f"DROP DATABASE `{parsed.database}`"))
+    finally:
+        await engine.dispose()

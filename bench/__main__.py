@@ -16,7 +16,8 @@ from bench import report, wrk
 from bench.stack import BANNERS, Stack, fetch
 
 WARMUP_SECONDS = 2
-TARGETS = ["hello", "content", "gateway", "gateway_rl", "nginx"]  # each at --connections, then at one
+# each at --connections, then at one
+TARGETS = ["hello", "content", "gateway", "gateway_rl", "nginx", "gateway_hello", "nginx_hello"]
 PROXIED = ["content", "gateway", "gateway_rl", "nginx"]  # every way to reach the content endpoint
 
 
@@ -41,7 +42,7 @@ def round_seconds(args: argparse.Namespace) -> int:
 
 
 def path_of(target: str) -> str:
-    return "/hello" if target == "hello" else BANNERS
+    return BANNERS  # the hello app answers every path, so every scenario requests the same one
 
 
 def check_same_answer(stack: Stack) -> int:
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         os.chmod(workdir, 0o755)  # nginx workers run as nobody
         stack = Stack(Path(workdir))
         try:
-            print("starting redis, tansu, content, hello, two gateways and nginx...", flush=True)
+            print("starting redis, tansu, content, hello, three gateways and two nginx...", flush=True)
             stack.start()
             meta["database"] = stack.database
             meta["banners"] = check_same_answer(stack)

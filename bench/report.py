@@ -19,6 +19,8 @@ LABELS = {
     "gateway": "content via gateway",
     "gateway_rl": "content via gateway, rate limit on",
     "nginx": "content via nginx",
+    "gateway_hello": "hello via gateway (fast backend)",
+    "nginx_hello": "hello via nginx (fast backend)",
 }
 GATEWAYS = {"gateway": "gateway", "gateway_rl": "gateway (rate limit on)"}
 Results = dict[tuple[str, int], list[WrkResult]]  # (target, connections) -> one result per round
@@ -48,8 +50,8 @@ def throughput_ratio(results: Results, name: str, target: str, against: str, con
     return Check(name, value, "x", f">= {minimum:g}x", value >= minimum)
 
 
-def added_p50(results: Results, name: str, target: str, maximum_ms: float) -> Check:
-    pairs = zip(results[target, 1], results["content", 1], strict=True)
+def added_p50(results: Results, name: str, target: str, maximum_ms: float, direct: str = "content") -> Check:
+    pairs = zip(results[target, 1], results[direct, 1], strict=True)
     value = median(mine.p50_ms - direct.p50_ms for mine, direct in pairs)
     return Check(name, value, "ms", f"<= {maximum_ms:g} ms", value <= maximum_ms)
 
@@ -64,6 +66,15 @@ def evaluate(results: Results, connections: int) -> list[Check]:
             added_p50(results, f"{label} added p50 (c=1)", key, 1.0),
         ]
     checks.append(added_p50(results, "nginx added p50 (c=1)", "nginx", 1.0))
+    # The same targets with the bare hello app behind both proxies: the gateway's own ceiling.
+    checks += [
+        throughput_ratio(results, "fast backend: gateway / nginx throughput", "gateway_hello", "nginx_hello",
+                         connections, 0.65),
+        throughput_ratio(results, "fast backend: gateway / direct throughput", "gateway_hello", "hello",
+                         connections, 0.6),
+        added_p50(results, "fast backend: gateway added p50 (c=1)", "gateway_hello", 1.0, direct="hello"),
+        added_p50(results, "fast backend: nginx added p50 (c=1)", "nginx_hello", 1.0, direct="hello"),
+    ]
     return checks
 
 
@@ -84,7 +95,7 @@ def _value(check: Check) -> str:
 
 def markdown(results: Results, checks: list[Check], meta: dict) -> str:
     lines = [
-        "# Benchmark: content read endpoint, direct / gateway / nginx", "",
+        "# Benchmark: content read endpoint, direct / gateway / nginx (and both proxies before a bare app)", "",
         f"- run: {meta['date']} on {meta['cpus']} CPUs ({meta['cpu_model']}), load average at start "
         f"{meta['load_before']}, at end {meta['load_after']}",
         f"- Python {meta['python']}, {meta['nginx']}, {meta['wrk']}; database: {meta['database']}",

@@ -42,9 +42,12 @@ class Stack:
         self._start_gateway("gateway", content, {"RATE_LIMIT_ENABLED": "false"})
         self._start_gateway("gateway_rl", content, {"RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_IP": HUGE_BUCKET,
                                                     "RATE_LIMIT_USER": HUGE_BUCKET})
-        self._start_nginx(content)
+        self._start_nginx("nginx", content)
+        # The same proxies in front of the bare hello app: with a backend this fast, the proxy's own cost shows.
+        self._start_gateway("gateway_hello", self.urls["hello"], {"RATE_LIMIT_ENABLED": "false"})
+        self._start_nginx("nginx_hello", self.urls["hello"])
         self._wait_ready({"content": "/readyz", "hello": "/hello", "gateway": "/readyz", "gateway_rl": "/readyz",
-                          "nginx": BANNERS})
+                          "nginx": BANNERS, "gateway_hello": "/readyz", "nginx_hello": BANNERS})
 
     def stop(self) -> None:
         for process in self._processes.values():
@@ -96,15 +99,16 @@ class Stack:
                "GATEWAY_SERVICES": json.dumps(["content"]), "GATEWAY_UPSTREAMS": json.dumps({"content": content_url})}
         self._spawn(name, [sys.executable, "-m", "gateway"], env, port)
 
-    def _start_nginx(self, content_url: str) -> None:
+    def _start_nginx(self, name: str, upstream_url: str) -> None:
         port = free_port()
+        workdir = self.workdir / name
+        workdir.mkdir()
         template = Template((Path(__file__).parent / "nginx.conf.template").read_text())
-        config = self.workdir / "nginx.conf"
-        config.write_text(template.substitute(workdir=self.workdir, port=port,
-                                              upstream_port=content_url.rsplit(":", 1)[1]))
-        argv = ["nginx", "-p", str(self.workdir), "-e", str(self.workdir / "nginx-error.log"), "-c", str(config),
+        config = workdir / "nginx.conf"
+        config.write_text(template.substitute(workdir=workdir, port=port, upstream_port=upstream_url.rsplit(":", 1)[1]))
+        argv = ["nginx", "-p", str(workdir), "-e", str(workdir / "nginx-error.log"), "-c", str(config),
                 "-g", "daemon off;"]
-        self._spawn("nginx", argv, self._env, port)
+        self._spawn(name, argv, self._env, port)
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
         # Own process group (nginx has workers) and SIGTERM if the benchmark itself dies.

@@ -56,6 +56,8 @@ class Gateway:
         self.upstream_latency = Histogram("gateway_upstream_seconds", "Upstream time by service", ["service"],
                                           registry=self.registry,
                                           buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self._counters: dict[tuple[str, int], Counter] = {}
+        self._latencies: dict[str, Histogram] = {}
         self.client = None
         self.redis = None
         self.limiter: RateLimiter | None = None
@@ -90,8 +92,14 @@ class Gateway:
         finally:
             request_id_var.reset(token)
         response.headers["X-Request-Id"] = request_id
-        self.requests.labels(service, str(response.status)).inc()
+        self._count(service, response.status)
         return response
+
+    def _count(self, service: str, status: int) -> None:
+        counter = self._counters.get((service, status))
+        if counter is None:  # labels() takes a lock and builds a key: do it once per pair
+            counter = self._counters[service, status] = self.requests.labels(service, str(status))
+        counter.inc()
 
     async def _forward(self, request: web.Request, route: Route, request_id: str) -> web.Response:
         principal = self._authenticate(request, route)
@@ -101,15 +109,20 @@ class Gateway:
             wait_ms = await self.limiter.wait_ms(checks)
             if wait_ms:
                 raise TooManyRequests(retry_after=max(1, -(-wait_ms // 1000)))
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge as exc:
-            raise PayloadTooLarge(limit=self.settings.gateway_max_body_bytes) from exc
+        body = b""
+        if request.body_exists:
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge as exc:
+                raise PayloadTooLarge(limit=self.settings.gateway_max_body_bytes) from exc
         started = time.perf_counter()
         status, headers, payload = await proxy.forward(
             self.client, request, route, body=body, headers=proxy.upstream_headers(request, request_id, client_ip),
             retries=self.settings.gateway_get_retries)
-        self.upstream_latency.labels(route.service).observe(time.perf_counter() - started)
+        latency = self._latencies.get(route.service)
+        if latency is None:
+            latency = self._latencies[route.service] = self.upstream_latency.labels(route.service)
+        latency.observe(time.perf_counter() - started)
         return web.Response(status=status, headers=headers, body=payload)
 
     def _authenticate(self, request: web.Request, route: Route) -> Principal | None:

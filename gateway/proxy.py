@@ -30,32 +30,37 @@ def make_client(pool_size: int) -> aiohttp.ClientSession:
     client._retry_connection = False
     return client
 
-def _listed_in_connection(headers) -> set[str]:
-    return {token.strip().lower() for value in headers.getall("connection", []) for token in value.split(",")}
+def _without(headers, names: frozenset[str]) -> CIMultiDict[str]:
+    """A copy without `names` and without whatever the Connection header lists."""
+    copy = CIMultiDict(headers)
+    listed = [token.strip() for value in copy.getall("connection", ()) for token in value.split(",")]
+    for name in (*names, *listed):
+        copy.popall(name, None)
+    return copy
+
 
 def upstream_headers(request: web.Request, request_id: str, client_ip: str) -> CIMultiDict[str]:
-    drop = NOT_FORWARDED | _listed_in_connection(request.headers)
-    headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in drop)
-    previous = request.headers.get("x-forwarded-for")
+    headers = _without(request.headers, NOT_FORWARDED)
+    previous = headers.get("x-forwarded-for")
     headers["X-Forwarded-For"] = f"{previous}, {client_ip}" if previous else client_ip
-    headers["X-Forwarded-Proto"] = request.headers.get("x-forwarded-proto", request.scheme)
-    headers["X-Forwarded-Host"] = request.headers.get("x-forwarded-host", request.host)
+    headers.setdefault("X-Forwarded-Proto", request.scheme)
+    headers.setdefault("X-Forwarded-Host", request.host)
     headers["X-Request-Id"] = request_id
     return headers
 
+
 def response_headers(upstream: aiohttp.ClientResponse) -> CIMultiDict[str]:
-    drop = NOT_RETURNED | _listed_in_connection(upstream.headers)
-    return CIMultiDict((k, v) for k, v in upstream.headers.items() if k.lower() not in drop)
+    return _without(upstream.headers, NOT_RETURNED)
+
 
 async def forward(client: aiohttp.ClientSession, request: web.Request, route: Route, *, body: bytes,
                   headers: CIMultiDict[str], retries: int) -> tuple[int, CIMultiDict[str], bytes]:
     url = URL(route.upstream + request.raw_path, encoded=True)
-    timeout = aiohttp.ClientTimeout(total=route.timeout)
     attempts = 1 + (retries if request.method in RETRYABLE_METHODS else 0)
     for attempt in range(attempts):
         try:
             async with client.request(request.method, url, headers=headers, data=body or None,
-                                      timeout=timeout, allow_redirects=False) as upstream:
+                                      timeout=route.timeout, allow_redirects=False) as upstream:
                 return upstream.status, response_headers(upstream), await upstream.read()
         except CONNECT_ERRORS as exc:
             if attempt + 1 == attempts:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiohttp import ClientTimeout
+
 from gateway.settings import GatewaySettings
 from shared.auth import Role
 
@@ -16,7 +18,7 @@ class Route:
     upstream: str
     role: Role
     public: bool
-    timeout: float
+    timeout: ClientTimeout
 
 
 class RouteTable:
@@ -25,8 +27,9 @@ class RouteTable:
         self.services = {name: settings.upstream(name) for name in settings.gateway_services}
         self.families = {family: FAMILY_ROLES[family] for family in families}
         self.public_prefixes = tuple(settings.gateway_public_prefixes)
-        self.timeouts = sorted(settings.gateway_route_timeouts.items(), key=lambda kv: -len(kv[0]))
-        self.default_timeout = settings.gateway_timeout_seconds
+        self.timeouts = [(prefix, ClientTimeout(total=seconds)) for prefix, seconds
+                         in sorted(settings.gateway_route_timeouts.items(), key=lambda kv: -len(kv[0]))]
+        self.default_timeout = ClientTimeout(total=settings.gateway_timeout_seconds)
 
     def match(self, path: str) -> Route | None:
         """`/app-api/content/banners` -> the content route; None for anything not forwarded

@@ -87,7 +87,7 @@ def test_route_table():
                  "/", "/other/content/x"):
         assert table.match(path) is None, path
     assert RouteTable(gateway_settings(1, gateway_forward_admin=True)).match("/admin-api/content/x").role == "admin"
-    assert table.match("/app-api/content/slow/x").timeout == 0.3
+    assert table.match("/app-api/content/slow/x").timeout.total == 0.3
 
 
 async def test_forwards_method_path_query_and_body(gateway, tokens):

@@ -1,0 +1,31 @@
+"""The README's configuration table must name every setting a process reads, and nothing else."""
+
+import re
+from pathlib import Path
+
+from gateway.settings import GatewaySettings
+from promo.registry import IMPLEMENTED_SERVICES, settings_class
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def documented() -> set[str]:
+    table = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for row in table.splitlines():
+        if row.startswith("| `"):
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1]))
+    return names
+
+
+def settings_names() -> set[str]:
+    classes = [GatewaySettings, *(settings_class(name) for name in IMPLEMENTED_SERVICES)]
+    return {field.upper() for cls in classes for field in cls.model_fields}
+
+
+def test_every_setting_is_documented():
+    assert settings_names() - documented() == set()
+
+
+def test_nothing_documented_that_no_process_reads():
+    assert documented() - settings_names() == set()

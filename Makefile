@@ -17,7 +17,7 @@ $(BIN)/promo: pyproject.toml requirements-dev.lock
 install: $(BIN)/promo
 
 run: install  ## the whole suite on embedded defaults (Ctrl-C stops it)
-	ENV=$${ENV:-dev} $(BIN)/promo run
+	$(BIN)/promo run
 
 test: install  ## unit + integration + end-to-end tests (MariaDB and Redis on their default ports)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from promo import registry
 from shared.auth import Role, issue_token
@@ -104,6 +107,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command in ("run", "token"):
+        # Dev tools: they sign with the dev secret unless JWT_SECRET is set. A service started
+        # with ENV=prod still refuses the dev secret, so this default weakens nothing.
+        os.environ.setdefault("ENV", "dev")
+    try:
+        _dispatch(args)
+    except ValidationError as exc:  # settings from the environment that do not hold together
+        raise SystemExit(f"promo {args.command}: invalid settings:\n{exc}") from exc
+
+
+def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "run":
         from promo.run import run as run_suite
 

@@ -52,20 +52,21 @@ class TokenVerifier:
         self.key = (settings.jwt_public_key if self.algorithm == "RS256"
                     else settings.jwt_secret.get_secret_value())
         self.issuer = settings.jwt_issuer or None
+        self.audience = settings.jwt_audience or None
         self.leeway = settings.jwt_leeway_seconds
 
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token, self.key, algorithms=[self.algorithm], issuer=self.issuer,
-                leeway=self.leeway, options={"require": ["sub", "exp"]},
+                token, self.key, algorithms=[self.algorithm], issuer=self.issuer, audience=self.audience,
+                leeway=self.leeway, options={"require": ["sub", "exp"], "verify_aud": self.audience is not None},
             )
             role = Role(claims.get("role"))
             business_id = claims.get("business_id")
-            if role is Role.MERCHANT and not isinstance(business_id, int):
-                raise ValueError("merchant token without business_id")
+            if role is Role.MERCHANT and not (type(business_id) is int and business_id > 0):
+                raise ValueError("merchant token without a business_id")
             subject = str(claims["sub"])
-            if role is not Role.SERVICE and not subject.isdigit():
+            if role is not Role.SERVICE and not (subject.isascii() and subject.isdigit()):
                 raise ValueError("user token with a non-numeric sub")
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidToken(reason=type(exc).__name__) from exc
@@ -93,6 +94,8 @@ def issue_token(settings: CommonSettings, subject: str | int, role: Role | str, 
         claims["business_id"] = business_id
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 

@@ -39,6 +39,7 @@ class CommonSettings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_public_key: str = ""  # PEM, for RS256 (production)
     jwt_issuer: str = ""  # checked when set
+    jwt_audience: str = ""  # checked when set; tokens with an `aud` are accepted either way when unset
     jwt_leeway_seconds: int = 30
 
     business_timezone: str = "Asia/Shanghai"

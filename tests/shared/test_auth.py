@@ -31,6 +31,9 @@ def test_round_trip_of_each_role(settings):
     {"sub": "abc", "role": "member", "exp": int(time.time()) + 60},  # non-numeric user id
     {"role": "member", "exp": int(time.time()) + 60},  # no subject
     {"sub": "1", "role": "member"},  # no expiry
+    {"sub": "²", "role": "member", "exp": int(time.time()) + 60},  # a digit, but not one int() takes
+    {"sub": "1", "role": "merchant", "business_id": True, "exp": int(time.time()) + 60},
+    {"sub": "1", "role": "merchant", "business_id": 0, "exp": int(time.time()) + 60},
 ])
 def test_bad_claims_are_invalid_tokens(settings, claims):
     token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
@@ -70,6 +73,20 @@ def test_rs256_verifies_with_the_public_key_only():
         TokenVerifier(settings).verify(jwt.encode(claims, "x" * 64, algorithm="HS256"))
     with pytest.raises(RuntimeError):
         issue_token(settings, 1, Role.ADMIN)
+
+
+def test_audience_is_accepted_when_unset_and_checked_when_set(settings):
+    claims = {"sub": "1", "role": "member", "exp": int(time.time()) + 60, "aud": "mall-app"}
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    assert TokenVerifier(settings).verify(token).subject == "1"  # IdP tokens usually carry aud
+    strict = CommonSettings(_env_file=None, env="test", jwt_audience="mall-app")
+    assert TokenVerifier(strict).verify(token).subject == "1"
+    assert TokenVerifier(strict).verify(issue_token(strict, 1, Role.MEMBER)).subject == "1"
+    with pytest.raises(InvalidToken):
+        TokenVerifier(strict).verify(jwt.encode({**claims, "aud": "other"}, settings.jwt_secret.get_secret_value(),
+                                                algorithm="HS256"))
+    with pytest.raises(InvalidToken):  # audience required once configured
+        TokenVerifier(strict).verify(issue_token(settings, 1, Role.MEMBER))
 
 
 def request_with(headers: dict[str, str]) -> Request:

@@ -145,8 +145,7 @@ class Gateway:
 
     def error_response(self, request: web.Request, error: DomainError) -> web.Response:
         locale = negotiate_locale(request.headers.get("accept-language"), self.settings.default_locale)
-        headers = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else {}
-        return web.json_response(error.body(locale), status=error.status, headers=headers,
+        return web.json_response(error.body(locale), status=error.status, headers=error.headers(),
                                  dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 
     # --- own endpoints -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import Table, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import TokenVerifier
@@ -65,7 +65,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequen
     app.state.jobs = list(jobs)
     app.state.registry = CollectorRegistry()
     _install_error_handlers(app)
-    app.add_middleware(ObservabilityMiddleware, registry=app.state.registry, service=settings.service_name)
+    app.add_middleware(ObservabilityMiddleware, registry=app.state.registry,
+                       default_locale=settings.default_locale)
     for router in routers:
         app.include_router(router)
     app.include_router(_ops_router())
@@ -110,8 +111,7 @@ def _locale(request: Request) -> str:
 
 def _install_error_handlers(app: FastAPI) -> None:
     def render(request: Request, error: DomainError) -> JSONResponse:
-        headers = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else None
-        return JSONResponse(error.body(_locale(request)), status_code=error.status, headers=headers)
+        return JSONResponse(error.body(_locale(request)), status_code=error.status, headers=error.headers())
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -132,22 +132,26 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error reached the handler: %s", exc.orig)
         return render(request, Conflict())
 
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: DataError) -> JSONResponse:
+        log.warning("the database refused a value: %s", exc.orig)
+        return render(request, ValidationFailed(errors=[{"msg": "a value is out of range for its column"}]))
+
     @app.exception_handler(OperationalError)
     async def db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", exc.orig)
         return render(request, ServiceUnavailable())
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return render(request, InternalError())
+    # Anything else is caught by ObservabilityMiddleware, inside the request id's context.
 
 
 # --- request id + metrics (pure ASGI: no per-request task or body copy) ------------------------
 
 class ObservabilityMiddleware:
-    def __init__(self, app, registry: CollectorRegistry, service: str) -> None:
+    """Request id (echoed, logged), metrics, and the last-resort 500 for unhandled errors."""
+
+    def __init__(self, app, registry: CollectorRegistry, default_locale: str) -> None:
         self.app = app
+        self.default_locale = default_locale
         self.requests = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"],
                                 registry=registry)
         self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
@@ -161,7 +165,7 @@ class ObservabilityMiddleware:
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status = 0
 
         async def send_with_id(message) -> None:
             nonlocal status
@@ -172,9 +176,15 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error")
+            if status:  # the response had started: nothing more can be said to the client
+                raise
+            locale = negotiate_locale(_header(scope, b"accept-language"), self.default_locale)
+            await JSONResponse(InternalError().body(locale), status_code=500)(scope, receive, send_with_id)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.requests.labels(scope["method"], route, str(status or 500)).inc()
             self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 

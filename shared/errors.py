@@ -72,6 +72,10 @@ class DomainError(Exception):
     def body(self, locale: str) -> dict[str, Any]:
         return error_body(self.code, self.message(locale), self.details)
 
+    def headers(self) -> dict[str, str] | None:
+        retry_after = self.details.get("retry_after")
+        return None if retry_after is None else {"Retry-After": str(retry_after)}
+
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}

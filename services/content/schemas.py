@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.content.domain import BannerPosition
 from shared.enums import CommonStatus
+from shared.ids import Id
 
 
 def _http_url(value: str) -> str:
@@ -69,13 +70,13 @@ class AppCategory(Output):
 
 
 class ArticleIn(Input):
-    category_id: int = Field(gt=0)
+    category_id: Id
     title: Title
     author: Annotated[str, Field(max_length=64)] = ""
     pic_url: RequiredPictureUrl
     introduction: Annotated[str, Field(max_length=255)] = ""
     content: Annotated[str, Field(min_length=1, max_length=100_000, description="rich text (HTML)")]
-    spu_id: int | None = Field(default=None, gt=0, description="related product")
+    spu_id: Id | None = Field(default=None, description="related product")
     sort: Sort = 0
     status: CommonStatus = CommonStatus.ENABLED
     recommend_hot: bool = False
@@ -107,7 +108,7 @@ class ArticleOut(AppArticle):
 
 
 class BannerIn(Input):
-    title: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_no_control_chars)]
+    title: Name
     pic_url: RequiredPictureUrl
     url: Link
     position: BannerPosition

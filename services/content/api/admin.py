@@ -22,6 +22,7 @@ from shared.db import Session
 from shared.deps import Now
 from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
+from shared.ids import PathId, QueryId
 from shared.openapi import errors
 from shared.pagination import Page, Paging, to_page
 
@@ -43,18 +44,18 @@ async def page_categories(session: Session, paging: Paging, name: Search = None,
 
 
 @router.get("/article-categories/{category_id}", response_model=CategoryOut, responses=errors(CategoryNotFound))
-async def get_category(category_id: int, session: Session):
+async def get_category(category_id: PathId, session: Session):
     return await service.get_category(session, category_id)
 
 
 @router.put("/article-categories/{category_id}", response_model=CategoryOut, responses=errors(CategoryNotFound))
-async def update_category(category_id: int, body: CategoryIn, session: Session, now: Now):
+async def update_category(category_id: PathId, body: CategoryIn, session: Session, now: Now):
     return await service.update_category(session, category_id, body, now)
 
 
 @router.delete("/article-categories/{category_id}", status_code=204,
                responses=errors(CategoryNotFound, CategoryHasArticles))
-async def delete_category(category_id: int, session: Session):
+async def delete_category(category_id: PathId, session: Session):
     await service.delete_category(session, category_id)
     return Response(status_code=204)
 
@@ -65,7 +66,7 @@ async def create_article(body: ArticleIn, session: Session, now: Now):
 
 
 @router.get("/articles", response_model=Page[ArticleOut])
-async def page_articles(session: Session, paging: Paging, category_id: int | None = None, title: Search = None,
+async def page_articles(session: Session, paging: Paging, category_id: QueryId = None, title: Search = None,
                         status: CommonStatus | None = None, recommend_hot: bool | None = None,
                         recommend_banner: bool | None = None):
     f = repo.ArticleFilter(category_id, title, status, recommend_hot, recommend_banner)
@@ -73,17 +74,17 @@ async def page_articles(session: Session, paging: Paging, category_id: int | Non
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, responses=errors(ArticleNotFound))
-async def get_article(article_id: int, session: Session):
+async def get_article(article_id: PathId, session: Session):
     return await service.get_article(session, article_id)
 
 
 @router.put("/articles/{article_id}", response_model=ArticleOut, responses=errors(ArticleNotFound, UnknownCategory))
-async def update_article(article_id: int, body: ArticleIn, session: Session, now: Now):
+async def update_article(article_id: PathId, body: ArticleIn, session: Session, now: Now):
     return await service.update_article(session, article_id, body, now)
 
 
 @router.delete("/articles/{article_id}", status_code=204, responses=errors(ArticleNotFound))
-async def delete_article(article_id: int, session: Session):
+async def delete_article(article_id: PathId, session: Session):
     await service.delete_article(session, article_id)
     return Response(status_code=204)
 
@@ -101,16 +102,16 @@ async def page_banners(session: Session, paging: Paging, title: Search = None,
 
 
 @router.get("/banners/{banner_id}", response_model=BannerOut, responses=errors(BannerNotFound))
-async def get_banner(banner_id: int, session: Session):
+async def get_banner(banner_id: PathId, session: Session):
     return await service.get_banner(session, banner_id)
 
 
 @router.put("/banners/{banner_id}", response_model=BannerOut, responses=errors(BannerNotFound))
-async def update_banner(banner_id: int, body: BannerIn, session: Session, now: Now):
+async def update_banner(banner_id: PathId, body: BannerIn, session: Session, now: Now):
     return await service.update_banner(session, banner_id, body, now)
 
 
 @router.delete("/banners/{banner_id}", status_code=204, responses=errors(BannerNotFound))
-async def delete_banner(banner_id: int, session: Session):
+async def delete_banner(banner_id: PathId, session: Session):
     await service.delete_banner(session, banner_id)
     return Response(status_code=204)

@@ -13,6 +13,7 @@ from services.content.schemas import AppArticle, AppArticleSummary, AppBanner, A
 from shared.auth import optional_principal
 from shared.db import Session
 from shared.errors import InvalidToken
+from shared.ids import PathId, QueryId
 from shared.openapi import errors
 from shared.pagination import Page, Paging, to_page
 
@@ -26,7 +27,7 @@ async def list_categories(session: Session):
 
 
 @router.get("/articles", response_model=Page[AppArticleSummary])
-async def page_articles(session: Session, paging: Paging, category_id: int | None = None,
+async def page_articles(session: Session, paging: Paging, category_id: QueryId = None,
                         hot: Annotated[bool | None, Query(description="only hot (true) articles")] = None,
                         banner: Annotated[bool | None, Query(description="only banner-recommended")] = None,
                         title: Annotated[str | None, Query(max_length=64)] = None):
@@ -35,7 +36,7 @@ async def page_articles(session: Session, paging: Paging, category_id: int | Non
 
 
 @router.get("/articles/{article_id}", response_model=AppArticle, responses=errors(ArticleNotFound))
-async def view_article(article_id: int, session: Session):
+async def view_article(article_id: PathId, session: Session):
     return await service.view_article(session, article_id)
 
 
@@ -45,6 +46,6 @@ async def list_banners(session: Session, position: BannerPosition):
 
 
 @router.post("/banners/{banner_id}/clicks", status_code=204, responses=errors(BannerNotFound))
-async def click_banner(banner_id: int, session: Session):
+async def click_banner(banner_id: PathId, session: Session):
     await service.click_banner(session, banner_id)
     return Response(status_code=204)

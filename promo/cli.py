@@ -51,6 +51,14 @@ def seed(services: list[str]) -> None:
             print(f"seeded {name}" if added else f"{name} already has data; not seeded")
 
 
+def _running_suite_env(var_dir: Path) -> None:
+    """Point at the broker of the suite `promo run` started, unless KAFKA_BOOTSTRAP_SERVERS is set."""
+    state_file = var_dir / "run.json"
+    if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ and state_file.exists():
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = json.loads(state_file.read_text())["kafka"]
+        os.environ.setdefault("KAFKA_ENABLE_IDEMPOTENCE", "false")  # the embedded broker is Tansu
+
+
 def publish(event_type: str, data: dict, subject: str | None) -> str:
     from shared.events import CONTRACTS, encode, new_event
     from shared.kafka import make_producer
@@ -62,7 +70,10 @@ def publish(event_type: str, data: dict, subject: str | None) -> str:
     for field_name in contract.model_fields:
         if field_name.endswith("_at"):
             data.setdefault(field_name, now.isoformat())
-    payload = contract.model_validate(data)
+    try:
+        payload = contract.model_validate(data)
+    except ValidationError as exc:
+        raise SystemExit(f"not a valid {event_type} event:\n{exc}") from exc
     subject = subject or str(data.get("order_id") or data.get("user_id"))
     envelope = new_event(event_type, source="promo-cli", subject=subject, data=payload, time=now)
 
@@ -102,15 +113,16 @@ def _parser() -> argparse.ArgumentParser:
     pub.add_argument("type")
     pub.add_argument("data", help="the event's data as JSON; *_at fields default to now")
     pub.add_argument("--subject", default=None, help="message key; default order_id or user_id")
+    pub.add_argument("--var-dir", type=Path, default=Path("var"),
+                     help="without KAFKA_BOOTSTRAP_SERVERS: the broker of the `promo run` using this folder")
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    if args.command in ("run", "token"):
-        # Dev tools: they sign with the dev secret unless JWT_SECRET is set. A service started
-        # with ENV=prod still refuses the dev secret, so this default weakens nothing.
-        os.environ.setdefault("ENV", "dev")
+    # A developer's tool: without ENV it acts as in dev (a dev token, a migration from a plain
+    # shell). Services started with ENV=prod still refuse the dev secret: this weakens nothing.
+    os.environ.setdefault("ENV", "dev")
     try:
         _dispatch(args)
     except ValidationError as exc:  # settings from the environment that do not hold together
@@ -137,6 +149,7 @@ def _dispatch(args: argparse.Namespace) -> None:
             data = json.loads(args.data)
         except json.JSONDecodeError as exc:
             raise SystemExit(f"data is not JSON: {exc}") from exc
+        _running_suite_env(args.var_dir)
         print(publish(args.type, data, args.subject))
 
 

@@ -3,18 +3,22 @@ exercised through the gateway."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from promo.embedded import port_open
+from shared.events import Envelope
 from shared.ports import GATEWAY_PORT, SERVICE_PORTS
 
 pytestmark = pytest.mark.e2e
@@ -107,16 +111,32 @@ def test_rate_limit_answers_429_with_retry_after(suite):
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
 
 
-def test_publish_an_event_by_hand(suite):
-    env = {**os.environ, "ENV": "dev", "KAFKA_BOOTSTRAP_SERVERS": suite["state"]["kafka"],
-           "KAFKA_ENABLE_IDEMPOTENCE": "false"}
-    done = subprocess.run([sys.executable, "-m", "promo", "publish", "user.registered", '{"user_id": 5}'],
-                          capture_output=True, text=True, env=env, timeout=60)
+def test_publish_an_event_by_hand(suite, tmp_path):
+    plain_env = {k: v for k, v in os.environ.items() if k not in ("ENV", "KAFKA_BOOTSTRAP_SERVERS")}
+    var_dir = str(suite["output"].parent)  # the suite's run.json names its broker
+    done = subprocess.run([sys.executable, "-m", "promo", "publish", "user.registered", '{"user_id": 5}',
+                           "--var-dir", var_dir], capture_output=True, text=True, env=plain_env, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.strip()) == 36
-    bad = subprocess.run([sys.executable, "-m", "promo", "publish", "order.paid", '{"order_id": 1}'],
-                         capture_output=True, text=True, env=env, timeout=60)
-    assert bad.returncode != 0 and "user_id" in bad.stderr
+    event_id = done.stdout.strip()
+    assert event_id in [Envelope.model_validate_json(v).id for v in read_all(suite["state"]["kafka"],
+                                                                                 "user.registered")]
+    bad = subprocess.run([sys.executable, "-m", "promo", "publish", "order.paid", '{"order_id": 1}',
+                          "--var-dir", var_dir], capture_output=True, text=True, env=plain_env, timeout=60)
+    assert bad.returncode != 0 and "not a valid order.paid event" in bad.stderr and "user_id" in bad.stderr
+
+
+def read_all(bootstrap: str, topic: str) -> list[bytes]:
+    async def read() -> list[bytes]:
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                    group_id=f"e2e-{uuid.uuid4().hex}")
+        await consumer.start()
+        try:
+            batch = await consumer.getmany(timeout_ms=5000)
+            return [m.value for messages in batch.values() for m in messages]
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(read())
 
 
 def test_zz_upstream_killed_is_502_and_ctrl_c_leaves_no_orphans(suite):

@@ -93,9 +93,14 @@ async def page_articles(session: AsyncSession, paging: PageParams, f: ArticleFil
 
 
 async def count_browse_if_visible(session: AsyncSession, article_id: int) -> bool:
-    """+1 view in one statement (no lost updates under concurrency); False if not visible."""
+    """+1 view in one statement (no lost updates under concurrency); False if not visible.
+
+    Visibility is a plain read first: inside an UPDATE, InnoDB would share-lock the category
+    rows of the subquery, and every view would then hold up category edits."""
+    if not await session.scalar(select(exists().where(Article.id == article_id, visible_articles()))):
+        return False
     result = await session.execute(
-        update(Article).where(Article.id == article_id, visible_articles())
+        update(Article).where(Article.id == article_id, Article.status == CommonStatus.ENABLED)
         .values(browse_count=Article.browse_count + 1).execution_options(synchronize_session=False))
     return result.rowcount == 1
 

@@ -102,13 +102,13 @@ class Gateway:
         counter.inc()
 
     async def _forward(self, request: web.Request, route: Route, request_id: str) -> web.Response:
-        principal = self._authenticate(request, route)
         client_ip = self._client_ip(request)
-        if self.limiter is not None:
-            checks = self.limiter.checks(request.path, request.method, principal and principal.subject, client_ip)
-            wait_ms = await self.limiter.wait_ms(checks)
-            if wait_ms:
-                raise TooManyRequests(retry_after=max(1, -(-wait_ms // 1000)))
+        try:
+            principal = self._authenticate(request, route)
+        except DomainError:
+            await self._limit(request, None, client_ip)  # floods of bad or missing tokens count per IP
+            raise
+        await self._limit(request, principal, client_ip)
         body = b""
         if request.body_exists:
             try:
@@ -125,22 +125,32 @@ class Gateway:
         latency.observe(time.perf_counter() - started)
         return web.Response(status=status, headers=headers, body=payload)
 
+    async def _limit(self, request: web.Request, principal: Principal | None, client_ip: str) -> None:
+        if self.limiter is None:
+            return
+        user = f"{principal.role}:{principal.subject}" if principal else None
+        wait_ms = await self.limiter.wait_ms(self.limiter.checks(request.path, request.method, user, client_ip))
+        if wait_ms:
+            raise TooManyRequests(retry_after=max(1, -(-wait_ms // 1000)))
+
     def _authenticate(self, request: web.Request, route: Route) -> Principal | None:
+        """A valid token is always required to be valid; its role must fit the route family,
+        except on public routes, where the service decides (as it does when called directly)."""
         principal = self.verifier.verify_header(request.headers.get("authorization"))
+        if route.public:
+            return principal
         if principal is None:
-            if route.public:
-                return None
             raise Unauthorized()
         if principal.role is not route.role:
             raise Forbidden(required=[route.role])
         return principal
 
     def _client_ip(self, request: web.Request) -> str:
-        if self.settings.trust_forwarded_for:
-            forwarded = request.headers.get("x-forwarded-for", "")
-            first = forwarded.split(",")[0].strip()
-            if first:
-                return first
+        hops = self.settings.trusted_proxy_hops
+        if hops:
+            entries = [e.strip() for e in request.headers.get("x-forwarded-for", "").split(",") if e.strip()]
+            if len(entries) >= hops:
+                return entries[-hops]
         return request.remote or "unknown"
 
     def error_response(self, request: web.Request, error: DomainError) -> web.Response:

@@ -8,7 +8,6 @@ outage of the mall.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ class RateLimiter:
         self.failures = 0
 
     def checks(self, path: str, method: str, user: str | None, ip: str) -> list[BucketCheck]:
+        """`user` is "<role>:<subject>" for a caller with a valid token, else None."""
         s = self.settings
         user_tag, ip_tag = (f"rl:u:{user}" if user else None), f"rl:ip:{ip}"
         default = BucketCheck(user_tag, "all", s.rate_limit_user) if user_tag else None
@@ -55,17 +55,22 @@ class RateLimiter:
         return found
 
     async def wait_ms(self, checks: list[BucketCheck]) -> int:
-        """0 when the request may pass, else how long the caller should wait."""
+        """0 when the request may pass, else how long the caller should wait.
+
+        One script per hash tag (Redis Cluster cannot run one script over two slots), the IP's
+        buckets first: a request the IP limit refuses does not spend the user's tokens."""
         by_tag: dict[str, list[BucketCheck]] = defaultdict(list)
-        for check in checks:
+        for check in sorted(checks, key=lambda c: not c.tag.startswith("rl:ip:")):
             by_tag[check.tag].append(check)
         try:
-            waits = await asyncio.gather(*(self._run(group) for group in by_tag.values()))
+            for group in by_tag.values():
+                wait = await self._run(group)
+                if wait:
+                    return wait
         except (RedisError, OSError) as exc:
             self.failures += 1
             log.warning("rate limiter unavailable, letting the request through: %r", exc)
-            return 0
-        return max(waits)
+        return 0
 
     async def _run(self, group: list[BucketCheck]) -> int:
         args: list[float] = []

@@ -43,7 +43,9 @@ class GatewaySettings(CommonSettings):
     rate_limit_user: Bucket = Bucket(rate=20, burst=40)
     rate_limit_ip: Bucket = Bucket(rate=50, burst=100)
     rate_limit_routes: list[RouteLimit] = []
-    trust_forwarded_for: bool = False  # behind an ingress: take the client IP from X-Forwarded-For
+    # Behind N proxies that each append to X-Forwarded-For, the client is the N-th entry from the
+    # right (entries further left are whatever the client sent). 0: the TCP peer is the client.
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
 
     def upstream(self, service: str) -> str:
         return self.gateway_upstreams.get(service) or f"http://127.0.0.1:{SERVICE_PORTS[service]}"

@@ -479,7 +479,7 @@ def test_k8s_env_builds_production_settings(monkeypatch: pytest.MonkeyPatch, com
         assert settings.jwt_algorithm == "RS256" and settings.jwt_public_key.strip()
         assert settings.kafka_enable_idempotence
         if isinstance(settings, GatewaySettings):
-            assert settings.trust_forwarded_for, "behind the Ingress"
+            assert settings.trusted_proxy_hops == 1, "behind the Ingress"
             for service in settings.gateway_services:
                 assert settings.upstream(service) == f"http://{service}:{SERVICE_PORTS[service]}"
         if isinstance(settings, ServiceSettings):

@@ -35,6 +35,14 @@ async def echo(request: web.Request) -> web.Response:
         headers={"Connection": "keep-alive, X-Secret-Hop", "X-Secret-Hop": "1", "X-Upstream": "yes"})
 
 
+@pytest.fixture(autouse=True)
+async def fresh_buckets(redis):
+    """Every test here comes from 127.0.0.1: start each with no rate-limit state."""
+    keys = [key async for key in redis.scan_iter(match="{rl:*")]
+    if keys:
+        await redis.delete(*keys)
+
+
 @pytest.fixture
 async def upstream():
     app = web.Application()
@@ -238,3 +246,42 @@ def test_route_buckets_are_named_by_their_rule_not_their_position():
     assert [c.key for c in limiter.checks("/app-api/a/x", "GET", None, "1.2.3.4")] == keys_a
     assert keys_a == ["{rl:ip:1.2.3.4}:all", "{rl:ip:1.2.3.4}:route::/app-api/a/"]
     assert len(limiter.checks("/app-api/b/x", "GET", None, "1.2.3.4")) == 1  # POST-only rule
+
+
+async def test_client_ip_is_counted_from_the_right_behind_trusted_proxies(gateway):
+    start, session = gateway
+    prefix = f"/app-api/content/xff-{uuid.uuid4().hex[:6]}"
+    strict = [RouteLimit(prefix=prefix, per_ip=Bucket(rate=0.1, burst=1))]
+    base = await start(trusted_proxy_hops=1, rate_limit_routes=strict)
+    # A client forging a different left-most entry each time is still the same right-most address.
+    forged = [{"X-Forwarded-For": f"6.6.6.{i}, 203.0.113.9"} for i in range(2)]
+    statuses = [(await call(session, "GET", base + prefix, headers=headers))[0] for headers in forged]
+    assert statuses == [200, 429]
+    other = await call(session, "GET", base + prefix, headers={"X-Forwarded-For": "6.6.6.1, 198.51.100.4"})
+    assert other[0] == 200
+
+
+async def test_bad_and_missing_tokens_are_rate_limited_too(gateway):
+    start, session = gateway
+    base = await start(rate_limit_ip=Bucket(rate=0.1, burst=2))
+    bad = {"Authorization": "Bearer bad"}
+    statuses = [(await call(session, "GET", f"{base}/merchant-api/content/x", headers=bad))[0] for _ in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+async def test_public_routes_accept_any_valid_token(gateway, tokens):
+    start, session = gateway
+    base = await start()
+    for role in ("member", "merchant", "admin"):
+        assert (await call(session, "GET", f"{base}/app-api/content/x", headers=tokens[role]))[0] == 200
+    assert (await call(session, "GET", f"{base}/app-api/coupon/x", headers=tokens["merchant"]))[0] == 403
+
+
+def test_member_and_merchant_with_the_same_id_do_not_share_a_bucket():
+    from gateway.ratelimit import RateLimiter
+
+    limiter = RateLimiter.__new__(RateLimiter)
+    limiter.settings = gateway_settings(1)
+    member = limiter.checks("/app-api/x", "GET", "member:7", "1.2.3.4")[0].key
+    merchant = limiter.checks("/app-api/x", "GET", "merchant:7", "1.2.3.4")[0].key
+    assert member != merchant

@@ -72,8 +72,8 @@ class OutboxRelay:
         self.producer: AIOKafkaProducer | None = None
 
     async def relay_once(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
-        producer = await self._producer()
+        """Publish one batch of pending rows; returns how many were published. The producer
+        starts with the first row, so a service with nothing to publish never needs the broker."""
         t = self.table
         async with self.sessionmaker() as session, session.begin():
             rows = (await session.execute(
@@ -83,6 +83,7 @@ class OutboxRelay:
             )).all()
             if not rows:
                 return 0
+            producer = await self._producer()
             acks = [await producer.send(r.topic, r.payload, key=r.key.encode()) for r in rows]
             await asyncio.gather(*acks)
             await session.execute(update(t).where(t.c.id.in_([r.id for r in rows]))

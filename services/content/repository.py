@@ -47,7 +47,7 @@ async def page_categories(session: AsyncSession, paging: PageParams, *, name: st
 async def list_enabled_categories(session: AsyncSession) -> Sequence[ArticleCategory]:
     return (await session.scalars(
         select(ArticleCategory).where(ArticleCategory.status == CommonStatus.ENABLED)
-        .order_by(ArticleCategory.sort, ArticleCategory.id))).all()
+        .order_by(ArticleCategory.sort, ArticleCategory.id.desc()))).all()
 
 
 async def has_any_category(session: AsyncSession) -> bool:

@@ -140,6 +140,12 @@ async def test_broker_down_rows_wait_and_are_delivered_when_it_is_back(db):
         broker.stop()
 
 
+async def test_nothing_to_publish_needs_no_broker(db):
+    relay = relay_for(db, f"127.0.0.1:{free_port()}")  # nobody listens there
+    assert await relay.relay_once() == 0
+    assert relay.producer is None
+
+
 async def test_run_forever_keeps_retrying_until_the_broker_answers(db):
     port = free_port()
     topic = f"test.retry-{uuid.uuid4().hex[:8]}"

@@ -5,6 +5,7 @@
     promo migrate [service ...]          alembic upgrade head for each service's DATABASE_URL
     promo seed [service ...]             demo data where a service has none
     promo publish order.paid '{"order_id": 1, ...}'   an event, validated against its contract
+    promo replay <service> [event-id ...]  handle parked events again
 """
 
 from __future__ import annotations
@@ -49,6 +50,28 @@ def seed(services: list[str]) -> None:
         if registry.seed_module(name) is not None:
             added = asyncio.run(seed_one(name))
             print(f"seeded {name}" if added else f"{name} already has data; not seeded")
+
+
+def replay(service: str, event_ids: list[str]) -> None:
+    from shared.clock import SystemClock
+    from shared.consumer import ConsumerRunner
+    from shared.db import create_engine, make_sessionmaker
+
+    async def run() -> dict:
+        settings = registry.settings_class(service)()
+        inbox, handlers = registry.messaging(service)
+        engine = create_engine(settings.db_url)
+        try:
+            runner = ConsumerRunner(handlers=handlers, inbox=inbox, sessionmaker=make_sessionmaker(engine),
+                                    clock=SystemClock(), max_attempts=settings.consumer_max_attempts)
+            return await runner.replay(event_ids or None)
+        finally:
+            await engine.dispose()
+
+    outcomes = asyncio.run(run())
+    for event_id, outcome in outcomes.items():
+        print(f"{event_id}: {outcome}")
+    print(f"{len(outcomes)} parked event(s) replayed" if outcomes else "no parked events")
 
 
 def _running_suite_env(var_dir: Path) -> None:
@@ -109,6 +132,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("services", nargs="*")
 
+    rep = sub.add_parser("replay", help="handle parked events again (after fixing what made them fail)")
+    rep.add_argument("service")
+    rep.add_argument("event_ids", nargs="*", help="default: every parked event of the service")
+
     pub = sub.add_parser("publish", help="publish an order.paid / order.cancelled / user.registered event")
     pub.add_argument("type")
     pub.add_argument("data", help="the event's data as JSON; *_at fields default to now")
@@ -144,6 +171,8 @@ def _dispatch(args: argparse.Namespace) -> None:
         migrate(args.services)
     elif args.command == "seed":
         seed(args.services)
+    elif args.command == "replay":
+        replay(registry.check([args.service])[0], args.event_ids)
     elif args.command == "publish":
         try:
             data = json.loads(args.data)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -113,6 +113,24 @@ class ConsumerRunner:
                         received_at=self.clock.now(), error=error[:4000], payload=raw))
         except Exception as exc:
             raise DatabaseUnavailable(str(exc)) from exc
+
+    async def replay(self, event_ids: list[str] | None = None) -> dict[str, Outcome]:
+        """Process parked events again (all of them, or the ids given), e.g. after a bug fix.
+        Each is taken out of the inbox and handled as if just delivered; it parks again if it
+        still fails."""
+        inbox = self.inbox
+        query = select(inbox.c.event_id, inbox.c.payload).where(inbox.c.status == Outcome.PARKED)
+        if event_ids is not None:
+            query = query.where(inbox.c.event_id.in_(event_ids))
+        async with self.sessionmaker() as session:
+            parked = (await session.execute(query.order_by(inbox.c.received_at))).all()
+        outcomes: dict[str, Outcome] = {}
+        for event_id, payload in parked:
+            async with self.sessionmaker() as session, session.begin():
+                await session.execute(delete(inbox).where(inbox.c.event_id == event_id,
+                                                          inbox.c.status == Outcome.PARKED))
+            outcomes[event_id] = await self.process(payload)
+        return outcomes
 
     async def run_forever(self) -> None:
         assert self.consumer_factory is not None

@@ -231,6 +231,23 @@ async def test_poison_event_is_parked_and_not_retried_forever(db):
     assert await count(db, effects) == 0
 
 
+async def test_parked_events_can_be_replayed_once_the_handler_is_fixed(db):
+    async def broken(session, envelope):
+        raise KeyError("bug")
+
+    first, second = event("test.thing", amount=3), event("test.thing", amount=4)
+    parked = runner_for(db, {"test.thing": broken}, max_attempts=1)
+    assert [await parked.process(encode(e)) for e in (first, second)] == [Outcome.PARKED, Outcome.PARKED]
+    assert await parked.replay([first.id]) == {first.id: Outcome.PARKED}  # still broken: parked again
+    fixed = runner_for(db, {"test.thing": add_effect})
+    assert await fixed.replay([first.id]) == {first.id: Outcome.PROCESSED}
+    assert await fixed.replay() == {second.id: Outcome.PROCESSED}
+    assert await fixed.replay() == {}
+    assert await fixed.process(encode(first)) is Outcome.DUPLICATE  # a redelivery after the replay
+    async with db() as session:
+        assert sorted((await session.scalars(select(effects.c.amount))).all()) == [3, 4]
+
+
 async def test_undecodable_message_is_parked(db):
     runner = runner_for(db, {"test.thing": add_effect})
     assert await runner.process(b"{not json") is Outcome.PARKED

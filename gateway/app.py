@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -25,7 +24,7 @@ from shared.errors import (
     Unauthorized,
     negotiate_locale,
 )
-from shared.logs import configure_logging, request_id_var
+from shared.logs import configure_logging, request_id_from, request_id_var
 from shared.redis import make_redis
 
 log = logging.getLogger("gateway")
@@ -75,7 +74,7 @@ class Gateway:
     # --- the forwarding path ---------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("x-request-id"))
         token = request_id_var.set(request_id)
         service = "-"
         try:

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -34,7 +33,7 @@ from shared.errors import (
     negotiate_locale,
 )
 from shared.kafka import make_consumer, make_producer
-from shared.logs import configure_logging, request_id_var
+from shared.logs import configure_logging, request_id_from, request_id_var
 from shared.outbox import OutboxRelay
 from shared.redis import make_redis
 from shared.settings import ServiceSettings
@@ -162,7 +161,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = request_id_from(_header(scope, b"x-request-id"))
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 0
@@ -192,8 +191,7 @@ class ObservabilityMiddleware:
 def _header(scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
-            text_value = value.decode("latin-1")
-            return text_value if 0 < len(text_value) <= 128 else None
+            return value.decode("latin-1")
     return None
 
 

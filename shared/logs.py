@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_from(header: str | None) -> str:
+    """The caller's X-Request-Id when it is a sane token (so traces join up), else a new one."""
+    return header if header and _REQUEST_ID.match(header) else uuid.uuid4().hex
 
 
 class JsonFormatter(logging.Formatter):

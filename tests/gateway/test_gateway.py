@@ -123,7 +123,7 @@ async def test_hop_by_hop_headers_stripped_and_forwarding_headers_set(gateway):
     assert sent["x-request-id"] == "rid-1" and headers["X-Request-Id"] == "rid-1"
     assert sent["x-device-id"] == "device-12345"
     assert "X-Secret-Hop" not in headers
-    _, headers, body = await call(session, "GET", f"{base}/app-api/content/h")
+    _, headers, body = await call(session, "GET", f"{base}/app-api/content/h", headers={"X-Request-Id": "x" * 500})
     sent = {k.lower(): v for k, v in body["headers"].items()}
     assert len(headers["X-Request-Id"]) == 32 and sent["x-request-id"] == headers["X-Request-Id"]
 

@@ -141,6 +141,9 @@ class Suite:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        # Finish the shutdown whatever arrives meanwhile (a second Ctrl-C, make's own signal).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()

@@ -69,9 +69,8 @@ async def delete_category(session: AsyncSession, category_id: int) -> None:
     category = await get_category(session, category_id)
     if await repo.category_has_articles(session, category_id):
         raise CategoryHasArticles(id=category_id)
-    await session.delete(category)
     try:
-        await session.flush()
+        await _delete(session, category)
     except IntegrityError as exc:  # an article was added meanwhile; the foreign key said no
         raise CategoryHasArticles(id=category_id) from exc
 

@@ -62,3 +62,23 @@ async def test_a_failure_after_a_flush_leaves_nothing_written(failing_routes, cl
     assert response.status_code == 409
     async with content_app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(ArticleCategory)) == 0
+
+
+async def test_the_foreign_key_refuses_a_category_delete_that_raced_an_article_insert(client, tokens, content_app,
+                                                                                      monkeypatch):
+    from services.content import repository
+    from services.content.domain import CategoryHasArticles
+    from tests.content.test_api import make_article, make_category
+
+    category = await make_category(client, tokens)
+    await make_article(client, tokens, category["id"])
+
+    async def article_added_after_the_check(session, category_id):
+        return False  # what the check saw a moment before another admin added the article
+
+    monkeypatch.setattr(repository, "category_has_articles", article_added_after_the_check)
+    with pytest.raises(CategoryHasArticles):
+        async with content_app.state.sessionmaker() as session, session.begin():
+            await service.delete_category(session, category["id"])
+    assert (await client.get(f"/admin-api/content/article-categories/{category['id']}",
+                             headers=tokens["admin"])).status_code == 200

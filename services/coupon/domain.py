@@ -1,0 +1,273 @@
+"""Coupon rules. Pure: plain values and `now` in, a decision or a domain error out.
+
+A coupon's terms (threshold, scope, discount) are a snapshot of its template taken when it was
+issued, so later template edits never change coupons already in users' hands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
+
+from shared.errors import Conflict, RuleViolation
+from shared.money import format_yuan
+
+UNLIMITED = -1
+
+
+class TakeType(IntEnum):
+    USER = 1  # the buyer takes it (coupon center, product page)
+    ADMIN = 2  # given by an operator or by the system (spend-and-save rewards)
+    REGISTER = 3  # issued to every new member
+
+
+class ProductScope(IntEnum):
+    ALL = 1
+    SPU = 2
+    CATEGORY = 3
+
+
+class ValidityType(IntEnum):
+    DATE = 1  # fixed window
+    TERM = 2  # relative to the moment it is taken
+
+
+class DiscountType(IntEnum):
+    PRICE = 1  # a fixed amount off
+    PERCENT = 2  # the buyer pays discount_percent % (80 = pay 80%, "8折"), up to discount_limit_price off
+
+
+class CouponStatus(IntEnum):
+    UNUSED = 1
+    USED = 2
+    EXPIRED = 3
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a coupon does, shared by a template and the coupons issued from it."""
+
+    use_price: int  # threshold in fen over the lines in scope; 0 = none
+    product_scope: ProductScope
+    scope_values: tuple[int, ...]
+    discount_type: DiscountType
+    discount_price: int | None = None
+    discount_percent: int | None = None
+    discount_limit_price: int | None = None
+
+
+@dataclass(frozen=True)
+class Quota:
+    total_count: int  # UNLIMITED or >= 1
+    take_limit_count: int  # per user; UNLIMITED or >= 1
+
+
+@dataclass(frozen=True)
+class Validity:
+    validity_type: ValidityType
+    valid_start: datetime | None = None
+    valid_end: datetime | None = None
+    fixed_start_term: int | None = None  # days after taking
+    fixed_end_term: int | None = None  # days valid
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+class InvalidTemplate(RuleViolation):
+    code = "COUPON_TEMPLATE_INVALID"
+    messages = {"en": "Invalid coupon template: {reason}", "zh-CN": "优惠券模板不合法：{reason}"}
+
+
+class TotalBelowTaken(Conflict):
+    code = "COUPON_TEMPLATE_TOTAL_COUNT_TOO_SMALL"
+    messages = {"en": "Total count cannot be below the {take_count} already taken",
+                "zh-CN": "发放数量不能小于已领取数量（{take_count}）"}
+
+
+class TemplateDisabled(Conflict):
+    code = "COUPON_TEMPLATE_DISABLED"
+    messages = {"en": "This coupon is not available", "zh-CN": "该优惠券已停用"}
+
+
+class WrongTakeType(Conflict):
+    code = "COUPON_TEMPLATE_CANNOT_TAKE"
+    messages = {"en": "This coupon cannot be obtained this way", "zh-CN": "领取方式不正确"}
+
+
+class TemplateExpired(Conflict):
+    code = "COUPON_TEMPLATE_EXPIRED"
+    messages = {"en": "This coupon has expired", "zh-CN": "优惠券已过期"}
+
+
+class TakeLimitReached(Conflict):
+    code = "COUPON_TAKE_LIMIT_REACHED"
+    messages = {"en": "You already have the most of this coupon you can take ({limit})",
+                "zh-CN": "每人限领 {limit} 张，您已领完"}
+
+
+class OutOfStock(Conflict):
+    code = "COUPON_TEMPLATE_NOT_ENOUGH"
+    messages = {"en": "This coupon is all gone", "zh-CN": "优惠券已被领完"}
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+def validate_template(terms: Terms, quota: Quota, validity: Validity) -> None:
+    """Cross-field rules (field bounds are the schema's job)."""
+    for reason in _template_problems(terms, quota, validity):
+        raise InvalidTemplate(reason=reason)
+
+
+def _template_problems(terms: Terms, quota: Quota, validity: Validity) -> list[str]:
+    problems = []
+    if UNLIMITED not in (quota.total_count, quota.take_limit_count) and quota.take_limit_count > quota.total_count:
+        problems.append("take_limit_count exceeds total_count")
+    if terms.product_scope is ProductScope.ALL and terms.scope_values:
+        problems.append("product_scope_values must be empty when the scope is all products")
+    if terms.product_scope is not ProductScope.ALL and not terms.scope_values:
+        problems.append("product_scope_values are required for an SPU or category scope")
+    if validity.validity_type is ValidityType.DATE:
+        if validity.valid_start is None or validity.valid_end is None:
+            problems.append("valid_start and valid_end are required for fixed dates")
+        elif validity.valid_end <= validity.valid_start:
+            problems.append("valid_end must be after valid_start")
+    elif validity.fixed_start_term is None or validity.fixed_end_term is None:
+        problems.append("fixed_start_term and fixed_end_term are required for a relative validity")
+    if terms.discount_type is DiscountType.PRICE and not terms.discount_price:
+        problems.append("discount_price is required for an amount-off coupon")
+    if terms.discount_type is DiscountType.PERCENT and (not terms.discount_percent or not terms.discount_limit_price):
+        problems.append("discount_percent and discount_limit_price are required for a percent coupon")
+    return problems
+
+
+def check_total_not_below_taken(total_count: int, take_count: int) -> None:
+    if total_count != UNLIMITED and total_count < take_count:
+        raise TotalBelowTaken(take_count=take_count)
+
+
+def validity_window(validity: Validity, taken_at: datetime) -> tuple[datetime, datetime]:
+    """The issued coupon's own window, fixed at the moment it is issued."""
+    if validity.validity_type is ValidityType.DATE:
+        assert validity.valid_start is not None and validity.valid_end is not None
+        return validity.valid_start, validity.valid_end
+    assert validity.fixed_start_term is not None and validity.fixed_end_term is not None
+    start = taken_at + timedelta(days=validity.fixed_start_term)
+    return start, start + timedelta(days=validity.fixed_end_term)
+
+
+def check_can_issue(*, enabled: bool, take_type: TakeType, requested: TakeType, validity: Validity,
+                    quota: Quota, take_count: int, held_by_user: int, count: int, now: datetime) -> None:
+    """May `count` more coupons go to one user? The database re-checks stock and the per-user
+    limit atomically; this gives the precise reason first."""
+    if not enabled:
+        raise TemplateDisabled()
+    if take_type is not requested:
+        raise WrongTakeType()
+    if validity.validity_type is ValidityType.DATE and validity.valid_end is not None and validity.valid_end <= now:
+        raise TemplateExpired()
+    if quota.take_limit_count != UNLIMITED and held_by_user + count > quota.take_limit_count:
+        raise TakeLimitReached(limit=quota.take_limit_count)
+    if quota.total_count != UNLIMITED and take_count + count > quota.total_count:
+        raise OutOfStock()
+
+
+def can_take_again(quota: Quota, held_by_user: int) -> bool:
+    return quota.take_limit_count == UNLIMITED or held_by_user < quota.take_limit_count
+
+
+# --- discounts and matching -------------------------------------------------------------------
+
+def discount(terms: Terms, amount: int) -> int:
+    """Fen off `amount` (what the lines in scope still cost). Percent discounts round down, in the
+    merchant's favour, and never exceed the cap; no discount exceeds the amount."""
+    if amount <= 0:
+        return 0
+    if terms.discount_type is DiscountType.PRICE:
+        off = terms.discount_price or 0
+    else:
+        off = amount * (100 - (terms.discount_percent or 100)) // 100
+        off = min(off, terms.discount_limit_price or 0)
+    return max(0, min(off, amount))
+
+
+@dataclass(frozen=True)
+class CartLine:
+    spu_id: int
+    category_id: int
+    amount: int  # payable after earlier discounts, fen
+
+
+@dataclass(frozen=True)
+class HeldCoupon:
+    id: int
+    terms: Terms
+    valid_start: datetime
+    valid_end: datetime
+
+
+class Unusable(StrEnum):
+    NOT_YET_VALID = "NOT_YET_VALID"
+    EXPIRED = "EXPIRED"
+    NO_PRODUCT_IN_SCOPE = "NO_PRODUCT_IN_SCOPE"
+    BELOW_THRESHOLD = "BELOW_THRESHOLD"
+
+
+REASON_MESSAGES = {
+    Unusable.NOT_YET_VALID: {"en": "Not valid until {valid_start}", "zh-CN": "{valid_start} 起可用"},
+    Unusable.EXPIRED: {"en": "Expired", "zh-CN": "已过期"},
+    Unusable.NO_PRODUCT_IN_SCOPE: {"en": "No product in your cart can use it", "zh-CN": "购物车中没有可用商品"},
+    Unusable.BELOW_THRESHOLD: {"en": "Spend ¥{shortfall} more to use it", "zh-CN": "再买 ¥{shortfall} 可用"},
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    coupon_id: int
+    usable: bool
+    discount: int = 0
+    line_indexes: tuple[int, ...] = ()  # the lines the discount applies to
+    reason: Unusable | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+    def message(self, locale: str) -> str | None:
+        if self.reason is None:
+            return None
+        templates = REASON_MESSAGES[self.reason]
+        return (templates.get(locale) or templates["en"]).format(**self.details)
+
+
+def lines_in_scope(terms: Terms, lines: Sequence[CartLine]) -> tuple[int, ...]:
+    if terms.product_scope is ProductScope.ALL:
+        return tuple(range(len(lines)))
+    values = set(terms.scope_values)
+    key = (lambda line: line.spu_id) if terms.product_scope is ProductScope.SPU else (lambda line: line.category_id)
+    return tuple(i for i, line in enumerate(lines) if key(line) in values)
+
+
+def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime) -> Match:
+    if now < coupon.valid_start:
+        return Match(coupon.id, False, reason=Unusable.NOT_YET_VALID,
+                     details={"valid_start": coupon.valid_start.isoformat()})
+    if now > coupon.valid_end:
+        return Match(coupon.id, False, reason=Unusable.EXPIRED)
+    indexes = lines_in_scope(coupon.terms, lines)
+    if not indexes:
+        return Match(coupon.id, False, reason=Unusable.NO_PRODUCT_IN_SCOPE)
+    amount = sum(lines[i].amount for i in indexes)
+    if amount < coupon.terms.use_price:
+        return Match(coupon.id, False, reason=Unusable.BELOW_THRESHOLD,
+                     details={"shortfall": format_yuan(coupon.terms.use_price - amount)})
+    return Match(coupon.id, True, discount(coupon.terms, amount), indexes)
+
+
+def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine],
+                  now: datetime) -> tuple[list[Match], Match | None]:
+    """Every coupon's verdict, and the best usable one: the largest discount; on a tie the one
+    that expires first (use it before it is lost), then the lowest id."""
+    matches = [match_coupon(coupon, lines, now) for coupon in coupons]
+    ends = {coupon.id: coupon.valid_end for coupon in coupons}
+    usable = [m for m in matches if m.usable and m.discount > 0]
+    best = min(usable, key=lambda m: (-m.discount, ends[m.coupon_id], m.coupon_id), default=None)
+    return matches, best

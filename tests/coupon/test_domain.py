@@ -8,10 +8,31 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.coupon.domain import (
-    UNLIMITED, CartLine, DiscountType, HeldCoupon, InvalidTemplate, OutOfStock, ProductScope, Quota, TakeLimitReached,
-    TakeType, TemplateDisabled, TemplateExpired, Terms, TotalBelowTaken, Unusable, Validity, ValidityType,
-    WrongTakeType, can_take_again, check_can_issue, check_total_not_below_taken, discount, match_coupons,
-    validate_template, validity_window,
+    UNLIMITED,
+    CartLine,
+    DiscountType,
+    HeldCoupon,
+    InvalidTemplate,
+    OutOfStock,
+    ProductScope,
+    Quota,
+    TakeLimitReached,
+    TakeType,
+    TemplateDisabled,
+    TemplateExpired,
+    Terms,
+    TotalBelowTaken,
+    Unusable,
+    Validity,
+    ValidityType,
+    WrongTakeType,
+    can_take_again,
+    check_can_issue,
+    check_total_not_below_taken,
+    discount,
+    match_coupons,
+    validate_template,
+    validity_window,
 )
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -6,6 +6,8 @@ from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -40,3 +42,10 @@ def to_page(schema: type[BaseModel], result: tuple[object, int], paging: PagePar
     rows, total = result
     return {"items": [schema.model_validate(row, from_attributes=True) for row in rows],  # type: ignore[attr-defined]
             "total": total, "page": paging.page, "size": paging.size}
+
+
+async def fetch_page(session: AsyncSession, query: Select, paging: PageParams) -> tuple[list, int]:
+    """One page of `query`'s rows and the total count of all of them."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.scalars(query.offset(paging.offset).limit(paging.size))).all()
+    return list(rows), total or 0

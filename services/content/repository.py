@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.content.models import Article, ArticleCategory, Banner
 from shared.enums import CommonStatus
-from shared.pagination import PageParams
+from shared.pagination import PageParams, fetch_page
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,6 @@ class ArticleFilter:
     status: CommonStatus | None = None
     recommend_hot: bool | None = None
     recommend_banner: bool | None = None
-
-
-async def _page(session: AsyncSession, query: Select, paging: PageParams) -> tuple[Sequence, int]:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.scalars(query.offset(paging.offset).limit(paging.size))).all()
-    return rows, total or 0
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -41,7 +35,7 @@ async def page_categories(session: AsyncSession, paging: PageParams, *, name: st
         query = query.where(ArticleCategory.name.contains(name, autoescape=True))
     if status is not None:
         query = query.where(ArticleCategory.status == status)
-    return await _page(session, query, paging)
+    return await fetch_page(session, query, paging)
 
 
 async def list_enabled_categories(session: AsyncSession) -> Sequence[ArticleCategory]:
@@ -89,7 +83,7 @@ async def page_articles(session: AsyncSession, paging: PageParams, f: ArticleFil
                         visible_only: bool) -> tuple[Sequence[Article], int]:
     conditions = _article_conditions(f) + ([visible_articles()] if visible_only else [])
     query = select(Article).where(*conditions).order_by(Article.sort, Article.id.desc())
-    return await _page(session, query, paging)
+    return await fetch_page(session, query, paging)
 
 
 async def count_browse_if_visible(session: AsyncSession, article_id: int) -> bool:
@@ -125,7 +119,7 @@ async def page_banners(session: AsyncSession, paging: PageParams, *, title: str 
         query = query.where(Banner.position == position)
     if status is not None:
         query = query.where(Banner.status == status)
-    return await _page(session, query, paging)
+    return await fetch_page(session, query, paging)
 
 
 async def list_enabled_banners(session: AsyncSession, position: int) -> Sequence[Banner]:

@@ -1,0 +1,1 @@
+"""HTTP routers of the coupon service: thin, one use case per route."""

@@ -1,0 +1,61 @@
+"""/admin-api/coupon: platform operators manage coupon templates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime
+
+from services.coupon import repository as repo
+from services.coupon import service
+from services.coupon.domain import DiscountType, InvalidTemplate, TakeType, TotalBelowTaken
+from services.coupon.schemas import StatusIn, TemplateIn, TemplateOut
+from shared.auth import Role, require_role
+from shared.db import Session
+from shared.deps import Now
+from shared.enums import CommonStatus
+from shared.errors import Forbidden, Unauthorized
+from shared.ids import PathId
+from shared.openapi import errors
+from shared.pagination import Page, Paging, to_page
+
+router = APIRouter(prefix="/admin-api/coupon", tags=["admin: coupon"],
+                   dependencies=[Depends(require_role(Role.ADMIN))], responses=errors(Unauthorized, Forbidden))
+
+
+@router.post("/templates", status_code=201, response_model=TemplateOut, responses=errors(InvalidTemplate))
+async def create_template(body: TemplateIn, session: Session, now: Now):
+    return await service.create_template(session, body, now)
+
+
+@router.get("/templates", response_model=Page[TemplateOut])
+async def page_templates(session: Session, paging: Paging, name: Annotated[str | None, Query(max_length=64)] = None,
+                         status: CommonStatus | None = None, discount_type: DiscountType | None = None,
+                         take_type: TakeType | None = None, created_from: AwareDatetime | None = None,
+                         created_to: AwareDatetime | None = None):
+    f = repo.TemplateFilter(name, status, discount_type, take_type, created_from, created_to)
+    return to_page(TemplateOut, await repo.page_templates(session, paging, f), paging)
+
+
+@router.get("/templates/{template_id}", response_model=TemplateOut, responses=errors(service.TemplateNotFound))
+async def get_template(template_id: PathId, session: Session):
+    return await service.get_template(session, template_id)
+
+
+@router.put("/templates/{template_id}", response_model=TemplateOut,
+            responses=errors(service.TemplateNotFound, InvalidTemplate, TotalBelowTaken))
+async def update_template(template_id: PathId, body: TemplateIn, session: Session, now: Now):
+    return await service.update_template(session, template_id, body, now)
+
+
+@router.put("/templates/{template_id}/status", response_model=TemplateOut, responses=errors(service.TemplateNotFound))
+async def set_template_status(template_id: PathId, body: StatusIn, session: Session, now: Now):
+    return await service.set_template_status(session, template_id, body.status, now)
+
+
+@router.delete("/templates/{template_id}", status_code=204,
+               responses=errors(service.TemplateNotFound, service.TemplateInUse))
+async def delete_template(template_id: PathId, session: Session):
+    await service.delete_template(session, template_id)
+    return Response(status_code=204)

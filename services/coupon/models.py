@@ -1,0 +1,74 @@
+"""Tables owned by the coupon service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, SmallInteger, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import BigId, UTCDateTime, make_metadata
+from shared.outbox import inbox_table, outbox_table
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+class TermsColumns:
+    """What a coupon does; a template defines it and every issued coupon keeps a copy."""
+
+    use_price: Mapped[int] = mapped_column(BigInteger)
+    product_scope: Mapped[int] = mapped_column(SmallInteger)
+    product_scope_values: Mapped[list[int]] = mapped_column(JSON)
+    discount_type: Mapped[int] = mapped_column(SmallInteger)
+    discount_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    discount_percent: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    discount_limit_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class CouponTemplate(TermsColumns, Base):
+    __tablename__ = "coupon_template"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[int] = mapped_column(SmallInteger)
+    take_type: Mapped[int] = mapped_column(SmallInteger)
+    total_count: Mapped[int] = mapped_column(Integer)  # -1 unlimited
+    take_limit_count: Mapped[int] = mapped_column(Integer)  # per user, -1 unlimited
+    validity_type: Mapped[int] = mapped_column(SmallInteger)
+    valid_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    valid_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    fixed_start_term: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fixed_end_term: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    take_count: Mapped[int] = mapped_column(Integer, default=0)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "take_type", "status"), Index(None, "created_at"))
+
+
+class Coupon(TermsColumns, Base):
+    __tablename__ = "coupon"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    template_id: Mapped[int] = mapped_column(BigInteger)  # no FK: coupons are snapshots and outlive templates
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(64))
+    take_type: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    valid_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    use_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "user_id", "status", "valid_end"), Index(None, "template_id", "user_id"),
+                      Index(None, "status", "valid_end"))
+
+
+outbox = outbox_table(Base.metadata, "coupon")
+inbox = inbox_table(Base.metadata, "coupon")

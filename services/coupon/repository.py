@@ -1,0 +1,80 @@
+"""Every query of the coupon service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.coupon.domain import UNLIMITED, CouponStatus
+from services.coupon.models import Coupon, CouponTemplate
+from shared.pagination import PageParams, fetch_page
+
+
+@dataclass(frozen=True)
+class TemplateFilter:
+    name: str | None = None
+    status: int | None = None
+    discount_type: int | None = None
+    take_type: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+async def get_template(session: AsyncSession, template_id: int) -> CouponTemplate | None:
+    return await session.get(CouponTemplate, template_id)
+
+
+async def get_template_for_update(session: AsyncSession, template_id: int) -> CouponTemplate | None:
+    """Locks the template row: every issue of one template runs one after the other."""
+    return await session.scalar(select(CouponTemplate).where(CouponTemplate.id == template_id)
+                                .with_for_update().execution_options(populate_existing=True))
+
+
+async def page_templates(session: AsyncSession, paging: PageParams,
+                         f: TemplateFilter) -> tuple[Sequence[CouponTemplate], int]:
+    query = select(CouponTemplate).order_by(CouponTemplate.id.desc())
+    if f.name:
+        query = query.where(CouponTemplate.name.contains(f.name, autoescape=True))
+    for column, value in ((CouponTemplate.status, f.status), (CouponTemplate.discount_type, f.discount_type),
+                          (CouponTemplate.take_type, f.take_type)):
+        if value is not None:
+            query = query.where(column == value)
+    if f.created_from is not None:
+        query = query.where(CouponTemplate.created_at >= f.created_from)
+    if f.created_to is not None:
+        query = query.where(CouponTemplate.created_at < f.created_to)
+    return await fetch_page(session, query, paging)
+
+
+async def count_issued_to_user(session: AsyncSession, template_id: int, user_id: int) -> int:
+    """Coupons of the template the user ever received, in any status (the per-user limit)."""
+    return await session.scalar(select(func.count()).select_from(Coupon)
+                                .where(Coupon.template_id == template_id, Coupon.user_id == user_id)) or 0
+
+
+async def template_has_unused_coupons(session: AsyncSession, template_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(
+        Coupon.template_id == template_id, Coupon.status == CouponStatus.UNUSED))))
+
+
+async def add_take_count_if_stock(session: AsyncSession, template_id: int, count: int) -> bool:
+    """The database's own guard against over-issue: stock is taken in one conditional statement."""
+    result = await session.execute(
+        update(CouponTemplate)
+        .where(CouponTemplate.id == template_id,
+               or_(CouponTemplate.total_count == UNLIMITED,
+                   CouponTemplate.take_count + count <= CouponTemplate.total_count))
+        .values(take_count=CouponTemplate.take_count + count).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def page_user_coupons(session: AsyncSession, user_id: int, status: CouponStatus | None,
+                            paging: PageParams) -> tuple[Sequence[Coupon], int]:
+    query = select(Coupon).where(Coupon.user_id == user_id).order_by(Coupon.id.desc())
+    if status is not None:
+        query = query.where(Coupon.status == status)
+    return await fetch_page(session, query, paging)

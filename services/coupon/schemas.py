@@ -1,0 +1,98 @@
+"""Request and response bodies of the coupon service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.coupon.domain import UNLIMITED, CouponStatus, DiscountType, ProductScope, TakeType, ValidityType
+from shared.enums import CommonStatus
+from shared.ids import Id
+
+Fen = Annotated[int, Field(ge=0, le=100_000_000_00)]  # up to 100 million yuan
+Count = Annotated[int, Field(ge=UNLIMITED, le=100_000_000, description="-1 = unlimited")]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TemplateIn(Input):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Annotated[str, Field(max_length=255)] = ""
+    status: CommonStatus = CommonStatus.ENABLED
+    take_type: TakeType
+    total_count: Count
+    take_limit_count: Count
+    use_price: Fen = 0
+    product_scope: ProductScope = ProductScope.ALL
+    product_scope_values: Annotated[list[Id], Field(max_length=500)] = []
+    validity_type: ValidityType
+    valid_start: AwareDatetime | None = None
+    valid_end: AwareDatetime | None = None
+    fixed_start_term: Annotated[int, Field(ge=0, le=365)] | None = None
+    fixed_end_term: Annotated[int, Field(ge=1, le=3650)] | None = None
+    discount_type: DiscountType
+    discount_price: Annotated[int, Field(ge=1, le=100_000_000_00)] | None = None
+    discount_percent: Annotated[int, Field(ge=1, le=99, description="the share the buyer pays")] | None = None
+    discount_limit_price: Annotated[int, Field(ge=1, le=100_000_000_00)] | None = None
+
+
+class TemplateOut(Output):
+    id: int
+    name: str
+    description: str
+    status: CommonStatus
+    take_type: TakeType
+    total_count: int
+    take_limit_count: int
+    use_price: int
+    product_scope: ProductScope
+    product_scope_values: list[int]
+    validity_type: ValidityType
+    valid_start: datetime | None
+    valid_end: datetime | None
+    fixed_start_term: int | None
+    fixed_end_term: int | None
+    discount_type: DiscountType
+    discount_price: int | None
+    discount_percent: int | None
+    discount_limit_price: int | None
+    take_count: int
+    use_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class StatusIn(Input):
+    status: CommonStatus
+
+
+class TakeOut(BaseModel):
+    coupon_id: int
+    can_take_again: bool
+
+
+class CouponOut(Output):
+    id: int
+    template_id: int
+    name: str
+    status: CouponStatus
+    use_price: int
+    product_scope: ProductScope
+    product_scope_values: list[int]
+    discount_type: DiscountType
+    discount_price: int | None
+    discount_percent: int | None
+    discount_limit_price: int | None
+    valid_start: datetime
+    valid_end: datetime
+    use_order_id: int | None
+    used_at: datetime | None
+    created_at: datetime

@@ -1,0 +1,125 @@
+"""Use cases of the coupon service. They flush, never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.coupon import domain
+from services.coupon import repository as repo
+from services.coupon.domain import CouponStatus, OutOfStock, TakeType
+from services.coupon.models import Coupon, CouponTemplate, outbox
+from services.coupon.schemas import TemplateIn
+from shared.enums import CommonStatus
+from shared.errors import Conflict, NotFound
+from shared.events import new_event
+from shared.outbox import add_to_outbox
+
+TERMS_FIELDS = ("use_price", "product_scope", "product_scope_values", "discount_type", "discount_price",
+                "discount_percent", "discount_limit_price")
+
+
+class TemplateNotFound(NotFound):
+    code = "COUPON_TEMPLATE_NOT_FOUND"
+    messages = {"en": "Coupon template {id} does not exist", "zh-CN": "优惠券模板 {id} 不存在"}
+
+
+class TemplateInUse(Conflict):
+    code = "COUPON_TEMPLATE_HAS_UNUSED_COUPONS"
+    messages = {"en": "Coupon template {id} still has unused coupons; disable it instead",
+                "zh-CN": "优惠券模板 {id} 还有未使用的优惠券，不能删除，可先停用"}
+
+
+def _terms(source: TemplateIn | CouponTemplate) -> domain.Terms:
+    return domain.Terms(
+        use_price=source.use_price, product_scope=domain.ProductScope(source.product_scope),
+        scope_values=tuple(source.product_scope_values), discount_type=domain.DiscountType(source.discount_type),
+        discount_price=source.discount_price, discount_percent=source.discount_percent,
+        discount_limit_price=source.discount_limit_price)
+
+
+def _quota(source: TemplateIn | CouponTemplate) -> domain.Quota:
+    return domain.Quota(total_count=source.total_count, take_limit_count=source.take_limit_count)
+
+
+def _validity(source: TemplateIn | CouponTemplate) -> domain.Validity:
+    return domain.Validity(domain.ValidityType(source.validity_type), source.valid_start, source.valid_end,
+                           source.fixed_start_term, source.fixed_end_term)
+
+
+def _validate(data: TemplateIn) -> None:
+    domain.validate_template(_terms(data), _quota(data), _validity(data))
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+async def get_template(session: AsyncSession, template_id: int, *, for_update: bool = False) -> CouponTemplate:
+    getter = repo.get_template_for_update if for_update else repo.get_template
+    template = await getter(session, template_id)
+    if template is None:
+        raise TemplateNotFound(id=template_id)
+    return template
+
+
+async def create_template(session: AsyncSession, data: TemplateIn, now: datetime) -> CouponTemplate:
+    _validate(data)
+    template = CouponTemplate(**data.model_dump(), take_count=0, use_count=0, created_at=now, updated_at=now)
+    session.add(template)
+    await session.flush()
+    return template
+
+
+async def update_template(session: AsyncSession, template_id: int, data: TemplateIn, now: datetime) -> CouponTemplate:
+    template = await get_template(session, template_id, for_update=True)
+    _validate(data)
+    domain.check_total_not_below_taken(data.total_count, template.take_count)
+    for name, value in data.model_dump().items():
+        setattr(template, name, value)
+    template.updated_at = now
+    await session.flush()
+    return template
+
+
+async def set_template_status(session: AsyncSession, template_id: int, status: CommonStatus,
+                              now: datetime) -> CouponTemplate:
+    template = await get_template(session, template_id, for_update=True)
+    template.status, template.updated_at = status, now
+    await session.flush()
+    return template
+
+
+async def delete_template(session: AsyncSession, template_id: int) -> None:
+    template = await get_template(session, template_id, for_update=True)
+    if await repo.template_has_unused_coupons(session, template_id):
+        raise TemplateInUse(id=template_id)
+    await session.delete(template)
+    await session.flush()
+
+
+# --- issuing --------------------------------------------------------------------------------------
+
+async def issue(session: AsyncSession, template_id: int, user_id: int, requested: TakeType, now: datetime,
+                count: int = 1) -> tuple[list[Coupon], bool]:
+    """`count` coupons of a template to one user, all or none. Returns them and whether the user
+    may take more. Takes of one template run one at a time (row lock), so the per-user count
+    and the stock are exact; the conditional take_count update is the database's last word."""
+    template = await get_template(session, template_id, for_update=True)
+    held = await repo.count_issued_to_user(session, template_id, user_id)
+    domain.check_can_issue(enabled=template.status == CommonStatus.ENABLED, take_type=TakeType(template.take_type),
+                           requested=requested, validity=_validity(template), quota=_quota(template),
+                           take_count=template.take_count, held_by_user=held, count=count, now=now)
+    if not await repo.add_take_count_if_stock(session, template_id, count):
+        raise OutOfStock()
+    start, end = domain.validity_window(_validity(template), now)
+    coupons = [Coupon(template_id=template.id, user_id=user_id, name=template.name, take_type=template.take_type,
+                      status=CouponStatus.UNUSED, valid_start=start, valid_end=end, created_at=now, updated_at=now,
+                      **{name: getattr(template, name) for name in TERMS_FIELDS}) for _ in range(count)]
+    session.add_all(coupons)
+    await session.flush()
+    for coupon in coupons:
+        await add_to_outbox(session, outbox, new_event(
+            "promo.coupon.issued", source="promo-coupon", subject=user_id, time=now,
+            data={"coupon_id": coupon.id, "template_id": template.id, "user_id": user_id,
+                  "take_type": template.take_type, "valid_start": start.isoformat(), "valid_end": end.isoformat()}))
+    return coupons, domain.can_take_again(_quota(template), held + count)

@@ -23,6 +23,7 @@ from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine, make_sessionmaker
+from shared.deps import request_locale
 from shared.errors import (
     Conflict,
     DomainError,
@@ -104,13 +105,9 @@ async def _lifespan(app: FastAPI):
 
 # --- errors -----------------------------------------------------------------------------------
 
-def _locale(request: Request) -> str:
-    return negotiate_locale(request.headers.get("accept-language"), request.app.state.settings.default_locale)
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     def render(request: Request, error: DomainError) -> JSONResponse:
-        return JSONResponse(error.body(_locale(request)), status_code=error.status, headers=error.headers())
+        return JSONResponse(error.body(request_locale(request)), status_code=error.status, headers=error.headers())
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -123,7 +120,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(http_error_body(exc.status_code, _locale(request)), status_code=exc.status_code,
+        return JSONResponse(http_error_body(exc.status_code, request_locale(request)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.coupon import consumers, models
-from services.coupon.api import admin, app
+from services.coupon.api import admin, app, internal
 from services.coupon.settings import CouponSettings
 from shared.app import Messaging, create_service_app
 from shared.clock import Clock
@@ -16,7 +16,7 @@ def create_app(settings: CouponSettings | None = None, clock: Clock | None = Non
         settings or CouponSettings(),
         title="Promotion Center: coupon",
         description="Coupon templates, issued coupons, matching and holds.",
-        routers=[app.router, admin.router],
+        routers=[app.router, admin.router, internal.router],
         messaging=Messaging(outbox=models.outbox, inbox=models.inbox, handlers=consumers.HANDLERS),
         clock=clock,
     )

@@ -78,3 +78,9 @@ async def page_user_coupons(session: AsyncSession, user_id: int, status: CouponS
     if status is not None:
         query = query.where(Coupon.status == status)
     return await fetch_page(session, query, paging)
+
+
+async def list_unused_coupons(session: AsyncSession, user_id: int) -> Sequence[Coupon]:
+    return (await session.scalars(select(Coupon).where(Coupon.user_id == user_id,
+                                                       Coupon.status == CouponStatus.UNUSED)
+                                  .order_by(Coupon.valid_end, Coupon.id))).all()

@@ -96,3 +96,33 @@ class CouponOut(Output):
     use_order_id: int | None
     used_at: datetime | None
     created_at: datetime
+
+
+class CartLineIn(Input):
+    spu_id: Id
+    category_id: Id
+    amount: Fen = Field(description="what the line still costs after earlier discounts")
+
+
+class CartIn(Input):
+    lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=200)]
+
+
+class ServiceCartIn(CartIn):
+    user_id: Id
+
+
+class CouponMatchOut(BaseModel):
+    coupon_id: int
+    name: str
+    usable: bool
+    discount: int
+    line_indexes: list[int]
+    reason: str | None
+    reason_message: str | None
+    valid_end: datetime
+
+
+class MatchOut(BaseModel):
+    coupons: list[CouponMatchOut]
+    best_coupon_id: int | None

@@ -10,7 +10,7 @@ from services.coupon import domain
 from services.coupon import repository as repo
 from services.coupon.domain import CouponStatus, OutOfStock, TakeType
 from services.coupon.models import Coupon, CouponTemplate, outbox
-from services.coupon.schemas import TemplateIn
+from services.coupon.schemas import CartLineIn, CouponMatchOut, MatchOut, TemplateIn
 from shared.enums import CommonStatus
 from shared.errors import Conflict, NotFound
 from shared.events import new_event
@@ -123,3 +123,19 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
             data={"coupon_id": coupon.id, "template_id": template.id, "user_id": user_id,
                   "take_type": template.take_type, "valid_start": start.isoformat(), "valid_end": end.isoformat()}))
     return coupons, domain.can_take_again(_quota(template), held + count)
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn], now: datetime,
+                     locale: str) -> MatchOut:
+    """Every unused coupon of the user against the cart: usable or why not, and the best one."""
+    coupons = await repo.list_unused_coupons(session, user_id)
+    held = [domain.HeldCoupon(c.id, _terms(c), c.valid_start, c.valid_end) for c in coupons]
+    cart = [domain.CartLine(line.spu_id, line.category_id, line.amount) for line in lines]
+    matches, best = domain.match_coupons(held, cart, now)
+    by_id = {c.id: c for c in coupons}
+    return MatchOut(best_coupon_id=best.coupon_id if best else None, coupons=[
+        CouponMatchOut(coupon_id=m.coupon_id, name=by_id[m.coupon_id].name, usable=m.usable, discount=m.discount,
+                       line_indexes=list(m.line_indexes), reason=m.reason, reason_message=m.message(locale),
+                       valid_end=by_id[m.coupon_id].valid_end) for m in matches])

@@ -157,3 +157,38 @@ async def test_one_user_racing_30_takes_with_limit_2_gets_exactly_2(client, toke
     responses = await asyncio.gather(*(take(client, template["id"], tokens["member"]) for _ in range(30)))
     assert [r.status_code for r in responses].count(201) == 2
     assert await count_rows(coupon_app, template["id"]) == (2, 2)
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+CART = {"lines": [{"spu_id": 1, "category_id": 10, "amount": 8000}, {"spu_id": 2, "category_id": 20, "amount": 3000}]}
+
+
+async def test_cart_matching_for_the_buyer_and_the_order_service(client, tokens):
+    fits = await make_template(client, tokens, name="满100减10", take_limit_count=-1)
+    short = await make_template(client, tokens, name="满200减30", use_price=20000, discount_price=3000)
+    scoped = await make_template(client, tokens, name="指定品类八折", use_price=0, product_scope=3,
+                                 product_scope_values=[20], discount_type=2, discount_price=None,
+                                 discount_percent=80, discount_limit_price=5000)
+    for template in (fits, short, scoped):
+        await take(client, template["id"], tokens["member"])
+    await take(client, fits["id"], tokens["other_member"])  # someone else's coupon never shows up
+    mine = (await client.post("/app-api/coupon/match", json=CART,
+                              headers={**tokens["member"], "Accept-Language": "en"})).json()
+    by_name = {c["name"]: c for c in mine["coupons"]}
+    assert len(mine["coupons"]) == 3
+    assert by_name["满100减10"]["usable"] and by_name["满100减10"]["discount"] == 1000
+    assert by_name["满200减30"]["reason_message"] == "Spend ¥90.00 more to use it"
+    assert by_name["指定品类八折"]["discount"] == 600 and by_name["指定品类八折"]["line_indexes"] == [1]
+    assert mine["best_coupon_id"] == by_name["满100减10"]["coupon_id"]
+    internal = await client.post("/internal/coupon/match", json={**CART, "user_id": 1001}, headers=tokens["service"])
+    assert internal.status_code == 200 and internal.json()["best_coupon_id"] == mine["best_coupon_id"]
+    assert by_name["满200减30"]["reason"] == "BELOW_THRESHOLD"
+
+
+async def test_internal_match_needs_a_service_token(client, tokens):
+    body = {**CART, "user_id": 1001}
+    assert (await client.post("/internal/coupon/match", json=body)).status_code == 401
+    assert (await client.post("/internal/coupon/match", json=body, headers=tokens["member"])).status_code == 403
+    empty = await client.post("/internal/coupon/match", json={"user_id": 1001, "lines": []}, headers=tokens["service"])
+    assert empty.status_code == 422

@@ -15,10 +15,10 @@ from services.coupon.domain import (
     TemplateExpired,
     WrongTakeType,
 )
-from services.coupon.schemas import CouponOut, TakeOut
+from services.coupon.schemas import CartIn, CouponOut, MatchOut, TakeOut
 from shared.auth import Member
 from shared.db import Session
-from shared.deps import Now
+from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId
 from shared.openapi import errors
@@ -38,3 +38,9 @@ async def take(template_id: PathId, member: Member, session: Session, now: Now):
 @router.get("/coupons", response_model=Page[CouponOut])
 async def my_coupons(member: Member, session: Session, paging: Paging, status: CouponStatus | None = None):
     return to_page(CouponOut, await repo.page_user_coupons(session, member.user_id, status, paging), paging)
+
+
+@router.post("/match", response_model=MatchOut)
+async def match_my_cart(body: CartIn, member: Member, session: Session, now: Now, locale: Locale):
+    """The cart page: which of my coupons fit this cart, why the others don't, and the best."""
+    return await service.match_cart(session, member.user_id, body.lines, now, locale)

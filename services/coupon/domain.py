@@ -112,6 +112,12 @@ class OutOfStock(Conflict):
     messages = {"en": "This coupon is all gone", "zh-CN": "优惠券已被领完"}
 
 
+class CouponNotUsable(Conflict):
+    code = "COUPON_NOT_USABLE"
+    messages = {"en": "Coupon {coupon_id} cannot be used now (used, expired, not yet valid or not yours)",
+                "zh-CN": "优惠券 {coupon_id} 当前不可用（已使用、已过期、未到使用时间或不属于您）"}
+
+
 # --- templates ----------------------------------------------------------------------------------
 
 def validate_template(terms: Terms, quota: Quota, validity: Validity) -> None:

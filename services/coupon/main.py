@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.coupon import consumers, models
+from services.coupon import consumers, jobs, models
 from services.coupon.api import admin, app, internal
 from services.coupon.settings import CouponSettings
 from shared.app import Messaging, create_service_app
@@ -18,5 +18,6 @@ def create_app(settings: CouponSettings | None = None, clock: Clock | None = Non
         description="Coupon templates, issued coupons, matching and holds.",
         routers=[app.router, admin.router, internal.router],
         messaging=Messaging(outbox=models.outbox, inbox=models.inbox, handlers=consumers.HANDLERS),
+        jobs=[jobs.expire_forever],
         clock=clock,
     )

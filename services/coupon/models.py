@@ -61,8 +61,10 @@ class Coupon(TermsColumns, Base):
     status: Mapped[int] = mapped_column(SmallInteger)
     valid_start: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_end: Mapped[datetime] = mapped_column(UTCDateTime())
-    use_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Held for an order: status USED with hold_expires_at set; committed (paid): hold_expires_at NULL.
+    use_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

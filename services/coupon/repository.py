@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon.domain import UNLIMITED, CouponStatus
@@ -84,3 +84,65 @@ async def list_unused_coupons(session: AsyncSession, user_id: int) -> Sequence[C
     return (await session.scalars(select(Coupon).where(Coupon.user_id == user_id,
                                                        Coupon.status == CouponStatus.UNUSED)
                                   .order_by(Coupon.valid_end, Coupon.id))).all()
+
+
+# --- holds ----------------------------------------------------------------------------------------
+
+async def hold_if_unused(session: AsyncSession, coupon_id: int, user_id: int, order_id: int, now: datetime,
+                         until: datetime) -> bool:
+    """Unused and valid now -> held by the order, in one statement: two orders cannot both win."""
+    result = await session.execute(
+        update(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == user_id, Coupon.status == CouponStatus.UNUSED,
+                             Coupon.valid_start <= now, Coupon.valid_end > now)
+        .values(status=CouponStatus.USED, use_order_id=order_id, used_at=now, hold_expires_at=until, updated_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def get_coupon(session: AsyncSession, coupon_id: int) -> Coupon | None:
+    return await session.scalar(select(Coupon).where(Coupon.id == coupon_id)
+                                .execution_options(populate_existing=True))
+
+
+async def commit_holds(session: AsyncSession, order_id: int, now: datetime) -> Sequence[Coupon]:
+    """The order's held coupons become final; returns them (none when already committed)."""
+    held = (await session.scalars(select(Coupon).where(Coupon.use_order_id == order_id,
+                                                       Coupon.status == CouponStatus.USED,
+                                                       Coupon.hold_expires_at.is_not(None))
+                                  .with_for_update())).all()
+    for coupon in held:
+        coupon.hold_expires_at, coupon.updated_at = None, now
+    return held
+
+
+async def release_order(session: AsyncSession, order_id: int, now: datetime) -> Sequence[tuple[int, bool]]:
+    """The order's coupons go back: unused while still valid, else expired. Returns
+    (template_id, was_committed) for each coupon released."""
+    taken = (await session.execute(select(Coupon.template_id, Coupon.hold_expires_at.is_(None))
+                                   .where(Coupon.use_order_id == order_id, Coupon.status == CouponStatus.USED)
+                                   .with_for_update())).all()
+    if taken:
+        await session.execute(
+            update(Coupon).where(Coupon.use_order_id == order_id, Coupon.status == CouponStatus.USED)
+            .values(status=case((Coupon.valid_end > now, CouponStatus.UNUSED), else_=CouponStatus.EXPIRED),
+                    use_order_id=None, used_at=None, hold_expires_at=None, updated_at=now)
+            .execution_options(synchronize_session=False))
+    return [(row[0], bool(row[1])) for row in taken]
+
+
+async def add_use_count(session: AsyncSession, template_id: int, delta: int) -> None:
+    await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
+                          .values(use_count=CouponTemplate.use_count + delta)
+                          .execution_options(synchronize_session=False))
+
+
+async def orders_with_expired_holds(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[int]:
+    return (await session.scalars(select(Coupon.use_order_id).where(
+        Coupon.status == CouponStatus.USED, Coupon.hold_expires_at <= now).distinct().limit(limit))).all()
+
+
+async def expire_unused(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(
+        update(Coupon).where(Coupon.status == CouponStatus.UNUSED, Coupon.valid_end <= now)
+        .values(status=CouponStatus.EXPIRED, updated_at=now).execution_options(synchronize_session=False))
+    return result.rowcount

@@ -126,3 +126,20 @@ class CouponMatchOut(BaseModel):
 class MatchOut(BaseModel):
     coupons: list[CouponMatchOut]
     best_coupon_id: int | None
+
+
+class HoldIn(Input):
+    order_id: Id
+    user_id: Id
+    coupon_id: Id
+
+
+class HoldOut(BaseModel):
+    order_id: int
+    coupon_id: int
+    hold_expires_at: datetime | None
+
+
+class ReleaseOut(BaseModel):
+    order_id: int
+    released: int

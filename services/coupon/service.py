@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon import domain
 from services.coupon import repository as repo
-from services.coupon.domain import CouponStatus, OutOfStock, TakeType
+from services.coupon.domain import CouponNotUsable, CouponStatus, OutOfStock, TakeType
 from services.coupon.models import Coupon, CouponTemplate, outbox
 from services.coupon.schemas import CartLineIn, CouponMatchOut, MatchOut, TemplateIn
 from shared.enums import CommonStatus
@@ -139,3 +139,50 @@ async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn
         CouponMatchOut(coupon_id=m.coupon_id, name=by_id[m.coupon_id].name, usable=m.usable, discount=m.discount,
                        line_indexes=list(m.line_indexes), reason=m.reason, reason_message=m.message(locale),
                        valid_end=by_id[m.coupon_id].valid_end) for m in matches])
+
+
+# --- holds (ARCHITECTURE.md §4) -------------------------------------------------------------------
+
+async def hold(session: AsyncSession, order_id: int, user_id: int, coupon_id: int, now: datetime,
+               hold_seconds: int) -> Coupon:
+    """Reserve the coupon for an order being created. Idempotent: the same order asking again
+    gets the same hold; any other order is refused."""
+    if not await repo.hold_if_unused(session, coupon_id, user_id, order_id, now, now + timedelta(seconds=hold_seconds)):
+        coupon = await repo.get_coupon(session, coupon_id)
+        if coupon is None or coupon.user_id != user_id or coupon.use_order_id != order_id:
+            raise CouponNotUsable(coupon_id=coupon_id)
+        return coupon
+    coupon = await repo.get_coupon(session, coupon_id)
+    assert coupon is not None
+    return coupon
+
+
+async def commit_order(session: AsyncSession, order_id: int, now: datetime) -> int:
+    """order.paid: the order's held coupons are used for good. A second delivery finds nothing."""
+    committed = await repo.commit_holds(session, order_id, now)
+    for coupon in committed:
+        await repo.add_use_count(session, coupon.template_id, 1)
+        await add_to_outbox(session, outbox, new_event(
+            "promo.coupon.used", source="promo-coupon", subject=order_id, time=now,
+            data={"coupon_id": coupon.id, "template_id": coupon.template_id, "user_id": coupon.user_id,
+                  "order_id": order_id}))
+    await session.flush()
+    return len(committed)
+
+
+async def release_order(session: AsyncSession, order_id: int, now: datetime) -> int:
+    """order.cancelled or an expired hold: the order's coupons go back (or expire). Idempotent."""
+    released = await repo.release_order(session, order_id, now)
+    for template_id, was_committed in released:
+        if was_committed:
+            await repo.add_use_count(session, template_id, -1)
+    return len(released)
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    """The periodic job: holds past their time are released, unused coupons past their end expire.
+    Every change is conditional, so replicas running it at once do each thing once."""
+    released = 0
+    for order_id in await repo.orders_with_expired_holds(session, now):
+        released += await release_order(session, order_id, now)
+    return released, await repo.expire_unused(session, now)

@@ -1,0 +1,147 @@
+"""Hold / commit / release of a coupon for an order (ARCHITECTURE.md §4), against MariaDB."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from services.coupon import consumers, service
+from services.coupon.models import Coupon, CouponTemplate, inbox
+from shared.clock import SystemClock
+from shared.consumer import ConsumerRunner, Outcome
+from shared.events import encode, new_event
+from tests.coupon.test_api import make_template, take
+
+HOLDS = "/internal/coupon/holds"
+
+
+async def a_coupon(client, tokens, **template) -> int:
+    created = await make_template(client, tokens, take_limit_count=-1, **template)
+    return (await take(client, created["id"], tokens["member"])).json()["coupon_id"]
+
+
+async def coupon_row(app, coupon_id: int) -> Coupon:
+    async with app.state.sessionmaker() as session:
+        return await session.get(Coupon, coupon_id)
+
+
+async def use_count(app, coupon_id: int) -> int:
+    async with app.state.sessionmaker() as session:
+        coupon = await session.get(Coupon, coupon_id)
+        return await session.scalar(select(CouponTemplate.use_count).where(CouponTemplate.id == coupon.template_id))
+
+
+def hold_body(order_id: int, coupon_id: int, user_id: int = 1001) -> dict:
+    return {"order_id": order_id, "user_id": user_id, "coupon_id": coupon_id}
+
+
+def runner(app) -> ConsumerRunner:
+    return ConsumerRunner(handlers=consumers.HANDLERS, inbox=inbox, sessionmaker=app.state.sessionmaker,
+                          clock=SystemClock())
+
+
+def paid(order_id: int) -> bytes:
+    now = datetime.now(UTC)
+    return encode(new_event("order.paid", source="test", subject=order_id, time=now, data={
+        "order_id": order_id, "user_id": 1001, "pay_price": 9000, "paid_at": now.isoformat(),
+        "items": [{"sku_id": 1, "spu_id": 1, "count": 1, "pay_price": 9000}]}))
+
+
+def cancelled(order_id: int, at: datetime | None = None) -> bytes:
+    at = at or datetime.now(UTC)
+    return encode(new_event("order.cancelled", source="test", subject=order_id, time=at, data={
+        "order_id": order_id, "user_id": 1001, "cancelled_at": at.isoformat(), "reason": "pay_timeout"}))
+
+
+async def test_hold_is_idempotent_per_order_and_exclusive(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    first = await client.post(HOLDS, json=hold_body(7001, coupon_id), headers=tokens["service"])
+    again = await client.post(HOLDS, json=hold_body(7001, coupon_id), headers=tokens["service"])
+    assert first.status_code == 201 and again.status_code == 201 and first.json() == again.json()
+    other_order = await client.post(HOLDS, json=hold_body(7002, coupon_id), headers=tokens["service"])
+    assert other_order.status_code == 409 and other_order.json()["error"]["code"] == "COUPON_NOT_USABLE"
+    not_yours = await client.post(HOLDS, json=hold_body(7001, coupon_id, user_id=1002), headers=tokens["service"])
+    assert not_yours.status_code == 409
+    assert (await coupon_row(coupon_app, coupon_id)).use_order_id == 7001
+
+
+async def test_two_orders_racing_for_one_coupon_one_wins(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    responses = await asyncio.gather(*(client.post(HOLDS, json=hold_body(8000 + i, coupon_id),
+                                                   headers=tokens["service"]) for i in range(10)))
+    winners = [r.json()["order_id"] for r in responses if r.status_code == 201]
+    assert len(winners) == 1 and [r.status_code for r in responses].count(409) == 9
+    assert (await coupon_row(coupon_app, coupon_id)).use_order_id == winners[0]
+
+
+async def test_a_coupon_not_yet_valid_cannot_be_held(client, tokens):
+    coupon_id = await a_coupon(client, tokens, fixed_start_term=1)
+    response = await client.post(HOLDS, json=hold_body(7101, coupon_id), headers=tokens["service"])
+    assert response.status_code == 409
+
+
+async def test_order_paid_twice_commits_once(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7201, coupon_id), headers=tokens["service"])
+    event = paid(7201)
+    assert await runner(coupon_app).process(event) is Outcome.PROCESSED
+    assert await runner(coupon_app).process(event) is Outcome.DUPLICATE
+    assert await runner(coupon_app).process(paid(7201)) is Outcome.PROCESSED  # a new event id, same order
+    row = await coupon_row(coupon_app, coupon_id)
+    assert row.status == 2 and row.hold_expires_at is None and row.use_order_id == 7201
+    assert await use_count(coupon_app, coupon_id) == 1
+
+
+async def test_order_cancelled_releases_the_coupon_once(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7301, coupon_id), headers=tokens["service"])
+    for _ in range(2):
+        await runner(coupon_app).process(cancelled(7301))
+    row = await coupon_row(coupon_app, coupon_id)
+    assert row.status == 1 and row.use_order_id is None and row.used_at is None
+    again = await client.post(HOLDS, json=hold_body(7302, coupon_id), headers=tokens["service"])
+    assert again.status_code == 201  # usable by the next order
+
+
+async def test_a_paid_order_cancelled_later_returns_the_coupon_and_the_use(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7401, coupon_id), headers=tokens["service"])
+    await runner(coupon_app).process(paid(7401))
+    assert await use_count(coupon_app, coupon_id) == 1
+    await runner(coupon_app).process(cancelled(7401))
+    assert (await coupon_row(coupon_app, coupon_id)).status == 1 and await use_count(coupon_app, coupon_id) == 0
+
+
+async def test_release_after_the_end_expires_the_coupon(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7501, coupon_id), headers=tokens["service"])
+    async with coupon_app.state.sessionmaker() as session, session.begin():
+        await service.release_order(session, 7501, datetime.now(UTC) + timedelta(days=30))
+    assert (await coupon_row(coupon_app, coupon_id)).status == 3
+
+
+async def test_the_expiry_job_releases_due_holds_and_expires_old_coupons(client, tokens, coupon_app):
+    held_id = await a_coupon(client, tokens)
+    idle_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7601, held_id), headers=tokens["service"])
+    later = datetime.now(UTC) + timedelta(hours=1)  # past the 30-minute hold, within the 7-day validity
+    async with coupon_app.state.sessionmaker() as session, session.begin():
+        assert await service.expire_due(session, later) == (1, 0)
+    assert (await coupon_row(coupon_app, held_id)).status == 1
+    much_later = datetime.now(UTC) + timedelta(days=8)
+    async with coupon_app.state.sessionmaker() as session, session.begin():
+        assert await service.expire_due(session, much_later) == (0, 2)
+    async with coupon_app.state.sessionmaker() as session, session.begin():
+        assert await service.expire_due(session, much_later) == (0, 0)  # a second replica finds nothing
+    assert {(await coupon_row(coupon_app, i)).status for i in (held_id, idle_id)} == {3}
+
+
+async def test_release_endpoint_for_a_failed_checkout(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7701, coupon_id), headers=tokens["service"])
+    response = await client.post(f"{HOLDS}/7701/release", headers=tokens["service"])
+    assert response.json() == {"order_id": 7701, "released": 1}
+    assert (await client.post(f"{HOLDS}/7701/release", headers=tokens["service"])).json()["released"] == 0
+    assert (await client.post(f"{HOLDS}/7701/release", headers=tokens["member"])).status_code == 403

@@ -65,6 +65,10 @@ class Coupon(TermsColumns, Base):
     use_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    # System issues are keyed ("register:<user>:<template>", "order:<order>:<template>:<n>") so
+    # that each happens once, whatever the event redelivery; user takes have no key.
+    issue_key: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
+    source_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)  # reward grants
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

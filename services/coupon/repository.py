@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon.domain import UNLIMITED, CouponStatus
@@ -146,3 +146,33 @@ async def expire_unused(session: AsyncSession, now: datetime) -> int:
         update(Coupon).where(Coupon.status == CouponStatus.UNUSED, Coupon.valid_end <= now)
         .values(status=CouponStatus.EXPIRED, updated_at=now).execution_options(synchronize_session=False))
     return result.rowcount
+
+
+# --- system issues ------------------------------------------------------------------------------
+
+async def existing_issue_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    return set((await session.scalars(select(Coupon.issue_key).where(Coupon.issue_key.in_(keys)))).all())
+
+
+async def enabled_template_ids(session: AsyncSession, take_type: int) -> Sequence[int]:
+    return (await session.scalars(select(CouponTemplate.id).where(CouponTemplate.take_type == take_type,
+                                                                  CouponTemplate.status == 0)
+                                  .order_by(CouponTemplate.id))).all()
+
+
+async def delete_unused_granted_by_order(session: AsyncSession, order_id: int) -> dict[int, int]:
+    """Removes the order's reward coupons still unused; returns {template_id: how many}."""
+    rows = (await session.execute(select(Coupon.template_id, func.count()).where(
+        Coupon.source_order_id == order_id, Coupon.status == CouponStatus.UNUSED)
+        .group_by(Coupon.template_id).with_for_update())).all()
+    if rows:
+        await session.execute(delete(Coupon).where(Coupon.source_order_id == order_id,
+                                                   Coupon.status == CouponStatus.UNUSED)
+                              .execution_options(synchronize_session=False))
+    return {template_id: count for template_id, count in rows}
+
+
+async def give_back_stock(session: AsyncSession, template_id: int, count: int) -> None:
+    await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
+                          .values(take_count=CouponTemplate.take_count - count)
+                          .execution_options(synchronize_session=False))

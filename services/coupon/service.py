@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,11 @@ from services.coupon.domain import CouponNotUsable, CouponStatus, OutOfStock, Ta
 from services.coupon.models import Coupon, CouponTemplate, outbox
 from services.coupon.schemas import CartLineIn, CouponMatchOut, MatchOut, TemplateIn
 from shared.enums import CommonStatus
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, DomainError, NotFound
 from shared.events import new_event
 from shared.outbox import add_to_outbox
+
+log = logging.getLogger("coupon.service")
 
 TERMS_FIELDS = ("use_price", "product_scope", "product_scope_values", "discount_type", "discount_price",
                 "discount_percent", "discount_limit_price")
@@ -100,11 +103,19 @@ async def delete_template(session: AsyncSession, template_id: int) -> None:
 # --- issuing --------------------------------------------------------------------------------------
 
 async def issue(session: AsyncSession, template_id: int, user_id: int, requested: TakeType, now: datetime,
-                count: int = 1) -> tuple[list[Coupon], bool]:
+                count: int = 1, *, keys: list[str] | None = None,
+                source_order_id: int | None = None) -> tuple[list[Coupon], bool]:
     """`count` coupons of a template to one user, all or none. Returns them and whether the user
     may take more. Takes of one template run one at a time (row lock), so the per-user count
-    and the stock are exact; the conditional take_count update is the database's last word."""
+    and the stock are exact; the conditional take_count update is the database's last word.
+    With `keys` (system issues), coupons whose key exists already are not issued again."""
     template = await get_template(session, template_id, for_update=True)
+    if keys is not None:
+        done = await repo.existing_issue_keys(session, keys)
+        keys = [key for key in keys if key not in done]
+        count = len(keys)
+        if not count:
+            return [], False
     held = await repo.count_issued_to_user(session, template_id, user_id)
     domain.check_can_issue(enabled=template.status == CommonStatus.ENABLED, take_type=TakeType(template.take_type),
                            requested=requested, validity=_validity(template), quota=_quota(template),
@@ -114,7 +125,8 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
     start, end = domain.validity_window(_validity(template), now)
     coupons = [Coupon(template_id=template.id, user_id=user_id, name=template.name, take_type=template.take_type,
                       status=CouponStatus.UNUSED, valid_start=start, valid_end=end, created_at=now, updated_at=now,
-                      **{name: getattr(template, name) for name in TERMS_FIELDS}) for _ in range(count)]
+                      issue_key=keys[i] if keys else None, source_order_id=source_order_id,
+                      **{name: getattr(template, name) for name in TERMS_FIELDS}) for i in range(count)]
     session.add_all(coupons)
     await session.flush()
     for coupon in coupons:
@@ -186,3 +198,47 @@ async def expire_due(session: AsyncSession, now: datetime) -> tuple[int, int]:
     for order_id in await repo.orders_with_expired_holds(session, now):
         released += await release_order(session, order_id, now)
     return released, await repo.expire_unused(session, now)
+
+
+# --- system issues (events) -----------------------------------------------------------------------
+
+async def _issue_or_log(session: AsyncSession, template_id: int, user_id: int, take_type: TakeType, now: datetime,
+                        keys: list[str], source_order_id: int | None = None) -> int:
+    """One template's system issue in a savepoint: a template that cannot issue (disabled,
+    exhausted, expired) is logged and skipped without undoing the others."""
+    try:
+        async with session.begin_nested():
+            coupons, _ = await issue(session, template_id, user_id, take_type, now, len(keys), keys=keys,
+                                     source_order_id=source_order_id)
+    except DomainError as error:
+        log.warning("could not issue template %s to user %s: %s", template_id, user_id, error.code)
+        return 0
+    return len(coupons)
+
+
+async def issue_new_user_coupons(session: AsyncSession, user_id: int, now: datetime) -> int:
+    """user.registered: one coupon of every enabled new-user template, once per user and template."""
+    issued = 0
+    for template_id in await repo.enabled_template_ids(session, TakeType.REGISTER):
+        issued += await _issue_or_log(session, template_id, user_id, TakeType.REGISTER, now,
+                                      [f"register:{user_id}:{template_id}"])
+    return issued
+
+
+async def grant_order_rewards(session: AsyncSession, order_id: int, user_id: int, give_coupons: dict[int, int],
+                              now: datetime) -> int:
+    """order.paid with give_coupons (decided by pricing's spend-and-save rules): once per order."""
+    issued = 0
+    for template_id, count in sorted(give_coupons.items()):
+        keys = [f"order:{order_id}:{template_id}:{n}" for n in range(max(0, min(count, 100)))]
+        if keys:
+            issued += await _issue_or_log(session, template_id, user_id, TakeType.ADMIN, now, keys, order_id)
+    return issued
+
+
+async def revoke_order_rewards(session: AsyncSession, order_id: int) -> int:
+    """order.cancelled: the order's reward coupons still unused are taken back (used ones stay)."""
+    revoked = await repo.delete_unused_granted_by_order(session, order_id)
+    for template_id, count in revoked.items():
+        await repo.give_back_stock(session, template_id, count)
+    return sum(revoked.values())

@@ -1,0 +1,75 @@
+"""Coupons issued by events: new users and order rewards, each exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from services.coupon.models import Coupon, CouponTemplate
+from shared.events import encode, new_event
+from tests.coupon.test_api import make_template
+from tests.coupon.test_holds import HOLDS, cancelled, hold_body, runner
+
+
+def registered(user_id: int) -> bytes:
+    now = datetime.now(UTC)
+    return encode(new_event("user.registered", source="test", subject=user_id, time=now,
+                            data={"user_id": user_id, "registered_at": now.isoformat()}))
+
+
+def paid_with_rewards(order_id: int, give_coupons: dict[int, int]) -> bytes:
+    now = datetime.now(UTC)
+    return encode(new_event("order.paid", source="test", subject=order_id, time=now, data={
+        "order_id": order_id, "user_id": 1001, "pay_price": 20000, "paid_at": now.isoformat(),
+        "items": [{"sku_id": 1, "spu_id": 1, "count": 1, "pay_price": 20000}], "give_coupons": give_coupons}))
+
+
+async def coupons_of(app, user_id: int) -> list[Coupon]:
+    async with app.state.sessionmaker() as session:
+        return list((await session.scalars(select(Coupon).where(Coupon.user_id == user_id))).all())
+
+
+async def take_count(app, template_id: int) -> int:
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(select(CouponTemplate.take_count).where(CouponTemplate.id == template_id))
+
+
+async def test_new_user_gets_each_enabled_register_template_once(client, tokens, coupon_app):
+    welcome = await make_template(client, tokens, name="新人券", take_type=3, take_limit_count=1)
+    shipping = await make_template(client, tokens, name="新人运费券", take_type=3, take_limit_count=1)
+    await make_template(client, tokens, name="停用的新人券", take_type=3, status=1)
+    await make_template(client, tokens, name="普通券", take_type=1)
+    event = registered(4242)
+    for raw in (event, event, registered(4242)):  # redelivered, then republished with a new id
+        await runner(coupon_app).process(raw)
+    coupons = await coupons_of(coupon_app, 4242)
+    assert sorted(c.template_id for c in coupons) == sorted([welcome["id"], shipping["id"]])
+    assert await take_count(coupon_app, welcome["id"]) == 1
+
+
+async def test_order_rewards_are_granted_once_and_a_bad_template_is_skipped(client, tokens, coupon_app):
+    reward = await make_template(client, tokens, name="返券", take_type=2, take_limit_count=-1)
+    bonus = await make_template(client, tokens, name="额外返券", take_type=2, take_limit_count=-1)
+    off = await make_template(client, tokens, name="停用返券", take_type=2, take_limit_count=-1, status=1)
+    gifts = {reward["id"]: 2, bonus["id"]: 1, off["id"]: 1}
+    event = paid_with_rewards(9101, gifts)
+    for raw in (event, event, paid_with_rewards(9101, gifts)):
+        await runner(coupon_app).process(raw)
+    coupons = await coupons_of(coupon_app, 1001)
+    assert sorted(c.template_id for c in coupons) == sorted([reward["id"], reward["id"], bonus["id"]])
+    assert {c.source_order_id for c in coupons} == {9101}
+
+
+async def test_cancelled_order_takes_back_unused_rewards_only(client, tokens, coupon_app):
+    reward = await make_template(client, tokens, name="返券", take_type=2, take_limit_count=-1)
+    await runner(coupon_app).process(paid_with_rewards(9201, {reward["id"]: 2}))
+    spent = (await coupons_of(coupon_app, 1001))[0]
+    assert (await client.post(HOLDS, json=hold_body(9300, spent.id), headers=tokens["service"])).status_code == 201
+    for _ in range(2):
+        await runner(coupon_app).process(cancelled(9201))
+    remaining = await coupons_of(coupon_app, 1001)
+    assert [c.id for c in remaining] == [spent.id]  # the one already used on another order stays
+    assert await take_count(coupon_app, reward["id"]) == 1
+    async with coupon_app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Coupon)) == 1

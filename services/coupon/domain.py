@@ -244,6 +244,15 @@ class Match:
         return (templates.get(locale) or templates["en"]).format(**self.details)
 
 
+def applies_to_product(terms: Terms, spu_id: int | None, category_id: int | None) -> bool:
+    """For the coupon center filtered by a product: would this coupon apply to it?"""
+    if (spu_id is None and category_id is None) or terms.product_scope is ProductScope.ALL:
+        return True
+    if terms.product_scope is ProductScope.SPU:
+        return spu_id in terms.scope_values
+    return category_id in terms.scope_values
+
+
 def lines_in_scope(terms: Terms, lines: Sequence[CartLine]) -> tuple[int, ...]:
     if terms.product_scope is ProductScope.ALL:
         return tuple(range(len(lines)))

@@ -72,11 +72,37 @@ async def add_take_count_if_stock(session: AsyncSession, template_id: int, count
     return result.rowcount == 1
 
 
+async def takeable_templates(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[CouponTemplate]:
+    """The coupon center: enabled self-take templates, not past their end, with stock left."""
+    return (await session.scalars(select(CouponTemplate).where(
+        CouponTemplate.status == 0, CouponTemplate.take_type == 1,
+        or_(CouponTemplate.valid_end.is_(None), CouponTemplate.valid_end > now),
+        or_(CouponTemplate.total_count == UNLIMITED, CouponTemplate.take_count < CouponTemplate.total_count))
+        .order_by(CouponTemplate.id.desc()).limit(limit))).all()
+
+
+async def counts_issued_to_user(session: AsyncSession, user_id: int, template_ids: list[int]) -> dict[int, int]:
+    rows = await session.execute(select(Coupon.template_id, func.count()).where(
+        Coupon.user_id == user_id, Coupon.template_id.in_(template_ids)).group_by(Coupon.template_id))
+    return {template_id: count for template_id, count in rows}
+
+
+async def count_unused(session: AsyncSession, user_id: int, now: datetime,
+                       ending_before: datetime | None = None) -> int:
+    query = select(func.count()).select_from(Coupon).where(
+        Coupon.user_id == user_id, Coupon.status == CouponStatus.UNUSED, Coupon.valid_end > now)
+    if ending_before is not None:
+        query = query.where(Coupon.valid_end <= ending_before)
+    return await session.scalar(query) or 0
+
+
 async def page_user_coupons(session: AsyncSession, user_id: int, status: CouponStatus | None,
-                            paging: PageParams) -> tuple[Sequence[Coupon], int]:
+                            paging: PageParams, ending_before: datetime | None = None) -> tuple[Sequence[Coupon], int]:
     query = select(Coupon).where(Coupon.user_id == user_id).order_by(Coupon.id.desc())
     if status is not None:
         query = query.where(Coupon.status == status)
+    if ending_before is not None:
+        query = query.where(Coupon.valid_end <= ending_before).order_by(None).order_by(Coupon.valid_end, Coupon.id)
     return await fetch_page(session, query, paging)
 
 

@@ -143,3 +143,30 @@ class HoldOut(BaseModel):
 class ReleaseOut(BaseModel):
     order_id: int
     released: int
+
+
+class CenterTemplateOut(Output):
+    id: int
+    name: str
+    description: str
+    use_price: int
+    product_scope: ProductScope
+    product_scope_values: list[int]
+    validity_type: ValidityType
+    valid_start: datetime | None
+    valid_end: datetime | None
+    fixed_start_term: int | None
+    fixed_end_term: int | None
+    discount_type: DiscountType
+    discount_price: int | None
+    discount_percent: int | None
+    discount_limit_price: int | None
+    total_count: int
+    take_count: int
+    can_take: bool
+
+
+class CouponSummaryOut(BaseModel):
+    unused: int
+    expiring_soon: int
+    expiring_within_days: int

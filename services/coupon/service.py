@@ -11,7 +11,7 @@ from services.coupon import domain
 from services.coupon import repository as repo
 from services.coupon.domain import CouponNotUsable, CouponStatus, OutOfStock, TakeType
 from services.coupon.models import Coupon, CouponTemplate, outbox
-from services.coupon.schemas import CartLineIn, CouponMatchOut, MatchOut, TemplateIn
+from services.coupon.schemas import CartLineIn, CenterTemplateOut, CouponMatchOut, MatchOut, TemplateIn
 from shared.enums import CommonStatus
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import new_event
@@ -242,3 +242,17 @@ async def revoke_order_rewards(session: AsyncSession, order_id: int) -> int:
     for template_id, count in revoked.items():
         await repo.give_back_stock(session, template_id, count)
     return sum(revoked.values())
+
+
+# --- coupon center --------------------------------------------------------------------------------
+
+async def coupon_center(session: AsyncSession, user_id: int | None, spu_id: int | None, category_id: int | None,
+                        now: datetime) -> list[CenterTemplateOut]:
+    """Templates a buyer can take now, optionally those that apply to one product, each with
+    `can_take` for this caller (anonymous callers: true wherever stock remains)."""
+    templates = [t for t in await repo.takeable_templates(session, now)
+                 if domain.applies_to_product(_terms(t), spu_id, category_id)]
+    held = await repo.counts_issued_to_user(session, user_id, [t.id for t in templates]) if user_id else {}
+    return [CenterTemplateOut.model_validate(
+        {**{k: getattr(t, k) for k in CenterTemplateOut.model_fields if k != "can_take"},
+         "can_take": domain.can_take_again(_quota(t), held.get(t.id, 0))}) for t in templates]

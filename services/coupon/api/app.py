@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from services.coupon import repository as repo
 from services.coupon import service
@@ -15,12 +18,12 @@ from services.coupon.domain import (
     TemplateExpired,
     WrongTakeType,
 )
-from services.coupon.schemas import CartIn, CouponOut, MatchOut, TakeOut
-from shared.auth import Member
+from services.coupon.schemas import CartIn, CenterTemplateOut, CouponOut, CouponSummaryOut, MatchOut, TakeOut
+from shared.auth import MaybePrincipal, Member, Role
 from shared.db import Session
 from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
-from shared.ids import PathId
+from shared.ids import PathId, QueryId
 from shared.openapi import errors
 from shared.pagination import Page, Paging, to_page
 
@@ -35,9 +38,32 @@ async def take(template_id: PathId, member: Member, session: Session, now: Now):
     return TakeOut(coupon_id=coupons[0].id, can_take_again=again)
 
 
+Days = Annotated[int | None, Query(ge=1, le=365, description="only coupons ending within this many days")]
+
+
+@router.get("/templates", response_model=list[CenterTemplateOut])
+async def coupon_center(session: Session, now: Now, caller: MaybePrincipal, spu_id: QueryId = None,
+                        category_id: QueryId = None):
+    """The coupon center (anonymous allowed). With a product: only coupons that apply to it."""
+    user_id = caller.user_id if caller and caller.role is Role.MEMBER else None
+    return await service.coupon_center(session, user_id, spu_id, category_id, now)
+
+
 @router.get("/coupons", response_model=Page[CouponOut])
-async def my_coupons(member: Member, session: Session, paging: Paging, status: CouponStatus | None = None):
-    return to_page(CouponOut, await repo.page_user_coupons(session, member.user_id, status, paging), paging)
+async def my_coupons(member: Member, session: Session, paging: Paging, now: Now, status: CouponStatus | None = None,
+                     expiring_within_days: Days = None):
+    ending = now + timedelta(days=expiring_within_days) if expiring_within_days else None
+    return to_page(CouponOut, await repo.page_user_coupons(session, member.user_id, status, paging, ending), paging)
+
+
+@router.get("/coupons/summary", response_model=CouponSummaryOut)
+async def my_coupon_summary(member: Member, session: Session, now: Now,
+                            expiring_within_days: Annotated[int, Query(ge=1, le=365)] = 3):
+    """Badge counts: unused coupons, and those among them ending soon."""
+    ending = now + timedelta(days=expiring_within_days)
+    return CouponSummaryOut(unused=await repo.count_unused(session, member.user_id, now),
+                            expiring_soon=await repo.count_unused(session, member.user_id, now, ending),
+                            expiring_within_days=expiring_within_days)
 
 
 @router.post("/match", response_model=MatchOut)

@@ -202,3 +202,18 @@ async def give_back_stock(session: AsyncSession, template_id: int, count: int) -
     await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
                           .values(take_count=CouponTemplate.take_count - count)
                           .execution_options(synchronize_session=False))
+
+
+async def delete_if_not_used(session: AsyncSession, coupon_id: int) -> bool:
+    result = await session.execute(delete(Coupon).where(Coupon.id == coupon_id, Coupon.status != CouponStatus.USED)
+                                   .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def page_coupons(session: AsyncSession, paging: PageParams, *, user_id: int | None, template_id: int | None,
+                       status: CouponStatus | None) -> tuple[Sequence[Coupon], int]:
+    query = select(Coupon).order_by(Coupon.id.desc())
+    for column, value in ((Coupon.user_id, user_id), (Coupon.template_id, template_id), (Coupon.status, status)):
+        if value is not None:
+            query = query.where(column == value)
+    return await fetch_page(session, query, paging)

@@ -170,3 +170,29 @@ class CouponSummaryOut(BaseModel):
     unused: int
     expiring_soon: int
     expiring_within_days: int
+
+
+class GiveIn(Input):
+    user_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)]
+
+
+class Given(BaseModel):
+    user_id: int
+    coupon_id: int
+
+
+class Refused(BaseModel):
+    user_id: int
+    code: str
+    message: str
+
+
+class GiveOut(BaseModel):
+    given: list[Given]
+    refused: list[Refused]
+
+
+class AdminCouponOut(CouponOut):
+    user_id: int
+    take_type: TakeType
+    source_order_id: int | None

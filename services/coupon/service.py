@@ -11,7 +11,16 @@ from services.coupon import domain
 from services.coupon import repository as repo
 from services.coupon.domain import CouponNotUsable, CouponStatus, OutOfStock, TakeType
 from services.coupon.models import Coupon, CouponTemplate, outbox
-from services.coupon.schemas import CartLineIn, CenterTemplateOut, CouponMatchOut, MatchOut, TemplateIn
+from services.coupon.schemas import (
+    CartLineIn,
+    CenterTemplateOut,
+    CouponMatchOut,
+    Given,
+    GiveOut,
+    MatchOut,
+    Refused,
+    TemplateIn,
+)
 from shared.enums import CommonStatus
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import new_event
@@ -202,17 +211,25 @@ async def expire_due(session: AsyncSession, now: datetime) -> tuple[int, int]:
 
 # --- system issues (events) -----------------------------------------------------------------------
 
-async def _issue_or_log(session: AsyncSession, template_id: int, user_id: int, take_type: TakeType, now: datetime,
-                        keys: list[str], source_order_id: int | None = None) -> int:
-    """One template's system issue in a savepoint: a template that cannot issue (disabled,
-    exhausted, expired) is logged and skipped without undoing the others."""
+async def _issue_in_savepoint(session: AsyncSession, template_id: int, user_id: int, take_type: TakeType,
+                              now: datetime, **options) -> tuple[list[Coupon], DomainError | None]:
+    """One issue that may fail alone: its writes are undone, the caller's others stay."""
     try:
         async with session.begin_nested():
-            coupons, _ = await issue(session, template_id, user_id, take_type, now, len(keys), keys=keys,
-                                     source_order_id=source_order_id)
+            coupons, _ = await issue(session, template_id, user_id, take_type, now, **options)
     except DomainError as error:
+        return [], error
+    return coupons, None
+
+
+async def _issue_or_log(session: AsyncSession, template_id: int, user_id: int, take_type: TakeType, now: datetime,
+                        keys: list[str], source_order_id: int | None = None) -> int:
+    """A system issue: a template that cannot issue (disabled, exhausted, expired) is logged
+    and skipped."""
+    coupons, error = await _issue_in_savepoint(session, template_id, user_id, take_type, now, count=len(keys),
+                                               keys=keys, source_order_id=source_order_id)
+    if error is not None:
         log.warning("could not issue template %s to user %s: %s", template_id, user_id, error.code)
-        return 0
     return len(coupons)
 
 
@@ -256,3 +273,45 @@ async def coupon_center(session: AsyncSession, user_id: int | None, spu_id: int 
     return [CenterTemplateOut.model_validate(
         {**{k: getattr(t, k) for k in CenterTemplateOut.model_fields if k != "can_take"},
          "can_take": domain.can_take_again(_quota(t), held.get(t.id, 0))}) for t in templates]
+
+
+# --- admin: give and recall -----------------------------------------------------------------------
+
+class CouponNotFound(NotFound):
+    code = "COUPON_NOT_FOUND"
+    messages = {"en": "Coupon {id} does not exist", "zh-CN": "优惠券 {id} 不存在"}
+
+
+class CouponInUse(Conflict):
+    code = "COUPON_IN_USE"
+    messages = {"en": "Coupon {id} is used by order {order_id} and cannot be recalled",
+                "zh-CN": "优惠券 {id} 已被订单 {order_id} 使用，不能回收"}
+
+
+async def give(session: AsyncSession, template_id: int, user_ids: list[int], now: datetime,
+               locale: str) -> GiveOut:
+    """An operator gives one coupon to each user. Users that cannot get one (limit, stock) are
+    reported with the reason; the others keep theirs."""
+    template = await get_template(session, template_id)
+    if template.take_type != TakeType.ADMIN:
+        raise domain.WrongTakeType()
+    result = GiveOut(given=[], refused=[])
+    for user_id in user_ids:
+        coupons, error = await _issue_in_savepoint(session, template_id, user_id, TakeType.ADMIN, now)
+        if error is None:
+            result.given.append(Given(user_id=user_id, coupon_id=coupons[0].id))
+        else:
+            result.refused.append(Refused(user_id=user_id, code=error.code, message=error.message(locale)))
+    return result
+
+
+async def recall(session: AsyncSession, coupon_id: int) -> None:
+    """An operator takes back a coupon not used by any order; its stock returns to the template."""
+    coupon = await repo.get_coupon(session, coupon_id)
+    if coupon is None:
+        raise CouponNotFound(id=coupon_id)
+    if coupon.status == CouponStatus.USED:
+        raise CouponInUse(id=coupon_id, order_id=coupon.use_order_id)
+    if not await repo.delete_if_not_used(session, coupon_id):
+        raise CouponInUse(id=coupon_id, order_id=None)  # an order took it meanwhile
+    await repo.give_back_stock(session, coupon.template_id, 1)

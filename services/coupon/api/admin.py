@@ -9,14 +9,14 @@ from pydantic import AwareDatetime
 
 from services.coupon import repository as repo
 from services.coupon import service
-from services.coupon.domain import DiscountType, InvalidTemplate, TakeType, TotalBelowTaken
-from services.coupon.schemas import StatusIn, TemplateIn, TemplateOut
+from services.coupon.domain import CouponStatus, DiscountType, InvalidTemplate, TakeType, TotalBelowTaken, WrongTakeType
+from services.coupon.schemas import AdminCouponOut, GiveIn, GiveOut, StatusIn, TemplateIn, TemplateOut
 from shared.auth import Role, require_role
 from shared.db import Session
-from shared.deps import Now
+from shared.deps import Locale, Now
 from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
-from shared.ids import PathId
+from shared.ids import PathId, QueryId
 from shared.openapi import errors
 from shared.pagination import Page, Paging, to_page
 
@@ -58,4 +58,24 @@ async def set_template_status(template_id: PathId, body: StatusIn, session: Sess
                responses=errors(service.TemplateNotFound, service.TemplateInUse))
 async def delete_template(template_id: PathId, session: Session):
     await service.delete_template(session, template_id)
+    return Response(status_code=204)
+
+
+@router.post("/templates/{template_id}/give", response_model=GiveOut,
+             responses=errors(service.TemplateNotFound, WrongTakeType))
+async def give(template_id: PathId, body: GiveIn, session: Session, now: Now, locale: Locale):
+    """One coupon to each user (an admin-give template); the answer says who got one and who not, why."""
+    return await service.give(session, template_id, list(dict.fromkeys(body.user_ids)), now, locale)
+
+
+@router.get("/coupons", response_model=Page[AdminCouponOut])
+async def page_coupons(session: Session, paging: Paging, user_id: QueryId = None, template_id: QueryId = None,
+                       status: CouponStatus | None = None):
+    result = await repo.page_coupons(session, paging, user_id=user_id, template_id=template_id, status=status)
+    return to_page(AdminCouponOut, result, paging)
+
+
+@router.delete("/coupons/{coupon_id}", status_code=204, responses=errors(service.CouponNotFound, service.CouponInUse))
+async def recall(coupon_id: PathId, session: Session):
+    await service.recall(session, coupon_id)
     return Response(status_code=204)

@@ -6,6 +6,7 @@ issued, so later template edits never change coupons already in users' hands.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -286,3 +287,22 @@ def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine],
     usable = [m for m in matches if m.usable and m.discount > 0]
     best = min(usable, key=lambda m: (-m.discount, ends[m.coupon_id], m.coupon_id), default=None)
     return matches, best
+
+
+# --- codes --------------------------------------------------------------------------------------
+
+# Letters and digits a person cannot confuse when reading a code aloud or from paper.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_codes(count: int, prefix: str, length: int) -> set[str]:
+    """`count` distinct random codes: `prefix` followed by `length` characters of CODE_ALPHABET."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(length)))
+    return codes
+
+
+def normalize_code(text: str) -> str:
+    """What a buyer types: any case, spaces or dashes."""
+    return "".join(ch for ch in text.upper() if ch not in " -\t")

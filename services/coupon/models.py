@@ -76,5 +76,19 @@ class Coupon(TermsColumns, Base):
                       Index(None, "status", "valid_end"))
 
 
+class CouponCode(Base):
+    """A one-time code that redeems into a coupon of its template."""
+
+    __tablename__ = "coupon_code"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    template_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    redeemed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    coupon_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 outbox = outbox_table(Base.metadata, "coupon")
 inbox = inbox_table(Base.metadata, "coupon")

@@ -10,7 +10,7 @@ from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon.domain import UNLIMITED, CouponStatus
-from services.coupon.models import Coupon, CouponTemplate
+from services.coupon.models import Coupon, CouponCode, CouponTemplate
 from shared.pagination import PageParams, fetch_page
 
 
@@ -217,3 +217,30 @@ async def page_coupons(session: AsyncSession, paging: PageParams, *, user_id: in
         if value is not None:
             query = query.where(column == value)
     return await fetch_page(session, query, paging)
+
+
+# --- codes ----------------------------------------------------------------------------------------
+
+async def existing_codes(session: AsyncSession, codes: set[str]) -> set[str]:
+    return set((await session.scalars(select(CouponCode.code).where(CouponCode.code.in_(codes)))).all())
+
+
+async def get_code_for_update(session: AsyncSession, code: str) -> CouponCode | None:
+    return await session.scalar(select(CouponCode).where(CouponCode.code == code).with_for_update()
+                                .execution_options(populate_existing=True))
+
+
+async def page_codes(session: AsyncSession, template_id: int, redeemed: bool | None,
+                     paging: PageParams) -> tuple[Sequence[CouponCode], int]:
+    return await fetch_page(session, _codes_query(template_id, redeemed), paging)
+
+
+async def all_codes(session: AsyncSession, template_id: int, limit: int = 100_000) -> Sequence[CouponCode]:
+    return (await session.scalars(_codes_query(template_id, None).limit(limit))).all()
+
+
+def _codes_query(template_id: int, redeemed: bool | None):
+    query = select(CouponCode).where(CouponCode.template_id == template_id).order_by(CouponCode.id)
+    if redeemed is not None:
+        query = query.where(CouponCode.redeemed_at.is_not(None) if redeemed else CouponCode.redeemed_at.is_(None))
+    return query

@@ -196,3 +196,27 @@ class AdminCouponOut(CouponOut):
     user_id: int
     take_type: TakeType
     source_order_id: int | None
+
+
+class CodesIn(Input):
+    count: Annotated[int, Field(ge=1, le=10_000)]
+    prefix: Annotated[str, Field(max_length=8, pattern="^[A-HJKMNP-Z2-9]*$",
+                                 description="capital letters and digits without look-alikes")] = ""
+    length: Annotated[int, Field(ge=6, le=20, description="random characters after the prefix")] = 10
+
+
+class CodesOut(BaseModel):
+    template_id: int
+    created: int
+
+
+class CodeOut(Output):
+    code: str
+    redeemed_by: int | None
+    coupon_id: int | None
+    redeemed_at: datetime | None
+    created_at: datetime
+
+
+class RedeemIn(Input):
+    code: Annotated[str, Field(min_length=1, max_length=64)]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.coupon import domain
 from services.coupon import repository as repo
 from services.coupon.domain import CouponNotUsable, CouponStatus, OutOfStock, TakeType
-from services.coupon.models import Coupon, CouponTemplate, outbox
+from services.coupon.models import Coupon, CouponCode, CouponTemplate, outbox
 from services.coupon.schemas import (
     CartLineIn,
     CenterTemplateOut,
@@ -315,3 +315,47 @@ async def recall(session: AsyncSession, coupon_id: int) -> None:
     if not await repo.delete_if_not_used(session, coupon_id):
         raise CouponInUse(id=coupon_id, order_id=None)  # an order took it meanwhile
     await repo.give_back_stock(session, coupon.template_id, 1)
+
+
+# --- codes ----------------------------------------------------------------------------------------
+
+class CodeNotFound(NotFound):
+    code = "COUPON_CODE_NOT_FOUND"
+    messages = {"en": "This code is not valid", "zh-CN": "兑换码无效"}
+
+
+class CodeAlreadyRedeemed(Conflict):
+    code = "COUPON_CODE_ALREADY_REDEEMED"
+    messages = {"en": "This code has already been used", "zh-CN": "兑换码已被使用"}
+
+
+async def generate_codes(session: AsyncSession, template_id: int, count: int, prefix: str, length: int,
+                         now: datetime) -> int:
+    """Codes for an admin-give template (codes are a way operators hand coupons out). Each code
+    is unique across the service; a clash with an existing code is simply drawn again."""
+    template = await get_template(session, template_id)
+    if template.take_type != TakeType.ADMIN:
+        raise domain.WrongTakeType()
+    codes: set[str] = set()
+    for _ in range(10):
+        fresh = domain.new_codes(count - len(codes), prefix, length) - codes
+        codes |= fresh - await repo.existing_codes(session, fresh)
+        if len(codes) == count:
+            break
+    session.add_all(CouponCode(template_id=template_id, code=code, created_at=now) for code in sorted(codes))
+    await session.flush()
+    return len(codes)
+
+
+async def redeem_code(session: AsyncSession, text: str, user_id: int, now: datetime) -> Coupon:
+    """A buyer types a code: it becomes a coupon, once. The code row is locked while redeeming,
+    and the coupon's issue key is the code's, so nothing can turn one code into two coupons."""
+    code = await repo.get_code_for_update(session, domain.normalize_code(text))
+    if code is None:
+        raise CodeNotFound()
+    if code.redeemed_at is not None:
+        raise CodeAlreadyRedeemed()
+    coupons, _ = await issue(session, code.template_id, user_id, TakeType.ADMIN, now, keys=[f"code:{code.id}"])
+    code.redeemed_by, code.coupon_id, code.redeemed_at = user_id, coupons[0].id, now
+    await session.flush()
+    return coupons[0]

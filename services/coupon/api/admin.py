@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -10,7 +12,17 @@ from pydantic import AwareDatetime
 from services.coupon import repository as repo
 from services.coupon import service
 from services.coupon.domain import CouponStatus, DiscountType, InvalidTemplate, TakeType, TotalBelowTaken, WrongTakeType
-from services.coupon.schemas import AdminCouponOut, GiveIn, GiveOut, StatusIn, TemplateIn, TemplateOut
+from services.coupon.schemas import (
+    AdminCouponOut,
+    CodeOut,
+    CodesIn,
+    CodesOut,
+    GiveIn,
+    GiveOut,
+    StatusIn,
+    TemplateIn,
+    TemplateOut,
+)
 from shared.auth import Role, require_role
 from shared.db import Session
 from shared.deps import Locale, Now
@@ -79,3 +91,28 @@ async def page_coupons(session: Session, paging: Paging, user_id: QueryId = None
 async def recall(coupon_id: PathId, session: Session):
     await service.recall(session, coupon_id)
     return Response(status_code=204)
+
+
+@router.post("/templates/{template_id}/codes", status_code=201, response_model=CodesOut,
+             responses=errors(service.TemplateNotFound, WrongTakeType))
+async def generate_codes(template_id: PathId, body: CodesIn, session: Session, now: Now):
+    created = await service.generate_codes(session, template_id, body.count, body.prefix, body.length, now)
+    return CodesOut(template_id=template_id, created=created)
+
+
+@router.get("/templates/{template_id}/codes", response_model=Page[CodeOut])
+async def page_codes(template_id: PathId, session: Session, paging: Paging, redeemed: bool | None = None):
+    return to_page(CodeOut, await repo.page_codes(session, template_id, redeemed, paging), paging)
+
+
+@router.get("/templates/{template_id}/codes.csv", response_class=Response)
+async def export_codes(template_id: PathId, session: Session):
+    """All codes of a template as CSV (to print or mail out)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["code", "redeemed_by", "redeemed_at", "coupon_id"])
+    for code in await repo.all_codes(session, template_id):
+        writer.writerow([code.code, code.redeemed_by or "", code.redeemed_at.isoformat() if code.redeemed_at else "",
+                         code.coupon_id or ""])
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="coupon-{template_id}-codes.csv"'})

@@ -18,7 +18,15 @@ from services.coupon.domain import (
     TemplateExpired,
     WrongTakeType,
 )
-from services.coupon.schemas import CartIn, CenterTemplateOut, CouponOut, CouponSummaryOut, MatchOut, TakeOut
+from services.coupon.schemas import (
+    CartIn,
+    CenterTemplateOut,
+    CouponOut,
+    CouponSummaryOut,
+    MatchOut,
+    RedeemIn,
+    TakeOut,
+)
 from shared.auth import MaybePrincipal, Member, Role
 from shared.db import Session
 from shared.deps import Locale, Now
@@ -70,3 +78,10 @@ async def my_coupon_summary(member: Member, session: Session, now: Now,
 async def match_my_cart(body: CartIn, member: Member, session: Session, now: Now, locale: Locale):
     """The cart page: which of my coupons fit this cart, why the others don't, and the best."""
     return await service.match_cart(session, member.user_id, body.lines, now, locale)
+
+
+@router.post("/codes/redeem", status_code=201, response_model=CouponOut,
+             responses=errors(service.CodeNotFound, service.CodeAlreadyRedeemed, TemplateDisabled, TemplateExpired,
+                              TakeLimitReached, OutOfStock))
+async def redeem_code(body: RedeemIn, member: Member, session: Session, now: Now):
+    return await service.redeem_code(session, body.code, member.user_id, now)

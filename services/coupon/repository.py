@@ -244,3 +244,7 @@ def _codes_query(template_id: int, redeemed: bool | None):
     if redeemed is not None:
         query = query.where(CouponCode.redeemed_at.is_not(None) if redeemed else CouponCode.redeemed_at.is_(None))
     return query
+
+
+async def has_any_template(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(exists().where(CouponTemplate.id.is_not(None)))))

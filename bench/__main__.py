@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import report, wrk
+from bench import coupon_rush, report, wrk
 from bench.stack import BANNERS, Stack, fetch
 
 WARMUP_SECONDS = 2
@@ -28,6 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds the duration is split into; medians are reported (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="connections for the throughput runs (32)")
+    parser.add_argument("--only", choices=["gateway", "coupon"], default=None,
+                        help="run one part: the proxy comparison, or the hot coupon template race (default: both)")
     parser.add_argument("--output-dir", type=Path, default=Path(__file__).parent / "results",
                         help="where latest.md and latest.json go (default bench/results)")
     args = parser.parse_args(argv)
@@ -94,6 +96,32 @@ def load_average() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.only != "coupon":
+        gateway_bench(args)
+    if args.only != "gateway":
+        coupon_bench(args)
+
+
+def coupon_bench(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="promo-bench-coupon-") as workdir:
+        stack = Stack(Path(workdir))
+        try:
+            print("starting redis, tansu and the coupon service for the hot-template race...", flush=True)
+            result = coupon_rush.run(stack)
+            if result["unexpected"]:
+                print("coupon service log (tail):\n" + stack.log_tail("coupon", 40), file=sys.stderr)
+        finally:
+            stack.stop()
+    result["date"], result["database"] = datetime.now(UTC).isoformat(timespec="seconds"), stack.database
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    text = f"# Benchmark: hot coupon template ({result['date']}, {os.cpu_count()} CPUs, {stack.database})\n\n"
+    text += coupon_rush.markdown(result)
+    (args.output_dir / "coupon.md").write_text(text)
+    (args.output_dir / "coupon.json").write_text(json.dumps(result, indent=2) + "\n")
+    print("\n" + text)
+
+
+def gateway_bench(args: argparse.Namespace) -> None:
     wrk.ensure_installed({"wrk": "wrk", "nginx": "nginx"})
     meta = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(), "cpu_model": cpu_model(),
             "python": platform.python_version(), "platform": platform.platform(), "nginx": wrk.version("nginx", "-v"),

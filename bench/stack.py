@@ -71,21 +71,28 @@ class Stack:
         self._infra.append(broker)
         self._env.update(REDIS_URL=redis.url, KAFKA_BOOTSTRAP_SERVERS=broker.url)
 
-    def _prepare_database(self) -> None:
-        """A fresh MariaDB database when one answers on 3306 (else SQLite), migrated and seeded."""
+    def _prepare_database(self, service: str = "content", seed: bool = True) -> None:
+        """A fresh MariaDB database when one answers on 3306 (else SQLite), migrated (and seeded)."""
         if port_open("127.0.0.1", 3306):
             self.database = "MariaDB (127.0.0.1:3306)"
             url = MARIADB_URL
-            asyncio.run(_drop_mysql_database(url.replace("{service}", "content")))
+            asyncio.run(_drop_mysql_database(url.replace("{service}", service)))
         else:
             self.database = "SQLite"
             url = f"sqlite+aiosqlite:///{self.workdir}/{{service}}.db"
         self._env["DATABASE_URL"] = url
-        for command in ("migrate", "seed"):
-            done = subprocess.run([sys.executable, "-m", "promo", command, "content"], env=self._env, cwd=ROOT,
+        for command in ("migrate", "seed") if seed else ("migrate",):
+            done = subprocess.run([sys.executable, "-m", "promo", command, service], env=self._env, cwd=ROOT,
                                   capture_output=True, text=True)
             if done.returncode != 0:
-                raise RuntimeError(f"promo {command} content failed:\n{done.stdout}{done.stderr}")
+                raise RuntimeError(f"promo {command} {service} failed:\n{done.stdout}{done.stderr}")
+
+    def start_coupon(self) -> None:
+        """Only what the hot-coupon race needs: infrastructure and the coupon service."""
+        self._start_infra()
+        self._prepare_database("coupon", seed=False)
+        self._start_uvicorn("coupon", "services.coupon.main:create_app", factory=True)
+        self._wait_ready({"coupon": "/readyz"})
 
     def _start_uvicorn(self, name: str, app: str, factory: bool) -> None:
         port = free_port()

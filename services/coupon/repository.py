@@ -51,9 +51,11 @@ async def page_templates(session: AsyncSession, paging: PageParams,
 
 
 async def count_issued_to_user(session: AsyncSession, template_id: int, user_id: int) -> int:
-    """Coupons of the template the user ever received, in any status (the per-user limit)."""
+    """Coupons of the template the user ever received, in any status (the per-user limit). A
+    locking read: it sees every committed take, whatever snapshot the transaction already has."""
     return await session.scalar(select(func.count()).select_from(Coupon)
-                                .where(Coupon.template_id == template_id, Coupon.user_id == user_id)) or 0
+                                .where(Coupon.template_id == template_id, Coupon.user_id == user_id)
+                                .with_for_update()) or 0
 
 
 async def template_has_unused_coupons(session: AsyncSession, template_id: int) -> bool:

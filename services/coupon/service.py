@@ -111,6 +111,14 @@ async def delete_template(session: AsyncSession, template_id: int) -> None:
 
 # --- issuing --------------------------------------------------------------------------------------
 
+def _refuse_early(template: CouponTemplate, requested: TakeType, count: int, now: datetime) -> None:
+    """Without waiting for the row lock: a sold-out, disabled or expired template says no at once
+    (after a sell-out, thousands of refusals must not queue behind each other)."""
+    domain.check_can_issue(enabled=template.status == CommonStatus.ENABLED, take_type=TakeType(template.take_type),
+                           requested=requested, validity=_validity(template), quota=_quota(template),
+                           take_count=template.take_count, held_by_user=0, count=count, now=now)
+
+
 async def issue(session: AsyncSession, template_id: int, user_id: int, requested: TakeType, now: datetime,
                 count: int = 1, *, keys: list[str] | None = None,
                 source_order_id: int | None = None) -> tuple[list[Coupon], bool]:
@@ -118,6 +126,7 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
     may take more. Takes of one template run one at a time (row lock), so the per-user count
     and the stock are exact; the conditional take_count update is the database's last word.
     With `keys` (system issues), coupons whose key exists already are not issued again."""
+    _refuse_early(await get_template(session, template_id), requested, count, now)
     template = await get_template(session, template_id, for_update=True)
     if keys is not None:
         done = await repo.existing_issue_keys(session, keys)

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.consumer import ConsumerRunner, Handler
-from shared.db import create_engine, make_sessionmaker
+from shared.db import create_engine, make_sessionmaker, read_committed
 from shared.deps import request_locale
 from shared.errors import (
     Conflict,
@@ -81,7 +81,8 @@ async def _lifespan(app: FastAPI):
                                      echo=settings.database_echo)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.redis = make_redis(settings.redis_url)
-    relay = OutboxRelay(messaging.outbox, app.state.sessionmaker, lambda: make_producer(settings),
+    relay = OutboxRelay(messaging.outbox, make_sessionmaker(read_committed(app.state.engine)),
+                        lambda: make_producer(settings),
                         app.state.clock, poll_seconds=settings.outbox_poll_seconds,
                         batch_size=settings.outbox_batch_size, retention_hours=settings.outbox_retention_hours)
     tasks = [asyncio.create_task(relay.run_forever(), name="outbox-relay")]

@@ -81,6 +81,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def read_committed(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, with READ COMMITTED transactions on MySQL/MariaDB: no gap locks, and rows
+    other transactions have not committed are skipped rather than waited for. For plumbing that
+    scans shared tables (the outbox relay), so it never holds up business transactions."""
+    if engine.dialect.name != "mysql":
+        return engine
+    return engine.execution_options(isolation_level="READ COMMITTED")
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":

@@ -3,6 +3,8 @@ describes; the relay task publishes pending rows to Kafka and marks them publish
 
 A crash between send and mark publishes a row twice; consumers' inboxes make that harmless.
 Several replicas may relay at once: rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED.
+Give the relay a READ COMMITTED sessionmaker (`shared.db.read_committed`): under REPEATABLE
+READ its gap locks deadlocked business transactions inserting outbox rows (hot-coupon bench).
 """
 
 from __future__ import annotations

@@ -297,3 +297,4 @@ async def test_runner_consumes_from_kafka_applies_once_and_commits_offsets(db, k
     finally:
         await checker.stop()
     assert sum(committed) == 3
+

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -109,3 +110,19 @@ def asgi_client(app) -> httpx.AsyncClient:
 
 def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@contextlib.asynccontextmanager
+async def running_service(service: str, create_app, settings_class, infra, **settings):
+    """A service app on a freshly migrated test database, with its lifespan running."""
+    url = await migrated_database(service)
+    app = create_app(settings_class(_env_file=None, database_url=url, **infra, **settings))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def client_on_clean_tables(app, metadata):
+    await clear_tables(app.state.engine, metadata)
+    async with asgi_client(app) as client:
+        yield client

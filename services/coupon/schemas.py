@@ -44,14 +44,12 @@ class TemplateIn(Input):
     discount_limit_price: Annotated[int, Field(ge=1, le=100_000_000_00)] | None = None
 
 
-class TemplateOut(Output):
+class TemplateTerms(Output):
+    """A template as buyers may see it: what it gives, when, and how much is left."""
+
     id: int
     name: str
     description: str
-    status: CommonStatus
-    take_type: TakeType
-    total_count: int
-    take_limit_count: int
     use_price: int
     product_scope: ProductScope
     product_scope_values: list[int]
@@ -64,7 +62,14 @@ class TemplateOut(Output):
     discount_price: int | None
     discount_percent: int | None
     discount_limit_price: int | None
+    total_count: int
     take_count: int
+
+
+class TemplateOut(TemplateTerms):
+    status: CommonStatus
+    take_type: TakeType
+    take_limit_count: int
     use_count: int
     created_at: datetime
     updated_at: datetime
@@ -145,24 +150,7 @@ class ReleaseOut(BaseModel):
     released: int
 
 
-class CenterTemplateOut(Output):
-    id: int
-    name: str
-    description: str
-    use_price: int
-    product_scope: ProductScope
-    product_scope_values: list[int]
-    validity_type: ValidityType
-    valid_start: datetime | None
-    valid_end: datetime | None
-    fixed_start_term: int | None
-    fixed_end_term: int | None
-    discount_type: DiscountType
-    discount_price: int | None
-    discount_percent: int | None
-    discount_limit_price: int | None
-    total_count: int
-    take_count: int
+class CenterTemplateOut(TemplateTerms):
     can_take: bool
 
 

@@ -20,6 +20,7 @@ from services.coupon.schemas import (
     MatchOut,
     Refused,
     TemplateIn,
+    TemplateTerms,
 )
 from shared.enums import CommonStatus
 from shared.errors import Conflict, DomainError, NotFound
@@ -279,9 +280,8 @@ async def coupon_center(session: AsyncSession, user_id: int | None, spu_id: int 
     templates = [t for t in await repo.takeable_templates(session, now)
                  if domain.applies_to_product(_terms(t), spu_id, category_id)]
     held = await repo.counts_issued_to_user(session, user_id, [t.id for t in templates]) if user_id else {}
-    return [CenterTemplateOut.model_validate(
-        {**{k: getattr(t, k) for k in CenterTemplateOut.model_fields if k != "can_take"},
-         "can_take": domain.can_take_again(_quota(t), held.get(t.id, 0))}) for t in templates]
+    return [CenterTemplateOut(**TemplateTerms.model_validate(t).model_dump(),
+                              can_take=domain.can_take_again(_quota(t), held.get(t.id, 0))) for t in templates]
 
 
 # --- admin: give and recall -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
-from shared.errors import Conflict, RuleViolation
+from shared.errors import Conflict, NotFound, RuleViolation
 from shared.money import format_yuan
 
 UNLIMITED = -1
@@ -117,6 +117,38 @@ class CouponNotUsable(Conflict):
     code = "COUPON_NOT_USABLE"
     messages = {"en": "Coupon {coupon_id} cannot be used now (used, expired, not yet valid or not yours)",
                 "zh-CN": "优惠券 {coupon_id} 当前不可用（已使用、已过期、未到使用时间或不属于您）"}
+
+
+class TemplateNotFound(NotFound):
+    code = "COUPON_TEMPLATE_NOT_FOUND"
+    messages = {"en": "Coupon template {id} does not exist", "zh-CN": "优惠券模板 {id} 不存在"}
+
+
+class TemplateInUse(Conflict):
+    code = "COUPON_TEMPLATE_HAS_UNUSED_COUPONS"
+    messages = {"en": "Coupon template {id} still has unused coupons; disable it instead",
+                "zh-CN": "优惠券模板 {id} 还有未使用的优惠券，不能删除，可先停用"}
+
+
+class CouponNotFound(NotFound):
+    code = "COUPON_NOT_FOUND"
+    messages = {"en": "Coupon {id} does not exist", "zh-CN": "优惠券 {id} 不存在"}
+
+
+class CouponInUse(Conflict):
+    code = "COUPON_IN_USE"
+    messages = {"en": "Coupon {id} is used by order {order_id} and cannot be recalled",
+                "zh-CN": "优惠券 {id} 已被订单 {order_id} 使用，不能回收"}
+
+
+class CodeNotFound(NotFound):
+    code = "COUPON_CODE_NOT_FOUND"
+    messages = {"en": "This code is not valid", "zh-CN": "兑换码无效"}
+
+
+class CodeAlreadyRedeemed(Conflict):
+    code = "COUPON_CODE_ALREADY_REDEEMED"
+    messages = {"en": "This code has already been used", "zh-CN": "兑换码已被使用"}
 
 
 # --- templates ----------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.coupon.domain import UNLIMITED, CouponStatus
+from services.coupon.domain import UNLIMITED, CouponStatus, TakeType
 from services.coupon.models import Coupon, CouponCode, CouponTemplate
+from shared.enums import CommonStatus
 from shared.pagination import PageParams, fetch_page
 
 
@@ -77,7 +78,7 @@ async def add_take_count_if_stock(session: AsyncSession, template_id: int, count
 async def takeable_templates(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[CouponTemplate]:
     """The coupon center: enabled self-take templates, not past their end, with stock left."""
     return (await session.scalars(select(CouponTemplate).where(
-        CouponTemplate.status == 0, CouponTemplate.take_type == 1,
+        CouponTemplate.status == CommonStatus.ENABLED, CouponTemplate.take_type == TakeType.USER,
         or_(CouponTemplate.valid_end.is_(None), CouponTemplate.valid_end > now),
         or_(CouponTemplate.total_count == UNLIMITED, CouponTemplate.take_count < CouponTemplate.total_count))
         .order_by(CouponTemplate.id.desc()).limit(limit))).all()
@@ -184,7 +185,7 @@ async def existing_issue_keys(session: AsyncSession, keys: list[str]) -> set[str
 
 async def enabled_template_ids(session: AsyncSession, take_type: int) -> Sequence[int]:
     return (await session.scalars(select(CouponTemplate.id).where(CouponTemplate.take_type == take_type,
-                                                                  CouponTemplate.status == 0)
+                                                                  CouponTemplate.status == CommonStatus.ENABLED)
                                   .order_by(CouponTemplate.id))).all()
 
 

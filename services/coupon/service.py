@@ -9,7 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon import domain
 from services.coupon import repository as repo
-from services.coupon.domain import CouponNotUsable, CouponStatus, OutOfStock, TakeType
+from services.coupon.domain import (
+    CodeAlreadyRedeemed,
+    CodeNotFound,
+    CouponInUse,
+    CouponNotFound,
+    CouponNotUsable,
+    CouponStatus,
+    OutOfStock,
+    TakeType,
+    TemplateInUse,
+    TemplateNotFound,
+)
 from services.coupon.models import Coupon, CouponCode, CouponTemplate, outbox
 from services.coupon.schemas import (
     CartLineIn,
@@ -23,7 +34,7 @@ from services.coupon.schemas import (
     TemplateTerms,
 )
 from shared.enums import CommonStatus
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import DomainError
 from shared.events import new_event
 from shared.outbox import add_to_outbox
 
@@ -31,17 +42,6 @@ log = logging.getLogger("coupon.service")
 
 TERMS_FIELDS = ("use_price", "product_scope", "product_scope_values", "discount_type", "discount_price",
                 "discount_percent", "discount_limit_price")
-
-
-class TemplateNotFound(NotFound):
-    code = "COUPON_TEMPLATE_NOT_FOUND"
-    messages = {"en": "Coupon template {id} does not exist", "zh-CN": "优惠券模板 {id} 不存在"}
-
-
-class TemplateInUse(Conflict):
-    code = "COUPON_TEMPLATE_HAS_UNUSED_COUPONS"
-    messages = {"en": "Coupon template {id} still has unused coupons; disable it instead",
-                "zh-CN": "优惠券模板 {id} 还有未使用的优惠券，不能删除，可先停用"}
 
 
 def _terms(source: TemplateIn | CouponTemplate) -> domain.Terms:
@@ -286,16 +286,6 @@ async def coupon_center(session: AsyncSession, user_id: int | None, spu_id: int 
 
 # --- admin: give and recall -----------------------------------------------------------------------
 
-class CouponNotFound(NotFound):
-    code = "COUPON_NOT_FOUND"
-    messages = {"en": "Coupon {id} does not exist", "zh-CN": "优惠券 {id} 不存在"}
-
-
-class CouponInUse(Conflict):
-    code = "COUPON_IN_USE"
-    messages = {"en": "Coupon {id} is used by order {order_id} and cannot be recalled",
-                "zh-CN": "优惠券 {id} 已被订单 {order_id} 使用，不能回收"}
-
 
 async def give(session: AsyncSession, template_id: int, user_ids: list[int], now: datetime,
                locale: str) -> GiveOut:
@@ -327,15 +317,6 @@ async def recall(session: AsyncSession, coupon_id: int) -> None:
 
 
 # --- codes ----------------------------------------------------------------------------------------
-
-class CodeNotFound(NotFound):
-    code = "COUPON_CODE_NOT_FOUND"
-    messages = {"en": "This code is not valid", "zh-CN": "兑换码无效"}
-
-
-class CodeAlreadyRedeemed(Conflict):
-    code = "COUPON_CODE_ALREADY_REDEEMED"
-    messages = {"en": "This code has already been used", "zh-CN": "兑换码已被使用"}
 
 
 async def generate_codes(session: AsyncSession, template_id: int, count: int, prefix: str, length: int,

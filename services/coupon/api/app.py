@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.coupon import domain, service
 from services.coupon import repository as repo
-from services.coupon import service
 from services.coupon.domain import (
     CouponStatus,
     OutOfStock,
@@ -39,7 +39,7 @@ router = APIRouter(prefix="/app-api/coupon", tags=["app: coupon"], responses=err
 
 
 @router.post("/templates/{template_id}/take", status_code=201, response_model=TakeOut,
-             responses=errors(service.TemplateNotFound, TemplateDisabled, WrongTakeType, TemplateExpired,
+             responses=errors(domain.TemplateNotFound, TemplateDisabled, WrongTakeType, TemplateExpired,
                               TakeLimitReached, OutOfStock))
 async def take(template_id: PathId, member: Member, session: Session, now: Now):
     coupons, again = await service.issue(session, template_id, member.user_id, TakeType.USER, now)
@@ -81,7 +81,7 @@ async def match_my_cart(body: CartIn, member: Member, session: Session, now: Now
 
 
 @router.post("/codes/redeem", status_code=201, response_model=CouponOut,
-             responses=errors(service.CodeNotFound, service.CodeAlreadyRedeemed, TemplateDisabled, TemplateExpired,
+             responses=errors(domain.CodeNotFound, domain.CodeAlreadyRedeemed, TemplateDisabled, TemplateExpired,
                               TakeLimitReached, OutOfStock))
 async def redeem_code(body: RedeemIn, member: Member, session: Session, now: Now):
     return await service.redeem_code(session, body.code, member.user_id, now)

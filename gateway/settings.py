@@ -32,7 +32,7 @@ class GatewaySettings(CommonSettings):
     gateway_upstreams: dict[str, str] = {}  # {"content": "http://content:8009"}; default 127.0.0.1:<port>
     gateway_forward_admin: bool = False
     # may be called without a token (the services still check what each endpoint needs)
-    gateway_public_prefixes: list[str] = ["/app-api/content/", "/app-api/coupon/templates"]
+    gateway_public_prefixes: list[str] = ["/app-api/content/", "/app-api/coupon/templates", "/app-api/pricing/"]
 
     gateway_timeout_seconds: float = 10.0
     gateway_route_timeouts: dict[str, float] = {}  # {"/app-api/pricing/": 3.0}: longest prefix wins

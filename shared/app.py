@@ -42,6 +42,9 @@ from shared.settings import ServiceSettings
 log = logging.getLogger("shared.app")
 
 Job = Callable[[FastAPI], Awaitable[None]]
+# Something a service holds for its lifetime (a client of another service): entered at startup,
+# left at shutdown.
+Resource = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
 
 @dataclass
@@ -54,8 +57,8 @@ class Messaging:
 
 
 def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter],
-                       messaging: Messaging, jobs: Sequence[Job] = (), clock: Clock | None = None,
-                       description: str = "") -> FastAPI:
+                       messaging: Messaging, jobs: Sequence[Job] = (), resources: Sequence[Resource] = (),
+                       clock: Clock | None = None, description: str = "") -> FastAPI:
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     app = FastAPI(title=title, description=description, lifespan=_lifespan, version="0.1.0")
     app.state.settings = settings
@@ -63,6 +66,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequen
     app.state.token_verifier = TokenVerifier(settings)
     app.state.messaging = messaging
     app.state.jobs = list(jobs)
+    app.state.resources = list(resources)
     app.state.registry = CollectorRegistry()
     _install_error_handlers(app)
     app.add_middleware(ObservabilityMiddleware, registry=app.state.registry,
@@ -94,7 +98,10 @@ async def _lifespan(app: FastAPI):
         tasks.append(asyncio.create_task(runner.run_forever(), name="consumer"))
     tasks += [asyncio.create_task(job(app), name=getattr(job, "__name__", "job")) for job in app.state.jobs]
     try:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            for resource in app.state.resources:
+                await stack.enter_async_context(resource(app))
+            yield
     finally:
         for task in tasks:
             task.cancel()

@@ -59,7 +59,8 @@ def check_component(component: str) -> None:
 
 
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
-COMPOSE_VARS = {"JWT_SECRET": "s" * 48, "MYSQL_PASSWORD": "promo-pw", "MYSQL_ROOT_PASSWORD": "root-pw"}
+COMPOSE_VARS = {"JWT_SECRET": "s" * 48, "MYSQL_PASSWORD": "promo-pw", "MYSQL_ROOT_PASSWORD": "root-pw",
+                "SERVICE_TOKEN": "service.jwt.token"}
 
 
 def interpolate(value: str) -> str:

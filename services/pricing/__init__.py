@@ -1,0 +1,1 @@
+"""Pricing service: limited-time discounts, spend-and-save, the price calculator, checkout."""

@@ -1,0 +1,46 @@
+"""/internal/pricing: the order service (service token only; never forwarded by the gateway)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from services.pricing import calculator as calc
+from services.pricing import domain, service
+from services.pricing.domain import CHECKOUT_STATUS_NAMES, CheckoutStatus
+from services.pricing.schemas import CheckoutIn, CheckoutOut, QuoteOut, ServiceQuoteIn, SnapshotOut
+from shared.auth import Role, require_role
+from shared.db import Session
+from shared.deps import Locale, Now
+from shared.errors import Forbidden, Unauthorized
+from shared.http import DependencyUnavailable
+from shared.ids import PathId
+from shared.openapi import errors
+
+router = APIRouter(prefix="/internal/pricing", tags=["internal: pricing"],
+                   dependencies=[Depends(require_role(Role.SERVICE))], responses=errors(Unauthorized, Forbidden))
+
+PRICING_ERRORS = (calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed, calc.SpecialPriceMissing,
+                  domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, DependencyUnavailable)
+
+
+@router.post("/quote", response_model=QuoteOut, responses=errors(*PRICING_ERRORS))
+async def quote(body: ServiceQuoteIn, request: Request, session: Session, now: Now, locale: Locale):
+    """Price an order with trusted prices (the order service's confirm page)."""
+    return await service.quote(session, request.app.state.pricing, body.user_id, body, now, locale)
+
+
+@router.post("/checkout", response_model=CheckoutOut,
+             responses=errors(*PRICING_ERRORS, domain.HoldFailed, domain.CheckoutInProgress,
+                              domain.CheckoutMismatch, domain.OrderAlreadyCancelled))
+async def checkout(body: CheckoutIn, request: Request, now: Now, locale: Locale):
+    """Order creation: re-price, hold every limited resource the order uses, store the snapshot.
+    Idempotent by order id."""
+    return await service.checkout(request.app.state.sessionmaker, request.app.state.pricing, body, now, locale)
+
+
+@router.get("/snapshots/{order_id}", response_model=SnapshotOut, responses=errors(domain.SnapshotNotFound))
+async def snapshot(order_id: PathId, session: Session):
+    """What the order was priced with (request, promotions' terms, result, holds), for audits and refunds."""
+    row = await service.get_snapshot(session, order_id)
+    return SnapshotOut.model_validate({**{c: getattr(row, c) for c in SnapshotOut.model_fields if c != "status"},
+                                       "status": CHECKOUT_STATUS_NAMES[CheckoutStatus(row.status)]})

@@ -1,0 +1,550 @@
+"""The price calculator: a cart in, every fen accounted for out. Pure: no I/O, no clock, and the
+same input always gives the same output.
+
+Steps, in the order mature malls use:
+
+1. special activity price (seckill, group buy, bargain, points mall): exclusive, such an order
+   takes no discount, reward or coupon;
+2. limited-time discount or member price, whichever is better for each line;
+3. spend-and-save (满减送): for each activity, its lines, its highest reached level;
+4. coupon: computed by the coupon service on what the lines still cost after steps 1-3
+   (`coupon_lines()`), applied here;
+5. points deduction;
+6. points to grant.
+
+Every order-level amount (reward, coupon, points) is apportioned onto the lines it touched with
+the largest-remainder rule, so line amounts always sum to the totals and no line goes below 0.
+The calculation is split at the coupon step because the coupon service does the matching:
+`price_until_coupon(...)`, then `finish(draft, coupon, rules)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+from shared.errors import RuleViolation
+from shared.money import apportion, format_yuan
+
+FULL_BP = 10_000  # basis points: 8500 = the buyer pays 85% ("8.5折")
+
+
+class Kind(StrEnum):
+    """What adjusted a line's price."""
+
+    SPECIAL = "special"
+    DISCOUNT = "discount"
+    MEMBER = "member"
+    REWARD = "reward"
+    COUPON = "coupon"
+    POINTS = "points"
+
+
+class SpecialKind(StrEnum):
+    SECKILL = "seckill"
+    GROUPBUY = "groupbuy"
+    BARGAIN = "bargain"
+    POINTS_MALL = "points_mall"
+
+
+class DiscountType(IntEnum):
+    AMOUNT = 1  # a fixed amount off each unit
+    PERCENT = 2  # the buyer pays pay_bp / 10000 of the unit price
+
+
+class ConditionType(IntEnum):
+    AMOUNT = 10  # spend at least N fen
+    COUNT = 20  # buy at least N items
+
+
+class ProductScope(IntEnum):
+    ALL = 1
+    SPU = 2
+    CATEGORY = 3
+
+
+class NotApplied(StrEnum):
+    NOT_BETTER = "NOT_BETTER"  # another price was as good or better for the buyer
+    BELOW_THRESHOLD = "BELOW_THRESHOLD"
+    EXCLUDED_BY_ACTIVITY = "EXCLUDED_BY_ACTIVITY"  # a special activity order takes no other promotion
+    POINTS_DISABLED = "POINTS_DISABLED"
+    NO_POINTS = "NO_POINTS"
+    NOTHING_TO_DEDUCT = "NOTHING_TO_DEDUCT"
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+class NothingSelected(RuleViolation):
+    code = "PRICING_NOTHING_SELECTED"
+    messages = {"en": "Select at least one item", "zh-CN": "请至少选择一件商品"}
+
+
+class PayAmountNotPositive(RuleViolation):
+    code = "PRICING_PAY_AMOUNT_NOT_POSITIVE"
+    messages = {"en": "The amount to pay must be more than zero", "zh-CN": "支付价格计算异常，原因：价格小于等于 0"}
+
+
+class CouponNotAllowed(RuleViolation):
+    code = "PRICING_COUPON_NOT_ALLOWED"
+    messages = {"en": "Coupons cannot be used on seckill, group-buy, bargain or points-mall orders",
+                "zh-CN": "参与秒杀、拼团、砍价、积分商城的商品，无法使用优惠券"}
+
+
+class SpecialPriceMissing(RuleViolation):
+    code = "PRICING_SKU_NOT_IN_ACTIVITY"
+    messages = {"en": "SKU {sku_id} is not part of this activity", "zh-CN": "商品 {sku_id} 不在该活动中"}
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    sku_id: int
+    spu_id: int
+    category_id: int
+    unit_price: int
+    count: int
+    selected: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SkuDiscount:
+    """A limited-time discount on one SKU."""
+
+    activity_id: int
+    name: str
+    sku_id: int
+    discount_type: DiscountType
+    amount_off: int = 0  # AMOUNT: fen off each unit
+    pay_bp: int = FULL_BP  # PERCENT
+
+    def unit_off(self, unit_price: int) -> int:
+        if self.discount_type is DiscountType.AMOUNT:
+            return min(self.amount_off, unit_price)
+        return unit_price * (FULL_BP - self.pay_bp) // FULL_BP  # the discount rounds down
+
+
+@dataclass(frozen=True, slots=True)
+class RewardLevel:
+    threshold: int  # fen (AMOUNT) or items (COUNT)
+    amount_off: int = 0
+    free_delivery: bool = False
+    points: int = 0
+    coupons: tuple[tuple[int, int], ...] = ()  # (template_id, count), sorted
+
+
+@dataclass(frozen=True, slots=True)
+class RewardRule:
+    """A spend-and-save activity; levels ascend by threshold."""
+
+    id: int
+    name: str
+    condition: ConditionType
+    scope: ProductScope
+    scope_values: frozenset[int]
+    levels: tuple[RewardLevel, ...]
+
+    def covers(self, line: Line) -> bool:
+        if self.scope is ProductScope.ALL:
+            return True
+        return (line.spu_id if self.scope is ProductScope.SPU else line.category_id) in self.scope_values
+
+
+# SPU-scoped activities are the most specific: they claim their lines first, then category, then all.
+SCOPE_PRECEDENCE = {ProductScope.SPU: 0, ProductScope.CATEGORY: 1, ProductScope.ALL: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialPrice:
+    """A special activity's own unit prices, given by the activity's service."""
+
+    kind: SpecialKind
+    activity_id: int
+    unit_prices: Mapping[int, int]  # sku_id -> price
+    unit_points: Mapping[int, int] = field(default_factory=dict)  # points mall: points per unit
+
+
+@dataclass(frozen=True, slots=True)
+class Cart:
+    lines: tuple[Line, ...]
+    member_pay_bp: int | None = None  # the member level's price, e.g. 9500 = pay 95%
+    use_points: bool = False
+    points_balance: int = 0
+    special: SpecialPrice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Offers:
+    """The promotions that may apply, as loaded for this cart."""
+
+    discounts: Mapping[int, SkuDiscount] = field(default_factory=dict)  # by sku_id
+    rewards: tuple[RewardRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PointsRules:
+    enabled: bool = False
+    fen_per_point: int = 1  # how much one point takes off
+    max_points_per_order: int = 0  # 0 = no cap
+    grant_per_yuan: int = 0  # points granted per yuan paid; 0 = none
+
+
+@dataclass(frozen=True, slots=True)
+class CouponLine:
+    """What the coupon service needs to match coupons against a line."""
+
+    line_index: int
+    spu_id: int
+    category_id: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenCoupon:
+    """The coupon service's verdict for the coupon to apply."""
+
+    coupon_id: int
+    name: str
+    discount: int
+    line_indexes: tuple[int, ...]  # indexes into coupon_lines()
+
+
+# --- outputs --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    kind: Kind
+    promotion_id: int
+    amount: int
+
+
+@dataclass(slots=True)
+class LinePrice:
+    index: int
+    line: Line
+    original: int
+    pay: int
+    adjustments: list[Adjustment] = field(default_factory=list)
+    points_used: int = 0
+    points_granted: int = 0
+    special: bool = False
+
+    def take(self, kind: Kind, promotion_id: int, amount: int) -> None:
+        if amount:
+            self.pay -= amount
+            self.adjustments.append(Adjustment(kind, promotion_id, amount))
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """A near miss: how much more to buy for a level, and what it gives."""
+
+    condition: ConditionType
+    shortfall: int
+    level: RewardLevel
+
+
+@dataclass(slots=True)
+class PromotionResult:
+    kind: Kind
+    id: int
+    name: str
+    applied: bool
+    amount: int = 0
+    line_indexes: tuple[int, ...] = ()
+    reason: NotApplied | None = None
+    level: RewardLevel | None = None  # the reward level reached
+    hint: Hint | None = None  # the next reward level
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    original: int
+    special: int
+    discount: int
+    member: int
+    reward: int
+    coupon: int
+    points: int  # fen taken off by points
+    pay: int
+    points_used: int
+    points_spent: int  # points-mall price in points
+    points_granted: int
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    points: int
+    coupons: dict[int, int]  # template_id -> count, granted after payment
+    free_delivery: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    lines: list[LinePrice]
+    totals: Totals
+    promotions: list[PromotionResult]
+    grants: Grants
+    coupon_id: int | None
+
+
+@dataclass(slots=True)
+class Draft:
+    """The cart priced up to the coupon step."""
+
+    cart: Cart
+    lines: list[LinePrice]
+    promotions: list[PromotionResult]
+    reward_points: dict[int, int] = field(default_factory=dict)  # line index -> points from rewards
+    coupons: dict[int, int] = field(default_factory=dict)
+    free_delivery: bool = False
+
+    def coupon_lines(self) -> list[CouponLine]:
+        """Lines a coupon may touch, with what they still cost (none in a special activity order)."""
+        return [CouponLine(p.index, p.line.spu_id, p.line.category_id, p.pay)
+                for p in self.lines if p.line.selected and not p.special]
+
+
+# --- the steps ------------------------------------------------------------------------------------
+
+def price_until_coupon(cart: Cart, offers: Offers) -> Draft:
+    lines = [LinePrice(i, line, line.unit_price * line.count, line.unit_price * line.count)
+             for i, line in enumerate(cart.lines)]
+    selected = [p for p in lines if p.line.selected]
+    if not selected:
+        raise NothingSelected()
+    draft = Draft(cart, lines, [])
+    if cart.special is not None:
+        _special_prices(draft, selected, cart.special, offers)
+    else:
+        _discount_or_member(draft, selected, offers.discounts, cart.member_pay_bp)
+        _rewards(draft, selected, offers.rewards)
+    return draft
+
+
+def finish(draft: Draft, coupon: ChosenCoupon | None, rules: PointsRules) -> Quote:
+    selected = [p for p in draft.lines if p.line.selected]
+    special = draft.cart.special
+    if coupon is not None:
+        if special is not None:
+            raise CouponNotAllowed()
+        _coupon(draft, coupon)
+    points_mall = special is not None and special.kind is SpecialKind.POINTS_MALL
+    if draft.cart.use_points and not points_mall:
+        _deduct_points(draft, selected, rules)
+    pay = sum(p.pay for p in selected)
+    if pay <= 0 and not points_mall:
+        raise PayAmountNotPositive(pay=pay)
+    _grant_points(draft, selected, rules)
+    return Quote(draft.lines, _totals(draft, selected), draft.promotions,
+                 Grants(sum(p.points_granted for p in selected), dict(sorted(draft.coupons.items())),
+                        draft.free_delivery),
+                 coupon.coupon_id if coupon else None)
+
+
+def _special_prices(draft: Draft, selected: list[LinePrice], special: SpecialPrice, offers: Offers) -> None:
+    for p in selected:
+        price = special.unit_prices.get(p.line.sku_id)
+        if price is None:
+            raise SpecialPriceMissing(sku_id=p.line.sku_id)
+        p.special = True
+        p.take(Kind.SPECIAL, special.activity_id, max(0, p.original - price * p.line.count))
+    draft.promotions.append(PromotionResult(Kind.SPECIAL, special.activity_id, special.kind.value, True,
+                                            sum(_taken(p, Kind.SPECIAL) for p in selected),
+                                            tuple(p.index for p in selected)))
+    excluded = {d.activity_id: d.name for p in selected if (d := offers.discounts.get(p.line.sku_id))}
+    for activity_id, name in sorted(excluded.items()):
+        draft.promotions.append(PromotionResult(Kind.DISCOUNT, activity_id, name, False,
+                                                reason=NotApplied.EXCLUDED_BY_ACTIVITY))
+    for rule in sorted(offers.rewards, key=lambda r: r.id):
+        if any(rule.covers(p.line) for p in selected):
+            draft.promotions.append(PromotionResult(Kind.REWARD, rule.id, rule.name, False,
+                                                    reason=NotApplied.EXCLUDED_BY_ACTIVITY))
+
+
+def _discount_or_member(draft: Draft, selected: list[LinePrice], discounts: Mapping[int, SkuDiscount],
+                        member_pay_bp: int | None) -> None:
+    by_activity: dict[int, PromotionResult] = {}
+    member = PromotionResult(Kind.MEMBER, 0, "", False, reason=NotApplied.NOT_BETTER)
+    member_considered = False
+    for p in selected:
+        unit = p.line.unit_price
+        offer = discounts.get(p.line.sku_id)
+        discount_off = offer.unit_off(unit) * p.line.count if offer else 0
+        member_off = unit * (FULL_BP - member_pay_bp) // FULL_BP * p.line.count if member_pay_bp else 0
+        member_considered = member_considered or member_pay_bp is not None
+        if offer is not None:
+            result = by_activity.get(offer.activity_id)
+            if result is None:
+                result = by_activity[offer.activity_id] = PromotionResult(
+                    Kind.DISCOUNT, offer.activity_id, offer.name, False, reason=NotApplied.NOT_BETTER)
+        if offer is not None and discount_off > 0 and discount_off >= member_off:  # a tie goes to the activity
+            p.take(Kind.DISCOUNT, offer.activity_id, discount_off)
+            _applied(result, p.index, discount_off)
+        elif member_off > 0:
+            p.take(Kind.MEMBER, 0, member_off)
+            _applied(member, p.index, member_off)
+    draft.promotions.extend(by_activity[k] for k in sorted(by_activity))
+    if member_considered:
+        draft.promotions.append(member)
+
+
+def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule]) -> None:
+    taken: set[int] = set()
+    results = []
+    for rule in sorted(rules, key=lambda r: (SCOPE_PRECEDENCE[r.scope], r.id)):
+        mine = [p for p in selected if p.index not in taken and rule.covers(p.line)]
+        if not mine:
+            continue
+        measure = sum(p.pay for p in mine) if rule.condition is ConditionType.AMOUNT else sum(
+            p.line.count for p in mine)
+        reached = [level for level in rule.levels if level.threshold <= measure]
+        following = next((level for level in rule.levels if level.threshold > measure), None)
+        hint = Hint(rule.condition, following.threshold - measure, following) if following else None
+        if not reached:
+            results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, False,
+                                           reason=NotApplied.BELOW_THRESHOLD, hint=hint))
+            continue
+        level = reached[-1]
+        taken.update(p.index for p in mine)
+        off = min(level.amount_off, sum(p.pay for p in mine))
+        for p, share in zip(mine, apportion(off, [p.pay for p in mine]), strict=True):
+            p.take(Kind.REWARD, rule.id, share)
+        if level.points:
+            for p, share in zip(mine, apportion(level.points, [p.pay for p in mine]), strict=True):
+                draft.reward_points[p.index] = draft.reward_points.get(p.index, 0) + share
+        for template_id, count in level.coupons:
+            draft.coupons[template_id] = draft.coupons.get(template_id, 0) + count
+        draft.free_delivery = draft.free_delivery or level.free_delivery
+        results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, True, off,
+                                       tuple(p.index for p in mine), level=level, hint=hint))
+    draft.promotions.extend(sorted(results, key=lambda r: r.id))
+
+
+def _coupon(draft: Draft, coupon: ChosenCoupon) -> None:
+    coupon_lines = draft.coupon_lines()
+    mine = [draft.lines[coupon_lines[i].line_index] for i in coupon.line_indexes]
+    off = max(0, min(coupon.discount, sum(p.pay for p in mine)))
+    for p, share in zip(mine, apportion(off, [p.pay for p in mine]), strict=True):
+        p.take(Kind.COUPON, coupon.coupon_id, share)
+    draft.promotions.append(PromotionResult(Kind.COUPON, coupon.coupon_id, coupon.name, True, off,
+                                            tuple(p.index for p in mine)))
+
+
+def _deduct_points(draft: Draft, selected: list[LinePrice], rules: PointsRules) -> None:
+    result = PromotionResult(Kind.POINTS, 0, "", False)
+    draft.promotions.append(result)
+    balance = draft.cart.points_balance
+    if not rules.enabled:
+        result.reason = NotApplied.POINTS_DISABLED
+        return
+    if balance <= 0:
+        result.reason = NotApplied.NO_POINTS
+        return
+    pay = sum(p.pay for p in selected)
+    # Points never make a normal order free: at least one fen is left to pay.
+    points = min(balance, max(0, pay - 1) // rules.fen_per_point)
+    if rules.max_points_per_order:
+        points = min(points, rules.max_points_per_order)
+    if points <= 0:
+        result.reason = NotApplied.NOTHING_TO_DEDUCT
+        return
+    off = points * rules.fen_per_point
+    shares = apportion(off, [p.pay for p in selected])
+    for p, share, used in zip(selected, shares, apportion(points, shares), strict=True):
+        p.take(Kind.POINTS, 0, share)
+        p.points_used = used
+    result.applied, result.reason, result.amount = True, None, off
+    result.line_indexes = tuple(p.index for p, share in zip(selected, shares, strict=True) if share)
+
+
+def _grant_points(draft: Draft, selected: list[LinePrice], rules: PointsRules) -> None:
+    paid_points = sum(p.pay for p in selected) * rules.grant_per_yuan // 100
+    shares = apportion(paid_points, [p.pay for p in selected]) if paid_points else [0] * len(selected)
+    for p, share in zip(selected, shares, strict=True):
+        p.points_granted = share + draft.reward_points.get(p.index, 0)
+
+
+def _totals(draft: Draft, selected: list[LinePrice]) -> Totals:
+    by_kind = dict.fromkeys(Kind, 0)
+    for p in selected:
+        for adjustment in p.adjustments:
+            by_kind[adjustment.kind] += adjustment.amount
+    special = draft.cart.special
+    points_spent = sum(special.unit_points.get(p.line.sku_id, 0) * p.line.count
+                       for p in selected) if special is not None else 0
+    return Totals(original=sum(p.original for p in selected), special=by_kind[Kind.SPECIAL],
+                  discount=by_kind[Kind.DISCOUNT], member=by_kind[Kind.MEMBER], reward=by_kind[Kind.REWARD],
+                  coupon=by_kind[Kind.COUPON], points=by_kind[Kind.POINTS], pay=sum(p.pay for p in selected),
+                  points_used=sum(p.points_used for p in selected), points_spent=points_spent,
+                  points_granted=sum(p.points_granted for p in selected))
+
+
+def _taken(p: LinePrice, kind: Kind) -> int:
+    return sum(a.amount for a in p.adjustments if a.kind is kind)
+
+
+def _applied(result: PromotionResult, index: int, amount: int) -> None:
+    result.applied, result.reason = True, None
+    result.amount += amount
+    result.line_indexes += (index,)
+
+
+# --- display text ---------------------------------------------------------------------------------
+
+def _yuan(fen: int) -> str:
+    """Compact yuan for labels: 10000 -> '100', 9950 -> '99.50'."""
+    text = format_yuan(fen)
+    return text[:-3] if text.endswith(".00") else text
+
+
+def describe_level(condition: ConditionType, level: RewardLevel, locale: str) -> str:
+    """'满100减10，包邮，送50积分，送2张券' / 'Spend ¥100: ¥10 off, free delivery, ...'."""
+    zh = locale == "zh-CN"
+    if condition is ConditionType.AMOUNT:
+        head = f"满{_yuan(level.threshold)}" if zh else f"Spend ¥{_yuan(level.threshold)}"
+    else:
+        head = f"满{level.threshold}件" if zh else f"Buy {level.threshold}"
+    return head + _benefits(level, zh)
+
+
+def _benefits(level: RewardLevel, zh: bool) -> str:
+    coupons = sum(count for _, count in level.coupons)
+    parts = [
+        (f"减{_yuan(level.amount_off)}" if zh else f"¥{_yuan(level.amount_off)} off") if level.amount_off else "",
+        ("包邮" if zh else "free delivery") if level.free_delivery else "",
+        (f"送{level.points}积分" if zh else f"{level.points} points") if level.points else "",
+        (f"送{coupons}张券" if zh else f"{coupons} coupon{'s' if coupons > 1 else ''}") if coupons else "",
+    ]
+    parts = [part for part in parts if part]
+    if zh:
+        return parts[0] + "".join("，" + part for part in parts[1:]) if parts else ""
+    return ": " + ", ".join(parts) if parts else ""
+
+
+def describe_hint(hint: Hint, locale: str) -> str:
+    """'再买 ¥20.00 减10' / 'Add ¥20.00 more: ¥10 off'."""
+    zh = locale == "zh-CN"
+    if hint.condition is ConditionType.AMOUNT:
+        more = f"再买 ¥{format_yuan(hint.shortfall)} " if zh else f"Add ¥{format_yuan(hint.shortfall)} more"
+    else:
+        items = "item" if hint.shortfall == 1 else "items"
+        more = f"再买 {hint.shortfall} 件 " if zh else f"Add {hint.shortfall} more {items}"
+    return (more + _benefits(hint.level, zh)).rstrip()
+
+
+REASON_MESSAGES = {
+    NotApplied.NOT_BETTER: {"en": "Another price is better", "zh-CN": "已享受更优惠的价格"},
+    NotApplied.BELOW_THRESHOLD: {"en": "Threshold not reached", "zh-CN": "未达到门槛"},
+    NotApplied.EXCLUDED_BY_ACTIVITY: {"en": "Not combined with this activity's price",
+                                      "zh-CN": "活动商品不参与其他优惠"},
+    NotApplied.POINTS_DISABLED: {"en": "Points cannot be used", "zh-CN": "积分抵扣未开启"},
+    NotApplied.NO_POINTS: {"en": "No points to use", "zh-CN": "暂无可用积分"},
+    NotApplied.NOTHING_TO_DEDUCT: {"en": "Nothing left for points to pay", "zh-CN": "订单金额不足以使用积分抵扣"},
+}
+
+
+def reason_message(reason: NotApplied, locale: str) -> str:
+    messages = REASON_MESSAGES[reason]
+    return messages.get(locale) or messages["en"]

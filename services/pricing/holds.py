@@ -1,0 +1,93 @@
+"""Checkout holds (ARCHITECTURE.md §4): each owner of a limited resource reserves it for the
+order, and gives it back when a later hold fails. Owners are tried in order; every call is
+idempotent by order id on the owner's side, so a retried checkout takes nothing twice.
+
+Seckill stock, group seats, bargain records and points-mall stock join as further owners when
+their services land.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from services.pricing.calculator import Quote
+from services.pricing.clients import CouponClient
+from services.pricing.domain import HoldFailed
+from shared.http import DependencyUnavailable, Refused
+
+log = logging.getLogger("pricing.holds")
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    order_id: int
+    user_id: int
+    quote: Quote
+
+
+@dataclass(frozen=True)
+class Hold:
+    owner: str
+    reference: int | None = None
+    expires_at: datetime | None = None
+
+
+class HoldOwner(Protocol):
+    name: str
+
+    def needed(self, request: HoldRequest) -> bool: ...
+
+    async def hold(self, request: HoldRequest) -> Hold: ...
+
+    async def release(self, order_id: int) -> None: ...
+
+
+class CouponHolds:
+    name = "coupon"
+
+    def __init__(self, coupons: CouponClient) -> None:
+        self.coupons = coupons
+
+    def needed(self, request: HoldRequest) -> bool:
+        return request.quote.coupon_id is not None
+
+    async def hold(self, request: HoldRequest) -> Hold:
+        assert request.quote.coupon_id is not None
+        answer = await self.coupons.hold(request.order_id, request.user_id, request.quote.coupon_id)
+        expires = answer.get("hold_expires_at")
+        return Hold(self.name, answer["coupon_id"], datetime.fromisoformat(expires) if expires else None)
+
+    async def release(self, order_id: int) -> None:
+        await self.coupons.release(order_id)
+
+
+async def place_holds(owners: list[HoldOwner], request: HoldRequest) -> list[Hold]:
+    """Every needed hold, or none: when one fails, the ones taken are released and HoldFailed
+    says which owner refused and why."""
+    taken: list[tuple[HoldOwner, Hold]] = []
+    for owner in owners:
+        if not owner.needed(request):
+            continue
+        try:
+            taken.append((owner, await owner.hold(request)))
+        except Refused as refused:
+            await release_holds([o for o, _ in taken], request.order_id)
+            raise HoldFailed(owner=owner.name, reason=refused.message, owner_code=refused.code,
+                             owner_details=refused.details) from refused
+        except DependencyUnavailable as unavailable:
+            # The hold may have been taken before the answer was lost: give it back too.
+            await release_holds([o for o, _ in taken] + [owner], request.order_id)
+            raise unavailable
+    return [hold for _, hold in taken]
+
+
+async def release_holds(owners: list[HoldOwner], order_id: int) -> None:
+    """Best effort, newest first: a release that cannot be delivered now expires with its TTL."""
+    for owner in reversed(owners):
+        try:
+            await owner.release(order_id)
+        except (Refused, DependencyUnavailable) as exc:
+            log.warning("could not release the %s hold of order %s (its TTL will): %r", owner.name, order_id, exc)

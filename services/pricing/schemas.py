@@ -1,0 +1,270 @@
+"""Request and response bodies of the pricing service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.pricing.calculator import FULL_BP, ConditionType, DiscountType, Kind, ProductScope, SpecialKind
+from services.pricing.domain import ActivityState
+from shared.enums import CommonStatus
+from shared.ids import Id
+
+MAX_FEN = 100_000_000_00  # 100 million yuan
+Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
+PositiveFen = Annotated[int, Field(ge=1, le=MAX_FEN)]
+PayBp = Annotated[int, Field(ge=1, le=FULL_BP - 1, description="share the buyer pays, in basis points (8500 = 85%)")]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ActivityIn(Input):
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    remark: Annotated[str, Field(max_length=255)] = ""
+
+
+class ActivityOut(Output):
+    id: int
+    name: str
+    status: CommonStatus
+    state: ActivityState
+    start_time: datetime
+    end_time: datetime
+    remark: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- limited-time discounts -----------------------------------------------------------------------
+
+class DiscountItemIn(Input):
+    spu_id: Id
+    sku_id: Id
+    discount_type: DiscountType
+    amount_off: PositiveFen | None = Field(default=None, description="AMOUNT: fen off each unit")
+    pay_bp: PayBp | None = None
+
+
+class DiscountActivityIn(ActivityIn):
+    products: Annotated[list[DiscountItemIn], Field(min_length=1, max_length=500)]
+
+
+class DiscountItemOut(Output):
+    spu_id: int
+    sku_id: int
+    discount_type: DiscountType
+    amount_off: int | None
+    pay_bp: int | None
+
+
+class DiscountActivityOut(ActivityOut):
+    products: list[DiscountItemOut]
+
+
+class SkuDiscountOut(BaseModel):
+    """A product page's view of one SKU's running discount."""
+
+    sku_id: int
+    activity_id: int | None = None
+    activity_name: str | None = None
+    discount_type: DiscountType | None = None
+    amount_off: int | None = None
+    pay_bp: int | None = None
+    end_time: datetime | None = None
+    price: int | None = None  # the price the client sent
+    discount_price: int | None = None  # per unit, when a price was sent
+
+
+# --- spend-and-save -------------------------------------------------------------------------------
+
+class RewardLevelIn(Input):
+    threshold: Annotated[int, Field(ge=1, le=MAX_FEN, description="fen (AMOUNT condition) or items (COUNT)")]
+    amount_off: Fen = 0
+    free_delivery: bool = False
+    points: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    coupons: Annotated[dict[Id, Annotated[int, Field(ge=1, le=100)]],
+                       Field(max_length=10, description="{coupon template id: count} granted after payment")] = {}
+
+
+class RewardActivityIn(ActivityIn):
+    condition_type: ConditionType
+    product_scope: ProductScope = ProductScope.ALL
+    product_scope_values: Annotated[list[Id], Field(max_length=500)] = []
+    levels: Annotated[list[RewardLevelIn], Field(min_length=1, max_length=10)]
+
+
+class RewardLevelOut(BaseModel):
+    threshold: int
+    amount_off: int
+    free_delivery: bool
+    points: int
+    coupons: dict[int, int]
+    description: str
+
+
+class RewardActivityOut(ActivityOut):
+    condition_type: ConditionType
+    product_scope: ProductScope
+    product_scope_values: list[int]
+    levels: list[RewardLevelOut]
+
+
+class RunningRewardOut(BaseModel):
+    id: int
+    name: str
+    condition_type: ConditionType
+    end_time: datetime
+    levels: list[RewardLevelOut]
+
+
+# --- quote ----------------------------------------------------------------------------------------
+
+class LineIn(Input):
+    sku_id: Id
+    spu_id: Id
+    category_id: Id
+    unit_price: Fen
+    count: Annotated[int, Field(ge=1, le=10_000)]
+    selected: bool = True
+
+
+class SpecialActivityIn(Input):
+    type: SpecialKind
+    activity_id: Id
+    group_id: Id | None = Field(default=None, description="groupbuy: the group to join (none = open one)")
+    record_id: Id | None = Field(default=None, description="bargain: the bargain record")
+
+
+class QuoteIn(Input):
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=200)]
+    coupon_id: Id | None = Field(default=None, description="apply this coupon")
+    use_best_coupon: bool = Field(default=False, description="apply the best usable coupon (ignored with coupon_id)")
+    use_points: bool = False
+    points_balance: Annotated[int, Field(ge=0, le=10**12)] = 0
+    member_pay_bp: Annotated[int, Field(ge=1, le=FULL_BP)] | None = Field(
+        default=None, description="the member level's price, in basis points (9500 = pay 95%)")
+    activity: SpecialActivityIn | None = None
+
+
+class ServiceQuoteIn(QuoteIn):
+    user_id: Id
+
+
+class CheckoutIn(ServiceQuoteIn):
+    order_id: Id
+
+
+class AdjustmentOut(BaseModel):
+    kind: Kind
+    promotion_id: int
+    amount: int
+
+
+class LineOut(BaseModel):
+    index: int
+    sku_id: int
+    spu_id: int
+    count: int
+    unit_price: int
+    selected: bool
+    original_amount: int
+    adjustments: list[AdjustmentOut]
+    pay_amount: int
+    points_used: int
+    points_granted: int
+
+
+class TotalsOut(BaseModel):
+    original: int
+    special: int
+    discount: int
+    member: int
+    reward: int
+    coupon: int
+    points: int
+    pay: int
+    points_used: int
+    points_spent: int
+    points_granted: int
+
+
+class PromotionOut(BaseModel):
+    kind: Kind
+    id: int
+    name: str
+    applied: bool
+    amount: int
+    line_indexes: list[int]
+    reason: str | None
+    reason_message: str | None
+    level: str | None = Field(description="the reward level reached, as display text")
+    hint: str | None = Field(description="a near miss, e.g. 再买 ¥20.00 减10")
+
+
+class CouponOptionOut(BaseModel):
+    coupon_id: int
+    name: str
+    usable: bool
+    discount: int
+    line_indexes: list[int]
+    reason: str | None
+    reason_message: str | None
+    valid_end: datetime
+
+
+class CouponsOut(BaseModel):
+    available: bool = Field(description="false when the coupon service could not be asked (quote without coupons)")
+    usable: list[CouponOptionOut]
+    unusable: list[CouponOptionOut]
+    best_coupon_id: int | None
+    best_discount: int
+    applied_coupon_id: int | None
+
+
+class GrantsOut(BaseModel):
+    points: int
+    coupons: dict[int, int]
+    free_delivery: bool
+
+
+class QuoteOut(BaseModel):
+    lines: list[LineOut]
+    totals: TotalsOut
+    promotions: list[PromotionOut]
+    coupons: CouponsOut
+    grants: GrantsOut
+
+
+class HoldOut(BaseModel):
+    owner: str
+    reference: int | None = None
+    expires_at: datetime | None = None
+
+
+class CheckoutOut(QuoteOut):
+    order_id: int
+    snapshot_id: str
+    holds: list[HoldOut]
+
+
+class SnapshotOut(Output):
+    order_id: int
+    user_id: int
+    snapshot_id: str
+    status: str
+    request: dict
+    offers: dict | None
+    result: dict | None
+    holds: list[dict]
+    created_at: datetime
+    updated_at: datetime

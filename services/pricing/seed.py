@@ -1,0 +1,32 @@
+"""Demo data for `make run` / `promo seed`: a running limited-time discount on three demo SKUs
+and a spend-and-save activity over all products, both for the next 30 days."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.pricing import service
+from services.pricing.calculator import ConditionType, DiscountType
+from services.pricing.models import DiscountActivity
+from services.pricing.schemas import DiscountActivityIn, DiscountItemIn, RewardActivityIn, RewardLevelIn
+
+# Demo catalogue ids (the catalogue is the mall's): SPU 101-103, their SKUs 1001-1003, category 11.
+DEMO_SKUS = [(101, 1001), (102, 1002), (103, 1003)]
+
+
+async def seed_demo(session: AsyncSession, now: datetime) -> bool:
+    if await session.scalar(select(exists().where(DiscountActivity.id > 0))):
+        return False
+    start, end = now - timedelta(minutes=1), now + timedelta(days=30)
+    await service.create_discount(session, DiscountActivityIn(
+        name="双11 限时折扣", start_time=start, end_time=end, products=[
+            DiscountItemIn(spu_id=101, sku_id=1001, discount_type=DiscountType.PERCENT, pay_bp=8500),
+            DiscountItemIn(spu_id=102, sku_id=1002, discount_type=DiscountType.AMOUNT, amount_off=500)]), now)
+    await service.create_reward(session, RewardActivityIn(
+        name="全场满减", start_time=start, end_time=end, condition_type=ConditionType.AMOUNT, levels=[
+            RewardLevelIn(threshold=10000, amount_off=1000),
+            RewardLevelIn(threshold=20000, amount_off=2500, free_delivery=True, points=100)]), now, "zh-CN")
+    return True

@@ -1,0 +1,66 @@
+"""What a checkout stores so its price can be re-derived later (audits, refunds): the promotions'
+terms as they were priced, the coupon verdict and the points rules, as plain JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.pricing.calculator import (
+    ChosenCoupon,
+    ConditionType,
+    DiscountType,
+    Offers,
+    PointsRules,
+    ProductScope,
+    RewardLevel,
+    RewardRule,
+    SkuDiscount,
+    SpecialKind,
+    SpecialPrice,
+)
+
+
+def level_to_json(level: RewardLevel) -> dict[str, Any]:
+    return {"threshold": level.threshold, "amount_off": level.amount_off, "free_delivery": level.free_delivery,
+            "points": level.points, "coupons": {str(t): c for t, c in level.coupons}}
+
+
+def level_from_json(data: dict[str, Any]) -> RewardLevel:
+    coupons = tuple(sorted((int(t), int(c)) for t, c in (data.get("coupons") or {}).items()))
+    return RewardLevel(int(data["threshold"]), int(data.get("amount_off", 0)), bool(data.get("free_delivery")),
+                       int(data.get("points", 0)), coupons)
+
+
+def to_json(offers: Offers, coupon: ChosenCoupon | None, rules: PointsRules,
+            special: SpecialPrice | None) -> dict[str, Any]:
+    return {
+        "discounts": [{"activity_id": d.activity_id, "name": d.name, "sku_id": d.sku_id,
+                       "discount_type": int(d.discount_type), "amount_off": d.amount_off, "pay_bp": d.pay_bp}
+                      for d in offers.discounts.values()],
+        "rewards": [{"id": r.id, "name": r.name, "condition": int(r.condition), "scope": int(r.scope),
+                     "scope_values": sorted(r.scope_values), "levels": [level_to_json(lv) for lv in r.levels]}
+                    for r in offers.rewards],
+        "coupon": None if coupon is None else {"coupon_id": coupon.coupon_id, "name": coupon.name,
+                                               "discount": coupon.discount, "line_indexes": list(coupon.line_indexes)},
+        "points_rules": {"enabled": rules.enabled, "fen_per_point": rules.fen_per_point,
+                         "max_points_per_order": rules.max_points_per_order, "grant_per_yuan": rules.grant_per_yuan},
+        "special": None if special is None else {
+            "kind": special.kind.value, "activity_id": special.activity_id,
+            "unit_prices": {str(k): v for k, v in special.unit_prices.items()},
+            "unit_points": {str(k): v for k, v in special.unit_points.items()}},
+    }
+
+
+def from_json(data: dict[str, Any]) -> tuple[Offers, ChosenCoupon | None, PointsRules, SpecialPrice | None]:
+    discounts = {d["sku_id"]: SkuDiscount(d["activity_id"], d["name"], d["sku_id"], DiscountType(d["discount_type"]),
+                                          d["amount_off"], d["pay_bp"]) for d in data["discounts"]}
+    rewards = tuple(RewardRule(r["id"], r["name"], ConditionType(r["condition"]), ProductScope(r["scope"]),
+                               frozenset(r["scope_values"]), tuple(level_from_json(lv) for lv in r["levels"]))
+                    for r in data["rewards"])
+    c = data["coupon"]
+    coupon = None if c is None else ChosenCoupon(c["coupon_id"], c["name"], c["discount"], tuple(c["line_indexes"]))
+    s = data["special"]
+    special = None if s is None else SpecialPrice(
+        SpecialKind(s["kind"]), s["activity_id"], {int(k): v for k, v in s["unit_prices"].items()},
+        {int(k): v for k, v in s["unit_points"].items()})
+    return Offers(discounts, rewards), coupon, PointsRules(**data["points_rules"]), special

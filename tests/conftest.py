@@ -71,10 +71,11 @@ async def migrated_database(service: str) -> str:
     return url
 
 
-async def clear_tables(engine, metadata) -> None:
+async def clear_tables(engine, metadata, keep: tuple[str, ...] = ()) -> None:
     async with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
-            await conn.execute(table.delete())
+            if table.name not in keep:
+                await conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ async def running_service(service: str, create_app, settings_class, infra, **set
 
 
 @contextlib.asynccontextmanager
-async def client_on_clean_tables(app, metadata):
-    await clear_tables(app.state.engine, metadata)
+async def client_on_clean_tables(app, metadata, keep: tuple[str, ...] = ()):
+    await clear_tables(app.state.engine, metadata, keep)
     async with asgi_client(app) as client:
         yield client

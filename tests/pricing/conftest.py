@@ -1,0 +1,84 @@
+"""The pricing service against a real coupon service: the coupon app listens on a real port
+(pricing calls it with aiohttp, as in production), both on their own MariaDB databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import uvicorn
+
+from promo.embedded import free_port
+from services.coupon.main import create_app as create_coupon_app
+from services.coupon.models import Base as CouponBase
+from services.coupon.settings import CouponSettings
+from services.pricing.main import create_app as create_pricing_app
+from services.pricing.models import Base as PricingBase
+from services.pricing.settings import PricingSettings
+from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, running_service
+
+KEEP = ("pricing_mutex",)  # rows the migration creates
+
+
+@contextlib.asynccontextmanager
+async def serving(app):
+    """`app` (lifespan already running) on a real local port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+                                           access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def coupon_app(infra):
+    async with running_service("coupon", create_coupon_app, CouponSettings, infra, database_pool_size=20) as app:
+        async with serving(app) as url:
+            app.state.url = url
+            yield app
+
+
+@pytest.fixture(scope="session")
+async def pricing_app(infra, coupon_app):
+    async with running_service("pricing", create_pricing_app, PricingSettings, infra, database_pool_size=20,
+                               coupon_url=coupon_app.state.url, points_fen_per_point=1,
+                               points_grant_per_yuan=1) as app:
+        yield app
+
+
+@pytest.fixture
+async def coupons(coupon_app):
+    await clear_tables(coupon_app.state.engine, CouponBase.metadata)
+    async with asgi_client(coupon_app) as client:
+        yield client
+
+
+@pytest.fixture
+async def client(pricing_app, coupons):
+    async with client_on_clean_tables(pricing_app, PricingBase.metadata, KEEP) as client:
+        yield client
+
+
+def window(days: int = 7, *, start_in: timedelta = timedelta(minutes=-5)) -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {"start_time": (now + start_in).isoformat(), "end_time": (now + timedelta(days=days)).isoformat()}
+
+
+async def give_coupon(coupons, tokens, user_id: int = 1001, **terms) -> int:
+    """A coupon in the user's hands, through the coupon service's admin API."""
+    body = {"name": terms.pop("name", "券"), "take_type": 2, "total_count": -1, "take_limit_count": -1,
+            "validity_type": 2, "fixed_start_term": 0, "fixed_end_term": 7, **terms}
+    template = await coupons.post("/admin-api/coupon/templates", json=body, headers=tokens["admin"])
+    assert template.status_code == 201, template.text
+    given = await coupons.post(f"/admin-api/coupon/templates/{template.json()['id']}/give",
+                               json={"user_ids": [user_id]}, headers=tokens["admin"])
+    assert given.status_code == 200, given.text
+    return given.json()["given"][0]["coupon_id"]

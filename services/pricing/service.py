@@ -434,28 +434,32 @@ def _owners_of(pricing: Pricing, holds: Sequence[Hold]) -> list[HoldOwner]:
 
 async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn, print_: str,
                  now: datetime) -> CheckoutOut | None:
-    """Mark the order's checkout as running, or return the answer a previous attempt stored."""
+    """Mark the order's checkout as running, or return the answer a previous attempt stored.
+    Insert first: of concurrent attempts exactly one inserts, the others wait for it and then
+    find its row (reading a missing row first would gap-lock and deadlock on MySQL)."""
     try:
         async with sessionmaker() as session, session.begin():
-            row = await repo.get_checkout(session, body.order_id, for_update=True)
-            if row is None:
-                session.add(Checkout(order_id=body.order_id, user_id=body.user_id, snapshot_id=str(uuid.uuid4()),
-                                     status=CheckoutStatus.PENDING, fingerprint=print_,
-                                     request=body.model_dump(mode="json"), holds=[], claimed_at=now,
-                                     created_at=now, updated_at=now))
-                return None
-            if row.status == CheckoutStatus.CANCELLED:
-                raise domain.OrderAlreadyCancelled(order_id=body.order_id)
-            if row.fingerprint != print_:
-                raise domain.CheckoutMismatch(order_id=body.order_id)
-            if row.status != CheckoutStatus.PENDING:
-                return _stored(row)
-            if row.claimed_at > now - timedelta(seconds=pricing.stale_seconds):
-                raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1)
-            row.claimed_at, row.updated_at = now, now  # the earlier attempt died: take over
-            return None
-    except IntegrityError:  # another attempt inserted the row first
-        raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1) from None
+            session.add(Checkout(order_id=body.order_id, user_id=body.user_id, snapshot_id=str(uuid.uuid4()),
+                                 status=CheckoutStatus.PENDING, fingerprint=print_,
+                                 request=body.model_dump(mode="json"), holds=[], claimed_at=now,
+                                 created_at=now, updated_at=now))
+        return None
+    except IntegrityError:
+        pass
+    async with sessionmaker() as session, session.begin():
+        row = await repo.get_checkout(session, body.order_id, for_update=True)
+        if row is None:  # the other attempt failed and forgot its claim just now
+            raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1)
+        if row.status == CheckoutStatus.CANCELLED:
+            raise domain.OrderAlreadyCancelled(order_id=body.order_id)
+        if row.fingerprint != print_:
+            raise domain.CheckoutMismatch(order_id=body.order_id)
+        if row.status != CheckoutStatus.PENDING:
+            return _stored(row)
+        if row.claimed_at > now - timedelta(seconds=pricing.stale_seconds):
+            raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1)
+        row.claimed_at, row.updated_at = now, now  # the earlier attempt died: take over
+        return None
 
 
 async def _forget_claim(sessionmaker: async_sessionmaker[AsyncSession], order_id: int) -> None:

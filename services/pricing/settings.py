@@ -9,7 +9,8 @@ class PricingSettings(ServiceSettings):
     service_name: ClassVar[str] = "pricing"
 
     coupon_url: str = "http://127.0.0.1:8001"  # the coupon service's /internal API
-    service_token: SecretStr = SecretStr("")  # presented to other services; the app refuses to start without it outside dev/test
+    # presented to other services; outside dev/test the app refuses to start without it
+    service_token: SecretStr = SecretStr("")
     dependency_timeout_seconds: float = Field(default=3.0, gt=0)
 
     points_enabled: bool = True  # buyers may pay part of an order with points

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import StringConstraints
 
 from services.pricing import calculator as calc
 from services.pricing import domain, service
@@ -18,7 +19,7 @@ from shared.openapi import errors
 
 router = APIRouter(prefix="/app-api/pricing", tags=["app: pricing"], responses=errors(Unauthorized, Forbidden))
 
-SKU_PATTERN = r"^\d{1,19}(:\d{1,12})?$"
+SkuParam = Annotated[str, StringConstraints(pattern=r"^\d{1,19}(:\d{1,12})?$")]
 
 
 def _parse_skus(values: list[str]) -> list[tuple[int, int | None]]:
@@ -32,8 +33,8 @@ def _parse_skus(values: list[str]) -> list[tuple[int, int | None]]:
 
 
 @router.get("/discounts", response_model=list[SkuDiscountOut])
-async def sku_discounts(session: Session, now: Now, sku: Annotated[list[str], Query(
-        min_length=1, max_length=100, pattern=SKU_PATTERN,
+async def sku_discounts(session: Session, now: Now, sku: Annotated[list[SkuParam], Query(
+        min_length=1, max_length=100,
         description="`sku_id` or `sku_id:unit_price` (fen), repeated: ?sku=101:9900&sku=102")]):
     """Each SKU's running limited-time discount and, for SKUs sent with a price, the discounted unit price."""
     return await service.sku_discounts(session, _parse_skus(sku), now)

@@ -53,6 +53,8 @@ class Suite:
     def start(self, services: list[str]) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self._check_ports(["gateway", *services])
+        for name in services:  # where services find each other (pricing reads COUPON_URL)
+            self.env.setdefault(f"{name.upper()}_URL", f"http://127.0.0.1:{self.port(name)}")
         self._start_infra()
         os.environ.update(self.env)  # migrations and seeding below run in this process
         from promo.cli import migrate, seed
@@ -125,6 +127,9 @@ class Suite:
         lines += ["", f"  redis     {self.env['REDIS_URL']}", f"  kafka     {self.env['KAFKA_BOOTSTRAP_SERVERS']}",
                   f"  logs      {self.var_dir}/", "", "Dev tokens (24 h; `promo token --help` for more):"]
         lines += [f"  {role:<9} {token}" for role, token in tokens.items()]
+        quote = '{"lines": [{"sku_id": 1001, "spu_id": 101, "category_id": 11, "unit_price": 19900, "count": 1}]}'
+        lines += ["", "A cart priced with the demo discount and spend-and-save:",
+                  f"  curl -H 'Content-Type: application/json' -d '{quote}' {gw}/app-api/pricing/quote"]
         lines += ["", "Example with a token:",
                   f"  curl -H \"Authorization: Bearer $(.venv/bin/promo token admin)\" "
                   f"http://localhost:{self.port('content')}/admin-api/content/banners", "", "Ctrl-C stops everything."]

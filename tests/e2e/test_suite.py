@@ -85,6 +85,33 @@ def test_banner_printed_tokens_work(suite):
     assert "e2e" in [b["title"] for b in seckill]
 
 
+def member_headers(subject: str = "1001") -> dict[str, str]:
+    plain_env = {k: v for k, v in os.environ.items() if k != "ENV"}
+    token = subprocess.run([sys.executable, "-m", "promo", "token", "member", subject], capture_output=True,
+                           text=True, check=True, env=plain_env).stdout.strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_cart_quote_with_demo_promotions_and_a_taken_coupon(suite):
+    """The banner's pricing example, then the same cart for a member who took a coupon: the
+    pricing service calls the coupon service, all on SQLite."""
+    gw = suite["gateway"]
+    cart = {"lines": [{"sku_id": 1001, "spu_id": 101, "category_id": 11, "unit_price": 19900, "count": 1}]}
+    anonymous = httpx.post(f"{gw}/app-api/pricing/quote", json=cart)
+    assert anonymous.status_code == 200, anonymous.text
+    totals = anonymous.json()["totals"]
+    assert (totals["discount"], totals["reward"], totals["pay"]) == (2985, 1000, 19900 - 2985 - 1000)
+    member = member_headers("4321")
+    center = httpx.get(f"{gw}/app-api/coupon/templates", headers=member).json()
+    template = next(t for t in center if t["name"] == "满100减10")
+    taken = httpx.post(f"{gw}/app-api/coupon/templates/{template['id']}/take", headers=member)
+    assert taken.status_code == 201, taken.text
+    quoted = httpx.post(f"{gw}/app-api/pricing/quote", json={**cart, "use_best_coupon": True}, headers=member)
+    assert quoted.status_code == 200, quoted.text
+    assert quoted.json()["coupons"]["applied_coupon_id"] == taken.json()["coupon_id"]
+    assert quoted.json()["totals"]["pay"] == 19900 - 2985 - 1000 - 1000
+
+
 def test_anonymous_member_and_bad_tokens(suite):
     # as the README shows it: a plain shell, no ENV set
     plain_env = {k: v for k, v in os.environ.items() if k != "ENV"}

@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import coupon_rush, report, wrk
+from bench import coupon_rush, pricing_quote, report, wrk
 from bench.stack import BANNERS, Stack, fetch
 
 WARMUP_SECONDS = 2
@@ -28,8 +28,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds the duration is split into; medians are reported (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="connections for the throughput runs (32)")
-    parser.add_argument("--only", choices=["gateway", "coupon"], default=None,
-                        help="run one part: the proxy comparison, or the hot coupon template race (default: both)")
+    parser.add_argument("--only", choices=["gateway", "coupon", "pricing"], default=None,
+                        help="run one part: the proxy comparison, the hot coupon template race, or the quote "
+                             "benchmark (default: all)")
     parser.add_argument("--output-dir", type=Path, default=Path(__file__).parent / "results",
                         help="where latest.md and latest.json go (default bench/results)")
     args = parser.parse_args(argv)
@@ -96,10 +97,35 @@ def load_average() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.only != "coupon":
+    if args.only in (None, "gateway"):
         gateway_bench(args)
-    if args.only != "gateway":
+    if args.only in (None, "coupon"):
         coupon_bench(args)
+    if args.only in (None, "pricing"):
+        pricing_bench(args)
+
+
+def pricing_bench(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="promo-bench-pricing-") as workdir:
+        stack = Stack(Path(workdir))
+        try:
+            print("starting redis, tansu, the coupon and pricing services for the quote benchmark...", flush=True)
+            wrk.ensure_installed({"wrk": "wrk"})
+            result = pricing_quote.run(stack, round_seconds(args), args.rounds)
+        except Exception:
+            print("pricing service log (tail):\n" + stack.log_tail("pricing", 40), file=sys.stderr)
+            raise
+        finally:
+            stack.stop()
+    result["date"], result["database"] = datetime.now(UTC).isoformat(timespec="seconds"), stack.database
+    result["cpu"], result["load_average"] = cpu_model(), load_average()
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    text = (f"# Benchmark: pricing quote ({result['date']}, {os.cpu_count()} CPUs {result['cpu']}, "
+            f"{stack.database}, load {result['load_average']})\n\n")
+    text += pricing_quote.markdown(result)
+    (args.output_dir / "pricing.md").write_text(text)
+    (args.output_dir / "pricing.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(text, flush=True)
 
 
 def coupon_bench(args: argparse.Namespace) -> None:

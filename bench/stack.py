@@ -94,6 +94,20 @@ class Stack:
         self._start_uvicorn("coupon", "services.coupon.main:create_app", factory=True)
         self._wait_ready({"coupon": "/readyz"})
 
+    def start_pricing(self) -> None:
+        """The pricing service and the coupon service it calls."""
+        self._start_infra()
+        self._prepare_database("coupon", seed=False)
+        self._prepare_database("pricing", seed=False)
+        self._start_uvicorn("coupon", "services.coupon.main:create_app", factory=True)
+        self._env["COUPON_URL"] = self.urls["coupon"]
+        self._start_uvicorn("pricing", "services.pricing.main:create_app", factory=True)
+        self._wait_ready({"coupon": "/readyz", "pricing": "/readyz"})
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self._env
+
     def _start_uvicorn(self, name: str, app: str, factory: bool) -> None:
         port = free_port()
         argv = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else []), "--port", str(port),

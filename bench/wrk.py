@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 DURATION = r"([\d.]+)(us|ms|s|m|h)"
@@ -49,8 +50,10 @@ def version(binary: str, *args: str) -> str:
     return (done.stdout + done.stderr).splitlines()[0].strip() if done.stdout or done.stderr else "unknown"
 
 
-def run(url: str, connections: int, seconds: int) -> WrkResult:
-    argv = ["wrk", "--latency", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", url]
+def run(url: str, connections: int, seconds: int, script: Path | None = None) -> WrkResult:
+    """`script`: a wrk Lua file setting the method, body and headers (POST scenarios)."""
+    argv = ["wrk", "--latency", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+            *(["-s", str(script)] if script else []), url]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")

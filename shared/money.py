@@ -19,19 +19,20 @@ def apportion(amount: int, weights: Sequence[int]) -> list[int]:
         if amount:
             raise ValueError("cannot apportion a non-zero amount over no weights")
         return []
-    if any(w < 0 for w in weights):
+    if min(weights) < 0:
         raise ValueError("weights must be >= 0")
     total = sum(weights)
     if total == 0:
         weights, total = [1] * len(weights), len(weights)
-    shares, remainders = [], []
-    for index, weight in enumerate(weights):
-        share, remainder = divmod(amount * weight, total)
-        shares.append(share)
-        remainders.append((-remainder, index))
+    if amount == 0:
+        return [0] * len(weights)
+    shares = [amount * weight // total for weight in weights]
     left = amount - sum(shares)
-    for _, index in sorted(remainders)[:left]:
-        shares[index] += 1
+    if left:
+        # the largest remainders first; sorted() is stable, so ties go to the earlier position
+        by_remainder = sorted(range(len(weights)), key=lambda i: -(amount * weights[i] % total))
+        for index in by_remainder[:left]:
+            shares[index] += 1
     return shares
 
 

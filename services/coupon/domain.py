@@ -286,24 +286,40 @@ def applies_to_product(terms: Terms, spu_id: int | None, category_id: int | None
     return category_id in terms.scope_values
 
 
-def lines_in_scope(terms: Terms, lines: Sequence[CartLine]) -> tuple[int, ...]:
-    if terms.product_scope is ProductScope.ALL:
-        return tuple(range(len(lines)))
-    values = set(terms.scope_values)
-    key = (lambda line: line.spu_id) if terms.product_scope is ProductScope.SPU else (lambda line: line.category_id)
-    return tuple(i for i, line in enumerate(lines) if key(line) in values)
+class CartIndex:
+    """The cart's line positions by SPU and by category, built once for all of a user's coupons,
+    so each coupon looks up its scope instead of scanning every line."""
+
+    def __init__(self, lines: Sequence[CartLine]) -> None:
+        self.amounts = [line.amount for line in lines]
+        self.total = sum(self.amounts)
+        self.every = tuple(range(len(lines)))
+        self.by_spu: dict[int, list[int]] = {}
+        self.by_category: dict[int, list[int]] = {}
+        for i, line in enumerate(lines):
+            self.by_spu.setdefault(line.spu_id, []).append(i)
+            self.by_category.setdefault(line.category_id, []).append(i)
+
+    def in_scope(self, terms: Terms) -> tuple[int, ...]:
+        if terms.product_scope is ProductScope.ALL:
+            return self.every
+        index = self.by_spu if terms.product_scope is ProductScope.SPU else self.by_category
+        return tuple(sorted(i for value in set(terms.scope_values) for i in index.get(value, ())))
 
 
-def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime) -> Match:
+def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime,
+                 index: CartIndex | None = None) -> Match:
     if now < coupon.valid_start:
         return Match(coupon.id, False, reason=Unusable.NOT_YET_VALID,
                      details={"valid_start": coupon.valid_start.isoformat()})
     if now > coupon.valid_end:
         return Match(coupon.id, False, reason=Unusable.EXPIRED)
-    indexes = lines_in_scope(coupon.terms, lines)
+    index = index or CartIndex(lines)
+    indexes = index.in_scope(coupon.terms)
     if not indexes:
         return Match(coupon.id, False, reason=Unusable.NO_PRODUCT_IN_SCOPE)
-    amount = sum(lines[i].amount for i in indexes)
+    amounts = index.amounts
+    amount = index.total if indexes is index.every else sum([amounts[i] for i in indexes])
     if amount < coupon.terms.use_price:
         return Match(coupon.id, False, reason=Unusable.BELOW_THRESHOLD,
                      details={"shortfall": format_yuan(coupon.terms.use_price - amount)})
@@ -314,7 +330,8 @@ def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine],
                   now: datetime) -> tuple[list[Match], Match | None]:
     """Every coupon's verdict, and the best usable one: the largest discount; on a tie the one
     that expires first (use it before it is lost), then the lowest id."""
-    matches = [match_coupon(coupon, lines, now) for coupon in coupons]
+    index = CartIndex(lines)
+    matches = [match_coupon(coupon, lines, now, index) for coupon in coupons]
     ends = {coupon.id: coupon.valid_end for coupon in coupons}
     usable = [m for m in matches if m.usable and m.discount > 0]
     best = min(usable, key=lambda m: (-m.discount, ends[m.coupon_id], m.coupon_id), default=None)

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from operator import attrgetter
+from typing import NamedTuple
 
 from shared.errors import RuleViolation
 from shared.money import apportion, format_yuan
@@ -190,8 +192,7 @@ class PointsRules:
     grant_per_yuan: int = 0  # points granted per yuan paid; 0 = none
 
 
-@dataclass(frozen=True, slots=True)
-class CouponLine:
+class CouponLine(NamedTuple):
     """What the coupon service needs to match coupons against a line."""
 
     line_index: int
@@ -212,8 +213,7 @@ class ChosenCoupon:
 
 # --- outputs --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Adjustment:
+class Adjustment(NamedTuple):  # a tuple: one is made for every step that touches a line
     kind: Kind
     promotion_id: int
     amount: int
@@ -236,8 +236,7 @@ class LinePrice:
             self.adjustments.append(Adjustment(kind, promotion_id, amount))
 
 
-@dataclass(frozen=True, slots=True)
-class Hint:
+class Hint(NamedTuple):
     """A near miss: how much more to buy for a level, and what it gives."""
 
     condition: ConditionType
@@ -304,6 +303,9 @@ class Draft:
         """Lines a coupon may touch, with what they still cost (none in a special activity order)."""
         return [CouponLine(p.index, p.line.spu_id, p.line.category_id, p.pay)
                 for p in self.lines if p.line.selected and not p.special]
+
+
+BY_INDEX = attrgetter("index")
 
 
 # --- the steps ------------------------------------------------------------------------------------
@@ -393,8 +395,19 @@ def _discount_or_member(draft: Draft, selected: list[LinePrice], discounts: Mapp
 def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule]) -> None:
     taken: set[int] = set()
     results = []
+    by_spu: dict[int, list[LinePrice]] = {}
+    by_category: dict[int, list[LinePrice]] = {}
+    for p in selected:
+        by_spu.setdefault(p.line.spu_id, []).append(p)
+        by_category.setdefault(p.line.category_id, []).append(p)
     for rule in sorted(rules, key=lambda r: (SCOPE_PRECEDENCE[r.scope], r.id)):
-        mine = [p for p in selected if p.index not in taken and rule.covers(p.line)]
+        if rule.scope is ProductScope.ALL:
+            candidates = selected
+        else:
+            index = by_spu if rule.scope is ProductScope.SPU else by_category
+            candidates = sorted((p for value in rule.scope_values for p in index.get(value, ())),
+                                key=BY_INDEX)
+        mine = [p for p in candidates if p.index not in taken]
         if not mine:
             continue
         measure = sum(p.pay for p in mine) if rule.condition is ConditionType.AMOUNT else sum(
@@ -408,9 +421,11 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
             continue
         level = reached[-1]
         taken.update(p.index for p in mine)
-        off = min(level.amount_off, sum(p.pay for p in mine))
-        for p, share in zip(mine, apportion(off, [p.pay for p in mine]), strict=True):
-            p.take(Kind.REWARD, rule.id, share)
+        pays = [p.pay for p in mine]
+        off = min(level.amount_off, sum(pays))
+        if off:
+            for p, share in zip(mine, apportion(off, pays), strict=True):
+                p.take(Kind.REWARD, rule.id, share)
         if level.points:
             for p, share in zip(mine, apportion(level.points, [p.pay for p in mine]), strict=True):
                 draft.reward_points[p.index] = draft.reward_points.get(p.index, 0) + share

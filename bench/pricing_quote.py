@@ -1,0 +1,283 @@
+"""Quote cost: a 50-line cart priced with many promotions, in-process and over HTTP.
+
+- in-process: the calculator with the coupon service's own matching, as one quote does it
+  (50 lines, 20 discount activities, 10 spend-and-save activities, 30 coupons);
+- SQL statements per quote, counted on an in-process pricing app, for carts touched by 0, 60
+  and 100 promotions;
+- over HTTP (wrk, the pricing and coupon services as `make run` starts them, on MariaDB): the
+  60-promotion cart for p50/p99, and throughput with 100 promotions against the same cart shape
+  with none, in interleaved rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import event
+
+from bench import wrk
+from bench.stack import Stack
+from services.coupon import domain as coupon_domain
+from services.pricing import calculator as calc
+from shared.auth import Role, issue_token
+from shared.settings import CommonSettings
+
+LINES = 50
+CONNECTIONS = 16
+ITERATIONS = 3000
+USERS = {"busy60": 5_000_001, "busy100": 5_000_002, "none": 5_000_003}
+SKU_BASE = {"busy60": 10_000, "busy100": 20_000, "none": 30_000}
+
+
+def cart(kind: str) -> list[dict]:
+    """50 lines; each scenario its own SKUs, SPUs and categories (5 categories, 10 lines each)."""
+    base = SKU_BASE[kind]
+    return [{"sku_id": base + n, "spu_id": base + n, "category_id": base + n % 5, "unit_price": 1990 + 37 * n,
+             "count": 1 + n % 3} for n in range(LINES)]
+
+
+# --- in-process -----------------------------------------------------------------------------------
+
+def _inputs() -> tuple[calc.Cart, calc.Offers, list[coupon_domain.HeldCoupon]]:
+    lines = tuple(calc.Line(x["sku_id"], x["spu_id"], x["category_id"], x["unit_price"], x["count"])
+                  for x in cart("busy60"))
+    discounts = {}
+    for activity in range(20):  # 20 activities, two SKUs each: 40 of the 50 lines
+        for sku in (lines[2 * activity].sku_id, lines[2 * activity + 1].sku_id):
+            discounts[sku] = calc.SkuDiscount(activity + 1, f"d{activity}", sku, calc.DiscountType.PERCENT,
+                                              pay_bp=8000 + 50 * activity)
+    rewards = tuple(_reward_rule(n, lines) for n in range(10))
+    now = datetime.now(UTC)
+    coupons = [coupon_domain.HeldCoupon(n + 1, _coupon_terms(n, lines), now - timedelta(days=1),
+                                        now + timedelta(days=n + 1)) for n in range(30)]
+    return calc.Cart(lines, member_pay_bp=9500, use_points=True, points_balance=5000), \
+        calc.Offers(discounts, rewards), coupons
+
+
+def _reward_rule(n: int, lines) -> calc.RewardRule:
+    levels = (calc.RewardLevel(5_000, 500), calc.RewardLevel(20_000, 2_500, points=20),
+              calc.RewardLevel(80_000, 9_000, free_delivery=True))
+    if n < 5:  # category scopes
+        return calc.RewardRule(n + 1, f"r{n}", calc.ConditionType.AMOUNT, calc.ProductScope.CATEGORY,
+                               frozenset({lines[n].category_id}), levels)
+    spus = frozenset(line.spu_id for line in lines[40 + 2 * (n - 5): 42 + 2 * (n - 5)])
+    return calc.RewardRule(n + 1, f"r{n}", calc.ConditionType.COUNT, calc.ProductScope.SPU, spus,
+                           (calc.RewardLevel(2, 300), calc.RewardLevel(4, 800)))
+
+
+def _coupon_terms(n: int, lines) -> coupon_domain.Terms:
+    scope = (coupon_domain.ProductScope.ALL, coupon_domain.ProductScope.SPU, coupon_domain.ProductScope.CATEGORY)[n % 3]
+    values = () if n % 3 == 0 else tuple(
+        (line.spu_id if n % 3 == 1 else line.category_id) for line in lines[n % 7::5])
+    if n % 2:
+        return coupon_domain.Terms(1000 * n, scope, values, coupon_domain.DiscountType.PRICE, discount_price=100 * n)
+    return coupon_domain.Terms(500 * n, scope, values, coupon_domain.DiscountType.PERCENT, discount_percent=90,
+                               discount_limit_price=3000)
+
+
+def quote_in_process(cart_: calc.Cart, offers: calc.Offers, coupons, rules: calc.PointsRules, now) -> calc.Quote:
+    """What a quote computes: steps 1-3, the coupon service's matching, the rest."""
+    draft = calc.price_until_coupon(cart_, offers)
+    lines = [coupon_domain.CartLine(cl.spu_id, cl.category_id, cl.amount) for cl in draft.coupon_lines()]
+    _, best = coupon_domain.match_coupons(coupons, lines, now)
+    chosen = calc.ChosenCoupon(best.coupon_id, "best", best.discount, best.line_indexes) if best else None
+    return calc.finish(draft, chosen, rules)
+
+
+def in_process() -> dict:
+    cart_, offers, coupons = _inputs()
+    rules = calc.PointsRules(True, 1, 2000, 1)
+    now = datetime.now(UTC)
+    for _ in range(300):
+        quote_in_process(cart_, offers, coupons, rules, now)
+    samples = []
+    for _ in range(ITERATIONS):
+        started = time.perf_counter_ns()
+        quote = quote_in_process(cart_, offers, coupons, rules, now)
+        samples.append(time.perf_counter_ns() - started)
+    samples.sort()
+    return {"iterations": ITERATIONS, "p50_ms": round(samples[len(samples) // 2] / 1e6, 3),
+            "p99_ms": round(samples[int(len(samples) * 0.99)] / 1e6, 3),
+            "mean_ms": round(statistics.fmean(samples) / 1e6, 3),
+            "applied": sum(1 for p in quote.promotions if p.applied), "pay": quote.totals.pay}
+
+
+# --- setup over HTTP ------------------------------------------------------------------------------
+
+async def seed(pricing: str, coupon: str) -> None:
+    settings = CommonSettings(_env_file=None, env="dev")
+    admin = {"Authorization": f"Bearer {issue_token(settings, 1, Role.ADMIN)}"}
+    now = datetime.now(UTC)
+    window = {"start_time": (now - timedelta(minutes=1)).isoformat(), "end_time": (now + timedelta(days=1)).isoformat()}
+    async with httpx.AsyncClient(timeout=30) as client:
+        async def post(url: str, body: dict) -> dict:
+            response = await client.post(url, json=body, headers=admin)
+            assert response.status_code in (200, 201), response.text
+            return response.json()
+
+        for kind, discount_activities, per_activity in (("busy60", 20, 2), ("busy100", 50, 1)):
+            lines = cart(kind)
+            for n in range(discount_activities):
+                products = [{"spu_id": x["spu_id"], "sku_id": x["sku_id"], "discount_type": 2, "pay_bp": 8000 + 50 * n}
+                            for x in lines[per_activity * n: per_activity * (n + 1)]]
+                await post(f"{pricing}/admin-api/pricing/discounts", {"name": f"{kind}-d{n}", **window,
+                                                                      "products": products})
+            rewards = 10 if kind == "busy60" else 20
+            for n in range(rewards):
+                if n < 5:
+                    scope = {"product_scope": 3, "product_scope_values": [SKU_BASE[kind] + n]}
+                else:
+                    first = 2 * (n - 5)
+                    scope = {"product_scope": 2, "product_scope_values": [x["spu_id"] for x in lines[first:first + 2]]}
+                await post(f"{pricing}/admin-api/pricing/rewards", {
+                    "name": f"{kind}-r{n}", **window, "condition_type": 10, **scope,
+                    "levels": [{"threshold": 5000, "amount_off": 500}, {"threshold": 20000, "amount_off": 2500}]})
+            for n in range(30):
+                template = await post(f"{coupon}/admin-api/coupon/templates", {
+                    "name": f"{kind}-c{n}", "take_type": 2, "total_count": -1, "take_limit_count": -1,
+                    "validity_type": 2, "fixed_start_term": 0, "fixed_end_term": 7, "use_price": 500 * n,
+                    **({"discount_type": 1, "discount_price": 100 + n} if n % 2 else
+                       {"discount_type": 2, "discount_percent": 90, "discount_limit_price": 3000})})
+                await post(f"{coupon}/admin-api/coupon/templates/{template['id']}/give", {"user_ids": [USERS[kind]]})
+
+
+def quote_body(kind: str) -> str:
+    return json.dumps({"lines": cart(kind), "use_best_coupon": True, "use_points": True, "points_balance": 3000})
+
+
+def member_token(kind: str) -> str:
+    return issue_token(CommonSettings(_env_file=None, env="dev"), USERS[kind], Role.MEMBER, ttl_seconds=3600)
+
+
+def wrk_script(workdir: Path, kind: str) -> Path:
+    path = workdir / f"quote-{kind}.lua"
+    path.write_text(f'wrk.method = "POST"\nwrk.body = [[{quote_body(kind)}]]\n'
+                    f'wrk.headers["Content-Type"] = "application/json"\n'
+                    f'wrk.headers["Authorization"] = "Bearer {member_token(kind)}"\n')
+    return path
+
+
+def check_answers(pricing: str) -> dict[str, dict]:
+    """Every scenario answers 200 and applies what it should (nothing for `none`)."""
+    seen = {}
+    for kind in USERS:
+        response = httpx.post(f"{pricing}/app-api/pricing/quote", content=quote_body(kind),
+                              headers={"Content-Type": "application/json",
+                                       "Authorization": f"Bearer {member_token(kind)}"}, timeout=30)
+        if response.status_code != 200:
+            raise RuntimeError(f"quote {kind}: {response.status_code} {response.text[:500]}")
+        body = response.json()
+        applied = sum(1 for p in body["promotions"] if p["applied"] and p["kind"] != "points")
+        seen[kind] = {"applied_promotions": applied,
+                      "coupons_offered": len(body["coupons"]["usable"]) + len(body["coupons"]["unusable"]),
+                      "pay": body["totals"]["pay"], "bytes": len(response.content)}
+    if seen["none"]["applied_promotions"] or seen["none"]["coupons_offered"]:
+        raise RuntimeError(f"the no-promotion cart got promotions: {seen['none']}")
+    return seen
+
+
+# --- SQL statements per quote ---------------------------------------------------------------------
+
+async def count_statements(database_url: str, coupon_url: str, redis_url: str, kafka: str) -> dict[str, int]:
+    from services.pricing.main import create_app
+    from services.pricing.settings import PricingSettings
+
+    settings = PricingSettings(_env_file=None, env="dev", database_url=database_url, coupon_url=coupon_url,
+                               redis_url=redis_url, kafka_bootstrap_servers=kafka, kafka_enable_idempotence=False,
+                               log_level="WARNING")
+    app = create_app(settings)
+    counts = {}
+    async with app.router.lifespan_context(app):
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args) -> None:
+            statements.append(statement)
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pricing") as client:
+            for kind in USERS:
+                await client.post("/app-api/pricing/quote", content=quote_body(kind), headers={
+                    "Content-Type": "application/json", "Authorization": f"Bearer {member_token(kind)}"})
+                event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+                statements.clear()
+                response = await client.post("/app-api/pricing/quote", content=quote_body(kind), headers={
+                    "Content-Type": "application/json", "Authorization": f"Bearer {member_token(kind)}"})
+                event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+                assert response.status_code == 200, response.text
+                counts[kind] = len(statements)
+    return counts
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+def run(stack: Stack, seconds: int, rounds: int) -> dict:
+    result: dict = {"in_process": in_process()}
+    print(f"  in-process: p50 {result['in_process']['p50_ms']} ms, p99 {result['in_process']['p99_ms']} ms",
+          flush=True)
+    stack.start_pricing()
+    asyncio.run(seed(stack.urls["pricing"], stack.urls["coupon"]))
+    result["answers"] = check_answers(stack.urls["pricing"])
+    result["statements"] = asyncio.run(count_statements(
+        stack.env["DATABASE_URL"], stack.urls["coupon"], stack.env["REDIS_URL"], stack.env["KAFKA_BOOTSTRAP_SERVERS"]))
+    scripts = {kind: wrk_script(stack.workdir, kind) for kind in USERS}
+    url = stack.urls["pricing"] + "/app-api/pricing/quote"
+    runs: dict[str, list[wrk.WrkResult]] = {kind: [] for kind in USERS}
+    latency: list[wrk.WrkResult] = []
+    for number in range(1, rounds + 1):
+        for kind in ("none", "busy100", "busy60"):
+            wrk.run(url, CONNECTIONS, 1, script=scripts[kind])  # warm-up
+            runs[kind].append(wrk.run(url, CONNECTIONS, seconds, script=scripts[kind]))
+            r = runs[kind][-1]
+            print(f"  round {number} {kind:<8} c={CONNECTIONS} {r.requests_per_sec:8,.0f} req/s  p50 {r.p50_ms:6.2f} ms"
+                  f"  p99 {r.p99_ms:6.2f} ms  errors {r.errors}", flush=True)
+        latency.append(wrk.run(url, 1, seconds, script=scripts["busy60"]))
+    ratios = [b.requests_per_sec / n.requests_per_sec for b, n in zip(runs["busy100"], runs["none"], strict=True)]
+    result["http"] = {
+        kind: {"requests_per_sec": round(statistics.median(r.requests_per_sec for r in rs), 1),
+               "p50_ms": round(statistics.median(r.p50_ms for r in rs), 2),
+               "p99_ms": round(statistics.median(r.p99_ms for r in rs), 2),
+               "errors": sum(r.errors for r in rs)} for kind, rs in runs.items()}
+    result["http_c1"] = {"p50_ms": round(statistics.median(r.p50_ms for r in latency), 2),
+                         "p99_ms": round(statistics.median(r.p99_ms for r in latency), 2),
+                         "requests_per_sec": round(statistics.median(r.requests_per_sec for r in latency), 1)}
+    result["ratio_100_vs_none"] = round(statistics.median(ratios), 3)
+    result["ratios"] = [round(r, 3) for r in ratios]
+    result["rounds"], result["seconds"], result["connections"] = rounds, seconds, CONNECTIONS
+    return result
+
+
+def markdown(result: dict) -> str:
+    ip, http, statements = result["in_process"], result["http"], result["statements"]
+    ratio = result["ratio_100_vs_none"]
+    worst_statements = max(statements.values())
+    checks = [("in-process p99 <= 1 ms", ip["p99_ms"] <= 1.0, f"{ip['p99_ms']} ms"),
+              ("throughput with 100 promotions / with none >= 0.8", ratio >= 0.8, f"{ratio}"),
+              ("SQL statements per quote <= 5 and constant",
+               worst_statements <= 5 and len(set(statements.values())) == 1,
+               ", ".join(f"{k}: {v}" for k, v in statements.items()))]
+    labels = {"busy60": "60 promotions (20 discount, 10 spend-and-save, 30 coupons)",
+              "busy100": "100 promotions (50 discount, 20 spend-and-save, 30 coupons)",
+              "none": "no promotion, no coupon"}
+    rows = [f"| {labels[kind]} | {http[kind]['requests_per_sec']:,} | {http[kind]['p50_ms']} ms "
+            f"| {http[kind]['p99_ms']} ms | {http[kind]['errors']} | {result['answers'][kind]['applied_promotions']} "
+            f"| {result['answers'][kind]['coupons_offered']} | {statements[kind]} |"
+            for kind in ("busy60", "busy100", "none")]
+    return "\n".join([
+        "## Quote", "",
+        f"A 50-line cart. In-process: the calculator plus the coupon service's matching of 30 coupons, "
+        f"{ip['iterations']:,} quotes: p50 {ip['p50_ms']} ms, p99 {ip['p99_ms']} ms, mean {ip['mean_ms']} ms.", "",
+        f"Over HTTP: `POST /app-api/pricing/quote` straight to the pricing service (one uvicorn process; it calls "
+        f"the coupon service, another), wrk -c{result['connections']}, {result['rounds']} interleaved rounds of "
+        f"{result['seconds']} s, medians:", "",
+        "| cart | req/s | p50 | p99 | errors | promotions applied | coupons offered | SQL statements |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|", *rows, "",
+        f"One connection (60-promotion cart): p50 {result['http_c1']['p50_ms']} ms, "
+        f"p99 {result['http_c1']['p99_ms']} ms.",
+        f"Throughput ratio, 100 promotions / none, per round: {result['ratios']} (median {ratio}).", "",
+        "| target | result | |", "|---|---|---|",
+        *[f"| {name} | {value} | {'PASS' if ok else 'FAIL'} |" for name, ok, value in checks], ""])

@@ -124,7 +124,7 @@ async def seed(pricing: str, coupon: str) -> None:
         for kind, discount_activities, per_activity in (("busy60", 20, 2), ("busy100", 50, 1)):
             lines = cart(kind)
             for n in range(discount_activities):
-                products = [{"spu_id": x["spu_id"], "sku_id": x["sku_id"], "discount_type": 2, "pay_bp": 8000 + 50 * n}
+                products = [{"spu_id": x["spu_id"], "sku_id": x["sku_id"], "discount_type": 2, "pay_bp": 8000 + 30 * n}
                             for x in lines[per_activity * n: per_activity * (n + 1)]]
                 await post(f"{pricing}/admin-api/pricing/discounts", {"name": f"{kind}-d{n}", **window,
                                                                       "products": products})

@@ -25,10 +25,8 @@ from services.coupon.models import Coupon, CouponCode, CouponTemplate, outbox
 from services.coupon.schemas import (
     CartLineIn,
     CenterTemplateOut,
-    CouponMatchOut,
     Given,
     GiveOut,
-    MatchOut,
     Refused,
     TemplateIn,
     TemplateTerms,
@@ -159,17 +157,18 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
 # --- matching -------------------------------------------------------------------------------------
 
 async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn], now: datetime,
-                     locale: str) -> MatchOut:
-    """Every unused coupon of the user against the cart: usable or why not, and the best one."""
+                     locale: str) -> dict:
+    """Every unused coupon of the user against the cart: usable or why not, and the best one
+    (a plain dict: the route's response model validates it once)."""
     coupons = await repo.list_unused_coupons(session, user_id)
     held = [domain.HeldCoupon(c.id, _terms(c), c.valid_start, c.valid_end) for c in coupons]
     cart = [domain.CartLine(line.spu_id, line.category_id, line.amount) for line in lines]
     matches, best = domain.match_coupons(held, cart, now)
     by_id = {c.id: c for c in coupons}
-    return MatchOut(best_coupon_id=best.coupon_id if best else None, coupons=[
-        CouponMatchOut(coupon_id=m.coupon_id, name=by_id[m.coupon_id].name, usable=m.usable, discount=m.discount,
-                       line_indexes=list(m.line_indexes), reason=m.reason, reason_message=m.message(locale),
-                       valid_end=by_id[m.coupon_id].valid_end) for m in matches])
+    return {"best_coupon_id": best.coupon_id if best else None, "coupons": [
+        {"coupon_id": m.coupon_id, "name": by_id[m.coupon_id].name, "usable": m.usable, "discount": m.discount,
+         "line_indexes": m.line_indexes, "reason": m.reason, "reason_message": m.message(locale),
+         "valid_end": by_id[m.coupon_id].valid_end} for m in matches]}
 
 
 # --- holds (ARCHITECTURE.md §4) -------------------------------------------------------------------

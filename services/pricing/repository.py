@@ -83,16 +83,18 @@ async def discount_sku_conflicts(session: AsyncSession, sku_ids: Sequence[int], 
     return [(sku_id, name) for sku_id, name in await session.execute(query)]
 
 
-async def running_discounts(session: AsyncSession, sku_ids: Sequence[int],
-                            now: datetime) -> list[tuple[DiscountProduct, str, datetime]]:
-    """The discount offers running now on these SKUs, with their activity's name and end (one statement)."""
+async def running_discounts(session: AsyncSession, sku_ids: Sequence[int], now: datetime) -> list[tuple]:
+    """The discount offers running now on these SKUs, one statement: (sku_id, activity_id,
+    discount_type, amount_off, pay_bp, activity name, activity end). Plain rows, no ORM objects:
+    this runs on every quote."""
     rows = await session.execute(
-        select(DiscountProduct, DiscountActivity.name, DiscountActivity.end_time)
+        select(DiscountProduct.sku_id, DiscountProduct.activity_id, DiscountProduct.discount_type,
+               DiscountProduct.amount_off, DiscountProduct.pay_bp, DiscountActivity.name, DiscountActivity.end_time)
         .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
         .where(DiscountProduct.sku_id.in_(sku_ids), DiscountActivity.status == CommonStatus.ENABLED,
                DiscountActivity.start_time <= now, DiscountActivity.end_time > now)
         .order_by(DiscountProduct.activity_id))
-    return [(product, name, end_time) for product, name, end_time in rows]
+    return list(rows)
 
 
 # --- spend-and-save -------------------------------------------------------------------------------
@@ -125,13 +127,17 @@ def _scope_matches(spu_ids: Sequence[int], category_ids: Sequence[int]):
 
 
 async def running_rewards(session: AsyncSession, spu_ids: Sequence[int], category_ids: Sequence[int],
-                          now: datetime) -> Sequence[RewardActivity]:
-    """Enabled, running activities whose scope touches any of these SPUs or categories (one statement)."""
+                          now: datetime) -> list:
+    """Enabled, running activities whose scope touches any of these SPUs or categories, one
+    statement, as plain rows (id, name, condition_type, product_scope, product_scope_values,
+    levels, end_time)."""
     touching = select(RewardScope.activity_id).where(_scope_matches(spu_ids, category_ids))
-    return (await session.scalars(
-        select(RewardActivity).where(RewardActivity.id.in_(touching), RewardActivity.status == CommonStatus.ENABLED,
-                                     RewardActivity.start_time <= now, RewardActivity.end_time > now)
-        .order_by(RewardActivity.id))).all()
+    return list(await session.execute(
+        select(RewardActivity.id, RewardActivity.name, RewardActivity.condition_type, RewardActivity.product_scope,
+               RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.end_time)
+        .where(RewardActivity.id.in_(touching), RewardActivity.status == CommonStatus.ENABLED,
+               RewardActivity.start_time <= now, RewardActivity.end_time > now)
+        .order_by(RewardActivity.id)))
 
 
 # --- checkout -------------------------------------------------------------------------------------

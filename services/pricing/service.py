@@ -142,11 +142,11 @@ async def _discount_offers(session: AsyncSession, sku_ids: Sequence[int],
     """The running offer of each SKU. Conflict checks allow one; should two ever run, the lower
     activity id wins, so the answer is the same every time."""
     offers: dict[int, tuple[calc.SkuDiscount, datetime]] = {}
-    for product, name, end_time in await repo.running_discounts(session, sku_ids, now):
-        if product.sku_id not in offers:
-            offers[product.sku_id] = (calc.SkuDiscount(
-                product.activity_id, name, product.sku_id, DiscountType(product.discount_type),
-                product.amount_off or 0, product.pay_bp or calc.FULL_BP), end_time)
+    for sku_id, activity_id, discount_type, amount_off, pay_bp, name, end_time in await repo.running_discounts(
+            session, sku_ids, now):
+        if sku_id not in offers:
+            offers[sku_id] = (calc.SkuDiscount(activity_id, name, sku_id, DiscountType(discount_type), amount_off or 0,
+                                               pay_bp or calc.FULL_BP), end_time)
     return offers
 
 
@@ -157,7 +157,8 @@ def _levels_json(data: RewardActivityIn) -> list[dict]:
              "points": lv.points, "coupons": {str(t): c for t, c in sorted(lv.coupons.items())}} for lv in data.levels]
 
 
-def reward_rule(activity: RewardActivity) -> calc.RewardRule:
+def reward_rule(activity) -> calc.RewardRule:
+    """From a RewardActivity or a row with the same columns."""
     return calc.RewardRule(activity.id, activity.name, ConditionType(activity.condition_type),
                            ProductScope(activity.product_scope), frozenset(activity.product_scope_values),
                            tuple(snapshots.level_from_json(lv) for lv in activity.levels))
@@ -350,21 +351,21 @@ async def _coupons(pricing: Pricing, user_id: int | None, body: QuoteIn, draft: 
                       applied_coupon_id=chosen.coupon_id if chosen else None), chosen
 
 
-def render(priced: Priced, locale: str) -> QuoteOut:
+def render(priced: Priced, locale: str) -> dict:
+    """The quote as the API shows it: a plain dict, validated once by the route's response model."""
     quote = priced.quote
-    return QuoteOut.model_validate({
+    return {
         "lines": [{"index": p.index, "sku_id": p.line.sku_id, "spu_id": p.line.spu_id, "count": p.line.count,
                    "unit_price": p.line.unit_price, "selected": p.line.selected, "original_amount": p.original,
-                   "adjustments": [{"kind": a.kind, "promotion_id": a.promotion_id, "amount": a.amount}
-                                   for a in p.adjustments],
+                   "adjustments": [a._asdict() for a in p.adjustments],
                    "pay_amount": p.pay if p.line.selected else p.original, "points_used": p.points_used,
                    "points_granted": p.points_granted} for p in quote.lines],
         "totals": asdict(quote.totals),
         "promotions": [_promotion(r, priced, locale) for r in quote.promotions],
-        "coupons": priced.coupons,
+        "coupons": priced.coupons.model_dump(),
         "grants": {"points": quote.grants.points, "coupons": quote.grants.coupons,
                    "free_delivery": quote.grants.free_delivery},
-    })
+    }
 
 
 def _promotion(r: calc.PromotionResult, priced: Priced, locale: str) -> dict:
@@ -378,7 +379,7 @@ def _promotion(r: calc.PromotionResult, priced: Priced, locale: str) -> dict:
 
 
 async def quote(session: AsyncSession, pricing: Pricing, user_id: int | None, body: QuoteIn, now: datetime,
-                locale: str) -> QuoteOut:
+                locale: str) -> dict:
     return render(await price(session, pricing, user_id, body, now, locale), locale)
 
 
@@ -409,8 +410,7 @@ async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pric
     except Exception:
         await _forget_claim(sessionmaker, body.order_id)
         raise
-    out = render(priced, locale)
-    result = out.model_dump(mode="json")
+    result = QuoteOut.model_validate(render(priced, locale)).model_dump(mode="json")
     hold_rows = [{"owner": h.owner, "reference": h.reference,
                   "expires_at": h.expires_at.isoformat() if h.expires_at else None} for h in holds]
     async with sessionmaker() as session, session.begin():

@@ -109,10 +109,14 @@ async def page_user_coupons(session: AsyncSession, user_id: int, status: CouponS
     return await fetch_page(session, query, paging)
 
 
-async def list_unused_coupons(session: AsyncSession, user_id: int) -> Sequence[Coupon]:
-    return (await session.scalars(select(Coupon).where(Coupon.user_id == user_id,
-                                                       Coupon.status == CouponStatus.UNUSED)
-                                  .order_by(Coupon.valid_end, Coupon.id))).all()
+async def list_unused_coupons(session: AsyncSession, user_id: int) -> list:
+    """The user's unused coupons as plain rows with what matching needs (every cart quote runs it)."""
+    return list(await session.execute(
+        select(Coupon.id, Coupon.name, Coupon.valid_start, Coupon.valid_end, Coupon.use_price, Coupon.product_scope,
+               Coupon.product_scope_values, Coupon.discount_type, Coupon.discount_price, Coupon.discount_percent,
+               Coupon.discount_limit_price)
+        .where(Coupon.user_id == user_id, Coupon.status == CouponStatus.UNUSED)
+        .order_by(Coupon.valid_end, Coupon.id)))
 
 
 # --- holds ----------------------------------------------------------------------------------------

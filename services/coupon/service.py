@@ -42,7 +42,8 @@ TERMS_FIELDS = ("use_price", "product_scope", "product_scope_values", "discount_
                 "discount_percent", "discount_limit_price")
 
 
-def _terms(source: TemplateIn | CouponTemplate) -> domain.Terms:
+def _terms(source: TemplateIn | CouponTemplate | Coupon) -> domain.Terms:
+    """From a template, its input, a coupon or a row with the terms' columns."""
     return domain.Terms(
         use_price=source.use_price, product_scope=domain.ProductScope(source.product_scope),
         scope_values=tuple(source.product_scope_values), discount_type=domain.DiscountType(source.discount_type),

@@ -24,8 +24,6 @@ from services.pricing.models import Checkout, DiscountActivity, DiscountProduct,
 from services.pricing.schemas import (
     CheckoutIn,
     CheckoutOut,
-    CouponOptionOut,
-    CouponsOut,
     DiscountActivityIn,
     LineIn,
     QuoteIn,
@@ -275,7 +273,7 @@ class Priced:
     offers: calc.Offers
     quote: calc.Quote
     chosen: ChosenCoupon | None
-    coupons: CouponsOut
+    coupons: dict  # CouponsOut's fields
 
 
 async def load_offers(session: AsyncSession, lines: Sequence[calc.Line], now: datetime) -> calc.Offers:
@@ -308,28 +306,29 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn) -
     return await source.unit_prices(user_id, body.activity, body.lines)
 
 
-NO_COUPONS = CouponsOut(available=True, usable=[], unusable=[], best_coupon_id=None, best_discount=0,
-                        applied_coupon_id=None)
+def no_coupons(available: bool = True) -> dict:
+    return {"available": available, "usable": [], "unusable": [], "best_coupon_id": None, "best_discount": 0,
+            "applied_coupon_id": None}
 
 
 async def _coupons(pricing: Pricing, user_id: int | None, body: QuoteIn, draft: calc.Draft,
-                   locale: str) -> tuple[CouponsOut, ChosenCoupon | None]:
+                   locale: str) -> tuple[dict, ChosenCoupon | None]:
     """The user's coupons against what the lines cost now, and the one to apply."""
     if body.activity is not None:
         if body.coupon_id is not None:
             raise calc.CouponNotAllowed()
-        return NO_COUPONS, None
+        return no_coupons(), None
     if user_id is None:
         if body.coupon_id is not None:
             raise Unauthorized()
-        return NO_COUPONS, None
+        return no_coupons(), None
     coupon_lines = draft.coupon_lines()
     try:
         verdicts, best_id = await pricing.coupons.match(user_id, coupon_lines, locale)
     except DependencyUnavailable:
         if body.coupon_id is not None or body.use_best_coupon:
             raise
-        return NO_COUPONS.model_copy(update={"available": False}), None
+        return no_coupons(available=False), None
     by_id = {v.coupon_id: v for v in verdicts}
     wanted = body.coupon_id if body.coupon_id is not None else (best_id if body.use_best_coupon else None)
     chosen = None
@@ -340,15 +339,15 @@ async def _coupons(pricing: Pricing, user_id: int | None, body: QuoteIn, draft: 
             raise domain.CouponCannotBeUsed(coupon_id=wanted, reason=reason or "not one of your unused coupons")
         chosen = ChosenCoupon(verdict.coupon_id, verdict.name, verdict.discount, verdict.line_indexes)
 
-    def option(v: CouponVerdict) -> CouponOptionOut:
-        return CouponOptionOut(coupon_id=v.coupon_id, name=v.name, usable=v.usable, discount=v.discount,
-                               line_indexes=[coupon_lines[i].line_index for i in v.line_indexes], reason=v.reason,
-                               reason_message=v.reason_message, valid_end=v.valid_end)
+    def option(v: CouponVerdict) -> dict:
+        return {"coupon_id": v.coupon_id, "name": v.name, "usable": v.usable, "discount": v.discount,
+                "line_indexes": [coupon_lines[i].line_index for i in v.line_indexes], "reason": v.reason,
+                "reason_message": v.reason_message, "valid_end": v.valid_end}
     best = by_id.get(best_id) if best_id is not None else None
-    return CouponsOut(available=True, usable=[option(v) for v in verdicts if v.usable],
-                      unusable=[option(v) for v in verdicts if not v.usable], best_coupon_id=best_id,
-                      best_discount=best.discount if best else 0,
-                      applied_coupon_id=chosen.coupon_id if chosen else None), chosen
+    return {"available": True, "usable": [option(v) for v in verdicts if v.usable],
+            "unusable": [option(v) for v in verdicts if not v.usable], "best_coupon_id": best_id,
+            "best_discount": best.discount if best else 0,
+            "applied_coupon_id": chosen.coupon_id if chosen else None}, chosen
 
 
 def render(priced: Priced, locale: str) -> dict:
@@ -362,7 +361,7 @@ def render(priced: Priced, locale: str) -> dict:
                    "points_granted": p.points_granted} for p in quote.lines],
         "totals": asdict(quote.totals),
         "promotions": [_promotion(r, priced, locale) for r in quote.promotions],
-        "coupons": priced.coupons.model_dump(),
+        "coupons": priced.coupons,
         "grants": {"points": quote.grants.points, "coupons": quote.grants.coupons,
                    "free_delivery": quote.grants.free_delivery},
     }

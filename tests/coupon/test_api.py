@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.coupon.models import Coupon, CouponTemplate, outbox
+from services.coupon.schemas import MatchOut
 from shared.auth import Role
 from tests.conftest import bearer
 
@@ -183,6 +184,9 @@ async def test_cart_matching_for_the_buyer_and_the_order_service(client, tokens)
     assert mine["best_coupon_id"] == by_name["满100减10"]["coupon_id"]
     internal = await client.post("/internal/coupon/match", json={**CART, "user_id": 1001}, headers=tokens["service"])
     assert internal.status_code == 200 and internal.json()["best_coupon_id"] == mine["best_coupon_id"]
+    assert MatchOut.model_validate(internal.json()).model_dump(mode="json") == internal.json(), \
+        "the prebuilt answer keeps to the documented schema"
+    assert [c["coupon_id"] for c in internal.json()["coupons"]] == [c["coupon_id"] for c in mine["coupons"]]
     assert by_name["满200减30"]["reason"] == "BELOW_THRESHOLD"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
+from services.pricing.schemas import QuoteOut
 from tests.pricing.conftest import give_coupon
 from tests.pricing.test_admin import discount, reward
 
@@ -34,6 +35,7 @@ async def test_quote_applies_every_step_and_explains_it(client, coupons, tokens)
     response = await client.post("/app-api/pricing/quote", json=body, headers=tokens["member"])
     assert response.status_code == 200, response.text
     quote = response.json()
+    assert QuoteOut.model_validate(quote).model_dump(mode="json") == quote, "the prebuilt answer keeps to its schema"
     totals = quote["totals"]
     # 8.5折 on line 0: 1500 off; category 6 reaches 满100减10 (10000); 9折 coupon capped at 500 on
     # 8500 + 9000; 300 points = 300 fen; 1 point per yuan paid.

@@ -13,6 +13,7 @@ from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId
 from shared.openapi import errors
+from shared.responses import prebuilt_json
 
 router = APIRouter(prefix="/internal/coupon", tags=["internal: coupon"],
                    dependencies=[Depends(require_role(Role.SERVICE))], responses=errors(Unauthorized, Forbidden))
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/internal/coupon", tags=["internal: coupon"],
 
 @router.post("/match", response_model=MatchOut)
 async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale):
-    return await service.match_cart(session, body.user_id, body.lines, now, locale)
+    return prebuilt_json(await service.match_cart(session, body.user_id, body.lines, now, locale))
 
 
 @router.post("/holds", status_code=201, response_model=HoldOut, responses=errors(CouponNotUsable))

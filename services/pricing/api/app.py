@@ -16,6 +16,7 @@ from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized, ValidationFailed
 from shared.ids import MAX_ID, QueryId
 from shared.openapi import errors
+from shared.responses import prebuilt_json
 
 router = APIRouter(prefix="/app-api/pricing", tags=["app: pricing"], responses=errors(Unauthorized, Forbidden))
 
@@ -57,4 +58,4 @@ async def quote(body: QuoteIn, request: Request, session: Session, now: Now, loc
     if principal is not None and principal.role is not Role.MEMBER:
         raise Forbidden(required=[Role.MEMBER])
     user_id = principal.user_id if principal else None
-    return await service.quote(session, request.app.state.pricing, user_id, body, now, locale)
+    return prebuilt_json(await service.quote(session, request.app.state.pricing, user_id, body, now, locale))

@@ -15,6 +15,7 @@ from shared.errors import Forbidden, Unauthorized
 from shared.http import DependencyUnavailable
 from shared.ids import PathId
 from shared.openapi import errors
+from shared.responses import prebuilt_json
 
 router = APIRouter(prefix="/internal/pricing", tags=["internal: pricing"],
                    dependencies=[Depends(require_role(Role.SERVICE))], responses=errors(Unauthorized, Forbidden))
@@ -26,7 +27,7 @@ PRICING_ERRORS = (calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNo
 @router.post("/quote", response_model=QuoteOut, responses=errors(*PRICING_ERRORS))
 async def quote(body: ServiceQuoteIn, request: Request, session: Session, now: Now, locale: Locale):
     """Price an order with trusted prices (the order service's confirm page)."""
-    return await service.quote(session, request.app.state.pricing, body.user_id, body, now, locale)
+    return prebuilt_json(await service.quote(session, request.app.state.pricing, body.user_id, body, now, locale))
 
 
 @router.post("/checkout", response_model=CheckoutOut,

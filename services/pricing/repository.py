@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.calculator import ProductScope
@@ -83,18 +83,22 @@ async def discount_sku_conflicts(session: AsyncSession, sku_ids: Sequence[int], 
     return [(sku_id, name) for sku_id, name in await session.execute(query)]
 
 
+# Quotes run these two on every cart: built once with expanding parameters, so each call only
+# binds values (building the expression per call cost more than running it).
+RUNNING_DISCOUNTS = (
+    select(DiscountProduct.sku_id, DiscountProduct.activity_id, DiscountProduct.discount_type,
+           DiscountProduct.amount_off, DiscountProduct.pay_bp, DiscountActivity.name, DiscountActivity.end_time)
+    .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
+    .where(DiscountProduct.sku_id.in_(bindparam("sku_ids", expanding=True)),
+           DiscountActivity.status == CommonStatus.ENABLED,
+           DiscountActivity.start_time <= bindparam("now"), DiscountActivity.end_time > bindparam("now"))
+    .order_by(DiscountProduct.activity_id))
+
+
 async def running_discounts(session: AsyncSession, sku_ids: Sequence[int], now: datetime) -> list[tuple]:
     """The discount offers running now on these SKUs, one statement: (sku_id, activity_id,
-    discount_type, amount_off, pay_bp, activity name, activity end). Plain rows, no ORM objects:
-    this runs on every quote."""
-    rows = await session.execute(
-        select(DiscountProduct.sku_id, DiscountProduct.activity_id, DiscountProduct.discount_type,
-               DiscountProduct.amount_off, DiscountProduct.pay_bp, DiscountActivity.name, DiscountActivity.end_time)
-        .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
-        .where(DiscountProduct.sku_id.in_(sku_ids), DiscountActivity.status == CommonStatus.ENABLED,
-               DiscountActivity.start_time <= now, DiscountActivity.end_time > now)
-        .order_by(DiscountProduct.activity_id))
-    return list(rows)
+    discount_type, amount_off, pay_bp, activity name, activity end), plain rows."""
+    return list(await session.execute(RUNNING_DISCOUNTS, {"sku_ids": list(sku_ids), "now": now}))
 
 
 # --- spend-and-save -------------------------------------------------------------------------------
@@ -120,10 +124,17 @@ async def enabled_rewards_overlapping(session: AsyncSession, start: datetime, en
     return (await session.scalars(query)).all()
 
 
-def _scope_matches(spu_ids: Sequence[int], category_ids: Sequence[int]):
-    return or_(RewardScope.kind == ProductScope.ALL,
-               (RewardScope.kind == ProductScope.SPU) & RewardScope.value.in_(spu_ids),
-               (RewardScope.kind == ProductScope.CATEGORY) & RewardScope.value.in_(category_ids))
+RUNNING_REWARDS = (
+    select(RewardActivity.id, RewardActivity.name, RewardActivity.condition_type, RewardActivity.product_scope,
+           RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.end_time)
+    .where(RewardActivity.id.in_(select(RewardScope.activity_id).where(or_(
+               RewardScope.kind == ProductScope.ALL,
+               (RewardScope.kind == ProductScope.SPU) & RewardScope.value.in_(bindparam("spu_ids", expanding=True)),
+               (RewardScope.kind == ProductScope.CATEGORY)
+               & RewardScope.value.in_(bindparam("category_ids", expanding=True))))),
+           RewardActivity.status == CommonStatus.ENABLED,
+           RewardActivity.start_time <= bindparam("now"), RewardActivity.end_time > bindparam("now"))
+    .order_by(RewardActivity.id))
 
 
 async def running_rewards(session: AsyncSession, spu_ids: Sequence[int], category_ids: Sequence[int],
@@ -131,13 +142,8 @@ async def running_rewards(session: AsyncSession, spu_ids: Sequence[int], categor
     """Enabled, running activities whose scope touches any of these SPUs or categories, one
     statement, as plain rows (id, name, condition_type, product_scope, product_scope_values,
     levels, end_time)."""
-    touching = select(RewardScope.activity_id).where(_scope_matches(spu_ids, category_ids))
-    return list(await session.execute(
-        select(RewardActivity.id, RewardActivity.name, RewardActivity.condition_type, RewardActivity.product_scope,
-               RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.end_time)
-        .where(RewardActivity.id.in_(touching), RewardActivity.status == CommonStatus.ENABLED,
-               RewardActivity.start_time <= now, RewardActivity.end_time > now)
-        .order_by(RewardActivity.id)))
+    return list(await session.execute(RUNNING_REWARDS, {"spu_ids": list(spu_ids),
+                                                        "category_ids": list(category_ids), "now": now}))
 
 
 # --- checkout -------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Calls from one service to another's `/internal/**` API: a pooled aiohttp client with the
-caller's service token, a timeout, and the owner's error body kept for the caller to act on."""
+caller's service token, a timeout, and the owner's error body kept for the caller to act on.
+Bodies are encoded and decoded by pydantic-core (several times faster than the json module)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import aiohttp
+from pydantic_core import from_json, to_json
 
 from shared.auth import Role, issue_token
 from shared.errors import DomainError
@@ -59,12 +60,13 @@ class ServiceClient:
     async def post(self, path: str, body: dict[str, Any] | None = None, *, locale: str = "en") -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._pool_size),
-                                                  timeout=self._timeout, json_serialize=json.dumps)
+                                                  timeout=self._timeout)
         headers = {**self._headers, "Accept-Language": locale}
         try:
-            async with self._session.post(self.base_url + path, json=body or {}, headers=headers) as response:
-                payload = await response.json(content_type=None)
+            async with self._session.post(self.base_url + path, data=to_json(body or {}), headers=headers) as response:
+                raw = await response.read()
                 status = response.status
+            payload = from_json(raw) if raw else None
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             log.warning("call to %s %s failed: %r", self.service, path, exc)
             raise DependencyUnavailable(service=self.service) from exc

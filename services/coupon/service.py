@@ -168,7 +168,8 @@ async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn
     by_id = {c.id: c for c in coupons}
     return {"best_coupon_id": best.coupon_id if best else None, "coupons": [
         {"coupon_id": m.coupon_id, "name": by_id[m.coupon_id].name, "usable": m.usable, "discount": m.discount,
-         "line_indexes": m.line_indexes, "reason": m.reason, "reason_message": m.message(locale),
+         "line_indexes": m.line_indexes, "reason": m.reason.value if m.reason else None,
+         "reason_message": m.message(locale),
          "valid_end": by_id[m.coupon_id].valid_end} for m in matches]}
 
 

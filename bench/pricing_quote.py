@@ -187,7 +187,7 @@ def check_answers(pricing: str) -> dict[str, dict]:
         if response.status_code != 200:
             raise RuntimeError(f"quote {kind}: {response.status_code} {response.text[:500]}")
         body = response.json()
-        applied = sum(1 for p in body["promotions"] if p["applied"] and p["kind"] != "points")
+        applied = sum(1 for p in body["promotions"] if p["applied"] and p["kind"] in ("discount", "reward"))
         seen[kind] = {"applied_promotions": applied,
                       "coupons_offered": len(body["coupons"]["usable"]) + len(body["coupons"]["unusable"]),
                       "pay": body["totals"]["pay"], "bytes": len(response.content)}
@@ -293,7 +293,7 @@ def markdown(result: dict) -> str:
         f"Over HTTP: `POST /app-api/pricing/quote` straight to the pricing service (one uvicorn process; it calls "
         f"the coupon service, another), wrk -c{result['connections']}, {result['rounds']} interleaved rounds of "
         f"{result['seconds']} s, medians:", "",
-        "| cart | req/s | p50 | p99 | errors | promotions applied | coupons offered | SQL statements |",
+        "| cart | req/s | p50 | p99 | errors | activities applied | coupons offered | SQL statements |",
         "|---|---:|---:|---:|---:|---:|---:|---:|", *rows, "",
         f"One connection (first cart): p50 {result['http_c1']['p50_ms']} ms, p99 {result['http_c1']['p99_ms']} ms.",
         f"Throughput ratio, 100 activities / none, per round: {result['ratios']} (median {ratio}). "

@@ -60,6 +60,8 @@ class RewardActivity(ActivityColumns, Base):
     product_scope_values: Mapped[list[int]] = mapped_column(JSON)
     # [{threshold, amount_off, free_delivery, points, coupons: {template_id: count}}], ascending
     levels: Mapped[list[dict]] = mapped_column(JSON)
+    # +1 on every edit: quotes keep parsed rules in memory while the version is unchanged
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (Index(None, "status", "end_time"),)
 

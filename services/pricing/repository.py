@@ -125,8 +125,7 @@ async def enabled_rewards_overlapping(session: AsyncSession, start: datetime, en
 
 
 RUNNING_REWARDS = (
-    select(RewardActivity.id, RewardActivity.name, RewardActivity.condition_type, RewardActivity.product_scope,
-           RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.end_time)
+    select(RewardActivity.id, RewardActivity.version, RewardActivity.end_time)
     .where(RewardActivity.id.in_(select(RewardScope.activity_id).where(or_(
                RewardScope.kind == ProductScope.ALL,
                (RewardScope.kind == ProductScope.SPU) & RewardScope.value.in_(bindparam("spu_ids", expanding=True)),
@@ -139,11 +138,19 @@ RUNNING_REWARDS = (
 
 async def running_rewards(session: AsyncSession, spu_ids: Sequence[int], category_ids: Sequence[int],
                           now: datetime) -> list:
-    """Enabled, running activities whose scope touches any of these SPUs or categories, one
-    statement, as plain rows (id, name, condition_type, product_scope, product_scope_values,
-    levels, end_time)."""
+    """(id, version, end_time) of the enabled, running activities whose scope touches any of
+    these SPUs or categories: one statement."""
     return list(await session.execute(RUNNING_REWARDS, {"spu_ids": list(spu_ids),
                                                         "category_ids": list(category_ids), "now": now}))
+
+
+async def rewards_by_ids(session: AsyncSession, ids: Sequence[int]) -> list:
+    """Rows with what a rule needs: id, version, name, condition_type, product_scope,
+    product_scope_values, levels."""
+    return list(await session.execute(
+        select(RewardActivity.id, RewardActivity.version, RewardActivity.name, RewardActivity.condition_type,
+               RewardActivity.product_scope, RewardActivity.product_scope_values, RewardActivity.levels)
+        .where(RewardActivity.id.in_(ids))))
 
 
 # --- checkout -------------------------------------------------------------------------------------

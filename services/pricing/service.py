@@ -55,6 +55,7 @@ class Pricing:
     holds: list[HoldOwner]
     special_prices: dict[calc.SpecialKind, SpecialPriceSource] = field(default_factory=dict)
     stale_seconds: int = 30
+    reward_rules: RewardRules = field(default_factory=lambda: RewardRules())
 
 
 # --- limited-time discounts -----------------------------------------------------------------------
@@ -189,7 +190,7 @@ def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetim
 async def create_reward(session: AsyncSession, data: RewardActivityIn, now: datetime, locale: str) -> dict:
     _check_reward(data, now)
     await _check_scope_conflicts(session, data, None)
-    activity = RewardActivity(status=CommonStatus.ENABLED, created_at=now)
+    activity = RewardActivity(status=CommonStatus.ENABLED, version=1, created_at=now)
     _apply_reward(activity, data, now)
     session.add(activity)
     await session.flush()
@@ -205,6 +206,7 @@ async def update_reward(session: AsyncSession, activity_id: int, data: RewardAct
     _check_reward(data, now)
     await _check_scope_conflicts(session, data, activity_id)
     _apply_reward(activity, data, now)
+    activity.version += 1
     await repo.replace_reward_scope(session, activity)
     await session.flush()
     return reward_view(activity, now, locale)
@@ -224,15 +226,37 @@ def reward_view(activity: RewardActivity, now: datetime, locale: str) -> dict:
             "levels": levels_view(rule.condition, rule.levels, locale)}
 
 
-async def running_rewards_for(session: AsyncSession, spu_id: int, category_id: int | None, now: datetime,
-                              locale: str) -> list[dict]:
+async def running_rewards_for(session: AsyncSession, rules: RewardRules, spu_id: int, category_id: int | None,
+                              now: datetime, locale: str) -> list[dict]:
     """Product pages: the spend-and-save activity that applies to this SPU, levels as display text."""
-    activities = await repo.running_rewards(session, [spu_id], [category_id] if category_id else [], now)
+    running = await rules.running(session, [spu_id], [category_id] if category_id else [], now)
     line = calc.Line(0, spu_id, category_id or 0, 0, 1)
-    rules = sorted((reward_rule(a) for a in activities), key=lambda r: (calc.SCOPE_PRECEDENCE[r.scope], r.id))
-    ends = {a.id: a.end_time for a in activities}
-    return [{"id": r.id, "name": r.name, "condition_type": r.condition, "end_time": ends[r.id],
-             "levels": levels_view(r.condition, r.levels, locale)} for r in rules if r.covers(line)]
+    return [{"id": r.id, "name": r.name, "condition_type": r.condition, "end_time": end,
+             "levels": levels_view(r.condition, r.levels, locale)}
+            for r, end in sorted(running, key=lambda pair: (calc.SCOPE_PRECEDENCE[pair[0].scope], pair[0].id))
+            if r.covers(line)]
+
+
+class RewardRules:
+    """Parsed spend-and-save rules by activity id, kept while the activity's version is unchanged.
+    A quote asks the database which activities run (ids and versions, one statement) and parses
+    only those it has not seen in that version (a second statement, then none)."""
+
+    MAX_ENTRIES = 20_000
+
+    def __init__(self) -> None:
+        self._rules: dict[int, tuple[int, calc.RewardRule]] = {}
+
+    async def running(self, session: AsyncSession, spu_ids: Sequence[int], category_ids: Sequence[int],
+                      now: datetime) -> list[tuple[calc.RewardRule, datetime]]:
+        versions = await repo.running_rewards(session, spu_ids, category_ids, now)
+        stale = [id_ for id_, version, _ in versions if self._rules.get(id_, (0,))[0] != version]
+        if stale:
+            if len(self._rules) > self.MAX_ENTRIES:
+                self._rules.clear()
+            for row in await repo.rewards_by_ids(session, stale):
+                self._rules[row.id] = (row.version, reward_rule(row))
+        return [(self._rules[id_][1], end) for id_, _, end in versions if id_ in self._rules]
 
 
 # --- both kinds -----------------------------------------------------------------------------------
@@ -276,14 +300,15 @@ class Priced:
     coupons: dict  # CouponsOut's fields
 
 
-async def load_offers(session: AsyncSession, lines: Sequence[calc.Line], now: datetime) -> calc.Offers:
-    """The promotions that may touch the cart: two statements, however many promotions exist."""
+async def load_offers(session: AsyncSession, rules: RewardRules, lines: Sequence[calc.Line],
+                      now: datetime) -> calc.Offers:
+    """The promotions that may touch the cart: two statements however many promotions exist
+    (three when a spend-and-save activity is new to this process or was edited)."""
     selected = [line for line in lines if line.selected]
     offers = await _discount_offers(session, sorted({line.sku_id for line in selected}), now)
-    rewards = await repo.running_rewards(session, sorted({line.spu_id for line in selected}),
-                                         sorted({line.category_id for line in selected}), now)
-    return calc.Offers({sku_id: offer for sku_id, (offer, _) in offers.items()},
-                       tuple(reward_rule(a) for a in rewards))
+    rewards = await rules.running(session, sorted({line.spu_id for line in selected}),
+                                  sorted({line.category_id for line in selected}), now)
+    return calc.Offers({sku_id: offer for sku_id, (offer, _) in offers.items()}, tuple(rule for rule, _ in rewards))
 
 
 async def price(session: AsyncSession, pricing: Pricing, user_id: int | None, body: QuoteIn, now: datetime,
@@ -291,7 +316,7 @@ async def price(session: AsyncSession, pricing: Pricing, user_id: int | None, bo
     lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected) for x in body.lines)
     special = await _special_price(pricing, user_id, body)
     cart = calc.Cart(lines, body.member_pay_bp, body.use_points, body.points_balance, special)
-    offers = await load_offers(session, lines, now) if special is None else calc.Offers()
+    offers = await load_offers(session, pricing.reward_rules, lines, now) if special is None else calc.Offers()
     draft = calc.price_until_coupon(cart, offers)
     coupons, chosen = await _coupons(pricing, user_id, body, draft, locale)
     return Priced(cart, offers, calc.finish(draft, chosen, pricing.rules), chosen, coupons)

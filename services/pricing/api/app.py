@@ -42,10 +42,11 @@ async def sku_discounts(session: Session, now: Now, sku: Annotated[list[SkuParam
 
 
 @router.get("/rewards", response_model=list[RunningRewardOut])
-async def running_rewards(session: Session, now: Now, locale: Locale, spu_id: Annotated[int, Query(ge=1, le=MAX_ID)],
-                          category_id: QueryId = None):
+async def running_rewards(request: Request, session: Session, now: Now, locale: Locale,
+                          spu_id: Annotated[int, Query(ge=1, le=MAX_ID)], category_id: QueryId = None):
     """The spend-and-save activity that applies to a product, its levels as display text ("满100减10")."""
-    return await service.running_rewards_for(session, spu_id, category_id, now, locale)
+    return await service.running_rewards_for(session, request.app.state.pricing.reward_rules, spu_id, category_id,
+                                             now, locale)
 
 
 @router.post("/quote", response_model=QuoteOut,

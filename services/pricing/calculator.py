@@ -410,18 +410,20 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
         mine = [p for p in candidates if p.index not in taken]
         if not mine:
             continue
-        measure = sum(p.pay for p in mine) if rule.condition is ConditionType.AMOUNT else sum(
-            p.line.count for p in mine)
-        reached = [level for level in rule.levels if level.threshold <= measure]
-        following = next((level for level in rule.levels if level.threshold > measure), None)
+        pays = [p.pay for p in mine]
+        measure = sum(pays) if rule.condition is ConditionType.AMOUNT else sum(p.line.count for p in mine)
+        level = following = None
+        for candidate in rule.levels:  # ascending: the last reached, then the first not reached
+            if candidate.threshold > measure:
+                following = candidate
+                break
+            level = candidate
         hint = Hint(rule.condition, following.threshold - measure, following) if following else None
-        if not reached:
+        if level is None:
             results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, False,
                                            reason=NotApplied.BELOW_THRESHOLD, hint=hint))
             continue
-        level = reached[-1]
         taken.update(p.index for p in mine)
-        pays = [p.pay for p in mine]
         off = min(level.amount_off, sum(pays))
         if off:
             for p, share in zip(mine, apportion(off, pays), strict=True):

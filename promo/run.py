@@ -170,6 +170,7 @@ def run(var_dir: Path, port_offset: int, seed: bool, services: list[str]) -> Non
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started from a shell that ignores it (`make run &`)
     try:
         suite.start(services)
         print(suite.banner(), flush=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -516,6 +517,7 @@ def _yuan(fen: int) -> str:
     return text[:-3] if text.endswith(".00") else text
 
 
+@lru_cache(maxsize=4096)  # the same few levels are described on every quote
 def describe_level(condition: ConditionType, level: RewardLevel, locale: str) -> str:
     """'满100减10，包邮，送50积分，送2张券' / 'Spend ¥100: ¥10 off, free delivery, ...'."""
     zh = locale == "zh-CN"

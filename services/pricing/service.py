@@ -436,17 +436,23 @@ async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pric
     except Exception:
         await _forget_claim(sessionmaker, body.order_id)
         raise
+    return await _finish(sessionmaker, pricing, body, priced, holds, locale, now)
+
+
+async def _finish(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn,
+                  priced: Priced, holds: list[Hold], locale: str, now: datetime) -> CheckoutOut:
+    """Store the priced order and its holds, unless the order was cancelled meanwhile (then give
+    the holds back) or an attempt that took over a stale claim finished first (then its answer
+    stands, and the holds, the same ones by order id, stay)."""
     result = QuoteOut.model_validate(render(priced, locale)).model_dump(mode="json")
     hold_rows = [{"owner": h.owner, "reference": h.reference,
                   "expires_at": h.expires_at.isoformat() if h.expires_at else None} for h in holds]
     async with sessionmaker() as session, session.begin():
         row = await repo.get_checkout(session, body.order_id, for_update=True)
-        if row is None or row.status != CheckoutStatus.PENDING:
-            cancelled = True
-        else:
-            cancelled = False
+        if row is not None and row.status == CheckoutStatus.PENDING:
             row.status, row.result, row.holds, row.updated_at = CheckoutStatus.HELD, result, hold_rows, now
             row.offers = snapshots.to_json(priced.offers, priced.chosen, pricing.rules, priced.cart.special)
+        cancelled = row is None or row.status == CheckoutStatus.CANCELLED
     if cancelled:  # order.cancelled arrived while the holds were being placed
         await release_holds(_owners_of(pricing, holds), body.order_id)
         raise domain.OrderAlreadyCancelled(order_id=body.order_id)

@@ -7,12 +7,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from services.coupon.models import Coupon
 from services.pricing import consumers, service
+from services.pricing.domain import OrderAlreadyCancelled
 from services.pricing.holds import Hold, HoldRequest
 from services.pricing.models import Checkout, inbox
+from services.pricing.schemas import CheckoutIn
 from shared.clock import SystemClock
 from shared.consumer import ConsumerRunner
 from shared.events import encode, new_event
@@ -194,3 +197,32 @@ async def test_order_events_reach_pricing_and_coupon_through_kafka(client, coupo
         await asyncio.sleep(0.1)
     assert row.status == 3, "pricing marked the snapshot paid"
     assert coupon.status == 2 and coupon.hold_expires_at is None, "the coupon service committed its hold"
+
+
+async def test_a_slow_attempt_finishing_after_another_keeps_the_holds(client, pricing_app, tokens):
+    """An attempt that took over a stale claim finished first; the slow one must not release the
+    holds its answer relies on (they are the same holds, by order id)."""
+    seat = RecordingOwner("seat")
+    pricing_app.state.pricing.holds.append(seat)
+    try:
+        done = await client.post(CHECKOUT, json=order(8501), headers=tokens["service"])
+        assert done.status_code == 200
+        body = CheckoutIn.model_validate(order(8501))
+        async with pricing_app.state.sessionmaker() as session:
+            priced = await service.price(session, pricing_app.state.pricing, 1001, body, datetime.now(UTC), "en")
+        late = await service._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
+                                     [Hold("seat", 8501)], "en", datetime.now(UTC))
+    finally:
+        pricing_app.state.pricing.holds.remove(seat)
+    assert late.snapshot_id == done.json()["snapshot_id"] and seat.released == []
+    await runner(pricing_app).process(cancelled(8501))
+    async with pricing_app.state.sessionmaker() as session:
+        priced = await service.price(session, pricing_app.state.pricing, 1001, body, datetime.now(UTC), "en")
+    pricing_app.state.pricing.holds.append(seat)
+    try:
+        with pytest.raises(OrderAlreadyCancelled):
+            await service._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
+                                  [Hold("seat", 8501)], "en", datetime.now(UTC))
+    finally:
+        pricing_app.state.pricing.holds.remove(seat)
+    assert seat.released == [8501], "a cancelled order's holds go back"

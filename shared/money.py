@@ -26,12 +26,13 @@ def apportion(amount: int, weights: Sequence[int]) -> list[int]:
         weights, total = [1] * len(weights), len(weights)
     if amount == 0:
         return [0] * len(weights)
-    shares = [amount * weight // total for weight in weights]
+    scaled = [amount * weight for weight in weights]
+    shares = [part // total for part in scaled]
     left = amount - sum(shares)
     if left:
-        # the largest remainders first; sorted() is stable, so ties go to the earlier position
-        by_remainder = sorted(range(len(weights)), key=lambda i: -(amount * weights[i] % total))
-        for index in by_remainder[:left]:
+        # the largest remainders first; sorting is stable (reverse too), so ties go to the earlier position
+        remainders = [part % total for part in scaled]
+        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:left]:
             shares[index] += 1
     return shares
 

@@ -425,8 +425,8 @@ async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pric
                    now: datetime, locale: str) -> CheckoutOut:
     """Price the order and hold what it uses, once. A retry returns the first answer; a retry
     while the first is still running is told to wait; a different cart for the order is refused."""
-    print_ = fingerprint(body)
-    stored = await _claim(sessionmaker, pricing, body, print_, now)
+    request_hash = fingerprint(body)
+    stored = await _claim(sessionmaker, pricing, body, request_hash, now)
     if stored is not None:
         return stored
     try:
@@ -464,7 +464,7 @@ def _owners_of(pricing: Pricing, holds: Sequence[Hold]) -> list[HoldOwner]:
     return [owner for owner in pricing.holds if owner.name in names]
 
 
-async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn, print_: str,
+async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn, request_hash: str,
                  now: datetime) -> CheckoutOut | None:
     """Mark the order's checkout as running, or return the answer a previous attempt stored.
     Insert first: of concurrent attempts exactly one inserts, the others wait for it and then
@@ -472,7 +472,7 @@ async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricin
     try:
         async with sessionmaker() as session, session.begin():
             session.add(Checkout(order_id=body.order_id, user_id=body.user_id, snapshot_id=str(uuid.uuid4()),
-                                 status=CheckoutStatus.PENDING, fingerprint=print_,
+                                 status=CheckoutStatus.PENDING, fingerprint=request_hash,
                                  request=body.model_dump(mode="json"), holds=[], claimed_at=now,
                                  created_at=now, updated_at=now))
         return None
@@ -484,7 +484,7 @@ async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricin
             raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1)
         if row.status == CheckoutStatus.CANCELLED:
             raise domain.OrderAlreadyCancelled(order_id=body.order_id)
-        if row.fingerprint != print_:
+        if row.fingerprint != request_hash:
             raise domain.CheckoutMismatch(order_id=body.order_id)
         if row.status != CheckoutStatus.PENDING:
             return _stored(row)

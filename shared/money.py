@@ -21,6 +21,8 @@ def apportion(amount: int, weights: Sequence[int]) -> list[int]:
         return []
     if min(weights) < 0:
         raise ValueError("weights must be >= 0")
+    if len(weights) == 1:
+        return [amount]
     total = sum(weights)
     if total == 0:
         weights, total = [1] * len(weights), len(weights)

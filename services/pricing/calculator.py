@@ -406,8 +406,11 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
             candidates = selected
         else:
             index = by_spu if rule.scope is ProductScope.SPU else by_category
-            candidates = sorted((p for value in rule.scope_values for p in index.get(value, ())),
-                                key=BY_INDEX)
+            if len(rule.scope_values) == 1:  # the index keeps cart order
+                candidates = index.get(next(iter(rule.scope_values)), ())
+            else:
+                candidates = sorted((p for value in rule.scope_values for p in index.get(value, ())),
+                                    key=BY_INDEX)
         mine = [p for p in candidates if p.index not in taken]
         if not mine:
             continue

@@ -9,3 +9,12 @@ class CommonStatus(IntEnum):
 
     ENABLED = 0
     DISABLED = 1
+
+
+class ProductScope(IntEnum):
+    """Which products a coupon or an activity covers (yudao's numbers); SPU and CATEGORY come
+    with a list of ids."""
+
+    ALL = 1
+    SPU = 2
+    CATEGORY = 3

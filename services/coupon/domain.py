@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
+from shared.enums import ProductScope
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.money import format_yuan
 
@@ -22,12 +23,6 @@ class TakeType(IntEnum):
     USER = 1  # the buyer takes it (coupon center, product page)
     ADMIN = 2  # given by an operator or by the system (spend-and-save rewards)
     REGISTER = 3  # issued to every new member
-
-
-class ProductScope(IntEnum):
-    ALL = 1
-    SPU = 2
-    CATEGORY = 3
 
 
 class ValidityType(IntEnum):

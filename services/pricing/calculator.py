@@ -27,6 +27,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
 
+from shared.enums import ProductScope
 from shared.errors import RuleViolation
 from shared.money import apportion, format_yuan
 
@@ -59,12 +60,6 @@ class DiscountType(IntEnum):
 class ConditionType(IntEnum):
     AMOUNT = 10  # spend at least N fen
     COUNT = 20  # buy at least N items
-
-
-class ProductScope(IntEnum):
-    ALL = 1
-    SPU = 2
-    CATEGORY = 3
 
 
 class NotApplied(StrEnum):

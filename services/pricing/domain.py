@@ -35,10 +35,6 @@ def activity_state(status: int, start: datetime, end: datetime, now: datetime) -
     return ActivityState.RUNNING if now < end else ActivityState.ENDED
 
 
-def windows_overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
-    return a_start < b_end and b_start < a_end
-
-
 # --- errors ---------------------------------------------------------------------------------------
 
 class InvalidActivity(RuleViolation):

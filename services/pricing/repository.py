@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.calculator import ProductScope
@@ -22,6 +22,10 @@ class ActivityFilter:
     name: str | None = None
     status: int | None = None
     running_at: datetime | None = None  # only activities whose window includes this time
+
+
+async def has_any_discount(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(exists().where(DiscountActivity.id > 0))))
 
 
 async def lock(session: AsyncSession, name: str) -> None:

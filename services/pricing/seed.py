@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing import service
+from services.pricing import repository, service
 from services.pricing.calculator import ConditionType, DiscountType
-from services.pricing.models import DiscountActivity
 from services.pricing.schemas import DiscountActivityIn, DiscountItemIn, RewardActivityIn, RewardLevelIn
 
 # Demo catalogue ids (the catalogue is the mall's): SPU 101-103, their SKUs 1001-1003, category 11.
@@ -18,7 +16,7 @@ DEMO_SKUS = [(101, 1001), (102, 1002), (103, 1003)]
 
 
 async def seed_demo(session: AsyncSession, now: datetime) -> bool:
-    if await session.scalar(select(exists().where(DiscountActivity.id > 0))):
+    if await repository.has_any_discount(session):
         return False
     start, end = now - timedelta(minutes=1), now + timedelta(days=30)
     await service.create_discount(session, DiscountActivityIn(

@@ -151,9 +151,9 @@ async def _discount_offers(session: AsyncSession, sku_ids: Sequence[int],
 
 # --- spend-and-save -------------------------------------------------------------------------------
 
-def _levels_json(data: RewardActivityIn) -> list[dict]:
-    return [{"threshold": lv.threshold, "amount_off": lv.amount_off, "free_delivery": lv.free_delivery,
-             "points": lv.points, "coupons": {str(t): c for t, c in sorted(lv.coupons.items())}} for lv in data.levels]
+def _levels(data: RewardActivityIn) -> list[calc.RewardLevel]:
+    return [calc.RewardLevel(lv.threshold, lv.amount_off, lv.free_delivery, lv.points,
+                             tuple(sorted(lv.coupons.items()))) for lv in data.levels]
 
 
 def reward_rule(activity) -> calc.RewardRule:
@@ -164,9 +164,8 @@ def reward_rule(activity) -> calc.RewardRule:
 
 
 def _check_reward(data: RewardActivityIn, now: datetime) -> None:
-    levels = [snapshots.level_from_json(lv) for lv in _levels_json(data)]
     domain.raise_if(domain.check_window(data.start_time, data.end_time, now) + domain.check_reward(
-        data.condition_type, data.product_scope, data.product_scope_values, levels))
+        data.condition_type, data.product_scope, data.product_scope_values, _levels(data)))
 
 
 async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None) -> None:
@@ -184,7 +183,8 @@ def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetim
         data.name, data.start_time, data.end_time, data.remark)
     activity.condition_type, activity.product_scope = int(data.condition_type), int(data.product_scope)
     activity.product_scope_values = sorted(data.product_scope_values)
-    activity.levels, activity.updated_at = _levels_json(data), now
+    activity.levels = [snapshots.level_to_json(level) for level in _levels(data)]
+    activity.updated_at = now
 
 
 async def create_reward(session: AsyncSession, data: RewardActivityIn, now: datetime, locale: str) -> dict:
@@ -504,7 +504,7 @@ async def _forget_claim(sessionmaker: async_sessionmaker[AsyncSession], order_id
 
 async def get_snapshot(session: AsyncSession, order_id: int) -> Checkout:
     row = await repo.get_checkout(session, order_id)
-    if row is None or row.status in (CheckoutStatus.PENDING,) or row.result is None:
+    if row is None or row.result is None:  # still running, or cancelled before it ever ran
         raise domain.SnapshotNotFound(order_id=order_id)
     return row
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -101,7 +102,14 @@ async def _lifespan(app: FastAPI):
         async with contextlib.AsyncExitStack() as stack:
             for resource in app.state.resources:
                 await stack.enter_async_context(resource(app))
-            yield
+            # What exists now lives as long as the app; frozen, full collections stop walking it
+            # (measured: a 50-line quote spent ~1 ms of its CPU in GC without this).
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                gc.unfreeze()
     finally:
         for task in tasks:
             task.cancel()

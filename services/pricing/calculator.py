@@ -209,6 +209,9 @@ class ChosenCoupon:
 
 # --- outputs --------------------------------------------------------------------------------------
 
+_new_tuple = tuple.__new__
+
+
 class Adjustment(NamedTuple):  # a tuple: one is made for every step that touches a line
     kind: Kind
     promotion_id: int
@@ -229,7 +232,9 @@ class LinePrice:
     def take(self, kind: Kind, promotion_id: int, amount: int) -> None:
         if amount:
             self.pay -= amount
-            self.adjustments.append(Adjustment(kind, promotion_id, amount))
+            # tuple.__new__ makes the same Adjustment without NamedTuple's Python-level __new__:
+            # this runs a few hundred times a quote
+            self.adjustments.append(_new_tuple(Adjustment, (kind, promotion_id, amount)))
 
 
 class Hint(NamedTuple):
@@ -297,8 +302,10 @@ class Draft:
 
     def coupon_lines(self) -> list[CouponLine]:
         """Lines a coupon may touch, with what they still cost (none in a special activity order)."""
-        return [CouponLine(p.index, p.line.spu_id, p.line.category_id, p.pay)
-                for p in self.lines if p.line.selected and not p.special]
+        return [CouponLine(p.index, p.line.spu_id, p.line.category_id, p.pay) for p in self._couponable()]
+
+    def _couponable(self) -> list[LinePrice]:
+        return [p for p in self.lines if p.line.selected and not p.special]
 
 
 BY_INDEX = attrgetter("index")
@@ -422,7 +429,8 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
             results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, False,
                                            reason=NotApplied.BELOW_THRESHOLD, hint=hint))
             continue
-        taken.update(p.index for p in mine)
+        indexes = tuple(p.index for p in mine)
+        taken.update(indexes)
         off = min(level.amount_off, sum(pays))
         if off:
             for p, share in zip(mine, apportion(off, pays), strict=True):
@@ -433,14 +441,13 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
         for template_id, count in level.coupons:
             draft.coupons[template_id] = draft.coupons.get(template_id, 0) + count
         draft.free_delivery = draft.free_delivery or level.free_delivery
-        results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, True, off,
-                                       tuple(p.index for p in mine), level=level, hint=hint))
+        results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, True, off, indexes, level=level, hint=hint))
     draft.promotions.extend(sorted(results, key=lambda r: r.id))
 
 
 def _coupon(draft: Draft, coupon: ChosenCoupon) -> None:
-    coupon_lines = draft.coupon_lines()
-    mine = [draft.lines[coupon_lines[i].line_index] for i in coupon.line_indexes]
+    couponable = draft._couponable()  # what coupon_lines() listed, in its order
+    mine = [couponable[i] for i in coupon.line_indexes]
     off = max(0, min(coupon.discount, sum(p.pay for p in mine)))
     for p, share in zip(mine, apportion(off, [p.pay for p in mine]), strict=True):
         p.take(Kind.COUPON, coupon.coupon_id, share)
@@ -484,9 +491,9 @@ def _grant_points(draft: Draft, selected: list[LinePrice], rules: PointsRules) -
 
 def _totals(draft: Draft, selected: list[LinePrice]) -> Totals:
     by_kind = dict.fromkeys(Kind, 0)
-    for p in selected:
-        for adjustment in p.adjustments:
-            by_kind[adjustment.kind] += adjustment.amount
+    for result in draft.promotions:  # each applied promotion's amount is what its lines took
+        if result.applied:
+            by_kind[result.kind] += result.amount
     special = draft.cart.special
     points_spent = sum(special.unit_points.get(p.line.sku_id, 0) * p.line.count
                        for p in selected) if special is not None else 0
@@ -526,6 +533,7 @@ def describe_level(condition: ConditionType, level: RewardLevel, locale: str) ->
     return head + _benefits(level, zh)
 
 
+@lru_cache(maxsize=4096)  # hints name the same few levels on every quote
 def _benefits(level: RewardLevel, zh: bool) -> str:
     coupons = sum(count for _, count in level.coupons)
     parts = [

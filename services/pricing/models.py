@@ -60,33 +60,19 @@ class RewardActivity(ActivityColumns, Base):
     product_scope_values: Mapped[list[int]] = mapped_column(JSON)
     # [{threshold, amount_off, free_delivery, points, coupons: {template_id: count}}], ascending
     levels: Mapped[list[dict]] = mapped_column(JSON)
-    # +1 on every edit: quotes keep parsed rules in memory while the version is unchanged
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (Index(None, "status", "end_time"),)
 
 
-class RewardScope(Base):
-    """The scope of a reward activity as rows, so a quote finds the activities of its cart's SPUs
-    and categories with an index (value 0 for an all-products scope)."""
-
-    __tablename__ = "pricing_reward_scope"
-
-    activity_id: Mapped[int] = mapped_column(ForeignKey("pricing_reward_activity.id", ondelete="CASCADE"),
-                                             primary_key=True)
-    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-
-    __table_args__ = (Index(None, "kind", "value"),)
-
-
 class Mutex(Base):
-    """One row per conflict check ("discount", "reward"): locking it makes concurrent creates and
-    updates of one activity kind check for conflicts one after the other."""
+    """One row per activity kind ("discount", "reward"). Every write of that kind bumps its version
+    (quotes reload the kind's promotions when it changes: catalog.py), which also locks the row, so
+    conflict checks of one kind run one after the other."""
 
     __tablename__ = "pricing_mutex"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Checkout(Base):

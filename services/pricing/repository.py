@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing.calculator import ProductScope
-from services.pricing.models import Checkout, DiscountActivity, DiscountProduct, Mutex, RewardActivity, RewardScope
+from services.pricing.models import Checkout, DiscountActivity, DiscountProduct, Mutex, RewardActivity
 from shared.enums import CommonStatus
 from shared.pagination import PageParams, fetch_page
 
@@ -28,10 +27,20 @@ async def has_any_discount(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(exists().where(DiscountActivity.id > 0))))
 
 
-async def lock(session: AsyncSession, name: str) -> None:
-    """Serializes conflict checks of one activity kind until the transaction ends."""
-    if await session.scalar(select(Mutex.name).where(Mutex.name == name).with_for_update()) is None:
-        raise RuntimeError(f"pricing_mutex row {name!r} is missing: run the pricing migrations")
+async def touch(session: AsyncSession, kind: str) -> None:
+    """Bumps the kind's version, so quotes reload its promotions once this transaction commits.
+    The row stays locked until then, which also puts conflict checks of one kind in a line."""
+    result = await session.execute(update(Mutex).where(Mutex.name == kind).values(version=Mutex.version + 1)
+                                   .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise RuntimeError(f"pricing_mutex row {kind!r} is missing: run the pricing migrations")
+
+
+CATALOG_VERSIONS = select(Mutex.name, Mutex.version)
+
+
+async def catalog_versions(session: AsyncSession) -> dict[str, int]:
+    return dict(tuple(row) for row in await session.execute(CATALOG_VERSIONS))
 
 
 async def get_activity(session: AsyncSession, model: type[Activity], activity_id: int, *,
@@ -53,8 +62,8 @@ async def page_activities(session: AsyncSession, model: type[Activity], paging: 
 
 
 async def delete_activity(session: AsyncSession, activity: Activity) -> None:
-    child = DiscountProduct if isinstance(activity, DiscountActivity) else RewardScope
-    await session.execute(delete(child).where(child.activity_id == activity.id))
+    if isinstance(activity, DiscountActivity):
+        await session.execute(delete(DiscountProduct).where(DiscountProduct.activity_id == activity.id))
     await session.delete(activity)
 
 
@@ -87,36 +96,19 @@ async def discount_sku_conflicts(session: AsyncSession, sku_ids: Sequence[int], 
     return [(sku_id, name) for sku_id, name in await session.execute(query)]
 
 
-# Quotes run these two on every cart: built once with expanding parameters, so each call only
-# binds values (building the expression per call cost more than running it).
-RUNNING_DISCOUNTS = (
-    select(DiscountProduct.sku_id, DiscountProduct.activity_id, DiscountProduct.discount_type,
-           DiscountProduct.amount_off, DiscountProduct.pay_bp, DiscountActivity.name, DiscountActivity.end_time)
-    .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
-    .where(DiscountProduct.sku_id.in_(bindparam("sku_ids", expanding=True)),
-           DiscountActivity.status == CommonStatus.ENABLED,
-           DiscountActivity.start_time <= bindparam("now"), DiscountActivity.end_time > bindparam("now"))
-    .order_by(DiscountProduct.activity_id))
-
-
-async def running_discounts(session: AsyncSession, sku_ids: Sequence[int], now: datetime) -> list[tuple]:
-    """The discount offers running now on these SKUs, one statement: (sku_id, activity_id,
-    discount_type, amount_off, pay_bp, activity name, activity end), plain rows."""
-    return list(await session.execute(RUNNING_DISCOUNTS, {"sku_ids": list(sku_ids), "now": now}))
+async def unended_discounts(session: AsyncSession, now: datetime) -> list[tuple]:
+    """Every SKU offer of the enabled activities that have not ended, lowest activity id first:
+    (sku_id, activity_id, discount_type, amount_off, pay_bp, name, start_time, end_time)."""
+    return list(await session.execute(
+        select(DiscountProduct.sku_id, DiscountProduct.activity_id, DiscountProduct.discount_type,
+               DiscountProduct.amount_off, DiscountProduct.pay_bp, DiscountActivity.name,
+               DiscountActivity.start_time, DiscountActivity.end_time)
+        .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
+        .where(DiscountActivity.status == CommonStatus.ENABLED, DiscountActivity.end_time > now)
+        .order_by(DiscountProduct.activity_id, DiscountProduct.id)))
 
 
 # --- spend-and-save -------------------------------------------------------------------------------
-
-def scope_rows(activity_id: int, scope: ProductScope, values: Sequence[int]) -> list[RewardScope]:
-    if scope is ProductScope.ALL:
-        return [RewardScope(activity_id=activity_id, kind=int(scope), value=0)]
-    return [RewardScope(activity_id=activity_id, kind=int(scope), value=v) for v in values]
-
-
-async def replace_reward_scope(session: AsyncSession, activity: RewardActivity) -> None:
-    await session.execute(delete(RewardScope).where(RewardScope.activity_id == activity.id))
-    session.add_all(scope_rows(activity.id, ProductScope(activity.product_scope), activity.product_scope_values))
-
 
 async def enabled_rewards_overlapping(session: AsyncSession, start: datetime, end: datetime,
                                       exclude_id: int | None) -> Sequence[RewardActivity]:
@@ -128,33 +120,14 @@ async def enabled_rewards_overlapping(session: AsyncSession, start: datetime, en
     return (await session.scalars(query)).all()
 
 
-RUNNING_REWARDS = (
-    select(RewardActivity.id, RewardActivity.version, RewardActivity.end_time)
-    .where(RewardActivity.id.in_(select(RewardScope.activity_id).where(or_(
-               RewardScope.kind == ProductScope.ALL,
-               (RewardScope.kind == ProductScope.SPU) & RewardScope.value.in_(bindparam("spu_ids", expanding=True)),
-               (RewardScope.kind == ProductScope.CATEGORY)
-               & RewardScope.value.in_(bindparam("category_ids", expanding=True))))),
-           RewardActivity.status == CommonStatus.ENABLED,
-           RewardActivity.start_time <= bindparam("now"), RewardActivity.end_time > bindparam("now"))
-    .order_by(RewardActivity.id))
-
-
-async def running_rewards(session: AsyncSession, spu_ids: Sequence[int], category_ids: Sequence[int],
-                          now: datetime) -> list:
-    """(id, version, end_time) of the enabled, running activities whose scope touches any of
-    these SPUs or categories: one statement."""
-    return list(await session.execute(RUNNING_REWARDS, {"spu_ids": list(spu_ids),
-                                                        "category_ids": list(category_ids), "now": now}))
-
-
-async def rewards_by_ids(session: AsyncSession, ids: Sequence[int]) -> list:
-    """Rows with what a rule needs: id, version, name, condition_type, product_scope,
-    product_scope_values, levels."""
+async def unended_rewards(session: AsyncSession, now: datetime) -> list:
+    """The enabled activities that have not ended, with what a rule needs."""
     return list(await session.execute(
-        select(RewardActivity.id, RewardActivity.version, RewardActivity.name, RewardActivity.condition_type,
-               RewardActivity.product_scope, RewardActivity.product_scope_values, RewardActivity.levels)
-        .where(RewardActivity.id.in_(ids))))
+        select(RewardActivity.id, RewardActivity.name, RewardActivity.condition_type, RewardActivity.product_scope,
+               RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.start_time,
+               RewardActivity.end_time)
+        .where(RewardActivity.status == CommonStatus.ENABLED, RewardActivity.end_time > now)
+        .order_by(RewardActivity.id)))
 
 
 # --- checkout -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from services.pricing import calculator as calc
 from services.pricing import domain, snapshots
 from services.pricing import repository as repo
 from services.pricing.calculator import ChosenCoupon, ConditionType, DiscountType, Kind, ProductScope
+from services.pricing.catalog import DISCOUNT, REWARD, Catalog, reward_rule
 from services.pricing.clients import CouponClient, CouponVerdict
 from services.pricing.domain import CheckoutStatus
 from services.pricing.holds import Hold, HoldOwner, HoldRequest, place_holds, release_holds
@@ -36,8 +37,6 @@ from shared.enums import CommonStatus
 from shared.errors import Unauthorized
 from shared.http import DependencyUnavailable
 
-DISCOUNT_LOCK, REWARD_LOCK = "discount", "reward"
-
 
 class SpecialPriceSource(Protocol):
     """A special activity's service pricing its SKUs for an order (seckill, group buy, ...)."""
@@ -55,7 +54,7 @@ class Pricing:
     holds: list[HoldOwner]
     special_prices: dict[calc.SpecialKind, SpecialPriceSource] = field(default_factory=dict)
     stale_seconds: int = 30
-    reward_rules: RewardRules = field(default_factory=lambda: RewardRules())
+    catalog: Catalog = field(default_factory=Catalog)
 
 
 # --- limited-time discounts -----------------------------------------------------------------------
@@ -66,7 +65,7 @@ def _check_discount(data: DiscountActivityIn, now: datetime) -> None:
 
 
 async def _check_sku_conflicts(session: AsyncSession, data: DiscountActivityIn, exclude_id: int | None) -> None:
-    await repo.lock(session, DISCOUNT_LOCK)
+    await repo.touch(session, DISCOUNT)
     conflicts = await repo.discount_sku_conflicts(session, [p.sku_id for p in data.products], data.start_time,
                                                   data.end_time, exclude_id)
     if conflicts:
@@ -117,36 +116,23 @@ async def get_discount(session: AsyncSession, activity_id: int, now: datetime) -
     return (await discount_views(session, [await _get(session, DiscountActivity, activity_id)], now))[0]
 
 
-async def sku_discounts(session: AsyncSession, skus: list[tuple[int, int | None]],
+async def sku_discounts(session: AsyncSession, catalog: Catalog, skus: list[tuple[int, int | None]],
                         now: datetime) -> list[SkuDiscountOut]:
     """Product pages: each SKU's running discount and, when its price was sent, the discounted price."""
-    offers = await _discount_offers(session, [sku_id for sku_id, _ in skus], now)
+    discounts, _ = await catalog.current(session, now)
     out = []
     for sku_id, price in skus:
-        offer = offers.get(sku_id)
-        if offer is None:
+        running = discounts.running(sku_id, now)
+        if running is None:
             out.append(SkuDiscountOut(sku_id=sku_id, price=price, discount_price=price))
             continue
-        row, end_time = offer
+        offer = running.offer
         out.append(SkuDiscountOut(
-            sku_id=sku_id, activity_id=row.activity_id, activity_name=row.name, discount_type=row.discount_type,
-            amount_off=row.amount_off if row.discount_type is DiscountType.AMOUNT else None,
-            pay_bp=row.pay_bp if row.discount_type is DiscountType.PERCENT else None, end_time=end_time,
-            price=price, discount_price=None if price is None else price - row.unit_off(price)))
+            sku_id=sku_id, activity_id=offer.activity_id, activity_name=offer.name, discount_type=offer.discount_type,
+            amount_off=offer.amount_off if offer.discount_type is DiscountType.AMOUNT else None,
+            pay_bp=offer.pay_bp if offer.discount_type is DiscountType.PERCENT else None, end_time=running.end,
+            price=price, discount_price=None if price is None else price - offer.unit_off(price)))
     return out
-
-
-async def _discount_offers(session: AsyncSession, sku_ids: Sequence[int],
-                           now: datetime) -> dict[int, tuple[calc.SkuDiscount, datetime]]:
-    """The running offer of each SKU. Conflict checks allow one; should two ever run, the lower
-    activity id wins, so the answer is the same every time."""
-    offers: dict[int, tuple[calc.SkuDiscount, datetime]] = {}
-    for sku_id, activity_id, discount_type, amount_off, pay_bp, name, end_time in await repo.running_discounts(
-            session, sku_ids, now):
-        if sku_id not in offers:
-            offers[sku_id] = (calc.SkuDiscount(activity_id, name, sku_id, DiscountType(discount_type), amount_off or 0,
-                                               pay_bp or calc.FULL_BP), end_time)
-    return offers
 
 
 # --- spend-and-save -------------------------------------------------------------------------------
@@ -156,20 +142,13 @@ def _levels(data: RewardActivityIn) -> list[calc.RewardLevel]:
                              tuple(sorted(lv.coupons.items()))) for lv in data.levels]
 
 
-def reward_rule(activity) -> calc.RewardRule:
-    """From a RewardActivity or a row with the same columns."""
-    return calc.RewardRule(activity.id, activity.name, ConditionType(activity.condition_type),
-                           ProductScope(activity.product_scope), frozenset(activity.product_scope_values),
-                           tuple(snapshots.level_from_json(lv) for lv in activity.levels))
-
-
 def _check_reward(data: RewardActivityIn, now: datetime) -> None:
     domain.raise_if(domain.check_window(data.start_time, data.end_time, now) + domain.check_reward(
         data.condition_type, data.product_scope, data.product_scope_values, _levels(data)))
 
 
 async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None) -> None:
-    await repo.lock(session, REWARD_LOCK)
+    await repo.touch(session, REWARD)
     others = await repo.enabled_rewards_overlapping(session, data.start_time, data.end_time, exclude_id)
     conflict = domain.first_scope_conflict(
         domain.Scope(data.product_scope, frozenset(data.product_scope_values)),
@@ -190,11 +169,10 @@ def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetim
 async def create_reward(session: AsyncSession, data: RewardActivityIn, now: datetime, locale: str) -> dict:
     _check_reward(data, now)
     await _check_scope_conflicts(session, data, None)
-    activity = RewardActivity(status=CommonStatus.ENABLED, version=1, created_at=now)
+    activity = RewardActivity(status=CommonStatus.ENABLED, created_at=now)
     _apply_reward(activity, data, now)
     session.add(activity)
     await session.flush()
-    await repo.replace_reward_scope(session, activity)
     await session.flush()
     return reward_view(activity, now, locale)
 
@@ -206,8 +184,6 @@ async def update_reward(session: AsyncSession, activity_id: int, data: RewardAct
     _check_reward(data, now)
     await _check_scope_conflicts(session, data, activity_id)
     _apply_reward(activity, data, now)
-    activity.version += 1
-    await repo.replace_reward_scope(session, activity)
     await session.flush()
     return reward_view(activity, now, locale)
 
@@ -226,37 +202,14 @@ def reward_view(activity: RewardActivity, now: datetime, locale: str) -> dict:
             "levels": levels_view(rule.condition, rule.levels, locale)}
 
 
-async def running_rewards_for(session: AsyncSession, rules: RewardRules, spu_id: int, category_id: int | None,
+async def running_rewards_for(session: AsyncSession, catalog: Catalog, spu_id: int, category_id: int | None,
                               now: datetime, locale: str) -> list[dict]:
     """Product pages: the spend-and-save activity that applies to this SPU, levels as display text."""
-    running = await rules.running(session, [spu_id], [category_id] if category_id else [], now)
-    line = calc.Line(0, spu_id, category_id or 0, 0, 1)
-    return [{"id": r.id, "name": r.name, "condition_type": r.condition, "end_time": end,
-             "levels": levels_view(r.condition, r.levels, locale)}
-            for r, end in sorted(running, key=lambda pair: (calc.SCOPE_PRECEDENCE[pair[0].scope], pair[0].id))
-            if r.covers(line)]
-
-
-class RewardRules:
-    """Parsed spend-and-save rules by activity id, kept while the activity's version is unchanged.
-    A quote asks the database which activities run (ids and versions, one statement) and parses
-    only those it has not seen in that version (a second statement, then none)."""
-
-    MAX_ENTRIES = 20_000
-
-    def __init__(self) -> None:
-        self._rules: dict[int, tuple[int, calc.RewardRule]] = {}
-
-    async def running(self, session: AsyncSession, spu_ids: Sequence[int], category_ids: Sequence[int],
-                      now: datetime) -> list[tuple[calc.RewardRule, datetime]]:
-        versions = await repo.running_rewards(session, spu_ids, category_ids, now)
-        stale = [id_ for id_, version, _ in versions if self._rules.get(id_, (0,))[0] != version]
-        if stale:
-            if len(self._rules) > self.MAX_ENTRIES:
-                self._rules.clear()
-            for row in await repo.rewards_by_ids(session, stale):
-                self._rules[row.id] = (row.version, reward_rule(row))
-        return [(self._rules[id_][1], end) for id_, _, end in versions if id_ in self._rules]
+    _, rewards = await catalog.current(session, now)
+    running = rewards.running([spu_id], [category_id] if category_id else [], now)
+    return [{"id": r.offer.id, "name": r.offer.name, "condition_type": r.offer.condition, "end_time": r.end,
+             "levels": levels_view(r.offer.condition, r.offer.levels, locale)}
+            for r in sorted(running, key=lambda r: (calc.SCOPE_PRECEDENCE[r.offer.scope], r.offer.id))]
 
 
 # --- both kinds -----------------------------------------------------------------------------------
@@ -281,12 +234,18 @@ async def close_activity(session: AsyncSession, model: type[repo.Activity], acti
     activity = await _get(session, model, activity_id, for_update=True)
     domain.check_can_close(activity.status)
     activity.status, activity.updated_at = CommonStatus.DISABLED, now
+    await repo.touch(session, _kind(model))
 
 
 async def delete_activity(session: AsyncSession, model: type[repo.Activity], activity_id: int) -> None:
     activity = await _get(session, model, activity_id, for_update=True)
     domain.check_can_delete(activity.status)
     await repo.delete_activity(session, activity)
+    await repo.touch(session, _kind(model))
+
+
+def _kind(model: type[repo.Activity]) -> str:
+    return DISCOUNT if model is DiscountActivity else REWARD
 
 
 # --- quote ----------------------------------------------------------------------------------------
@@ -300,23 +259,12 @@ class Priced:
     coupons: dict  # CouponsOut's fields
 
 
-async def load_offers(session: AsyncSession, rules: RewardRules, lines: Sequence[calc.Line],
-                      now: datetime) -> calc.Offers:
-    """The promotions that may touch the cart: two statements however many promotions exist
-    (three when a spend-and-save activity is new to this process or was edited)."""
-    selected = [line for line in lines if line.selected]
-    offers = await _discount_offers(session, sorted({line.sku_id for line in selected}), now)
-    rewards = await rules.running(session, sorted({line.spu_id for line in selected}),
-                                  sorted({line.category_id for line in selected}), now)
-    return calc.Offers({sku_id: offer for sku_id, (offer, _) in offers.items()}, tuple(rule for rule, _ in rewards))
-
-
 async def price(session: AsyncSession, pricing: Pricing, user_id: int | None, body: QuoteIn, now: datetime,
                 locale: str) -> Priced:
     lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected) for x in body.lines)
     special = await _special_price(pricing, user_id, body)
     cart = calc.Cart(lines, body.member_pay_bp, body.use_points, body.points_balance, special)
-    offers = await load_offers(session, pricing.reward_rules, lines, now) if special is None else calc.Offers()
+    offers = await pricing.catalog.offers(session, lines, now) if special is None else calc.Offers()
     draft = calc.price_until_coupon(cart, offers)
     coupons, chosen = await _coupons(pricing, user_id, body, draft, locale)
     return Priced(cart, offers, calc.finish(draft, chosen, pricing.rules), chosen, coupons)
@@ -375,6 +323,10 @@ async def _coupons(pricing: Pricing, user_id: int | None, body: QuoteIn, draft: 
             "applied_coupon_id": chosen.coupon_id if chosen else None}, chosen
 
 
+# An enum member's `.value` is a Python-level property; at some 300 a quote a dict is worth it.
+_VALUE = {member: member.value for member in (*Kind, *calc.NotApplied)}
+
+
 def render(priced: Priced, locale: str) -> dict:
     """The quote as the API shows it, as plain data (enums as their values: pydantic-core
     serializes those six times faster)."""
@@ -383,7 +335,7 @@ def render(priced: Priced, locale: str) -> dict:
     return {
         "lines": [{"index": p.index, "sku_id": p.line.sku_id, "spu_id": p.line.spu_id, "count": p.line.count,
                    "unit_price": p.line.unit_price, "selected": p.line.selected, "original_amount": p.original,
-                   "adjustments": [{"kind": a.kind.value, "promotion_id": a.promotion_id, "amount": a.amount}
+                   "adjustments": [{"kind": _VALUE[a.kind], "promotion_id": a.promotion_id, "amount": a.amount}
                                    for a in p.adjustments],
                    "pay_amount": p.pay if p.line.selected else p.original, "points_used": p.points_used,
                    "points_granted": p.points_granted} for p in quote.lines],
@@ -397,8 +349,8 @@ def render(priced: Priced, locale: str) -> dict:
 
 def _promotion(r: calc.PromotionResult, conditions: dict[int, ConditionType], locale: str) -> dict:
     condition = conditions.get(r.id) if r.kind is Kind.REWARD else None
-    return {"kind": r.kind.value, "id": r.id, "name": r.name, "applied": r.applied, "amount": r.amount,
-            "line_indexes": r.line_indexes, "reason": r.reason.value if r.reason else None,
+    return {"kind": _VALUE[r.kind], "id": r.id, "name": r.name, "applied": r.applied, "amount": r.amount,
+            "line_indexes": r.line_indexes, "reason": _VALUE[r.reason] if r.reason else None,
             "reason_message": calc.reason_message(r.reason, locale) if r.reason else None,
             "level": calc.describe_level(condition, r.level, locale) if r.level and condition else None,
             "hint": calc.describe_hint(r.hint, locale) if r.hint else None}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import uvicorn
+from sqlalchemy import update
 
 from promo.embedded import free_port
 from services.coupon.main import create_app as create_coupon_app
@@ -16,6 +17,7 @@ from services.coupon.models import Base as CouponBase
 from services.coupon.settings import CouponSettings
 from services.pricing.main import create_app as create_pricing_app
 from services.pricing.models import Base as PricingBase
+from services.pricing.models import Mutex
 from services.pricing.settings import PricingSettings
 from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, running_service
 
@@ -66,6 +68,8 @@ async def coupons(coupon_app):
 @pytest.fixture
 async def client(pricing_app, coupons):
     async with client_on_clean_tables(pricing_app, PricingBase.metadata, KEEP) as client:
+        async with pricing_app.state.engine.begin() as conn:  # what the rows deleted above would have done
+            await conn.execute(update(Mutex).values(version=Mutex.version + 1))
         yield client
 
 

@@ -272,6 +272,8 @@ def test_properties(scenario):
     assert totals.original == sum(p.original for p in selected)
     assert totals.original - totals.special - totals.discount - totals.member - totals.reward - totals.coupon \
         - totals.points == totals.pay, "totals = sum of lines"
+    for kind in (Kind.SPECIAL, Kind.DISCOUNT, Kind.MEMBER, Kind.REWARD, Kind.COUPON, Kind.POINTS):
+        assert getattr(totals, kind.value) == sum(a.amount for p in selected for a in p.adjustments if a.kind is kind)
     for result in quote.promotions:
         if result.applied and result.kind in (Kind.REWARD, Kind.COUPON, Kind.POINTS):
             shares = [sum(a.amount for a in quote.lines[i].adjustments if a.kind is result.kind and

@@ -34,18 +34,18 @@ def _parse_skus(values: list[str]) -> list[tuple[int, int | None]]:
 
 
 @router.get("/discounts", response_model=list[SkuDiscountOut])
-async def sku_discounts(session: Session, now: Now, sku: Annotated[list[SkuParam], Query(
+async def sku_discounts(request: Request, session: Session, now: Now, sku: Annotated[list[SkuParam], Query(
         min_length=1, max_length=100,
         description="`sku_id` or `sku_id:unit_price` (fen), repeated: ?sku=101:9900&sku=102")]):
     """Each SKU's running limited-time discount and, for SKUs sent with a price, the discounted unit price."""
-    return await service.sku_discounts(session, _parse_skus(sku), now)
+    return await service.sku_discounts(session, request.app.state.pricing.catalog, _parse_skus(sku), now)
 
 
 @router.get("/rewards", response_model=list[RunningRewardOut])
 async def running_rewards(request: Request, session: Session, now: Now, locale: Locale,
                           spu_id: Annotated[int, Query(ge=1, le=MAX_ID)], category_id: QueryId = None):
     """The spend-and-save activity that applies to a product, its levels as display text ("满100减10")."""
-    return await service.running_rewards_for(session, request.app.state.pricing.reward_rules, spu_id, category_id,
+    return await service.running_rewards_for(session, request.app.state.pricing.catalog, spu_id, category_id,
                                              now, locale)
 
 

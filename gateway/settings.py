@@ -32,7 +32,8 @@ class GatewaySettings(CommonSettings):
     gateway_upstreams: dict[str, str] = {}  # {"content": "http://content:8009"}; default 127.0.0.1:<port>
     gateway_forward_admin: bool = False
     # may be called without a token (the services still check what each endpoint needs)
-    gateway_public_prefixes: list[str] = ["/app-api/content/", "/app-api/coupon/templates", "/app-api/pricing/"]
+    gateway_public_prefixes: list[str] = ["/app-api/content/", "/app-api/coupon/templates", "/app-api/pricing/",
+                                          "/app-api/seckill/slots", "/app-api/seckill/activities"]
 
     gateway_timeout_seconds: float = 10.0
     gateway_route_timeouts: dict[str, float] = {}  # {"/app-api/pricing/": 3.0}: longest prefix wins
@@ -43,7 +44,11 @@ class GatewaySettings(CommonSettings):
     rate_limit_enabled: bool = True
     rate_limit_user: Bucket = Bucket(rate=20, burst=40)
     rate_limit_ip: Bucket = Bucket(rate=50, burst=100)
-    rate_limit_routes: list[RouteLimit] = []
+    # A flash crowd grabbing stock: each buyer and each address gets a small, strict bucket.
+    rate_limit_routes: list[RouteLimit] = [
+        RouteLimit(prefix="/app-api/seckill/reservations", methods=["POST"], per_user=Bucket(rate=1, burst=3),
+                   per_ip=Bucket(rate=20, burst=40)),
+    ]
     # Behind N proxies that each append to X-Forwarded-For, the client is the N-th entry from the
     # right (entries further left are whatever the client sent). 0: the TCP peer is the client.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10)

@@ -114,10 +114,10 @@ def unique(prefix: str = "t") -> str:
 
 
 @contextlib.asynccontextmanager
-async def running_service(service: str, create_app, settings_class, infra, **settings):
+async def running_service(service: str, create_app, settings_class, infra, clock=None, **settings):
     """A service app on a freshly migrated test database, with its lifespan running."""
     url = await migrated_database(service)
-    app = create_app(settings_class(_env_file=None, database_url=url, **infra, **settings))
+    app = create_app(settings_class(_env_file=None, database_url=url, **infra, **settings), clock=clock)
     async with app.router.lifespan_context(app):
         yield app
 

@@ -1,0 +1,41 @@
+"""/internal/seckill: pricing's checkout (service token only; never forwarded by the gateway)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from services.seckill import domain, service
+from services.seckill.schemas import HoldIn, PricesIn, PricesOut, ReleaseOut, ReservationOut
+from shared.auth import Role, require_role
+from shared.deps import Now
+from shared.errors import Forbidden, Unauthorized
+from shared.ids import PathId
+from shared.openapi import errors
+
+router = APIRouter(prefix="/internal/seckill", tags=["internal: seckill"],
+                   dependencies=[Depends(require_role(Role.SERVICE))], responses=errors(Unauthorized, Forbidden))
+
+
+@router.post("/prices", response_model=PricesOut,
+             responses=errors(domain.ActivityNotFound, domain.ActivityClosed, domain.NotOnNow,
+                              domain.SkuNotInActivity))
+async def prices(body: PricesIn, request: Request, now: Now):
+    """The flash price of each SKU of a seckill order, while the sale is on."""
+    return {"activity_id": body.activity_id,
+            "prices": await service.prices(request.app.state.seckill, body.activity_id, body.sku_ids, now)}
+
+
+@router.post("/holds", status_code=201, response_model=ReservationOut,
+             responses=errors(domain.ActivityNotFound, domain.ActivityClosed, domain.NotOnNow,
+                              domain.SkuNotInActivity, domain.OrderLimitExceeded, domain.UserLimitReached,
+                              domain.SoldOut, domain.ReservationNotUsable, domain.Unavailable))
+async def hold(body: HoldIn, request: Request, now: Now):
+    """Checkout: the order's flash stock (the buyer's reservation, or taken now). Idempotent by order id."""
+    return await service.hold(request.app.state.seckill, body.order_id, body.user_id, body.activity_id,
+                              body.sku_id, body.count, body.reservation_id, now)
+
+
+@router.post("/holds/{order_id}/release", response_model=ReleaseOut)
+async def release(order_id: PathId, request: Request, now: Now):
+    """Checkout failed elsewhere: the order's stock goes back (idempotent)."""
+    return {"order_id": order_id, "released": await service.release_order(request.app.state.seckill, order_id, now)}

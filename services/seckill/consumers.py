@@ -1,0 +1,27 @@
+"""Kafka handlers of the seckill service: idempotent (the runner's inbox skips redeliveries, and
+each reservation changes state once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.seckill import service
+from shared.consumer import Handler
+from shared.events import Envelope, OrderCancelled, OrderPaid
+
+
+def handlers(seckill: Callable[[], service.Seckill]) -> dict[str, Handler]:
+    """`seckill()` is the app's context once it has started. The reservation's own transactions
+    do the work (MySQL, then Redis); the runner's session records the event in the inbox."""
+
+    async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
+        paid = OrderPaid.model_validate(envelope.data)
+        await service.commit_order(seckill(), paid.order_id, paid.paid_at)
+
+    async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
+        cancelled = OrderCancelled.model_validate(envelope.data)
+        await service.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at)
+
+    return {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

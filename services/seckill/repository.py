@@ -1,0 +1,192 @@
+"""Every query of the seckill service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.seckill.domain import ReservationStatus
+from services.seckill.models import Activity, Product, Reservation, Slot, UserQuota
+from shared.enums import CommonStatus
+from shared.pagination import PageParams, fetch_page
+
+# --- slots ----------------------------------------------------------------------------------------
+
+
+async def all_slots(session: AsyncSession) -> list[Slot]:
+    return list((await session.scalars(select(Slot).order_by(Slot.start_time, Slot.id))).all())
+
+
+async def get_slot(session: AsyncSession, slot_id: int) -> Slot | None:
+    return await session.get(Slot, slot_id)
+
+
+async def activity_using_slot(session: AsyncSession, slot_id: int) -> Activity | None:
+    """An enabled activity that lists the slot (slot ids are a short JSON list: checked here)."""
+    for activity in (await session.scalars(select(Activity).where(Activity.status == CommonStatus.ENABLED))).all():
+        if slot_id in activity.slot_ids:
+            return activity
+    return None
+
+
+# --- activities -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    name: str | None = None
+    status: int | None = None
+    spu_id: int | None = None
+
+
+async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity | None:
+    query = select(Activity).where(Activity.id == activity_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams) -> tuple[list[Activity], int]:
+    query = select(Activity).order_by(Activity.sort.desc(), Activity.id.desc())
+    if f.name:
+        query = query.where(Activity.name.contains(f.name, autoescape=True))
+    if f.status is not None:
+        query = query.where(Activity.status == f.status)
+    if f.spu_id is not None:
+        query = query.where(Activity.spu_id == f.spu_id)
+    return await fetch_page(session, query, paging)
+
+
+async def enabled_activities_of_spu(session: AsyncSession, spu_id: int, exclude_id: int | None) -> list[Activity]:
+    query = select(Activity).where(Activity.spu_id == spu_id, Activity.status == CommonStatus.ENABLED)
+    if exclude_id is not None:
+        query = query.where(Activity.id != exclude_id)
+    return list((await session.scalars(query.order_by(Activity.id))).all())
+
+
+async def activities_on(session: AsyncSession, day: date) -> list[Activity]:
+    """Enabled activities whose dates include `day`."""
+    return list((await session.scalars(
+        select(Activity).where(Activity.status == CommonStatus.ENABLED, Activity.start_date <= day,
+                               Activity.end_date >= day)
+        .order_by(Activity.sort.desc(), Activity.id))).all())
+
+
+async def products_of(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, list[Product]]:
+    rows = (await session.scalars(select(Product).where(Product.activity_id.in_(activity_ids))
+                                  .order_by(Product.id))).all()
+    found: dict[int, list[Product]] = {activity_id: [] for activity_id in activity_ids}
+    for row in rows:
+        found[row.activity_id].append(row)
+    return found
+
+
+async def delete_activity(session: AsyncSession, activity: Activity) -> None:
+    await session.execute(delete(Product).where(Product.activity_id == activity.id))
+    await session.delete(activity)
+
+
+# --- stock and quotas: the database's guard -------------------------------------------------------
+
+async def take_stock(session: AsyncSession, activity_id: int, sku_id: int, count: int) -> bool:
+    result = await session.execute(
+        update(Product).where(Product.activity_id == activity_id, Product.sku_id == sku_id, Product.stock >= count)
+        .values(stock=Product.stock - count).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def give_stock_back(session: AsyncSession, activity_id: int, sku_id: int, count: int) -> None:
+    await session.execute(
+        update(Product).where(Product.activity_id == activity_id, Product.sku_id == sku_id)
+        .values(stock=Product.stock + count).execution_options(synchronize_session=False))
+
+
+async def add_to_quota(session: AsyncSession, activity_id: int, user_id: int, count: int, limit: int) -> bool:
+    """The user's total grows by `count` unless that passes `limit` (0 = none)."""
+    query = (update(UserQuota).where(UserQuota.activity_id == activity_id, UserQuota.user_id == user_id)
+             .values(bought=UserQuota.bought + count).execution_options(synchronize_session=False))
+    if limit:
+        query = query.where(UserQuota.bought + count <= limit)
+    if (await session.execute(query)).rowcount == 1:
+        return True
+    exists = await session.scalar(select(UserQuota.bought).where(UserQuota.activity_id == activity_id,
+                                                                 UserQuota.user_id == user_id))
+    if exists is not None or (limit and count > limit):
+        return False
+    session.add(UserQuota(activity_id=activity_id, user_id=user_id, bought=count))
+    await session.flush()  # a concurrent first purchase of the same user: IntegrityError, the caller retries
+    return True
+
+
+async def take_from_quota(session: AsyncSession, activity_id: int, user_id: int, count: int) -> None:
+    await session.execute(
+        update(UserQuota).where(UserQuota.activity_id == activity_id, UserQuota.user_id == user_id)
+        .values(bought=UserQuota.bought - count).execution_options(synchronize_session=False))
+
+
+async def quotas(session: AsyncSession, activity_id: int) -> dict[int, int]:
+    rows = await session.execute(select(UserQuota.user_id, UserQuota.bought)
+                                 .where(UserQuota.activity_id == activity_id, UserQuota.bought > 0))
+    return {user_id: bought for user_id, bought in rows}
+
+
+async def stock_of(session: AsyncSession, activity_id: int) -> dict[int, int]:
+    rows = await session.execute(select(Product.sku_id, Product.stock).where(Product.activity_id == activity_id))
+    return {sku_id: stock for sku_id, stock in rows}
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+async def reservation_by_token(session: AsyncSession, token: str) -> Reservation | None:
+    return await session.scalar(select(Reservation).where(Reservation.token == token))
+
+
+async def reservation_by_order(session: AsyncSession, order_id: int) -> Reservation | None:
+    return await session.scalar(select(Reservation).where(Reservation.order_id == order_id))
+
+
+async def get_reservation(session: AsyncSession, reservation_id: int) -> Reservation | None:
+    return await session.get(Reservation, reservation_id)
+
+
+async def held_reservations(session: AsyncSession, activity_id: int) -> list[Reservation]:
+    return list((await session.scalars(select(Reservation).where(
+        Reservation.activity_id == activity_id, Reservation.status == ReservationStatus.HELD))).all())
+
+
+async def set_status(session: AsyncSession, reservation_id: int, to: ReservationStatus, now: datetime) -> bool:
+    """HELD -> `to`, once: the caller that gets True does what the change implies."""
+    result = await session.execute(
+        update(Reservation).where(Reservation.id == reservation_id, Reservation.status == ReservationStatus.HELD)
+        .values(status=to, updated_at=now).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def bind_order(session: AsyncSession, reservation_id: int, order_id: int, now: datetime) -> bool:
+    result = await session.execute(
+        update(Reservation).where(Reservation.id == reservation_id, Reservation.status == ReservationStatus.HELD,
+                                  Reservation.order_id.is_(None), Reservation.expires_at > now)
+        .values(order_id=order_id, updated_at=now).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def due_reservations(session: AsyncSession, now: datetime, limit: int = 500) -> list[Reservation]:
+    return list((await session.scalars(
+        select(Reservation).where(Reservation.status == ReservationStatus.HELD, Reservation.expires_at <= now)
+        .order_by(Reservation.expires_at).limit(limit))).all())
+
+
+async def my_reservations(session: AsyncSession, user_id: int, paging: PageParams) -> tuple[list[Reservation], int]:
+    return await fetch_page(session, select(Reservation).where(Reservation.user_id == user_id)
+                            .order_by(Reservation.id.desc()), paging)
+
+
+async def sold_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:
+    """Units held or sold per activity."""
+    rows = await session.execute(
+        select(Reservation.activity_id, func.sum(Reservation.count))
+        .where(Reservation.activity_id.in_(activity_ids),
+               Reservation.status.in_([ReservationStatus.HELD, ReservationStatus.COMMITTED]))
+        .group_by(Reservation.activity_id))
+    return {activity_id: int(total or 0) for activity_id, total in rows}

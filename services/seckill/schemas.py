@@ -1,0 +1,166 @@
+"""Request and response bodies of the seckill service."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from services.seckill.domain import ReservationStatus, SlotState
+from shared.enums import CommonStatus
+from shared.ids import Id
+
+MAX_FEN = 100_000_000_00
+Count = Annotated[int, Field(ge=1, le=10_000)]
+Limit = Annotated[int, Field(ge=0, le=10_000, description="0 = no limit")]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- slots ----------------------------------------------------------------------------------------
+
+class SlotIn(Input):
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    start_time: time = Field(description='business-local wall-clock time, "10:00:00"')
+    end_time: time = Field(description='"12:00:00"; "00:00:00" = midnight (the slot runs to the end of the day)')
+    picture_urls: Annotated[list[HttpUrl], Field(max_length=10)] = []
+    status: CommonStatus = CommonStatus.ENABLED
+
+
+class SlotOut(Output):
+    id: int
+    name: str
+    start_time: time
+    end_time: time
+    picture_urls: list[str]
+    status: CommonStatus
+
+
+class TodaySlotOut(SlotOut):
+    state: SlotState
+
+
+class TodayOut(BaseModel):
+    date: date
+    now: datetime
+    current_slot_id: int | None
+    slots: list[TodaySlotOut]
+
+
+# --- activities -----------------------------------------------------------------------------------
+
+class ProductIn(Input):
+    sku_id: Id
+    price: Annotated[int, Field(ge=0, le=MAX_FEN, description="flash price, fen per unit")]
+    stock: Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class ActivityIn(Input):
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    spu_id: Id
+    slot_ids: Annotated[list[Id], Field(min_length=1, max_length=24)]
+    start_date: date
+    end_date: date
+    user_limit: Limit = 0
+    order_limit: Limit = 0
+    sort: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    remark: Annotated[str, Field(max_length=255)] = ""
+    products: Annotated[list[ProductIn], Field(min_length=1, max_length=200)]
+
+
+class ProductOut(Output):
+    sku_id: int
+    price: int
+    stock: int = Field(description="left to sell")
+    total_stock: int
+
+
+class ActivityOut(Output):
+    id: int
+    name: str
+    spu_id: int
+    slot_ids: list[int]
+    start_date: date
+    end_date: date
+    user_limit: int
+    order_limit: int
+    status: CommonStatus
+    sort: int
+    remark: str
+    stock: int = Field(description="left to sell, all SKUs")
+    total_stock: int
+    products: list[ProductOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class AppActivityOut(BaseModel):
+    id: int
+    name: str
+    spu_id: int
+    slot_ids: list[int]
+    start_date: date
+    end_date: date
+    user_limit: int
+    order_limit: int
+    stock: int
+    total_stock: int
+    products: list[ProductOut]
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+class ReservationIn(Input):
+    activity_id: Id
+    sku_id: Id
+    count: Count = 1
+
+
+class ReservationOut(Output):
+    id: int
+    activity_id: int
+    sku_id: int
+    count: int
+    price: int = Field(description="flash price per unit, fen")
+    status: ReservationStatus
+    order_id: int | None
+    expires_at: datetime
+
+
+class HoldIn(Input):
+    order_id: Id
+    user_id: Id
+    activity_id: Id
+    sku_id: Id
+    count: Count
+    reservation_id: Id | None = Field(default=None, description="a reservation the buyer made on the flash-sale page")
+
+
+class PricesIn(Input):
+    user_id: Id | None = None
+    activity_id: Id
+    sku_ids: Annotated[list[Id], Field(min_length=1, max_length=200)]
+
+
+class PricesOut(BaseModel):
+    activity_id: int
+    prices: dict[int, int] = Field(description="sku_id -> flash price per unit, fen")
+
+
+class ReleaseOut(BaseModel):
+    order_id: int
+    released: bool
+
+
+class DriftOut(BaseModel):
+    activity_id: int
+    loaded: bool = Field(description="Redis had the activity's stock before this check")
+    drift: dict[int, int] = Field(description="sku_id -> Redis stock minus MySQL stock, where they differ")
+    fixed: bool

@@ -1,0 +1,558 @@
+"""Use cases of the seckill service: slots and activities (admin), the buyer's pages, and the
+reservation path: Redis first (stock.py), MySQL last, hold / commit / release by order id."""
+
+from __future__ import annotations
+
+import logging
+import time as clock_time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.seckill import domain
+from services.seckill import repository as repo
+from services.seckill.domain import ReservationStatus
+from services.seckill.models import Activity, Product, Reservation, Slot
+from services.seckill.schemas import ActivityIn, SlotIn
+from services.seckill.stock import Loaded, StockFilter, Verdict
+from shared.enums import CommonStatus
+from shared.errors import DomainError
+
+log = logging.getLogger("seckill.service")
+
+
+# --- what the crowd path reads without the database ------------------------------------------------
+
+@dataclass(frozen=True)
+class Offer:
+    terms: domain.Terms
+    prices: dict[int, int]  # sku -> flash price
+
+
+@dataclass
+class Catalog:
+    """Activities and slots, cached for `seconds` so that a crowd's rejected attempts never reach
+    MySQL. Writes on this replica drop the entry at once; other replicas see them within `seconds`
+    (and the database step re-checks the activity for every reservation it accepts)."""
+
+    seconds: float
+    _offers: dict[int, tuple[float, Offer | None]] = field(default_factory=dict)
+    _slots: tuple[float, list[domain.Slot]] | None = None
+
+    async def offer(self, session_factory: async_sessionmaker, activity_id: int) -> Offer | None:
+        cached = self._offers.get(activity_id)
+        if cached is not None and cached[0] > clock_time.monotonic():
+            return cached[1]
+        async with session_factory() as session:
+            activity = await repo.get_activity(session, activity_id)
+            products = (await repo.products_of(session, [activity_id]))[activity_id] if activity else []
+        found = Offer(terms_of(activity), {p.sku_id: p.price for p in products}) if activity else None
+        if len(self._offers) > 10_000:
+            self._offers.clear()
+        self._offers[activity_id] = (clock_time.monotonic() + self.seconds, found)
+        return found
+
+    async def slots(self, session_factory: async_sessionmaker) -> list[domain.Slot]:
+        if self._slots is not None and self._slots[0] > clock_time.monotonic():
+            return self._slots[1]
+        async with session_factory() as session:
+            found = [slot_of(s) for s in await repo.all_slots(session)]
+        self._slots = (clock_time.monotonic() + self.seconds, found)
+        return found
+
+    def forget(self, activity_id: int | None = None) -> None:
+        if activity_id is None:
+            self._offers.clear()
+            self._slots = None
+        else:
+            self._offers.pop(activity_id, None)
+
+
+@dataclass
+class Seckill:
+    """What the reservation path needs besides a request; built once per app."""
+
+    sessions: async_sessionmaker
+    stock: StockFilter
+    catalog: Catalog
+    timezone: ZoneInfo
+    hold_seconds: int
+    redis_filter: bool = True  # False: the database-only variant (benchmarks)
+
+    def local(self, now: datetime) -> datetime:
+        return now.astimezone(self.timezone)
+
+
+def terms_of(activity: Activity) -> domain.Terms:
+    return domain.Terms(activity.id, activity.name, activity.spu_id, CommonStatus(activity.status),
+                        frozenset(activity.slot_ids), activity.start_date, activity.end_date, activity.user_limit,
+                        activity.order_limit)
+
+
+def slot_of(slot: Slot) -> domain.Slot:
+    return domain.Slot(slot.id, slot.name, slot.start_time, slot.end_time, CommonStatus(slot.status))
+
+
+# --- slots (admin) --------------------------------------------------------------------------------
+
+async def _check_slot(session: AsyncSession, data: SlotIn, slot_id: int | None) -> None:
+    domain.check_slot(data.start_time, data.end_time)
+    candidate = domain.Slot(slot_id or 0, data.name, data.start_time, data.end_time, data.status)
+    other = domain.first_overlap(candidate, [slot_of(s) for s in await repo.all_slots(session)])
+    if other is not None:
+        raise domain.SlotOverlaps(other_name=other.name, other_start=other.start.isoformat(),
+                                  other_end=other.end.isoformat())
+
+
+def _apply_slot(slot: Slot, data: SlotIn, now: datetime) -> None:
+    slot.name, slot.start_time, slot.end_time = data.name, data.start_time, data.end_time
+    slot.picture_urls, slot.status, slot.updated_at = [str(u) for u in data.picture_urls], int(data.status), now
+
+
+async def create_slot(session: AsyncSession, data: SlotIn, now: datetime) -> Slot:
+    await _check_slot(session, data, None)
+    slot = Slot(created_at=now)
+    _apply_slot(slot, data, now)
+    session.add(slot)
+    await session.flush()
+    return slot
+
+
+async def get_slot(session: AsyncSession, slot_id: int) -> Slot:
+    slot = await repo.get_slot(session, slot_id)
+    if slot is None:
+        raise domain.SlotNotFound(id=slot_id)
+    return slot
+
+
+async def update_slot(session: AsyncSession, slot_id: int, data: SlotIn, now: datetime) -> Slot:
+    slot = await get_slot(session, slot_id)
+    await _check_slot(session, data, slot_id)
+    _apply_slot(slot, data, now)
+    await session.flush()
+    return slot
+
+
+async def delete_slot(session: AsyncSession, slot_id: int) -> None:
+    slot = await get_slot(session, slot_id)
+    user = await repo.activity_using_slot(session, slot_id)
+    if user is not None:
+        raise domain.SlotInUse(id=slot_id, activity_name=user.name)
+    await session.delete(slot)
+
+
+async def today(session: AsyncSession, seckill: Seckill, now: datetime) -> dict:
+    """Today's enabled slots with their state, and the one on now."""
+    local = seckill.local(now)
+    rows = [row for row in await repo.all_slots(session) if row.status == CommonStatus.ENABLED]
+    current = domain.current_slot([slot_of(row) for row in rows], local.time())
+    return {"date": local.date(), "now": now, "current_slot_id": current.id if current else None,
+            "slots": [{**_slot_view(row), "state": slot_of(row).state(local.time())} for row in rows]}
+
+
+def _slot_view(slot: Slot) -> dict:
+    return {"id": slot.id, "name": slot.name, "start_time": slot.start_time, "end_time": slot.end_time,
+            "picture_urls": slot.picture_urls, "status": slot.status}
+
+
+# --- activities (admin) ---------------------------------------------------------------------------
+
+async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
+    domain.check_activity(data.start_date, data.end_date, data.slot_ids, [p.sku_id for p in data.products])
+    slots = {s.id: s for s in await repo.all_slots(session)}
+    for slot_id in data.slot_ids:
+        slot = slots.get(slot_id)
+        if slot is None:
+            raise domain.SlotNotFound(id=slot_id)
+        if slot.status != CommonStatus.ENABLED:
+            raise domain.SlotDisabled(id=slot_id)
+    for other in await repo.enabled_activities_of_spu(session, data.spu_id, activity_id):
+        if set(other.slot_ids) & set(data.slot_ids) and domain.dates_overlap(
+                data.start_date, data.end_date, other.start_date, other.end_date):
+            raise domain.SpuConflict(spu_id=data.spu_id, other_name=other.name)
+
+
+def _apply_activity(activity: Activity, data: ActivityIn, now: datetime) -> None:
+    activity.name, activity.spu_id, activity.slot_ids = data.name, data.spu_id, sorted(set(data.slot_ids))
+    activity.start_date, activity.end_date = data.start_date, data.end_date
+    activity.user_limit, activity.order_limit = data.user_limit, data.order_limit
+    activity.sort, activity.remark, activity.updated_at = data.sort, data.remark, now
+
+
+async def create_activity(session: AsyncSession, data: ActivityIn, now: datetime) -> Activity:
+    await _check_activity(session, data, None)
+    activity = Activity(status=CommonStatus.ENABLED, created_at=now)
+    _apply_activity(activity, data, now)
+    session.add(activity)
+    await session.flush()
+    session.add_all([Product(activity_id=activity.id, sku_id=p.sku_id, price=p.price, stock=p.stock,
+                             total_stock=p.stock) for p in data.products])
+    await session.flush()
+    return activity
+
+
+async def update_activity(session: AsyncSession, activity_id: int, data: ActivityIn, now: datetime) -> Activity:
+    """Prices change; a SKU's stock is set to what is left to sell (what was sold stays sold);
+    SKUs left out are removed, unless some of their stock is held or sold."""
+    activity = await _get_activity(session, activity_id, for_update=True)
+    domain.check_can_update(CommonStatus(activity.status))
+    await _check_activity(session, data, activity_id)
+    _apply_activity(activity, data, now)
+    existing = {p.sku_id: p for p in (await repo.products_of(session, [activity_id]))[activity_id]}
+    wanted = {p.sku_id: p for p in data.products}
+    for sku_id, product in existing.items():
+        if sku_id not in wanted:
+            if product.stock != product.total_stock:
+                raise domain.ActivityInvalid(reason=f"SKU {sku_id} has sales and cannot be removed")
+            await session.delete(product)
+    for sku_id, p in wanted.items():
+        product = existing.get(sku_id)
+        if product is None:
+            session.add(Product(activity_id=activity_id, sku_id=sku_id, price=p.price, stock=p.stock,
+                                total_stock=p.stock))
+        else:
+            sold = product.total_stock - product.stock
+            product.price, product.stock, product.total_stock = p.price, p.stock, sold + p.stock
+    await session.flush()
+    return activity
+
+
+async def _get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity:
+    activity = await repo.get_activity(session, activity_id, for_update=for_update)
+    if activity is None:
+        raise domain.ActivityNotFound(id=activity_id)
+    return activity
+
+
+async def close_activity(session: AsyncSession, activity_id: int, now: datetime) -> None:
+    activity = await _get_activity(session, activity_id, for_update=True)
+    domain.check_can_close(CommonStatus(activity.status))
+    activity.status, activity.updated_at = CommonStatus.DISABLED, now
+
+
+async def delete_activity(session: AsyncSession, activity_id: int, today_: date) -> None:
+    activity = await _get_activity(session, activity_id, for_update=True)
+    domain.check_can_delete(CommonStatus(activity.status), activity.end_date, today_)
+    await repo.delete_activity(session, activity)
+
+
+async def activity_views(session: AsyncSession, activities: Sequence[Activity]) -> list[dict]:
+    products = await repo.products_of(session, [a.id for a in activities])
+    return [_activity_view(a, products[a.id]) for a in activities]
+
+
+def _activity_view(activity: Activity, products: Sequence[Product]) -> dict:
+    return {"id": activity.id, "name": activity.name, "spu_id": activity.spu_id, "slot_ids": activity.slot_ids,
+            "start_date": activity.start_date, "end_date": activity.end_date, "user_limit": activity.user_limit,
+            "order_limit": activity.order_limit, "status": activity.status, "sort": activity.sort,
+            "remark": activity.remark, "created_at": activity.created_at, "updated_at": activity.updated_at,
+            "stock": sum(p.stock for p in products), "total_stock": sum(p.total_stock for p in products),
+            "products": [{"sku_id": p.sku_id, "price": p.price, "stock": p.stock, "total_stock": p.total_stock}
+                         for p in products]}
+
+
+async def get_activity_view(session: AsyncSession, activity_id: int) -> dict:
+    return (await activity_views(session, [await _get_activity(session, activity_id)]))[0]
+
+
+# --- writes that change what Redis must hold -----------------------------------------------------
+
+async def save_activity(seckill: Seckill, activity_id: int | None, data: ActivityIn, now: datetime) -> dict:
+    """Create or update in one transaction, then load the stock into Redis (warm-up)."""
+    async with seckill.sessions() as session, session.begin():
+        if activity_id is None:
+            activity = await create_activity(session, data, now)
+        else:
+            activity = await update_activity(session, activity_id, data, now)
+        view = (await activity_views(session, [activity]))[0]
+    await load_stock(seckill, activity.id)
+    return view
+
+
+async def close_and_unload(seckill: Seckill, activity_id: int, now: datetime) -> None:
+    async with seckill.sessions() as session, session.begin():
+        await close_activity(session, activity_id, now)
+    seckill.catalog.forget(activity_id)
+    await seckill.stock.unload(activity_id)
+
+
+async def delete_and_unload(seckill: Seckill, activity_id: int, now: datetime) -> None:
+    async with seckill.sessions() as session, session.begin():
+        await delete_activity(session, activity_id, seckill.local(now).date())
+    seckill.catalog.forget(activity_id)
+    await seckill.stock.unload(activity_id)
+
+
+# --- Redis: load and reconcile --------------------------------------------------------------------
+
+async def derive(session: AsyncSession, activity_id: int) -> Loaded:
+    """What Redis should say, from MySQL: stock left, each user's total, the held reservations."""
+    held = await repo.held_reservations(session, activity_id)
+    return Loaded(await repo.stock_of(session, activity_id), await repo.quotas(session, activity_id),
+                  {r.token: f"{r.sku_id}:{r.user_id}:{r.count}" for r in held})
+
+
+async def load_stock(seckill: Seckill, activity_id: int) -> None:
+    """Warm-up: after an activity is created, edited or found missing in Redis."""
+    async with seckill.sessions() as session:
+        activity = await repo.get_activity(session, activity_id)
+        if activity is None or activity.status != CommonStatus.ENABLED:
+            await seckill.stock.unload(activity_id)
+            return
+        loaded = await derive(session, activity_id)
+    await seckill.stock.load(activity_id, loaded)
+    seckill.catalog.forget(activity_id)
+
+
+async def reconcile(seckill: Seckill, activity_id: int, *, fix: bool) -> dict:
+    """Redis against MySQL for one activity: the drift per SKU, reloaded when `fix`."""
+    async with seckill.sessions() as session:
+        truth = await repo.stock_of(session, activity_id)
+    seen = await seckill.stock.stock_left(activity_id)
+    drift = {sku: (seen or {}).get(sku, 0) - left for sku, left in truth.items()
+             if seen is not None and seen.get(sku, 0) != left}
+    if fix and (drift or seen is None):
+        await load_stock(seckill, activity_id)
+    return {"activity_id": activity_id, "loaded": seen is not None, "drift": drift, "fixed": fix and bool(drift)}
+
+
+# --- the buyer's pages ----------------------------------------------------------------------------
+
+async def slot_activities(session: AsyncSession, seckill: Seckill, slot_id: int, now: datetime) -> list[dict]:
+    """The activities running today in a slot, with live stock."""
+    day = seckill.local(now).date()
+    activities = [a for a in await repo.activities_on(session, day) if slot_id in a.slot_ids]
+    return [await _with_live_stock(seckill, view) for view in await activity_views(session, activities)]
+
+
+async def app_activity(session: AsyncSession, seckill: Seckill, activity_id: int) -> dict:
+    activity = await _get_activity(session, activity_id)
+    if activity.status != CommonStatus.ENABLED:
+        raise domain.ActivityClosed()
+    return await _with_live_stock(seckill, (await activity_views(session, [activity]))[0])
+
+
+async def _with_live_stock(seckill: Seckill, view: dict) -> dict:
+    """Redis's count of what is left (it moves ahead of MySQL during a sale), MySQL's when not loaded."""
+    if seckill.redis_filter:
+        live = await seckill.stock.stock_left(view["id"])
+        if live is not None:
+            for product in view["products"]:
+                product["stock"] = max(0, live.get(product["sku_id"], product["stock"]))
+            view["stock"] = sum(p["stock"] for p in view["products"])
+    return view
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+async def _checked_offer(seckill: Seckill, activity_id: int, sku_id: int, count: int, now: datetime) -> Offer:
+    offer = await seckill.catalog.offer(seckill.sessions, activity_id)
+    if offer is None:
+        raise domain.ActivityNotFound(id=activity_id)
+    domain.check_on_now(offer.terms, await seckill.catalog.slots(seckill.sessions), seckill.local(now))
+    if sku_id not in offer.prices:
+        raise domain.SkuNotInActivity(sku_id=sku_id)
+    domain.check_order_limit(offer.terms, count)
+    return offer
+
+
+async def reserve(seckill: Seckill, user_id: int, activity_id: int, sku_id: int, count: int, now: datetime, *,
+                  key: str | None = None, order_id: int | None = None) -> tuple[Reservation, bool]:
+    """Take `count` for the user: (the reservation, True) when taken now, (the first one, False)
+    for a repeated key. The crowd is turned away by the checks, the local sold-out flag and Redis;
+    only those Redis let through reach MySQL, which has the last word."""
+    offer = await _checked_offer(seckill, activity_id, sku_id, count, now)
+    terms = offer.terms
+    token = f"o:{order_id}" if order_id is not None else f"u:{user_id}:{key}" if key else f"r:{uuid.uuid4().hex}"
+    if seckill.redis_filter:
+        if seckill.stock.known_sold_out(activity_id, sku_id):
+            raise domain.SoldOut()
+        verdict = await _reserve_in_redis(seckill, terms, token, sku_id, user_id, count)
+        if verdict == Verdict.REPLAY:
+            return await _replayed(seckill, token), False
+    try:
+        return await _reserve_in_database(seckill, offer, token, user_id, sku_id, count, now, order_id), True
+    except _Duplicate:
+        if seckill.redis_filter:  # what this attempt took in Redis; the first one's stands
+            await _give_back_in_redis(seckill, activity_id, token)
+        return await _replayed(seckill, token), False
+    except BaseException:
+        if seckill.redis_filter:
+            await _give_back_in_redis(seckill, activity_id, token)
+        raise
+
+
+async def _reserve_in_redis(seckill: Seckill, terms: domain.Terms, token: str, sku_id: int, user_id: int,
+                            count: int) -> int:
+    for attempt in range(2):
+        try:
+            result = await seckill.stock.reserve(terms.id, token, sku_id, user_id, count, terms.user_limit,
+                                                 terms.order_limit)
+        except (ConnectionError, OSError, TimeoutError) as exc:
+            log.warning("redis unavailable for a reservation of activity %s: %r", terms.id, exc)
+            raise domain.Unavailable() from exc
+        if result >= 0 or result == Verdict.REPLAY:
+            return result
+        if result == Verdict.NOT_LOADED and attempt == 0:
+            await load_stock(seckill, terms.id)
+            continue
+        raise _refusal(result, terms, sku_id)
+    raise domain.Unavailable()
+
+
+def _refusal(verdict: int, terms: domain.Terms, sku_id: int) -> DomainError:
+    if verdict == Verdict.SOLD_OUT:
+        return domain.SoldOut()
+    if verdict == Verdict.USER_LIMIT:
+        return domain.UserLimitReached(limit=terms.user_limit)
+    if verdict == Verdict.ORDER_LIMIT:
+        return domain.OrderLimitExceeded(limit=terms.order_limit)
+    if verdict == Verdict.NOT_IN_ACTIVITY:
+        return domain.SkuNotInActivity(sku_id=sku_id)
+    return domain.Unavailable()
+
+
+class _Duplicate(Exception):
+    """The token is already in the database: the request was made before."""
+
+
+async def _reserve_in_database(seckill: Seckill, offer: Offer, token: str, user_id: int, sku_id: int, count: int,
+                               now: datetime, order_id: int | None) -> Reservation:
+    terms = offer.terms
+    async with seckill.sessions() as session, session.begin():
+        activity = await repo.get_activity(session, terms.id)
+        if activity is None or activity.status != CommonStatus.ENABLED:
+            raise domain.ActivityClosed()
+        reservation = Reservation(token=token, activity_id=terms.id, sku_id=sku_id, user_id=user_id, count=count,
+                                  price=offer.prices[sku_id], status=ReservationStatus.HELD, order_id=order_id,
+                                  expires_at=now + timedelta(seconds=seckill.hold_seconds), created_at=now,
+                                  updated_at=now)
+        session.add(reservation)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise _Duplicate() from exc
+        if not await _add_to_quota(session, terms, user_id, count):
+            raise domain.UserLimitReached(limit=terms.user_limit)
+        if not await repo.take_stock(session, terms.id, sku_id, count):  # the hot row last: locked briefly
+            raise domain.SoldOut()
+    return reservation
+
+
+async def _add_to_quota(session: AsyncSession, terms: domain.Terms, user_id: int, count: int) -> bool:
+    try:
+        async with session.begin_nested():
+            return await repo.add_to_quota(session, terms.id, user_id, count, terms.user_limit)
+    except IntegrityError:  # the user's first purchase raced another: the row exists now
+        return await repo.add_to_quota(session, terms.id, user_id, count, terms.user_limit)
+
+
+async def _replayed(seckill: Seckill, token: str) -> Reservation:
+    async with seckill.sessions() as session:
+        found = await repo.reservation_by_token(session, token)
+    if found is None:  # the first request is between Redis and MySQL (or failing there)
+        raise domain.ReservationInProgress()
+    return found
+
+
+async def _give_back_in_redis(seckill: Seckill, activity_id: int, token: str) -> None:
+    try:
+        await seckill.stock.release(activity_id, token)
+    except (ConnectionError, OSError, TimeoutError) as exc:
+        log.warning("could not give back reservation %s in redis (reconciliation will): %r", token, exc)
+
+
+async def release(seckill: Seckill, reservation: Reservation, to: ReservationStatus, now: datetime) -> bool:
+    """HELD -> released or expired, exactly once: the stock and the user's total go back in MySQL,
+    then in Redis (where the token makes it count once too)."""
+    async with seckill.sessions() as session, session.begin():
+        if not await repo.set_status(session, reservation.id, to, now):
+            return False
+        await repo.give_stock_back(session, reservation.activity_id, reservation.sku_id, reservation.count)
+        await repo.take_from_quota(session, reservation.activity_id, reservation.user_id, reservation.count)
+    if seckill.redis_filter:
+        await _give_back_in_redis(seckill, reservation.activity_id, reservation.token)
+    return True
+
+
+async def hold(seckill: Seckill, order_id: int, user_id: int, activity_id: int, sku_id: int, count: int,
+               reservation_id: int | None, now: datetime) -> Reservation:
+    """Checkout (pricing): the order's stock, from the buyer's reservation or taken now. Idempotent
+    by order id."""
+    async with seckill.sessions() as session, session.begin():
+        bound = await repo.reservation_by_order(session, order_id)
+        if bound is None and reservation_id is not None:
+            bound = await _bind(session, order_id, user_id, activity_id, sku_id, count, reservation_id, now)
+    if bound is not None:
+        if (bound.user_id, bound.activity_id, bound.sku_id, bound.count) != (user_id, activity_id, sku_id, count):
+            raise domain.ReservationNotUsable(id=bound.id, reason="the order holds another reservation")
+        if bound.status != ReservationStatus.HELD and bound.status != ReservationStatus.COMMITTED:
+            raise domain.ReservationNotUsable(id=bound.id, reason="it was released or expired")
+        return bound
+    reservation, _ = await reserve(seckill, user_id, activity_id, sku_id, count, now, order_id=order_id)
+    return reservation
+
+
+async def _bind(session: AsyncSession, order_id: int, user_id: int, activity_id: int, sku_id: int, count: int,
+                reservation_id: int, now: datetime) -> Reservation:
+    found = await repo.get_reservation(session, reservation_id)
+    if found is None or found.user_id != user_id:
+        raise domain.ReservationNotUsable(id=reservation_id, reason="not your reservation")
+    if (found.activity_id, found.sku_id, found.count) != (activity_id, sku_id, count):
+        raise domain.ReservationNotUsable(id=reservation_id, reason="it is for another SKU or count")
+    if not await repo.bind_order(session, reservation_id, order_id, now):
+        raise domain.ReservationNotUsable(id=reservation_id, reason="it is used, released or expired")
+    await session.refresh(found)
+    return found
+
+
+async def release_order(seckill: Seckill, order_id: int, now: datetime) -> bool:
+    """order.cancelled, or checkout failed elsewhere: the order's stock goes back. Idempotent."""
+    async with seckill.sessions() as session:
+        found = await repo.reservation_by_order(session, order_id)
+    return found is not None and await release(seckill, found, ReservationStatus.RELEASED, now)
+
+
+async def commit_order(seckill: Seckill, order_id: int, now: datetime) -> bool:
+    """order.paid: the order's reservation is final. Idempotent."""
+    async with seckill.sessions() as session, session.begin():
+        found = await repo.reservation_by_order(session, order_id)
+        if found is None:
+            return False
+        if not await repo.set_status(session, found.id, ReservationStatus.COMMITTED, now):
+            if found.status != ReservationStatus.COMMITTED:
+                log.error("order %s was paid after its seckill reservation %s was %s: refund or re-stock by hand",
+                          order_id, found.id, ReservationStatus(found.status).name)
+            return False
+    if seckill.redis_filter:
+        try:
+            await seckill.stock.commit(found.activity_id, found.token)
+        except (ConnectionError, OSError, TimeoutError) as exc:
+            log.warning("could not mark reservation %s final in redis (reconciliation will): %r", found.id, exc)
+    return True
+
+
+async def expire_due(seckill: Seckill, now: datetime) -> int:
+    """Reservations not paid in time give their stock back (safe on several replicas: each one
+    changes state once)."""
+    async with seckill.sessions() as session:
+        due = await repo.due_reservations(session, now)
+    return sum([await release(seckill, r, ReservationStatus.EXPIRED, now) for r in due])
+
+
+async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now: datetime) -> dict[int, int]:
+    """Pricing: the flash price of each SKU of a seckill order, if the sale is on now."""
+    offer = await seckill.catalog.offer(seckill.sessions, activity_id)
+    if offer is None:
+        raise domain.ActivityNotFound(id=activity_id)
+    domain.check_on_now(offer.terms, await seckill.catalog.slots(seckill.sessions), seckill.local(now))
+    missing = [sku for sku in sku_ids if sku not in offer.prices]
+    if missing:
+        raise domain.SkuNotInActivity(sku_id=missing[0])
+    return {sku: offer.prices[sku] for sku in sku_ids}
+

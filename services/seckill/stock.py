@@ -1,0 +1,106 @@
+"""The crowd filter in Redis: one Lua script checks stock, the user's total and the order limit
+and reserves atomically, so most of a flash crowd is turned away without reaching MySQL.
+
+Keys of one activity share the hash tag `{sk:<id>}` (Redis Cluster runs a script on one slot):
+`stock` (sku -> left), `users` (user -> held or bought), `held` (token -> "sku:user:count", the
+reservations Redis counts, which makes a release count once) and `warm` (the stock was loaded).
+MySQL stays the final guard (service.py); Redis is derived from it by `load` and `reconcile`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+
+from redis.asyncio import Redis
+
+from shared.redis import entity_key, load_lua
+
+
+class Verdict(IntEnum):
+    NOT_LOADED = -1
+    REPLAY = -2
+    NOT_IN_ACTIVITY = -3
+    SOLD_OUT = -4
+    USER_LIMIT = -5
+    ORDER_LIMIT = -6
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What Redis should hold for an activity, as derived from MySQL."""
+
+    stock: Mapping[int, int]  # sku -> left
+    users: Mapping[int, int]  # user -> held + bought
+    held: Mapping[str, str]  # token -> "sku:user:count" of the HELD reservations
+
+
+def keys(activity_id: int) -> list[str]:
+    return [entity_key("sk", activity_id, part) for part in ("stock", "users", "held", "warm")]
+
+
+class StockFilter:
+    def __init__(self, redis: Redis, sold_out_seconds: float) -> None:
+        self.redis = redis
+        self._reserve = load_lua(redis, "services.seckill", "reserve.lua")
+        self._release = load_lua(redis, "services.seckill", "release.lua")
+        self._sold_out: dict[tuple[int, int], float] = {}  # (activity, sku) -> until (monotonic)
+        self._sold_out_seconds = sold_out_seconds
+
+    def known_sold_out(self, activity_id: int, sku_id: int) -> bool:
+        """Sold out a moment ago in this process: answer without asking Redis. The flag is short
+        lived, as a cancelled order puts stock back."""
+        until = self._sold_out.get((activity_id, sku_id))
+        return until is not None and time.monotonic() < until
+
+    async def reserve(self, activity_id: int, token: str, sku_id: int, user_id: int, count: int,
+                      user_limit: int, order_limit: int) -> int:
+        """The stock left (>= 0) when reserved, else a negative Verdict."""
+        result = int(await self._reserve(keys=keys(activity_id),
+                                         args=[token, sku_id, user_id, count, user_limit, order_limit]))
+        if result == Verdict.SOLD_OUT:
+            self._sold_out[(activity_id, sku_id)] = time.monotonic() + self._sold_out_seconds
+        return result
+
+    async def release(self, activity_id: int, token: str) -> bool:
+        """The reservation's stock goes back (once, however often this is called)."""
+        self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
+        return bool(await self._release(keys=keys(activity_id)[:3], args=[token, "1"]))
+
+    async def commit(self, activity_id: int, token: str) -> None:
+        """The reservation is final: it stays counted, it is no longer held."""
+        await self._release(keys=keys(activity_id)[:3], args=[token, "0"])
+
+    async def load(self, activity_id: int, loaded: Loaded) -> None:
+        """Replace the activity's keys with what MySQL says, in one MULTI/EXEC."""
+        stock, users, held, warm = keys(activity_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(stock, users, held, warm)
+            if loaded.stock:
+                pipe.hset(stock, mapping=dict(loaded.stock))
+            if loaded.users:
+                pipe.hset(users, mapping=dict(loaded.users))
+            if loaded.held:
+                pipe.hset(held, mapping=dict(loaded.held))
+            pipe.set(warm, "1")
+            await pipe.execute()
+        self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
+
+    async def unload(self, activity_id: int) -> None:
+        await self.redis.delete(*keys(activity_id))
+
+    async def stock_left(self, activity_id: int) -> dict[int, int] | None:
+        """sku -> left, as Redis has it; None when the activity is not loaded."""
+        stock, _, _, warm = keys(activity_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(warm)
+            pipe.hgetall(stock)
+            is_warm, left = await pipe.execute()
+        if not is_warm:
+            return None
+        return {int(sku): int(value) for sku, value in left.items()}
+
+    async def users(self, activity_id: int) -> dict[int, int]:
+        return {int(user): int(value) for user, value in (await self.redis.hgetall(keys(activity_id)[1])).items()}

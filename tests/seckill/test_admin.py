@@ -1,0 +1,71 @@
+"""Slots and activities through the admin API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.seckill.conftest import TODAY, activity, make_sale, slot
+
+
+async def test_slots_may_not_overlap_and_a_disabled_slot_cannot_be_used(client, tokens):
+    admin = tokens["admin"]
+    morning = await client.post("/admin-api/seckill/slots", json=slot(), headers=admin)
+    assert morning.status_code == 201, morning.text
+    clash = await client.post("/admin-api/seckill/slots", json=slot("x", "11:00:00", "13:00:00"), headers=admin)
+    assert clash.status_code == 409 and clash.json()["error"]["code"] == "SECKILL_SLOT_OVERLAPS"
+    late = await client.post("/admin-api/seckill/slots", json=slot("夜场", "22:00:00", "00:00:00", status=1),
+                             headers=admin)
+    assert late.status_code == 201, late.text
+    crossing = await client.post("/admin-api/seckill/slots", json=slot("x", "23:00:00", "01:00:00"), headers=admin)
+    assert crossing.status_code == 422 and crossing.json()["error"]["code"] == "SECKILL_SLOT_INVALID"
+    refused = await client.post("/admin-api/seckill/activities", json=activity([late.json()["id"]]), headers=admin)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "SECKILL_SLOT_DISABLED"
+    used = await client.post("/admin-api/seckill/activities", json=activity([morning.json()["id"]]), headers=admin)
+    assert used.status_code == 201
+    gone = await client.delete(f"/admin-api/seckill/slots/{morning.json()['id']}", headers=admin)
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == "SECKILL_SLOT_IN_USE"
+    today = (await client.get("/app-api/seckill/slots/today")).json()
+    assert today["current_slot_id"] == morning.json()["id"] and [s["state"] for s in today["slots"]] == ["on"]
+
+
+async def test_an_spu_is_in_one_activity_per_slot_on_overlapping_dates(client, tokens):
+    admin = tokens["admin"]
+    a = (await client.post("/admin-api/seckill/slots", json=slot(), headers=admin)).json()["id"]
+    afternoon = slot("下午", "14:00:00", "16:00:00")
+    b = (await client.post("/admin-api/seckill/slots", json=afternoon, headers=admin)).json()["id"]
+    assert (await client.post("/admin-api/seckill/activities", json=activity([a]), headers=admin)).status_code == 201
+    clash = await client.post("/admin-api/seckill/activities", json=activity([a, b], name="又一个"), headers=admin)
+    assert clash.status_code == 409 and clash.json()["error"]["code"] == "SECKILL_ACTIVITY_SPU_CONFLICT"
+    other_slot = await client.post("/admin-api/seckill/activities", json=activity([b]), headers=admin)
+    later = await client.post("/admin-api/seckill/activities", json=activity([a], start=TODAY + timedelta(days=3)),
+                              headers=admin)
+    assert other_slot.status_code == 201 and later.status_code == 201, "another slot, or later dates: no conflict"
+
+
+async def test_activity_lifecycle_and_stock_on_update(client, tokens):
+    admin = tokens["admin"]
+    activity_id = await make_sale(client, admin, stock=10)
+    reserved = await client.post("/app-api/seckill/reservations", json={"activity_id": activity_id, "sku_id": 1001,
+                                                                       "count": 3}, headers=tokens["member"])
+    assert reserved.status_code == 201, reserved.text
+    body = (await client.get(f"/admin-api/seckill/activities/{activity_id}", headers=admin)).json()
+    assert (body["stock"], body["total_stock"]) == (7, 10)
+    edit = activity(body["slot_ids"], skus=((1001, 8800, 20),))
+    updated = await client.put(f"/admin-api/seckill/activities/{activity_id}", json=edit, headers=admin)
+    assert updated.status_code == 200, updated.text
+    product = updated.json()["products"][0]
+    assert (product["price"], product["stock"], product["total_stock"]) == (8800, 20, 23), "what was sold stays sold"
+    live = (await client.get(f"/app-api/seckill/activities/{activity_id}")).json()
+    assert live["products"][0]["stock"] == 20, "the edit reloaded Redis"
+    refused = await client.delete(f"/admin-api/seckill/activities/{activity_id}", headers=admin)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "SECKILL_ACTIVITY_DELETE_REFUSED"
+    assert (await client.post(f"/admin-api/seckill/activities/{activity_id}/close", headers=admin)).status_code == 204
+    again = await client.post(f"/admin-api/seckill/activities/{activity_id}/close", headers=admin)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "SECKILL_ACTIVITY_ALREADY_CLOSED"
+    closed = await client.put(f"/admin-api/seckill/activities/{activity_id}", json=edit, headers=admin)
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "SECKILL_ACTIVITY_CLOSED"
+    late = await client.post("/app-api/seckill/reservations", json={"activity_id": activity_id, "sku_id": 1001},
+                             headers=tokens["member"])
+    assert late.status_code == 409 and late.json()["error"]["code"] == "SECKILL_ACTIVITY_CLOSED"
+    assert (await client.delete(f"/admin-api/seckill/activities/{activity_id}", headers=admin)).status_code == 204
+    assert (await client.get("/admin-api/seckill/activities", headers=admin)).json()["total"] == 0

@@ -1,0 +1,92 @@
+"""Seckill rules without I/O: slots in business-local time, conflicts, limits, lifecycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.seckill import domain as d
+from shared.enums import CommonStatus
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def slot(id_, start, end, status=CommonStatus.ENABLED) -> d.Slot:
+    return d.Slot(id_, f"s{id_}", time.fromisoformat(start), time.fromisoformat(end), status)
+
+
+def terms(**changes) -> d.Terms:
+    base = {"id": 1, "name": "秒杀", "spu_id": 101, "status": CommonStatus.ENABLED, "slot_ids": frozenset({1}),
+            "start_date": date(2026, 11, 20), "end_date": date(2026, 11, 22), "user_limit": 2, "order_limit": 1}
+    return d.Terms(**{**base, **changes})
+
+
+def test_slots_are_half_open_so_back_to_back_slots_do_not_overlap():
+    morning, noon = slot(1, "10:00:00", "12:00:00"), slot(2, "12:00:00", "14:00:00")
+    assert not d.overlaps(morning, noon)
+    assert d.overlaps(morning, slot(3, "11:59:59", "13:00:00"))
+    assert d.first_overlap(slot(4, "09:00:00", "10:00:01"), [morning, noon]) == morning
+    assert d.first_overlap(morning, [morning]) is None, "a slot does not conflict with itself on update"
+    assert d.current_slot([morning, noon], time(12, 0)) == noon
+    assert morning.state(time(12, 0)) is d.SlotState.ENDED and noon.state(time(11, 59, 59)) is d.SlotState.UPCOMING
+
+
+def test_a_slot_may_end_at_midnight_but_not_cross_it():
+    late = slot(1, "22:00:00", "00:00:00")
+    assert late.contains(time(23, 59, 59)) and not late.contains(time(0, 0))
+    assert late.state(time(23, 59, 59)) is d.SlotState.ON
+    assert d.overlaps(late, slot(2, "23:00:00", "23:30:00"))
+    d.check_slot(time(22), time(0))
+    with pytest.raises(d.SlotInvalid):
+        d.check_slot(time(22), time(2))  # crosses midnight: make two slots
+    with pytest.raises(d.SlotInvalid):
+        d.check_slot(time(10), time(10))
+
+
+def test_the_current_slot_is_in_the_business_timezone():
+    slots = [slot(1, "10:00:00", "12:00:00"), slot(2, "22:00:00", "00:00:00")]
+    # 15:30 UTC is 23:30 in Shanghai: the late slot, on the Shanghai date
+    local = datetime(2026, 11, 22, 15, 30, tzinfo=UTC).astimezone(SHANGHAI)
+    assert d.current_slot(slots, local.time()).id == 2 and local.date() == date(2026, 11, 22)
+    # 16:00 UTC is midnight in Shanghai: the late slot is over, and it is the next day there
+    local = datetime(2026, 11, 22, 16, 0, tzinfo=UTC).astimezone(SHANGHAI)
+    assert d.current_slot(slots, local.time()) is None and local.date() == date(2026, 11, 23)
+    assert d.current_slot([slot(1, "10:00:00", "12:00:00", CommonStatus.DISABLED)], time(11)) is None
+
+
+def test_purchase_needs_an_enabled_activity_today_in_one_of_its_slots():
+    slots = [slot(1, "10:00:00", "12:00:00"), slot(2, "14:00:00", "16:00:00")]
+    on = datetime(2026, 11, 22, 10, 30, tzinfo=SHANGHAI)
+    assert d.check_on_now(terms(), slots, on).id == 1
+    with pytest.raises(d.NotOnNow):
+        d.check_on_now(terms(), slots, on.replace(hour=14, minute=30))  # a slot, but not the activity's
+    with pytest.raises(d.NotOnNow):
+        d.check_on_now(terms(), slots, on.replace(day=23))  # after its last date
+    with pytest.raises(d.NotOnNow):
+        d.check_on_now(terms(), slots, on.replace(hour=12))  # the slot just ended
+    with pytest.raises(d.ActivityClosed):
+        d.check_on_now(terms(status=CommonStatus.DISABLED), slots, on)
+    assert d.check_on_now(terms(start_date=date(2026, 11, 22), end_date=date(2026, 11, 22)), slots, on)
+
+
+def test_limits_conflicts_and_lifecycle():
+    d.check_order_limit(terms(order_limit=0), 50)
+    with pytest.raises(d.OrderLimitExceeded):
+        d.check_order_limit(terms(order_limit=2), 3)
+    assert d.dates_overlap(date(2026, 1, 1), date(2026, 1, 3), date(2026, 1, 3), date(2026, 1, 9))
+    assert not d.dates_overlap(date(2026, 1, 1), date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 9))
+    with pytest.raises(d.ActivityInvalid):
+        d.check_activity(date(2026, 1, 2), date(2026, 1, 1), [1], [1])
+    with pytest.raises(d.ActivityInvalid):
+        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7, 7])
+    d.check_can_update(CommonStatus.ENABLED)
+    with pytest.raises(d.ActivityClosed):
+        d.check_can_update(CommonStatus.DISABLED)
+    with pytest.raises(d.AlreadyClosed):
+        d.check_can_close(CommonStatus.DISABLED)
+    with pytest.raises(d.DeleteRefused):
+        d.check_can_delete(CommonStatus.ENABLED, date(2026, 1, 5), date(2026, 1, 5))
+    d.check_can_delete(CommonStatus.ENABLED, date(2026, 1, 4), date(2026, 1, 5))  # ended
+    d.check_can_delete(CommonStatus.DISABLED, date(2026, 1, 9), date(2026, 1, 5))  # closed

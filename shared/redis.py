@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from importlib import resources
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.commands.core import AsyncScript
 
 
-def make_redis(url: str) -> Redis:
-    return Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0,
-                          health_check_interval=30)
+def make_redis(url: str, max_connections: int = 100) -> Redis:
+    """A burst larger than the pool waits for a connection (up to 2 s) instead of failing: a flash
+    crowd is exactly such a burst."""
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=2.0, socket_timeout=2.0,
+                                           socket_connect_timeout=2.0, health_check_interval=30)
+    return Redis.from_pool(pool)  # closing the client closes the pool too
 
 
 def load_lua(redis: Redis, package: str, filename: str) -> AsyncScript:

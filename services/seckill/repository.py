@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill.domain import ReservationStatus
@@ -102,21 +102,20 @@ async def give_stock_back(session: AsyncSession, activity_id: int, sku_id: int, 
         .values(stock=Product.stock + count).execution_options(synchronize_session=False))
 
 
+async def ensure_quota(session: AsyncSession, activity_id: int, user_id: int) -> None:
+    """The user's quota row, made if missing (its own short transaction, before the reservation's:
+    a missing row would make the reservation's update take gap locks, which deadlock)."""
+    await session.execute(insert(UserQuota).values(activity_id=activity_id, user_id=user_id, bought=0)
+                          .prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
+
+
 async def add_to_quota(session: AsyncSession, activity_id: int, user_id: int, count: int, limit: int) -> bool:
     """The user's total grows by `count` unless that passes `limit` (0 = none)."""
     query = (update(UserQuota).where(UserQuota.activity_id == activity_id, UserQuota.user_id == user_id)
              .values(bought=UserQuota.bought + count).execution_options(synchronize_session=False))
     if limit:
         query = query.where(UserQuota.bought + count <= limit)
-    if (await session.execute(query)).rowcount == 1:
-        return True
-    exists = await session.scalar(select(UserQuota.bought).where(UserQuota.activity_id == activity_id,
-                                                                 UserQuota.user_id == user_id))
-    if exists is not None or (limit and count > limit):
-        return False
-    session.add(UserQuota(activity_id=activity_id, user_id=user_id, bought=count))
-    await session.flush()  # a concurrent first purchase of the same user: IntegrityError, the caller retries
-    return True
+    return (await session.execute(query)).rowcount == 1
 
 
 async def take_from_quota(session: AsyncSession, activity_id: int, user_id: int, count: int) -> None:

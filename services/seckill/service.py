@@ -425,6 +425,8 @@ async def _reserve_in_database(seckill: Seckill, offer: Offer, token: str, user_
                                now: datetime, order_id: int | None) -> Reservation:
     terms = offer.terms
     async with seckill.sessions() as session, session.begin():
+        await repo.ensure_quota(session, terms.id, user_id)
+    async with seckill.sessions() as session, session.begin():
         activity = await repo.get_activity(session, terms.id)
         if activity is None or activity.status != CommonStatus.ENABLED:
             raise domain.ActivityClosed()
@@ -437,19 +439,11 @@ async def _reserve_in_database(seckill: Seckill, offer: Offer, token: str, user_
             await session.flush()
         except IntegrityError as exc:
             raise _Duplicate() from exc
-        if not await _add_to_quota(session, terms, user_id, count):
+        if not await repo.add_to_quota(session, terms.id, user_id, count, terms.user_limit):
             raise domain.UserLimitReached(limit=terms.user_limit)
         if not await repo.take_stock(session, terms.id, sku_id, count):  # the hot row last: locked briefly
             raise domain.SoldOut()
     return reservation
-
-
-async def _add_to_quota(session: AsyncSession, terms: domain.Terms, user_id: int, count: int) -> bool:
-    try:
-        async with session.begin_nested():
-            return await repo.add_to_quota(session, terms.id, user_id, count, terms.user_limit)
-    except IntegrityError:  # the user's first purchase raced another: the row exists now
-        return await repo.add_to_quota(session, terms.id, user_id, count, terms.user_limit)
 
 
 async def _replayed(seckill: Seckill, token: str) -> Reservation:

@@ -1,0 +1,155 @@
+"""The reservation path against real Redis and MariaDB: rules, idempotency, races, releases."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from services.seckill import service
+from services.seckill.domain import ReservationStatus, SoldOut, UserLimitReached
+from services.seckill.models import Product, Reservation, UserQuota
+from services.seckill.stock import keys
+from shared.auth import Role
+from shared.errors import DomainError
+from tests.conftest import bearer
+from tests.seckill.conftest import make_sale
+
+
+def grab(activity_id: int, count: int = 1, sku_id: int = 1001) -> dict:
+    return {"activity_id": activity_id, "sku_id": sku_id, "count": count}
+
+
+async def test_a_reservation_follows_the_rules_and_a_repeated_key_gets_the_first_answer(client, tokens, dev_settings):
+    activity_id = await make_sale(client, tokens["admin"], stock=5, user_limit=3, order_limit=2)
+    member = tokens["member"]
+    keyed = {**member, "Idempotency-Key": "tap-1"}
+    first = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=keyed)
+    assert first.status_code == 201, first.text
+    assert (first.json()["price"], first.json()["status"]) == (9900, ReservationStatus.HELD)
+    again = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=keyed)
+    assert again.status_code == 200 and again.json() == first.json(), "a retry takes nothing twice"
+    too_many = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 3), headers=member)
+    assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "SECKILL_ORDER_LIMIT_EXCEEDED"
+    over_user = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=member)
+    assert over_user.status_code == 409 and over_user.json()["error"]["code"] == "SECKILL_USER_LIMIT_REACHED"
+    other = bearer(dev_settings, Role.MEMBER, 2002)
+    assert (await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2),
+                              headers=other)).status_code == 201
+    sold_out = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2),
+                                 headers=bearer(dev_settings, Role.MEMBER, 2003))
+    assert sold_out.status_code == 409 and sold_out.json()["error"]["code"] == "SECKILL_SOLD_OUT"
+    wrong_sku = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 1, 999), headers=member)
+    assert wrong_sku.status_code == 422 and wrong_sku.json()["error"]["code"] == "SECKILL_SKU_NOT_IN_ACTIVITY"
+    assert (await client.post("/app-api/seckill/reservations", json=grab(activity_id))).status_code == 401
+    mine = await client.get("/app-api/seckill/reservations", headers=member)
+    assert mine.json()["total"] == 1
+
+
+async def test_outside_its_slot_nothing_is_reserved(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"])
+    seckill_app.state.test_clock.at += timedelta(hours=2)  # 12:30 local: the 10:00-12:00 slot is over
+    late = await client.post("/app-api/seckill/reservations", json=grab(activity_id), headers=tokens["member"])
+    assert late.status_code == 409 and late.json()["error"]["code"] == "SECKILL_NOT_ON_NOW"
+
+
+async def state(app, activity_id: int) -> dict:
+    """MySQL's and Redis's view of the sale after it."""
+    async with app.state.sessionmaker() as session:
+        stock = await session.scalar(select(Product.stock).where(Product.activity_id == activity_id))
+        held = (await session.execute(select(Reservation.user_id, func.sum(Reservation.count))
+                                      .where(Reservation.activity_id == activity_id,
+                                             Reservation.status == ReservationStatus.HELD)
+                                      .group_by(Reservation.user_id))).all()
+        quotas = dict((await session.execute(select(UserQuota.user_id, UserQuota.bought)
+                                             .where(UserQuota.activity_id == activity_id))).all())
+    redis_stock = await app.state.redis.hget(keys(activity_id)[0], "1001")
+    return {"mysql_stock": stock, "reserved": sum(n for _, n in held), "per_user": dict(held), "quotas": quotas,
+            "redis_stock": None if redis_stock is None else int(redis_stock)}
+
+
+async def crowd(app, activity_id: int, attempts: int, users: int, on_halfway=None) -> dict[str, int]:
+    """`attempts` concurrent reservations by `users` users; outcomes by error code."""
+    seckill, now = app.state.seckill, app.state.test_clock.now()
+    user_ids = [5_000 + n % users for n in range(attempts)]
+    random.Random(7).shuffle(user_ids)
+    outcomes: dict[str, int] = {}
+    done = 0
+
+    async def one(user_id: int) -> None:
+        nonlocal done
+        try:
+            await service.reserve(seckill, user_id, activity_id, 1001, 1, now)
+            code = "reserved"
+        except DomainError as error:
+            code = error.code
+        outcomes[code] = outcomes.get(code, 0) + 1
+        done += 1
+        if on_halfway is not None and done == attempts // 2:
+            await on_halfway()
+
+    await asyncio.gather(*(one(user_id) for user_id in user_ids))
+    return outcomes
+
+
+async def test_2000_attempts_by_500_users_on_stock_100_sell_exactly_100(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=100, user_limit=1)
+    outcomes = await crowd(seckill_app, activity_id, attempts=2000, users=500)
+    after = await state(seckill_app, activity_id)
+    assert outcomes["reserved"] == 100, outcomes
+    assert set(outcomes) <= {"reserved", SoldOut.code, UserLimitReached.code}, outcomes
+    assert after["reserved"] == 100 and max(after["per_user"].values()) == 1, "no user over the limit"
+    assert after["mysql_stock"] == 0 and after["redis_stock"] == 0
+    assert sorted(after["quotas"].values()) == [1] * 100
+
+
+async def test_redis_flushed_halfway_still_sells_no_more_than_the_stock(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=100, user_limit=1)
+
+    async def flush() -> None:  # everything Redis knew of the sale is gone (what FLUSHDB does to it)
+        await seckill_app.state.redis.delete(*keys(activity_id))
+
+    outcomes = await crowd(seckill_app, activity_id, attempts=2000, users=500, on_halfway=flush)
+    after = await state(seckill_app, activity_id)
+    assert outcomes["reserved"] == after["reserved"] <= 100, outcomes
+    assert after["mysql_stock"] == 100 - after["reserved"] >= 0, "MySQL never goes below zero"
+    assert max(after["per_user"].values()) == 1, "no user over the limit"
+    report = await service.reconcile(seckill_app.state.seckill, activity_id, fix=True)
+    assert (await state(seckill_app, activity_id))["redis_stock"] == after["mysql_stock"], report
+
+
+async def test_cancel_and_expiry_give_stock_back_exactly_once(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=5)
+    seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
+    await service.hold(seckill, 7001, 1001, activity_id, 1001, 2, None, now)
+    again = await service.hold(seckill, 7001, 1001, activity_id, 1001, 2, None, now)
+    assert again.order_id == 7001 and (await state(seckill_app, activity_id))["mysql_stock"] == 8, "held once"
+    cancels = await asyncio.gather(*(service.release_order(seckill, 7001, now) for _ in range(5)))
+    assert cancels.count(True) == 1, "one of the replayed cancellations gives the stock back"
+    after = await state(seckill_app, activity_id)
+    assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (10, 10, {1001: 0})
+
+    await service.hold(seckill, 7002, 1001, activity_id, 1001, 3, None, now)
+    later = now + timedelta(seconds=301)
+    expired = await asyncio.gather(*(service.expire_due(seckill, later) for _ in range(3)))
+    assert sum(expired) == 1, "several job runs, one expiry"
+    assert not await service.release_order(seckill, 7002, later), "a late cancel changes nothing"
+    after = await state(seckill_app, activity_id)
+    assert (after["mysql_stock"], after["redis_stock"], after["reserved"]) == (10, 10, 0)
+
+
+async def test_paid_orders_keep_their_stock(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=2)
+    seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
+    reserved, _ = await service.reserve(seckill, 1001, activity_id, 1001, 2, now, key="k1")
+    held = await service.hold(seckill, 7003, 1001, activity_id, 1001, 2, reserved.id, now)
+    assert held.id == reserved.id and held.order_id == 7003, "checkout uses the buyer's reservation"
+    assert await service.commit_order(seckill, 7003, now) and not await service.commit_order(seckill, 7003, now)
+    assert await service.expire_due(seckill, now + timedelta(days=1)) == 0
+    assert not await service.release_order(seckill, 7003, now), "a paid reservation is not given back"
+    after = await state(seckill_app, activity_id)
+    assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (8, 8, {1001: 2})
+    limit = await client.post("/app-api/seckill/reservations", json=grab(activity_id), headers=tokens["member"])
+    assert limit.status_code == 409 and limit.json()["error"]["code"] == "SECKILL_USER_LIMIT_REACHED"

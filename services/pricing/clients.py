@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.pricing.calculator import CouponLine
+from services.pricing.calculator import CouponLine, SpecialKind, SpecialPrice
+from services.pricing.schemas import LineIn, SpecialActivityIn
 from shared.http import ServiceClient
 
 
@@ -44,3 +46,28 @@ class CouponClient:
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/coupon/holds/{order_id}/release")
+
+
+class SeckillClient:
+    """The seckill service's flash prices and stock holds; also pricing's SpecialPriceSource for
+    seckill orders."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn,
+                          lines: Sequence[LineIn]) -> SpecialPrice:
+        answer = await self.client.post("/internal/seckill/prices", {
+            "user_id": user_id, "activity_id": activity.activity_id,
+            "sku_ids": sorted({line.sku_id for line in lines})})
+        return SpecialPrice(SpecialKind.SECKILL, activity.activity_id,
+                            {int(sku): price for sku, price in answer["prices"].items()})
+
+    async def hold(self, order_id: int, user_id: int, activity_id: int, sku_id: int, count: int,
+                   reservation_id: int | None) -> dict[str, Any]:
+        return await self.client.post("/internal/seckill/holds", {
+            "order_id": order_id, "user_id": user_id, "activity_id": activity_id, "sku_id": sku_id, "count": count,
+            "reservation_id": reservation_id})
+
+    async def release(self, order_id: int) -> None:
+        await self.client.post(f"/internal/seckill/holds/{order_id}/release")

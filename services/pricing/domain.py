@@ -227,6 +227,14 @@ class ActivityTypeUnavailable(RuleViolation):
     messages = {"en": "{type} orders cannot be priced yet", "zh-CN": "暂不支持 {type} 活动订单的计价"}
 
 
+class ActivityRefused(Conflict):
+    """The special activity's service would not price the order (no such activity, not on now,
+    SKU not in it, ...): its own code and reason are in the details."""
+
+    code = "PRICING_ACTIVITY_REFUSED"
+    messages = {"en": "The {type} activity cannot be used: {reason}", "zh-CN": "{type} 活动不可用：{reason}"}
+
+
 class SnapshotNotFound(NotFound):
     code = "PRICING_SNAPSHOT_NOT_FOUND"
     messages = {"en": "No checkout for order {order_id}", "zh-CN": "订单 {order_id} 没有结算记录"}

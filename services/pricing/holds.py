@@ -2,8 +2,8 @@
 order, and gives it back when a later hold fails. Owners are tried in order; every call is
 idempotent by order id on the owner's side, so a retried checkout takes nothing twice.
 
-Seckill stock, group seats, bargain records and points-mall stock join as further owners when
-their services land.
+Group seats, bargain records and points-mall stock join as further owners when their services
+land.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.pricing.calculator import Quote
-from services.pricing.clients import CouponClient
+from services.pricing.calculator import Quote, SpecialKind
+from services.pricing.clients import CouponClient, SeckillClient
 from services.pricing.domain import HoldFailed
+from services.pricing.schemas import SpecialActivityIn
 from shared.http import DependencyUnavailable, Refused
 
 log = logging.getLogger("pricing.holds")
@@ -26,6 +27,7 @@ class HoldRequest:
     order_id: int
     user_id: int
     quote: Quote
+    activity: SpecialActivityIn | None = None  # a special activity order's context, as the order service sent it
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,30 @@ class CouponHolds:
 
     async def release(self, order_id: int) -> None:
         await self.coupons.release(order_id)
+
+
+class SeckillHolds:
+    """The flash stock of a seckill order: the buyer's reservation, or taken at checkout."""
+
+    name = "seckill"
+
+    def __init__(self, seckill: SeckillClient) -> None:
+        self.seckill = seckill
+
+    def needed(self, request: HoldRequest) -> bool:
+        return request.activity is not None and request.activity.type is SpecialKind.SECKILL
+
+    async def hold(self, request: HoldRequest) -> Hold:
+        assert request.activity is not None
+        selected = [p.line for p in request.quote.lines if p.line.selected]
+        if len(selected) != 1:
+            raise Refused("seckill", 422, "SECKILL_ONE_SKU_PER_ORDER", "a seckill order has one SKU", {})
+        answer = await self.seckill.hold(request.order_id, request.user_id, request.activity.activity_id,
+                                         selected[0].sku_id, selected[0].count, request.activity.reservation_id)
+        return Hold(self.name, answer["id"], datetime.fromisoformat(answer["expires_at"]))
+
+    async def release(self, order_id: int) -> None:
+        await self.seckill.release(order_id)
 
 
 async def place_holds(owners: list[HoldOwner], request: HoldRequest) -> list[Hold]:

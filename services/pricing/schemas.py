@@ -143,6 +143,7 @@ class SpecialActivityIn(Input):
     activity_id: Id
     group_id: Id | None = Field(default=None, description="groupbuy: the group to join (none = open one)")
     record_id: Id | None = Field(default=None, description="bargain: the bargain record")
+    reservation_id: Id | None = Field(default=None, description="seckill: the buyer's reservation, if one was made")
 
 
 class QuoteIn(Input):

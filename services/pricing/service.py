@@ -35,7 +35,7 @@ from services.pricing.schemas import (
 )
 from shared.enums import CommonStatus
 from shared.errors import Unauthorized
-from shared.http import DependencyUnavailable
+from shared.http import DependencyUnavailable, Refused
 
 
 class SpecialPriceSource(Protocol):
@@ -276,7 +276,11 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn) -
     source = pricing.special_prices.get(body.activity.type)
     if source is None:
         raise domain.ActivityTypeUnavailable(type=body.activity.type.value)
-    return await source.unit_prices(user_id, body.activity, body.lines)
+    try:
+        return await source.unit_prices(user_id, body.activity, body.lines)
+    except Refused as refused:
+        raise domain.ActivityRefused(type=body.activity.type.value, reason=refused.message,
+                                     owner_code=refused.code) from refused
 
 
 def no_coupons(available: bool = True) -> dict:
@@ -384,7 +388,7 @@ async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pric
     try:
         async with sessionmaker() as session:
             priced = await price(session, pricing, body.user_id, body, now, locale)
-        holds = await place_holds(pricing.holds, HoldRequest(body.order_id, body.user_id, priced.quote))
+        holds = await place_holds(pricing.holds, HoldRequest(body.order_id, body.user_id, priced.quote, body.activity))
     except Exception:
         await _forget_claim(sessionmaker, body.order_id)
         raise

@@ -91,10 +91,15 @@ async def test_quote_errors(client, tokens):
     assert nothing.status_code == 422 and nothing.json()["error"]["code"] == "PRICING_NOTHING_SELECTED"
     free = await client.post("/app-api/pricing/quote", json={"lines": [{**CART[0], "unit_price": 0}]}, headers=member)
     assert free.json()["error"]["code"] == "PRICING_PAY_AMOUNT_NOT_POSITIVE"
+    groupbuy = await client.post("/app-api/pricing/quote",
+                                 json={"lines": CART, "activity": {"type": "groupbuy", "activity_id": 1}},
+                                 headers=member)
+    assert groupbuy.status_code == 422 and groupbuy.json()["error"]["code"] == "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
     seckill = await client.post("/app-api/pricing/quote",
-                                json={"lines": CART, "activity": {"type": "seckill", "activity_id": 1}},
+                                json={"lines": CART, "activity": {"type": "seckill", "activity_id": 987654}},
                                 headers=member)
-    assert seckill.status_code == 422 and seckill.json()["error"]["code"] == "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
+    assert seckill.status_code == 409 and seckill.json()["error"]["code"] == "PRICING_ACTIVITY_REFUSED"
+    assert seckill.json()["error"]["details"]["owner_code"] == "SECKILL_ACTIVITY_NOT_FOUND"
     for bad in ({"lines": []}, {"lines": [{**CART[0], "count": 0}]}, {"lines": [{**CART[0], "unit_price": -1}]},
                 {"lines": CART, "member_pay_bp": 10001}, {"lines": CART, "extra": 1}):
         response = await client.post("/app-api/pricing/quote", json=bad, headers=member)

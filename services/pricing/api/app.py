@@ -51,7 +51,7 @@ async def running_rewards(request: Request, session: Session, now: Now, locale: 
 
 @router.post("/quote", response_model=QuoteOut,
              responses=errors(calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed,
-                              domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable))
+                              domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.ActivityRefused))
 async def quote(body: QuoteIn, request: Request, session: Session, now: Now, locale: Locale,
                 principal: MaybePrincipal):
     """The cart page: every line's price and why, the coupons that fit, what the order would earn.

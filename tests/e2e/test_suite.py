@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -47,7 +48,8 @@ def suite(tmp_path_factory):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "ENV")}
     env["RATE_LIMIT_ROUTES"] = json.dumps(
-        [{"prefix": "/app-api/content/article-categories", "per_ip": {"rate": 0.05, "burst": 3}}])
+        [{"prefix": "/app-api/content/article-categories", "per_ip": {"rate": 0.05, "burst": 3}},
+         {"prefix": "/app-api/seckill/reservations", "methods": ["POST"], "per_user": {"rate": 0.05, "burst": 2}}])
     log = open(var_dir / "promo-run.out", "wb")
     process = subprocess.Popen([sys.executable, "-m", "promo", "run", "--port-offset", str(offset),
                                 "--var-dir", str(var_dir)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -60,7 +62,8 @@ def suite(tmp_path_factory):
         time.sleep(0.3)
     state = json.loads((var_dir / "run.json").read_text())
     yield {"process": process, "state": state, "gateway": f"http://127.0.0.1:{GATEWAY_PORT + offset}",
-           "content": f"http://127.0.0.1:{SERVICE_PORTS['content'] + offset}", "output": output}
+           "content": f"http://127.0.0.1:{SERVICE_PORTS['content'] + offset}",
+           "seckill": f"http://127.0.0.1:{SERVICE_PORTS['seckill'] + offset}", "output": output}
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         process.wait(30)
@@ -110,6 +113,35 @@ def test_cart_quote_with_demo_promotions_and_a_taken_coupon(suite):
     assert quoted.status_code == 200, quoted.text
     assert quoted.json()["coupons"]["applied_coupon_id"] == taken.json()["coupon_id"]
     assert quoted.json()["totals"]["pay"] == 19900 - 2985 - 1000 - 1000
+
+
+def test_seckill_reservation_through_the_gateway(suite):
+    """A sale on now (a slot of the whole day), grabbed through the gateway on SQLite: a retried
+    request gets the first answer, and the reservation route's own per-user limit answers 429."""
+    output = suite["output"].read_text()
+    admin = {"Authorization": "Bearer " + next(line.split()[1] for line in output.splitlines()
+                                               if line.strip().startswith("admin "))}
+    slot = httpx.post(f"{suite['seckill']}/admin-api/seckill/slots", headers=admin, json={
+        "name": "全天", "start_time": "00:00:00", "end_time": "00:00:00"})
+    assert slot.status_code == 201, slot.text
+    today = httpx.get(f"{suite['gateway']}/app-api/seckill/slots/today").json()
+    assert today["current_slot_id"] == slot.json()["id"]
+    day = date.fromisoformat(today["date"])
+    sale = httpx.post(f"{suite['seckill']}/admin-api/seckill/activities", headers=admin, json={
+        "name": "e2e 秒杀", "spu_id": 777, "slot_ids": [slot.json()["id"]], "start_date": day.isoformat(),
+        "end_date": (day + timedelta(days=1)).isoformat(), "user_limit": 2,
+        "products": [{"sku_id": 7771, "price": 100, "stock": 3}]})
+    assert sale.status_code == 201, sale.text
+    url, grab = f"{suite['gateway']}/app-api/seckill/reservations", {"activity_id": sale.json()["id"], "sku_id": 7771}
+    member = {**member_headers("5151"), "Idempotency-Key": "e2e-1"}
+    first = httpx.post(url, json=grab, headers=member)
+    assert first.status_code == 201, first.text
+    retried = httpx.post(url, json=grab, headers=member)
+    assert retried.status_code == 200 and retried.json() == first.json()
+    limited = httpx.post(url, json=grab, headers={**member, "Idempotency-Key": "e2e-2"})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    live = httpx.get(f"{suite['gateway']}/app-api/seckill/activities/{sale.json()['id']}").json()
+    assert live["stock"] == 2
 
 
 def test_anonymous_member_and_bad_tokens(suite):

@@ -22,6 +22,6 @@ def handlers(seckill: Callable[[], service.Seckill]) -> dict[str, Handler]:
 
     async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
         cancelled = OrderCancelled.model_validate(envelope.data)
-        await service.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at)
+        await service.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at, paid_too=cancelled.paid)
 
     return {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

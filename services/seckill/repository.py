@@ -154,10 +154,11 @@ async def held_reservations(session: AsyncSession, activity_id: int) -> list[Res
         Reservation.activity_id == activity_id, Reservation.status == ReservationStatus.HELD))).all())
 
 
-async def set_status(session: AsyncSession, reservation_id: int, to: ReservationStatus, now: datetime) -> bool:
-    """HELD -> `to`, once: the caller that gets True does what the change implies."""
+async def set_status(session: AsyncSession, reservation_id: int, to: ReservationStatus, now: datetime,
+                     only_from: Sequence[ReservationStatus] = (ReservationStatus.HELD,)) -> bool:
+    """`only_from` -> `to`, once: the caller that gets True does what the change implies."""
     result = await session.execute(
-        update(Reservation).where(Reservation.id == reservation_id, Reservation.status == ReservationStatus.HELD)
+        update(Reservation).where(Reservation.id == reservation_id, Reservation.status.in_(only_from))
         .values(status=to, updated_at=now).execution_options(synchronize_session=False))
     return result.rowcount == 1
 

@@ -461,16 +461,27 @@ async def _give_back_in_redis(seckill: Seckill, activity_id: int, token: str) ->
         log.warning("could not give back reservation %s in redis (reconciliation will): %r", token, exc)
 
 
-async def release(seckill: Seckill, reservation: Reservation, to: ReservationStatus, now: datetime) -> bool:
-    """HELD -> released or expired, exactly once: the stock and the user's total go back in MySQL,
-    then in Redis (where the token makes it count once too)."""
+async def release(seckill: Seckill, reservation: Reservation, to: ReservationStatus, now: datetime, *,
+                  paid_too: bool = False) -> bool:
+    """Held (or, with `paid_too`, paid) -> released or expired, exactly once: the stock and the
+    user's total go back in MySQL, then in Redis (where the token makes it count once too)."""
+    only_from = (ReservationStatus.HELD, ReservationStatus.COMMITTED) if paid_too else (ReservationStatus.HELD,)
     async with seckill.sessions() as session, session.begin():
-        if not await repo.set_status(session, reservation.id, to, now):
+        current = await repo.get_reservation(session, reservation.id)
+        if current is None or not await repo.set_status(session, reservation.id, to, now, only_from):
             return False
         await repo.give_stock_back(session, reservation.activity_id, reservation.sku_id, reservation.count)
         await repo.take_from_quota(session, reservation.activity_id, reservation.user_id, reservation.count)
     if seckill.redis_filter:
-        await _give_back_in_redis(seckill, reservation.activity_id, reservation.token)
+        if current.status == ReservationStatus.COMMITTED:
+            try:
+                await seckill.stock.restock(reservation.activity_id, reservation.sku_id, reservation.user_id,
+                                            reservation.count)
+            except (ConnectionError, OSError, TimeoutError) as exc:
+                log.warning("could not restock paid reservation %s in redis (reconciliation will): %r",
+                            reservation.id, exc)
+        else:
+            await _give_back_in_redis(seckill, reservation.activity_id, reservation.token)
     return True
 
 
@@ -505,11 +516,12 @@ async def _bind(session: AsyncSession, order_id: int, user_id: int, activity_id:
     return found
 
 
-async def release_order(seckill: Seckill, order_id: int, now: datetime) -> bool:
-    """order.cancelled, or checkout failed elsewhere: the order's stock goes back. Idempotent."""
+async def release_order(seckill: Seckill, order_id: int, now: datetime, *, paid_too: bool = False) -> bool:
+    """order.cancelled, or checkout failed elsewhere: the order's stock goes back; a paid order's
+    too when it was closed after payment (`paid_too`). Idempotent."""
     async with seckill.sessions() as session:
         found = await repo.reservation_by_order(session, order_id)
-    return found is not None and await release(seckill, found, ReservationStatus.RELEASED, now)
+    return found is not None and await release(seckill, found, ReservationStatus.RELEASED, now, paid_too=paid_too)
 
 
 async def commit_order(seckill: Seckill, order_id: int, now: datetime) -> bool:

@@ -69,6 +69,16 @@ class StockFilter:
         self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
         return bool(await self._release(keys=keys(activity_id)[:3], args=[token, "1"]))
 
+    async def restock(self, activity_id: int, sku_id: int, user_id: int, count: int) -> None:
+        """A paid reservation given back (the order was closed after payment). Redis no longer
+        tracks it by token: the caller makes sure this runs once (MySQL's state change)."""
+        stock, users, _, _ = keys(activity_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(stock, str(sku_id), count)
+            pipe.hincrby(users, str(user_id), -count)
+            await pipe.execute()
+        self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
+
     async def commit(self, activity_id: int, token: str) -> None:
         """The reservation is final: it stays counted, it is no longer held."""
         await self._release(keys=keys(activity_id)[:3], args=[token, "0"])

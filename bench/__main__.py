@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import coupon_rush, pricing_quote, report, wrk
+from bench import coupon_rush, pricing_quote, report, seckill_crowd, wrk
 from bench.stack import BANNERS, Stack, fetch
 
 WARMUP_SECONDS = 2
@@ -28,9 +28,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds the duration is split into; medians are reported (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="connections for the throughput runs (32)")
-    parser.add_argument("--only", choices=["gateway", "coupon", "pricing"], default=None,
-                        help="run one part: the proxy comparison, the hot coupon template race, or the quote "
-                             "benchmark (default: all)")
+    parser.add_argument("--only", choices=["gateway", "coupon", "pricing", "seckill"], default=None,
+                        help="run one part: the proxy comparison, the hot coupon template race, the quote "
+                             "benchmark or the flash crowd (default: all)")
     parser.add_argument("--output-dir", type=Path, default=Path(__file__).parent / "results",
                         help="where latest.md and latest.json go (default bench/results)")
     args = parser.parse_args(argv)
@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         coupon_bench(args)
     if args.only in (None, "pricing"):
         pricing_bench(args)
+    if args.only in (None, "seckill"):
+        seckill_bench(args)
 
 
 def pricing_bench(args: argparse.Namespace) -> None:
@@ -125,6 +127,29 @@ def pricing_bench(args: argparse.Namespace) -> None:
     text += pricing_quote.markdown(result)
     (args.output_dir / "pricing.md").write_text(text)
     (args.output_dir / "pricing.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(text, flush=True)
+
+
+def seckill_bench(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="promo-bench-seckill-") as workdir:
+        stack = Stack(Path(workdir))
+        try:
+            print("starting redis, tansu, two seckill services, the gateway and hello for the flash crowd...",
+                  flush=True)
+            wrk.ensure_installed({"wrk": "wrk"})
+            result = seckill_crowd.run(stack, round_seconds(args), args.rounds)
+        except Exception:
+            print("seckill service log (tail):\n" + stack.log_tail("seckill", 40), file=sys.stderr)
+            raise
+        finally:
+            stack.stop()
+    result["database"], result["cpu"], result["load_average"] = stack.database, cpu_model(), load_average()
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    text = (f"# Benchmark: seckill flash crowd ({result['date']}, {os.cpu_count()} CPUs {result['cpu']}, "
+            f"{stack.database}, load {result['load_average']})\n\n")
+    text += seckill_crowd.markdown(result)
+    (args.output_dir / "seckill.md").write_text(text)
+    (args.output_dir / "seckill.json").write_text(json.dumps(result, indent=2) + "\n")
     print(text, flush=True)
 
 

@@ -104,20 +104,38 @@ class Stack:
         self._start_uvicorn("pricing", "services.pricing.main:create_app", factory=True)
         self._wait_ready({"coupon": "/readyz", "pricing": "/readyz"})
 
+    def start_seckill(self) -> None:
+        """The seckill service twice on one database (Redis filter on, and off: the database-only
+        variant), the gateway in front of the first (its limiter on, buckets too large to bite)
+        and the bare hello app as the baseline."""
+        self._start_infra()
+        self._prepare_database("seckill", seed=False)
+        self._start_uvicorn("seckill", "services.seckill.main:create_app", factory=True)
+        self._start_uvicorn("seckill_db", "services.seckill.main:create_app", factory=True,
+                            extra_env={"SECKILL_REDIS_FILTER": "false"})
+        self._start_uvicorn("hello", "bench.hello:app", factory=False)
+        routes = json.dumps([{"prefix": "/app-api/seckill/reservations", "methods": ["POST"],
+                              "per_user": json.loads(HUGE_BUCKET), "per_ip": json.loads(HUGE_BUCKET)}])
+        self._start_gateway("gateway_seckill", self.urls["seckill"], {
+            "RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_IP": HUGE_BUCKET, "RATE_LIMIT_USER": HUGE_BUCKET,
+            "RATE_LIMIT_ROUTES": routes}, service="seckill")
+        self._wait_ready({"seckill": "/readyz", "seckill_db": "/readyz", "hello": "/hello",
+                          "gateway_seckill": "/readyz"})
+
     @property
     def env(self) -> dict[str, str]:
         return self._env
 
-    def _start_uvicorn(self, name: str, app: str, factory: bool) -> None:
+    def _start_uvicorn(self, name: str, app: str, factory: bool, extra_env: dict[str, str] | None = None) -> None:
         port = free_port()
         argv = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else []), "--port", str(port),
                 *UVICORN_FLAGS]
-        self._spawn(name, argv, self._env, port)
+        self._spawn(name, argv, {**self._env, **(extra_env or {})}, port)
 
-    def _start_gateway(self, name: str, content_url: str, extra_env: dict[str, str]) -> None:
+    def _start_gateway(self, name: str, upstream_url: str, extra_env: dict[str, str], service: str = "content") -> None:
         port = free_port()
         env = {**self._env, **extra_env, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port),
-               "GATEWAY_SERVICES": json.dumps(["content"]), "GATEWAY_UPSTREAMS": json.dumps({"content": content_url})}
+               "GATEWAY_SERVICES": json.dumps([service]), "GATEWAY_UPSTREAMS": json.dumps({service: upstream_url})}
         self._spawn(name, [sys.executable, "-m", "gateway"], env, port)
 
     def _start_nginx(self, name: str, upstream_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -20,6 +20,7 @@ class WrkResult:
     p99_ms: float
     non_2xx: int = 0
     socket_errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)  # when the script prints "status <code> <count>"
 
     @property
     def errors(self) -> int:
@@ -79,4 +80,5 @@ def parse(output: str) -> WrkResult:
     return WrkResult(
         requests=int(total[1]), requests_per_sec=float(rate[1]), p50_ms=duration_ms(50), p99_ms=duration_ms(99),
         non_2xx=int(non_2xx[1]) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in socket.groups()) if socket else 0)
+        socket_errors=sum(int(n) for n in socket.groups()) if socket else 0,
+        statuses={int(code): int(n) for code, n in re.findall(r"^status (\d+) (\d+)$", output, re.MULTILINE)})

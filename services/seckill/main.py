@@ -12,6 +12,7 @@ from services.seckill.api import admin, app, internal
 from services.seckill.service import Catalog, Seckill
 from services.seckill.settings import SeckillSettings
 from services.seckill.stock import StockFilter
+from services.seckill.writer import ReservationWriter
 from shared.app import Messaging, create_service_app
 from shared.clock import Clock
 
@@ -21,6 +22,7 @@ async def seckill_context(app: FastAPI):
     settings: SeckillSettings = app.state.settings
     app.state.seckill = Seckill(
         sessions=app.state.sessionmaker, stock=StockFilter(app.state.redis, settings.seckill_sold_out_seconds),
+        writer=ReservationWriter(app.state.sessionmaker),
         catalog=Catalog(settings.seckill_cache_seconds), timezone=ZoneInfo(settings.business_timezone),
         hold_seconds=settings.seckill_hold_seconds, redis_filter=settings.seckill_redis_filter)
     yield

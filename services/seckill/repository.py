@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill.domain import ReservationStatus
@@ -100,13 +100,6 @@ async def give_stock_back(session: AsyncSession, activity_id: int, sku_id: int, 
     await session.execute(
         update(Product).where(Product.activity_id == activity_id, Product.sku_id == sku_id)
         .values(stock=Product.stock + count).execution_options(synchronize_session=False))
-
-
-async def ensure_quota(session: AsyncSession, activity_id: int, user_id: int) -> None:
-    """The user's quota row, made if missing (its own short transaction, before the reservation's:
-    a missing row would make the reservation's update take gap locks, which deadlock)."""
-    await session.execute(insert(UserQuota).values(activity_id=activity_id, user_id=user_id, bought=0)
-                          .prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
 
 
 async def add_to_quota(session: AsyncSession, activity_id: int, user_id: int, count: int, limit: int) -> bool:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.seckill import domain
@@ -20,6 +19,7 @@ from services.seckill.domain import ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot
 from services.seckill.schemas import ActivityIn, SlotIn
 from services.seckill.stock import Loaded, StockFilter, Verdict
+from services.seckill.writer import Duplicate, ReservationWriter
 from shared.enums import CommonStatus
 from shared.errors import DomainError
 
@@ -79,6 +79,7 @@ class Seckill:
 
     sessions: async_sessionmaker
     stock: StockFilter
+    writer: ReservationWriter
     catalog: Catalog
     timezone: ZoneInfo
     hold_seconds: int
@@ -377,11 +378,11 @@ async def reserve(seckill: Seckill, user_id: int, activity_id: int, sku_id: int,
             return await _replayed(seckill, token), False
     try:
         return await _reserve_in_database(seckill, offer, token, user_id, sku_id, count, now, order_id), True
-    except _Duplicate:
+    except Duplicate:
         if seckill.redis_filter:  # what this attempt took in Redis; the first one's stands
             await _give_back_in_redis(seckill, activity_id, token)
         return await _replayed(seckill, token), False
-    except BaseException:
+    except Exception:  # not on cancellation: the write goes on without the caller, and may land
         if seckill.redis_filter:
             await _give_back_in_redis(seckill, activity_id, token)
         raise
@@ -417,33 +418,12 @@ def _refusal(verdict: int, terms: domain.Terms, sku_id: int) -> DomainError:
     return domain.Unavailable()
 
 
-class _Duplicate(Exception):
-    """The token is already in the database: the request was made before."""
-
-
 async def _reserve_in_database(seckill: Seckill, offer: Offer, token: str, user_id: int, sku_id: int, count: int,
                                now: datetime, order_id: int | None) -> Reservation:
-    terms = offer.terms
-    async with seckill.sessions() as session, session.begin():
-        await repo.ensure_quota(session, terms.id, user_id)
-    async with seckill.sessions() as session, session.begin():
-        activity = await repo.get_activity(session, terms.id)
-        if activity is None or activity.status != CommonStatus.ENABLED:
-            raise domain.ActivityClosed()
-        reservation = Reservation(token=token, activity_id=terms.id, sku_id=sku_id, user_id=user_id, count=count,
-                                  price=offer.prices[sku_id], status=ReservationStatus.HELD, order_id=order_id,
-                                  expires_at=now + timedelta(seconds=seckill.hold_seconds), created_at=now,
-                                  updated_at=now)
-        session.add(reservation)
-        try:
-            await session.flush()
-        except IntegrityError as exc:
-            raise _Duplicate() from exc
-        if not await repo.add_to_quota(session, terms.id, user_id, count, terms.user_limit):
-            raise domain.UserLimitReached(limit=terms.user_limit)
-        if not await repo.take_stock(session, terms.id, sku_id, count):  # the hot row last: locked briefly
-            raise domain.SoldOut()
-    return reservation
+    row = {"token": token, "activity_id": offer.terms.id, "sku_id": sku_id, "user_id": user_id, "count": count,
+           "price": offer.prices[sku_id], "status": ReservationStatus.HELD, "order_id": order_id,
+           "expires_at": now + timedelta(seconds=seckill.hold_seconds), "created_at": now, "updated_at": now}
+    return await seckill.writer.write(row, offer.terms.user_limit)
 
 
 async def _replayed(seckill: Seckill, token: str) -> Reservation:

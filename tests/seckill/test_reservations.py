@@ -70,24 +70,22 @@ async def state(app, activity_id: int) -> dict:
             "redis_stock": None if redis_stock is None else int(redis_stock)}
 
 
-async def crowd(app, activity_id: int, attempts: int, users: int, on_halfway=None) -> dict[str, int]:
-    """`attempts` concurrent reservations by `users` users; outcomes by error code."""
+async def crowd(app, activity_id: int, attempts: int, users: int, on_halfway=None, stock: int = 100) -> dict[str, int]:
+    """`attempts` concurrent reservations by `users` users; outcomes by error code. `on_halfway`
+    runs once half the stock is sold, while more reservations are on their way to MySQL."""
     seckill, now = app.state.seckill, app.state.test_clock.now()
     user_ids = [5_000 + n % users for n in range(attempts)]
     random.Random(7).shuffle(user_ids)
     outcomes: dict[str, int] = {}
-    done = 0
 
     async def one(user_id: int) -> None:
-        nonlocal done
         try:
             await service.reserve(seckill, user_id, activity_id, 1001, 1, now)
             code = "reserved"
         except DomainError as error:
             code = error.code
         outcomes[code] = outcomes.get(code, 0) + 1
-        done += 1
-        if on_halfway is not None and done == attempts // 2:
+        if on_halfway is not None and code == "reserved" and outcomes[code] == stock // 2:
             await on_halfway()
 
     await asyncio.gather(*(one(user_id) for user_id in user_ids))
@@ -153,3 +151,16 @@ async def test_paid_orders_keep_their_stock(client, tokens, seckill_app):
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (8, 8, {1001: 2})
     limit = await client.post("/app-api/seckill/reservations", json=grab(activity_id), headers=tokens["member"])
     assert limit.status_code == 409 and limit.json()["error"]["code"] == "SECKILL_USER_LIMIT_REACHED"
+
+
+async def test_mysql_is_the_last_guard_even_when_redis_is_wrong(client, tokens, seckill_app):
+    """Halfway, Redis is made to believe there are 1,000 more units: MySQL still sells only 100."""
+    activity_id = await make_sale(client, tokens["admin"], stock=100, user_limit=1)
+
+    async def lie() -> None:
+        await seckill_app.state.redis.hincrby(keys(activity_id)[0], "1001", 1000)
+
+    outcomes = await crowd(seckill_app, activity_id, attempts=2000, users=500, on_halfway=lie)
+    after = await state(seckill_app, activity_id)
+    assert outcomes["reserved"] == after["reserved"] == 100 and after["mysql_stock"] == 0, outcomes
+    assert outcomes[SoldOut.code] > 0, "refused by MySQL"

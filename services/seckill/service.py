@@ -3,10 +3,11 @@ reservation path: Redis first (stock.py), MySQL last, hold / commit / release by
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time as clock_time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -37,40 +38,59 @@ class Offer:
 @dataclass
 class Catalog:
     """Activities and slots, cached for `seconds` so that a crowd's rejected attempts never reach
-    MySQL. Writes on this replica drop the entry at once; other replicas see them within `seconds`
-    (and the database step re-checks the activity for every reservation it accepts)."""
+    MySQL. One request refreshes an entry while the others keep using the one they have (a crowd
+    would otherwise all miss at once). Writes on this replica drop entries at once; other replicas
+    see them within `seconds`, and the database step re-checks the activity of every reservation."""
 
     seconds: float
-    _offers: dict[int, tuple[float, Offer | None]] = field(default_factory=dict)
-    _slots: tuple[float, list[domain.Slot]] | None = None
+    _entries: dict[object, tuple[float, object]] = field(default_factory=dict)  # key -> (fresh until, value)
+    _loading: dict[object, asyncio.Future] = field(default_factory=dict)
 
     async def offer(self, session_factory: async_sessionmaker, activity_id: int) -> Offer | None:
-        cached = self._offers.get(activity_id)
-        if cached is not None and cached[0] > clock_time.monotonic():
-            return cached[1]
-        async with session_factory() as session:
-            activity = await repo.get_activity(session, activity_id)
-            products = (await repo.products_of(session, [activity_id]))[activity_id] if activity else []
-        found = Offer(terms_of(activity), {p.sku_id: p.price for p in products}) if activity else None
-        if len(self._offers) > 10_000:
-            self._offers.clear()
-        self._offers[activity_id] = (clock_time.monotonic() + self.seconds, found)
-        return found
+        return await self._get(("offer", activity_id), lambda: _load_offer(session_factory, activity_id))
 
     async def slots(self, session_factory: async_sessionmaker) -> list[domain.Slot]:
-        if self._slots is not None and self._slots[0] > clock_time.monotonic():
-            return self._slots[1]
-        async with session_factory() as session:
-            found = [slot_of(s) for s in await repo.all_slots(session)]
-        self._slots = (clock_time.monotonic() + self.seconds, found)
-        return found
+        return await self._get("slots", lambda: _load_slots(session_factory))
+
+    async def _get(self, key: object, load: Callable[[], Awaitable[object]]):
+        entry = self._entries.get(key)
+        if entry is not None and (entry[0] > clock_time.monotonic() or key in self._loading):
+            return entry[1]  # fresh, or being refreshed by another request
+        loading = self._loading.get(key)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future = self._loading[key] = asyncio.get_running_loop().create_future()
+        try:
+            value = await load()
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (clock_time.monotonic() + self.seconds, value)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiting requests get it, nobody else needs to
+            raise
+        finally:
+            del self._loading[key]
 
     def forget(self, activity_id: int | None = None) -> None:
         if activity_id is None:
-            self._offers.clear()
-            self._slots = None
+            self._entries.clear()
         else:
-            self._offers.pop(activity_id, None)
+            self._entries.pop(("offer", activity_id), None)
+
+
+async def _load_offer(session_factory: async_sessionmaker, activity_id: int) -> Offer | None:
+    async with session_factory() as session:
+        activity = await repo.get_activity(session, activity_id)
+        products = (await repo.products_of(session, [activity_id]))[activity_id] if activity else []
+    return Offer(terms_of(activity), {p.sku_id: p.price for p in products}) if activity else None
+
+
+async def _load_slots(session_factory: async_sessionmaker) -> list[domain.Slot]:
+    async with session_factory() as session:
+        return [slot_of(s) for s in await repo.all_slots(session)]
 
 
 @dataclass

@@ -371,6 +371,12 @@ async def _with_live_stock(seckill: Seckill, view: dict) -> dict:
 
 # --- reservations ---------------------------------------------------------------------------------
 
+def reservation_view(r: Reservation) -> dict:
+    """ReservationOut's fields, as plain JSON-ready data."""
+    return {"id": r.id, "activity_id": r.activity_id, "sku_id": r.sku_id, "count": r.count, "price": r.price,
+            "status": int(r.status), "order_id": r.order_id, "expires_at": r.expires_at}
+
+
 async def _checked_offer(seckill: Seckill, activity_id: int, sku_id: int, count: int, now: datetime) -> Offer:
     offer = await seckill.catalog.offer(seckill.sessions, activity_id)
     if offer is None:
@@ -389,13 +395,16 @@ async def reserve(seckill: Seckill, user_id: int, activity_id: int, sku_id: int,
     only those Redis let through reach MySQL, which has the last word."""
     offer = await _checked_offer(seckill, activity_id, sku_id, count, now)
     terms = offer.terms
-    token = f"o:{order_id}" if order_id is not None else f"u:{user_id}:{key}" if key else f"r:{uuid.uuid4().hex}"
+    token = f"o:{order_id}" if order_id is not None else f"u:{user_id}:{key}" if key else None
     if seckill.redis_filter:
-        if seckill.stock.known_sold_out(activity_id, sku_id):
+        # a repeated request (key or order) must reach Redis, which knows its first answer
+        if token is None and seckill.stock.known_sold_out(activity_id, sku_id):
             raise domain.SoldOut()
+        token = token or f"r:{uuid.uuid4().hex}"
         verdict = await _reserve_in_redis(seckill, terms, token, sku_id, user_id, count)
         if verdict == Verdict.REPLAY:
             return await _replayed(seckill, token), False
+    token = token or f"r:{uuid.uuid4().hex}"
     try:
         return await _reserve_in_database(seckill, offer, token, user_id, sku_id, count, now, order_id), True
     except Duplicate:

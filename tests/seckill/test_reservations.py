@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from services.seckill import service
 from services.seckill.domain import ReservationStatus, SoldOut, UserLimitReached
 from services.seckill.models import Product, Reservation, UserQuota
+from services.seckill.schemas import ReservationOut
 from services.seckill.stock import keys
 from shared.auth import Role
 from shared.errors import DomainError
@@ -29,6 +30,10 @@ async def test_a_reservation_follows_the_rules_and_a_repeated_key_gets_the_first
     first = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=keyed)
     assert first.status_code == 201, first.text
     assert (first.json()["price"], first.json()["status"]) == (9900, ReservationStatus.HELD)
+    assert ReservationOut.model_validate(first.json()).model_dump(mode="json") == first.json(), "keeps its schema"
+    bad_key = await client.post("/app-api/seckill/reservations", json=grab(activity_id),
+                                headers={**member, "Idempotency-Key": "no spaces"})
+    assert bad_key.status_code == 422 and bad_key.json()["error"]["code"] == "VALIDATION_FAILED"
     again = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=keyed)
     assert again.status_code == 200 and again.json() == first.json(), "a retry takes nothing twice"
     too_many = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 3), headers=member)
@@ -41,6 +46,8 @@ async def test_a_reservation_follows_the_rules_and_a_repeated_key_gets_the_first
     sold_out = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2),
                                  headers=bearer(dev_settings, Role.MEMBER, 2003))
     assert sold_out.status_code == 409 and sold_out.json()["error"]["code"] == "SECKILL_SOLD_OUT"
+    late_retry = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=keyed)
+    assert late_retry.status_code == 200 and late_retry.json() == first.json(), "sold out since, same answer"
     wrong_sku = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 1, 999), headers=member)
     assert wrong_sku.status_code == 422 and wrong_sku.json()["error"]["code"] == "SECKILL_SKU_NOT_IN_ACTIVITY"
     assert (await client.post("/app-api/seckill/reservations", json=grab(activity_id))).status_code == 401

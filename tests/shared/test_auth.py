@@ -99,3 +99,17 @@ def test_device_id_header_is_optional_and_validated():
     for bad in ("short", "x" * 65, "has space 123", "semi;colon12"):
         with pytest.raises(InvalidDeviceId):
             optional_device_id(request_with({"X-Device-Id": bad}))
+
+
+def test_a_remembered_token_still_expires_and_a_forged_one_is_not_remembered():
+    settings = CommonSettings(_env_file=None, env="test", jwt_leeway_seconds=0)
+    verifier = TokenVerifier(settings)
+    token = issue_token(settings, 42, Role.MEMBER, ttl_seconds=1)
+    assert verifier.verify(token).user_id == 42 and verifier.verify(token).user_id == 42
+    time.sleep(1.1)
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            verifier.verify(forged)

@@ -59,7 +59,8 @@ class Messaging:
 
 def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter],
                        messaging: Messaging, jobs: Sequence[Job] = (), resources: Sequence[Resource] = (),
-                       clock: Clock | None = None, description: str = "") -> FastAPI:
+                       clock: Clock | None = None, description: str = "",
+                       fast_paths: Sequence[type] = ()) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     app = FastAPI(title=title, description=description, lifespan=_lifespan, version="0.1.0")
     app.state.settings = settings
@@ -70,6 +71,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequen
     app.state.resources = list(resources)
     app.state.registry = CollectorRegistry()
     _install_error_handlers(app)
+    for fast_path in fast_paths:  # pure ASGI handlers of hot routes, inside the request id and metrics
+        app.add_middleware(fast_path)
     app.add_middleware(ObservabilityMiddleware, registry=app.state.registry,
                        default_locale=settings.default_locale)
     for router in routers:

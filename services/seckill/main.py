@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.seckill import consumers, jobs, models
 from services.seckill.api import admin, app, internal
+from services.seckill.api.crowd import ReservationFastPath
 from services.seckill.service import Catalog, Seckill
 from services.seckill.settings import SeckillSettings
 from services.seckill.stock import StockFilter
@@ -41,5 +42,6 @@ def create_app(settings: SeckillSettings | None = None, clock: Clock | None = No
         jobs=[jobs.expire_forever, jobs.reconcile_forever],
         resources=[seckill_context],
         clock=clock,
+        fast_paths=[ReservationFastPath],
     )
     return created

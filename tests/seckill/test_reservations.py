@@ -34,6 +34,12 @@ async def test_a_reservation_follows_the_rules_and_a_repeated_key_gets_the_first
     bad_key = await client.post("/app-api/seckill/reservations", json=grab(activity_id),
                                 headers={**member, "Idempotency-Key": "no spaces"})
     assert bad_key.status_code == 422 and bad_key.json()["error"]["code"] == "VALIDATION_FAILED"
+    bad_body = await client.post("/app-api/seckill/reservations", json={"activity_id": 0, "sku_id": 1001},
+                                 headers=member)
+    assert bad_body.status_code == 422 and bad_body.json()["error"]["details"]["errors"][0]["loc"] == [
+        "body", "activity_id"]
+    merchant = await client.post("/app-api/seckill/reservations", json=grab(activity_id), headers=tokens["admin"])
+    assert merchant.status_code == 403 and first.headers["x-request-id"]
     again = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=keyed)
     assert again.status_code == 200 and again.json() == first.json(), "a retry takes nothing twice"
     too_many = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 3), headers=member)

@@ -53,26 +53,38 @@ class Catalog:
         return await self._get("slots", lambda: _load_slots(session_factory))
 
     async def _get(self, key: object, load: Callable[[], Awaitable[object]]):
-        entry = self._entries.get(key)
-        if entry is not None and (entry[0] > clock_time.monotonic() or key in self._loading):
-            return entry[1]  # fresh, or being refreshed by another request
-        loading = self._loading.get(key)
-        if loading is not None:
-            return await asyncio.shield(loading)
+        while True:
+            entry = self._entries.get(key)
+            if entry is not None and (entry[0] > clock_time.monotonic() or key in self._loading):
+                return entry[1]  # fresh, or being refreshed by another request
+            loading = self._loading.get(key)
+            if loading is None:
+                return await self._load(key, load)
+            try:
+                return await asyncio.shield(loading)
+            except asyncio.CancelledError:
+                if not loading.cancelled():
+                    raise  # this request itself was cancelled
+                # the loading request went away: try again (maybe loading ourselves)
+
+    async def _load(self, key: object, load: Callable[[], Awaitable[object]]):
         future = self._loading[key] = asyncio.get_running_loop().create_future()
         try:
             value = await load()
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            self._entries[key] = (clock_time.monotonic() + self.seconds, value)
-            future.set_result(value)
-            return value
-        except BaseException as exc:
+        except Exception as exc:
             future.set_exception(exc)
-            future.exception()  # retrieved: waiting requests get it, nobody else needs to
+            future.exception()  # retrieved: the waiting requests get it, nobody else needs to
+            raise
+        except BaseException:
+            future.cancel()
             raise
         finally:
             del self._loading[key]
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key] = (clock_time.monotonic() + self.seconds, value)
+        future.set_result(value)
+        return value
 
     def forget(self, activity_id: int | None = None) -> None:
         if activity_id is None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill.domain import ReservationStatus
@@ -173,13 +173,3 @@ async def due_reservations(session: AsyncSession, now: datetime, limit: int = 50
 async def my_reservations(session: AsyncSession, user_id: int, paging: PageParams) -> tuple[list[Reservation], int]:
     return await fetch_page(session, select(Reservation).where(Reservation.user_id == user_id)
                             .order_by(Reservation.id.desc()), paging)
-
-
-async def sold_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:
-    """Units held or sold per activity."""
-    rows = await session.execute(
-        select(Reservation.activity_id, func.sum(Reservation.count))
-        .where(Reservation.activity_id.in_(activity_ids),
-               Reservation.status.in_([ReservationStatus.HELD, ReservationStatus.COMMITTED]))
-        .group_by(Reservation.activity_id))
-    return {activity_id: int(total or 0) for activity_id, total in rows}

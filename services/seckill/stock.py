@@ -111,6 +111,3 @@ class StockFilter:
         if not is_warm:
             return None
         return {int(sku): int(value) for sku, value in left.items()}
-
-    async def users(self, activity_id: int) -> dict[int, int]:
-        return {int(user): int(value) for user, value in (await self.redis.hgetall(keys(activity_id)[1])).items()}

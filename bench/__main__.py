@@ -108,48 +108,37 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def pricing_bench(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="promo-bench-pricing-") as workdir:
+    _wrk_part(args, pricing_quote, "pricing", "pricing quote",
+              "redis, tansu, the coupon and pricing services for the quote benchmark")
+
+
+def seckill_bench(args: argparse.Namespace) -> None:
+    _wrk_part(args, seckill_crowd, "seckill", "seckill flash crowd",
+              "redis, tansu, two seckill services, the gateway and hello for the flash crowd")
+
+
+def _wrk_part(args: argparse.Namespace, part, service: str, title: str, starting: str) -> None:
+    """Run `part` (a module with run(stack, seconds, rounds) and markdown(result)) on its own
+    stack; the report goes to <service>.md and <service>.json."""
+    with tempfile.TemporaryDirectory(prefix=f"promo-bench-{service}-") as workdir:
         stack = Stack(Path(workdir))
         try:
-            print("starting redis, tansu, the coupon and pricing services for the quote benchmark...", flush=True)
+            print(f"starting {starting}...", flush=True)
             wrk.ensure_installed({"wrk": "wrk"})
-            result = pricing_quote.run(stack, round_seconds(args), args.rounds)
+            result = part.run(stack, round_seconds(args), args.rounds)
         except Exception:
-            print("pricing service log (tail):\n" + stack.log_tail("pricing", 40), file=sys.stderr)
+            print(f"{service} service log (tail):\n" + stack.log_tail(service, 40), file=sys.stderr)
             raise
         finally:
             stack.stop()
     result["date"], result["database"] = datetime.now(UTC).isoformat(timespec="seconds"), stack.database
     result["cpu"], result["load_average"] = cpu_model(), load_average()
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    text = (f"# Benchmark: pricing quote ({result['date']}, {os.cpu_count()} CPUs {result['cpu']}, "
+    text = (f"# Benchmark: {title} ({result['date']}, {os.cpu_count()} CPUs {result['cpu']}, "
             f"{stack.database}, load {result['load_average']})\n\n")
-    text += pricing_quote.markdown(result)
-    (args.output_dir / "pricing.md").write_text(text)
-    (args.output_dir / "pricing.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(text, flush=True)
-
-
-def seckill_bench(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="promo-bench-seckill-") as workdir:
-        stack = Stack(Path(workdir))
-        try:
-            print("starting redis, tansu, two seckill services, the gateway and hello for the flash crowd...",
-                  flush=True)
-            wrk.ensure_installed({"wrk": "wrk"})
-            result = seckill_crowd.run(stack, round_seconds(args), args.rounds)
-        except Exception:
-            print("seckill service log (tail):\n" + stack.log_tail("seckill", 40), file=sys.stderr)
-            raise
-        finally:
-            stack.stop()
-    result["database"], result["cpu"], result["load_average"] = stack.database, cpu_model(), load_average()
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    text = (f"# Benchmark: seckill flash crowd ({result['date']}, {os.cpu_count()} CPUs {result['cpu']}, "
-            f"{stack.database}, load {result['load_average']})\n\n")
-    text += seckill_crowd.markdown(result)
-    (args.output_dir / "seckill.md").write_text(text)
-    (args.output_dir / "seckill.json").write_text(json.dumps(result, indent=2) + "\n")
+    text += part.markdown(result)
+    (args.output_dir / f"{service}.md").write_text(text)
+    (args.output_dir / f"{service}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(text, flush=True)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -156,8 +156,7 @@ def run(stack: Stack, seconds: int, rounds: int) -> dict:
             "ratio_vs_hello": round(median["seckill"] / median["hello"], 3),
             "redis_vs_database": round(median["seckill"] / median["database"], 2),
             "gateway_vs_direct": round(median["gateway"] / median["seckill"], 3),
-            "rounds": rounds, "seconds": seconds, "connections": CONNECTIONS, "users": USERS, "stock": STOCK,
-            "date": datetime.now(UTC).isoformat(timespec="seconds")}
+            "rounds": rounds, "seconds": seconds, "connections": CONNECTIONS, "users": USERS, "stock": STOCK}
 
 
 def markdown(result: dict) -> str:

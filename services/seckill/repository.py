@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill.domain import ReservationStatus
@@ -102,13 +102,22 @@ async def give_stock_back(session: AsyncSession, activity_id: int, sku_id: int, 
         .values(stock=Product.stock + count).execution_options(synchronize_session=False))
 
 
-async def add_to_quota(session: AsyncSession, activity_id: int, user_id: int, count: int, limit: int) -> bool:
-    """The user's total grows by `count` unless that passes `limit` (0 = none)."""
-    query = (update(UserQuota).where(UserQuota.activity_id == activity_id, UserQuota.user_id == user_id)
-             .values(bought=UserQuota.bought + count).execution_options(synchronize_session=False))
+async def ensure_quotas(session: AsyncSession, activity_id: int, user_ids: Sequence[int]) -> None:
+    """The users' quota rows, made if missing, in user order (two writers lock them alike). A
+    reservation's update of a missing row would take gap locks, which deadlock."""
+    await session.execute(insert(UserQuota).values([{"activity_id": activity_id, "user_id": u, "bought": 0}
+                                                    for u in sorted(user_ids)])
+                          .prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
+
+
+async def add_to_quotas(session: AsyncSession, activity_id: int, by_user: dict[int, int], limit: int) -> bool:
+    """Every user's total grows by their count, or (if one would pass `limit`, 0 = none) none does."""
+    added = case(by_user, value=UserQuota.user_id)
+    query = (update(UserQuota).where(UserQuota.activity_id == activity_id, UserQuota.user_id.in_(list(by_user)))
+             .values(bought=UserQuota.bought + added).execution_options(synchronize_session=False))
     if limit:
-        query = query.where(UserQuota.bought + count <= limit)
-    return (await session.execute(query)).rowcount == 1
+        query = query.where(UserQuota.bought + added <= limit)
+    return (await session.execute(query)).rowcount == len(by_user)
 
 
 async def take_from_quota(session: AsyncSession, activity_id: int, user_id: int, count: int) -> None:

@@ -17,17 +17,15 @@ its own exact answer (sold out, limit reached, repeated). The database stays the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.seckill import domain
 from services.seckill import repository as repo
-from services.seckill.models import Reservation, UserQuota
+from services.seckill.models import Reservation
 from shared.enums import CommonStatus
 
 
@@ -109,13 +107,13 @@ class ReservationWriter:
         limit = batch[0].user_limit
         async with self.sessions() as session, session.begin():
             await _check_enabled(session, activity_id)
-            await _ensure_quotas(session, activity_id, sorted(by_user))
+            await repo.ensure_quotas(session, activity_id, list(by_user))
             session.add_all(rows)
             try:
                 await session.flush()
             except IntegrityError as exc:
                 raise BatchFailed() from exc
-            if not await _add_to_quotas(session, activity_id, by_user, limit):
+            if not await repo.add_to_quotas(session, activity_id, by_user, limit):
                 raise BatchFailed()
             if not await repo.take_stock(session, activity_id, sku_id, sum(by_user.values())):
                 raise BatchFailed()
@@ -125,13 +123,13 @@ class ReservationWriter:
         r = p.reservation()
         async with self.sessions() as session, session.begin():
             await _check_enabled(session, r.activity_id)
-            await _ensure_quotas(session, r.activity_id, [r.user_id])
+            await repo.ensure_quotas(session, r.activity_id, [r.user_id])
             session.add(r)
             try:
                 await session.flush()
             except IntegrityError as exc:
                 raise Duplicate() from exc
-            if not await repo.add_to_quota(session, r.activity_id, r.user_id, r.count, p.user_limit):
+            if not await repo.add_to_quotas(session, r.activity_id, {r.user_id: r.count}, p.user_limit):
                 raise domain.UserLimitReached(limit=p.user_limit)
             if not await repo.take_stock(session, r.activity_id, r.sku_id, r.count):  # the hot row last
                 raise domain.SoldOut()
@@ -142,23 +140,6 @@ async def _check_enabled(session: AsyncSession, activity_id: int) -> None:
     activity = await repo.get_activity(session, activity_id)
     if activity is None or activity.status != CommonStatus.ENABLED:
         raise domain.ActivityClosed()
-
-
-async def _ensure_quotas(session: AsyncSession, activity_id: int, user_ids: Sequence[int]) -> None:
-    """The users' quota rows, made if missing, in user order (two batches lock them alike)."""
-    await session.execute(insert(UserQuota).values([{"activity_id": activity_id, "user_id": u, "bought": 0}
-                                                    for u in user_ids])
-                          .prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
-
-
-async def _add_to_quotas(session: AsyncSession, activity_id: int, by_user: dict[int, int], limit: int) -> bool:
-    """Every user's total grows by their count, or (if one would pass the limit) none does."""
-    added = case(by_user, value=UserQuota.user_id)
-    query = (update(UserQuota).where(UserQuota.activity_id == activity_id, UserQuota.user_id.in_(list(by_user)))
-             .values(bought=UserQuota.bought + added).execution_options(synchronize_session=False))
-    if limit:
-        query = query.where(UserQuota.bought + added <= limit)
-    return (await session.execute(query)).rowcount == len(by_user)
 
 
 def _settle(future: asyncio.Future, *, result: Reservation | None = None, error: BaseException | None = None) -> None:

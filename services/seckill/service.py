@@ -19,7 +19,7 @@ from services.seckill import repository as repo
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot
 from services.seckill.schemas import ActivityIn, SlotIn
-from services.seckill.stock import Loaded, StockFilter, Verdict
+from services.seckill.stock import REDIS_DOWN, Loaded, StockFilter, Verdict
 from services.seckill.writer import Duplicate, ReservationWriter
 from shared.enums import CommonStatus
 from shared.errors import DomainError
@@ -435,7 +435,7 @@ async def _reserve_in_redis(seckill: Seckill, terms: domain.Terms, token: str, s
         try:
             result = await seckill.stock.reserve(terms.id, token, sku_id, user_id, count, terms.user_limit,
                                                  terms.order_limit)
-        except (ConnectionError, OSError, TimeoutError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("redis unavailable for a reservation of activity %s: %r", terms.id, exc)
             raise domain.Unavailable() from exc
         if result >= 0 or result == Verdict.REPLAY:
@@ -478,7 +478,7 @@ async def _replayed(seckill: Seckill, token: str) -> Reservation:
 async def _give_back_in_redis(seckill: Seckill, activity_id: int, token: str) -> None:
     try:
         await seckill.stock.release(activity_id, token)
-    except (ConnectionError, OSError, TimeoutError) as exc:
+    except REDIS_DOWN as exc:
         log.warning("could not give back reservation %s in redis (reconciliation will): %r", token, exc)
 
 
@@ -498,7 +498,7 @@ async def release(seckill: Seckill, reservation: Reservation, to: ReservationSta
             try:
                 await seckill.stock.restock(reservation.activity_id, reservation.sku_id, reservation.user_id,
                                             reservation.count)
-            except (ConnectionError, OSError, TimeoutError) as exc:
+            except REDIS_DOWN as exc:
                 log.warning("could not restock paid reservation %s in redis (reconciliation will): %r",
                             reservation.id, exc)
         else:
@@ -559,7 +559,7 @@ async def commit_order(seckill: Seckill, order_id: int, now: datetime) -> bool:
     if seckill.redis_filter:
         try:
             await seckill.stock.commit(found.activity_id, found.token)
-        except (ConnectionError, OSError, TimeoutError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("could not mark reservation %s final in redis (reconciliation will): %r", found.id, exc)
     return True
 

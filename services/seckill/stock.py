@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shared.redis import entity_key, load_lua
+
+# What an unreachable Redis raises (redis-py's own ConnectionError/TimeoutError are RedisErrors)
+REDIS_DOWN = (RedisError, OSError)
 
 
 class Verdict(IntEnum):

@@ -12,9 +12,10 @@ from services.seckill import service
 from services.seckill.domain import ReservationStatus, SoldOut, UserLimitReached
 from services.seckill.models import Product, Reservation, UserQuota
 from services.seckill.schemas import ReservationOut
-from services.seckill.stock import keys
+from services.seckill.stock import StockFilter, keys
 from shared.auth import Role
 from shared.errors import DomainError
+from shared.redis import make_redis
 from tests.conftest import bearer
 from tests.seckill.conftest import make_sale
 
@@ -177,3 +178,17 @@ async def test_mysql_is_the_last_guard_even_when_redis_is_wrong(client, tokens, 
     after = await state(seckill_app, activity_id)
     assert outcomes["reserved"] == after["reserved"] == 100 and after["mysql_stock"] == 0, outcomes
     assert outcomes[SoldOut.code] > 0, "refused by MySQL"
+
+
+async def test_redis_down_is_a_busy_answer_not_a_500(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=5)
+    seckill = seckill_app.state.seckill
+    working, seckill.stock = seckill.stock, StockFilter(make_redis("redis://127.0.0.1:1/0"), 1.0)
+    try:
+        busy = await client.post("/app-api/seckill/reservations", json=grab(activity_id), headers=tokens["member"])
+    finally:
+        await seckill.stock.redis.aclose()
+        seckill.stock = working
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "SECKILL_BUSY"
+    assert busy.headers["retry-after"] == "1"
+    assert (await state(seckill_app, activity_id))["mysql_stock"] == 5, "nothing taken"

@@ -82,25 +82,6 @@ class ProductOut(Output):
     total_stock: int
 
 
-class ActivityOut(Output):
-    id: int
-    name: str
-    spu_id: int
-    slot_ids: list[int]
-    start_date: date
-    end_date: date
-    user_limit: int
-    order_limit: int
-    status: CommonStatus
-    sort: int
-    remark: str
-    stock: int = Field(description="left to sell, all SKUs")
-    total_stock: int
-    products: list[ProductOut]
-    created_at: datetime
-    updated_at: datetime
-
-
 class AppActivityOut(BaseModel):
     id: int
     name: str
@@ -110,9 +91,19 @@ class AppActivityOut(BaseModel):
     end_date: date
     user_limit: int
     order_limit: int
-    stock: int
+    stock: int = Field(description="left to sell, all SKUs")
     total_stock: int
     products: list[ProductOut]
+
+
+class ActivityOut(AppActivityOut):
+    """What operators see besides the buyer's view."""
+
+    status: CommonStatus
+    sort: int
+    remark: str
+    created_at: datetime
+    updated_at: datetime
 
 
 # --- reservations ---------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from services.seckill import consumers, jobs, models
 from services.seckill.api import admin, app, internal
 from services.seckill.api.crowd import ReservationFastPath
-from services.seckill.service import Catalog, Seckill
+from services.seckill.catalog import Catalog
+from services.seckill.service import Seckill
 from services.seckill.settings import SeckillSettings
 from services.seckill.stock import StockFilter
 from services.seckill.writer import ReservationWriter

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from services.seckill.service import Catalog
+from services.seckill.catalog import Catalog
 
 
 async def test_a_crowd_loads_once_and_keeps_serving_while_one_request_refreshes():

@@ -258,8 +258,8 @@ async def reconcile(seckill: Seckill, activity_id: int, *, fix: bool) -> dict:
     async with seckill.sessions() as session:
         truth = await repo.stock_of(session, activity_id)
     seen = await seckill.stock.stock_left(activity_id)
-    drift = {sku: (seen or {}).get(sku, 0) - left for sku, left in truth.items()
-             if seen is not None and seen.get(sku, 0) != left}
+    drift = {} if seen is None else {sku: seen.get(sku, 0) - left for sku, left in truth.items()
+                                     if seen.get(sku, 0) != left}
     if fix and (drift or seen is None):
         await load_stock(seckill, activity_id)
     return {"activity_id": activity_id, "loaded": seen is not None, "drift": drift, "fixed": fix and bool(drift)}
@@ -300,14 +300,15 @@ def reservation_view(r: Reservation) -> dict:
             "status": int(r.status), "order_id": r.order_id, "expires_at": r.expires_at}
 
 
-async def _checked_offer(seckill: Seckill, activity_id: int, sku_id: int, count: int, now: datetime) -> Offer:
+async def _offer_on_now(seckill: Seckill, activity_id: int, skus: Sequence[int], now: datetime) -> Offer:
+    """The activity, if it exists, is on now and sells these SKUs."""
     offer = await seckill.catalog.offer(seckill.sessions, activity_id)
     if offer is None:
         raise domain.ActivityNotFound(id=activity_id)
     domain.check_on_now(offer.terms, await seckill.catalog.slots(seckill.sessions), seckill.local(now))
-    if sku_id not in offer.prices:
-        raise domain.SkuNotInActivity(sku_id=sku_id)
-    domain.check_order_limit(offer.terms, count)
+    missing = [sku for sku in skus if sku not in offer.prices]
+    if missing:
+        raise domain.SkuNotInActivity(sku_id=missing[0])
     return offer
 
 
@@ -316,18 +317,18 @@ async def reserve(seckill: Seckill, user_id: int, activity_id: int, sku_id: int,
     """Take `count` for the user: (the reservation, True) when taken now, (the first one, False)
     for a repeated key. The crowd is turned away by the checks, the local sold-out flag and Redis;
     only those Redis let through reach MySQL, which has the last word."""
-    offer = await _checked_offer(seckill, activity_id, sku_id, count, now)
+    offer = await _offer_on_now(seckill, activity_id, [sku_id], now)
     terms = offer.terms
-    token = f"o:{order_id}" if order_id is not None else f"u:{user_id}:{key}" if key else None
+    domain.check_order_limit(terms, count)
+    repeatable = order_id is not None or key is not None
+    # a repeatable request must reach Redis, which knows its first answer
+    if seckill.redis_filter and not repeatable and seckill.stock.known_sold_out(activity_id, sku_id):
+        raise domain.SoldOut()
+    token = f"o:{order_id}" if order_id is not None else f"u:{user_id}:{key}" if key else f"r:{uuid.uuid4().hex}"
     if seckill.redis_filter:
-        # a repeated request (key or order) must reach Redis, which knows its first answer
-        if token is None and seckill.stock.known_sold_out(activity_id, sku_id):
-            raise domain.SoldOut()
-        token = token or f"r:{uuid.uuid4().hex}"
         verdict = await _reserve_in_redis(seckill, terms, token, sku_id, user_id, count)
         if verdict == Verdict.REPLAY:
             return await _replayed(seckill, token), False
-    token = token or f"r:{uuid.uuid4().hex}"
     try:
         return await _reserve_in_database(seckill, offer, token, user_id, sku_id, count, now, order_id), True
     except Duplicate:
@@ -485,12 +486,6 @@ async def expire_due(seckill: Seckill, now: datetime) -> int:
 
 async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now: datetime) -> dict[int, int]:
     """Pricing: the flash price of each SKU of a seckill order, if the sale is on now."""
-    offer = await seckill.catalog.offer(seckill.sessions, activity_id)
-    if offer is None:
-        raise domain.ActivityNotFound(id=activity_id)
-    domain.check_on_now(offer.terms, await seckill.catalog.slots(seckill.sessions), seckill.local(now))
-    missing = [sku for sku in sku_ids if sku not in offer.prices]
-    if missing:
-        raise domain.SkuNotInActivity(sku_id=missing[0])
+    offer = await _offer_on_now(seckill, activity_id, sku_ids, now)
     return {sku: offer.prices[sku] for sku in sku_ids}
 

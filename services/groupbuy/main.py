@@ -1,0 +1,36 @@
+"""Group-buy service app: `uvicorn services.groupbuy.main:create_app --factory --port 8003`."""
+
+from __future__ import annotations
+
+import contextlib
+
+from fastapi import FastAPI
+
+from services.groupbuy import consumers, jobs, models
+from services.groupbuy.api import admin, app, internal
+from services.groupbuy.service import Groupbuy
+from services.groupbuy.settings import GroupbuySettings
+from shared.app import Messaging, create_service_app
+from shared.clock import Clock
+
+
+@contextlib.asynccontextmanager
+async def groupbuy_context(app: FastAPI):
+    settings: GroupbuySettings = app.state.settings
+    app.state.groupbuy = Groupbuy(sessions=app.state.sessionmaker, hold_seconds=settings.groupbuy_hold_seconds,
+                                  robot_nicknames=tuple(settings.groupbuy_robot_nicknames),
+                                  robot_avatar=settings.groupbuy_robot_avatar)
+    yield
+
+
+def create_app(settings: GroupbuySettings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(
+        settings or GroupbuySettings(),
+        title="Promotion Center: groupbuy",
+        description="Group-buy (拼团) activities, leader price, groups and members, robots and virtual completion.",
+        routers=[app.router, admin.router, internal.router],
+        messaging=Messaging(outbox=models.outbox, inbox=models.inbox, handlers=consumers.HANDLERS),
+        jobs=[jobs.groups_forever],
+        resources=[groupbuy_context],
+        clock=clock,
+    )

@@ -1,0 +1,241 @@
+"""Every query of the group-buy service. Locks are always taken group first, then its members,
+so concurrent payments, releases and jobs cannot deadlock on each other."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.groupbuy.domain import ENDED_GROUP, HOLDING_SEAT, GroupStatus, MemberKind, MemberStatus
+from services.groupbuy.models import Activity, Group, Member, Product
+from shared.enums import CommonStatus
+from shared.pagination import PageParams, fetch_page
+
+COUNTED = (MemberStatus.PENDING, MemberStatus.JOINED, MemberStatus.SUCCESS)  # toward the per-user limit
+PAID = (MemberStatus.JOINED, MemberStatus.SUCCESS, MemberStatus.FAILED)
+
+# --- activities -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    name: str | None = None
+    status: int | None = None
+    spu_id: int | None = None
+
+
+async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity | None:
+    query = select(Activity).where(Activity.id == activity_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams) -> tuple[list[Activity], int]:
+    query = select(Activity).order_by(Activity.sort.desc(), Activity.id.desc())
+    if f.name:
+        query = query.where(Activity.name.contains(f.name, autoescape=True))
+    if f.status is not None:
+        query = query.where(Activity.status == f.status)
+    if f.spu_id is not None:
+        query = query.where(Activity.spu_id == f.spu_id)
+    return await fetch_page(session, query, paging)
+
+
+async def page_running(session: AsyncSession, now: datetime, spu_id: int | None,
+                       paging: PageParams) -> tuple[list[Activity], int]:
+    query = (select(Activity).where(Activity.status == CommonStatus.ENABLED, Activity.start_at <= now,
+                                    Activity.end_at > now)
+             .order_by(Activity.sort.desc(), Activity.id.desc()))
+    if spu_id is not None:
+        query = query.where(Activity.spu_id == spu_id)
+    return await fetch_page(session, query, paging)
+
+
+async def running_with_robot_leaders(session: AsyncSession, now: datetime) -> list[Activity]:
+    return list((await session.scalars(select(Activity).where(
+        Activity.status == CommonStatus.ENABLED, Activity.start_at <= now, Activity.end_at > now,
+        Activity.keep_open_groups > 0))).all())
+
+
+async def enabled_activities_of_spu(session: AsyncSession, spu_id: int, except_id: int | None) -> list[Activity]:
+    query = select(Activity).where(Activity.spu_id == spu_id, Activity.status == CommonStatus.ENABLED)
+    if except_id is not None:
+        query = query.where(Activity.id != except_id)
+    return list((await session.scalars(query)).all())
+
+
+async def products_of(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, list[Product]]:
+    found: dict[int, list[Product]] = {i: [] for i in activity_ids}
+    if activity_ids:
+        rows = await session.scalars(select(Product).where(Product.activity_id.in_(activity_ids))
+                                     .order_by(Product.id))
+        for product in rows:
+            found[product.activity_id].append(product)
+    return found
+
+
+async def product(session: AsyncSession, activity_id: int, sku_id: int) -> Product | None:
+    return await session.scalar(select(Product).where(Product.activity_id == activity_id, Product.sku_id == sku_id))
+
+
+async def joined_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:
+    """Real buyers who paid, per activity (the "N 人已拼" of a product page)."""
+    if not activity_ids:
+        return {}
+    rows = await session.execute(
+        select(Member.activity_id, func.count()).where(Member.activity_id.in_(activity_ids),
+                                                       Member.kind == MemberKind.REAL,
+                                                       Member.status.in_((MemberStatus.JOINED, MemberStatus.SUCCESS)))
+        .group_by(Member.activity_id))
+    return {activity_id: count for activity_id, count in rows.all()}
+
+
+async def running_groups(session: AsyncSession, activity_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Group).where(
+        Group.activity_id == activity_id, Group.status.in_((GroupStatus.PENDING, GroupStatus.IN_PROGRESS)))) or 0
+
+
+# --- groups ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupFilter:
+    activity_id: int | None = None
+    status: int | None = None
+    leader_user_id: int | None = None
+
+
+async def get_group(session: AsyncSession, group_id: int, *, for_update: bool = False) -> Group | None:
+    query = select(Group).where(Group.id == group_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def take_seat(session: AsyncSession, group_id: int, activity_id: int, now: datetime) -> bool:
+    """The race for the last seats: one conditional update on the group row."""
+    result = await session.execute(update(Group).where(
+        Group.id == group_id, Group.activity_id == activity_id, Group.status == GroupStatus.IN_PROGRESS,
+        Group.seats_taken < Group.size, Group.expires_at > now,
+    ).values(seats_taken=Group.seats_taken + 1, updated_at=now))
+    return result.rowcount == 1
+
+
+async def page_groups(session: AsyncSession, f: GroupFilter, paging: PageParams) -> tuple[list[Group], int]:
+    query = select(Group).order_by(Group.id.desc())
+    if f.activity_id is not None:
+        query = query.where(Group.activity_id == f.activity_id)
+    if f.status is not None:
+        query = query.where(Group.status == f.status)
+    if f.leader_user_id is not None:
+        query = query.where(Group.leader_user_id == f.leader_user_id)
+    return await fetch_page(session, query, paging)
+
+
+async def joinable_groups(session: AsyncSession, activity_id: int, now: datetime, limit: int) -> list[Group]:
+    """Open groups a buyer may join, fullest and soonest-ending first (they complete fastest)."""
+    return list((await session.scalars(select(Group).where(
+        Group.activity_id == activity_id, Group.status == GroupStatus.IN_PROGRESS, Group.seats_taken < Group.size,
+        Group.expires_at > now,
+    ).order_by((Group.size - Group.seats_taken), Group.expires_at, Group.id).limit(limit))).all())
+
+
+async def count_joinable(session: AsyncSession, activity_id: int, now: datetime) -> int:
+    return await session.scalar(select(func.count()).select_from(Group).where(
+        Group.activity_id == activity_id, Group.status == GroupStatus.IN_PROGRESS, Group.seats_taken < Group.size,
+        Group.expires_at > now)) or 0
+
+
+async def due_groups(session: AsyncSession, now: datetime, limit: int = 200) -> list[int]:
+    return list((await session.scalars(select(Group.id).where(
+        Group.status == GroupStatus.IN_PROGRESS, Group.expires_at <= now).order_by(Group.expires_at).limit(limit)
+    )).all())
+
+
+async def groups_due_for_robots(session: AsyncSession, now: datetime, limit: int = 200) -> list[int]:
+    return list((await session.scalars(select(Group.id).where(
+        Group.status == GroupStatus.IN_PROGRESS, Group.robots_at <= now, Group.seats_taken < Group.size,
+        Group.expires_at > now).order_by(Group.robots_at).limit(limit))).all())
+
+
+async def group_counts(session: AsyncSession, activity_id: int | None) -> dict[int, int]:
+    query = select(Group.status, func.count()).group_by(Group.status)
+    if activity_id is not None:
+        query = query.where(Group.activity_id == activity_id)
+    return {status: count for status, count in (await session.execute(query)).all()}
+
+
+# --- members --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MemberFilter:
+    activity_id: int | None = None
+    group_id: int | None = None
+    user_id: int | None = None
+    status: int | None = None
+    order_id: int | None = None
+
+
+async def member_by_order(session: AsyncSession, order_id: int, *, for_update: bool = False) -> Member | None:
+    query = select(Member).where(Member.order_id == order_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def get_member(session: AsyncSession, member_id: int, *, for_update: bool = False) -> Member | None:
+    query = select(Member).where(Member.id == member_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def members_of(session: AsyncSession, group_ids: Sequence[int], *, for_update: bool = False,
+                     statuses: Sequence[MemberStatus] | None = None) -> list[Member]:
+    if not group_ids:
+        return []
+    query = select(Member).where(Member.group_id.in_(group_ids)).order_by(Member.group_id, Member.id)
+    if statuses is not None:
+        query = query.where(Member.status.in_(statuses))
+    return list((await session.scalars(query.with_for_update() if for_update else query)).all())
+
+
+async def bought_in_activity(session: AsyncSession, user_id: int, activity_id: int) -> int:
+    return await session.scalar(select(func.coalesce(func.sum(Member.count), 0)).where(
+        Member.user_id == user_id, Member.activity_id == activity_id, Member.status.in_(COUNTED))) or 0
+
+
+async def busy_in_activity(session: AsyncSession, user_id: int, activity_id: int) -> Member | None:
+    return await session.scalar(select(Member).where(Member.activity_id == activity_id,
+                                                     Member.busy_user_id == user_id))
+
+
+async def due_holds(session: AsyncSession, now: datetime, limit: int = 500) -> list[int]:
+    return list((await session.scalars(select(Member.order_id).where(
+        Member.status == MemberStatus.PENDING, Member.hold_expires_at <= now).order_by(Member.hold_expires_at)
+        .limit(limit))).all())
+
+
+async def page_members(session: AsyncSession, f: MemberFilter, paging: PageParams) -> tuple[list[Member], int]:
+    query = select(Member).order_by(Member.id.desc())
+    for column, value in ((Member.activity_id, f.activity_id), (Member.group_id, f.group_id),
+                          (Member.user_id, f.user_id), (Member.status, f.status), (Member.order_id, f.order_id)):
+        if value is not None:
+            query = query.where(column == value)
+    return await fetch_page(session, query, paging)
+
+
+async def my_memberships(session: AsyncSession, user_id: int, paging: PageParams) -> tuple[list[Member], int]:
+    return await fetch_page(session, select(Member).where(Member.user_id == user_id, Member.kind == MemberKind.REAL)
+                            .order_by(Member.id.desc()), paging)
+
+
+async def member_counts(session: AsyncSession, activity_id: int | None) -> dict[tuple[int, int], int]:
+    query = select(Member.kind, Member.status, func.count()).group_by(Member.kind, Member.status)
+    if activity_id is not None:
+        query = query.where(Member.activity_id == activity_id)
+    return {(kind, status): count for kind, status, count in (await session.execute(query)).all()}
+
+
+def seat_holders(members: Sequence[Member]) -> list[Member]:
+    return [m for m in members if m.status in HOLDING_SEAT]
+
+
+def is_ended(group: Group) -> bool:
+    return group.status in ENDED_GROUP

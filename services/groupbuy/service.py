@@ -403,6 +403,7 @@ async def pay(session: AsyncSession, order_id: int, paid_at: datetime, now: date
 
 
 async def _succeed(session: AsyncSession, group: Group, now: datetime, *, virtual: bool) -> None:
+    await session.flush()  # stand-ins just added are members too (the session does not autoflush)
     members = await repo.members_of(session, [group.id], for_update=True)
     order_ids = []
     for member in members:

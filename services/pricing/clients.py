@@ -1,4 +1,4 @@
-"""The pricing service's calls to the coupon service (its /internal API)."""
+"""The pricing service's calls to the coupon, seckill and group-buy services (their /internal APIs)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,30 @@ class SeckillClient:
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/seckill/holds/{order_id}/release")
+
+
+class GroupbuyClient:
+    """The group-buy service's group and leader prices and seat holds; also pricing's
+    SpecialPriceSource for group-buy orders (no `group_id`: the buyer opens a group and pays the
+    leader price)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn,
+                          lines: Sequence[LineIn]) -> SpecialPrice:
+        answer = await self.client.post("/internal/groupbuy/prices", {
+            "user_id": user_id, "activity_id": activity.activity_id, "group_id": activity.group_id,
+            "sku_ids": sorted({line.sku_id for line in lines})})
+        return SpecialPrice(SpecialKind.GROUPBUY, activity.activity_id,
+                            {int(sku): price for sku, price in answer["prices"].items()})
+
+    async def hold(self, order_id: int, user_id: int, activity: SpecialActivityIn, sku_id: int,
+                   count: int) -> dict[str, Any]:
+        return await self.client.post("/internal/groupbuy/holds", {
+            "order_id": order_id, "user_id": user_id, "activity_id": activity.activity_id,
+            "group_id": activity.group_id, "sku_id": sku_id, "count": count, "nickname": activity.nickname,
+            "avatar": activity.avatar})
+
+    async def release(self, order_id: int) -> None:
+        await self.client.post(f"/internal/groupbuy/holds/{order_id}/release")

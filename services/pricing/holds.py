@@ -2,8 +2,7 @@
 order, and gives it back when a later hold fails. Owners are tried in order; every call is
 idempotent by order id on the owner's side, so a retried checkout takes nothing twice.
 
-Group seats, bargain records and points-mall stock join as further owners when their services
-land.
+Bargain records and points-mall stock join as further owners when their services land.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.pricing.calculator import Quote, SpecialKind
-from services.pricing.clients import CouponClient, SeckillClient
+from services.pricing.calculator import Line, Quote, SpecialKind
+from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
 from services.pricing.domain import HoldFailed
 from services.pricing.schemas import SpecialActivityIn
 from shared.http import DependencyUnavailable, Refused
@@ -79,15 +78,44 @@ class SeckillHolds:
 
     async def hold(self, request: HoldRequest) -> Hold:
         assert request.activity is not None
-        selected = [p.line for p in request.quote.lines if p.line.selected]
-        if len(selected) != 1:
-            raise Refused("seckill", 422, "SECKILL_ONE_SKU_PER_ORDER", "a seckill order has one SKU", {})
+        line = the_one_line(request, self.name)
         answer = await self.seckill.hold(request.order_id, request.user_id, request.activity.activity_id,
-                                         selected[0].sku_id, selected[0].count, request.activity.reservation_id)
+                                         line.sku_id, line.count, request.activity.reservation_id)
         return Hold(self.name, answer["id"], datetime.fromisoformat(answer["expires_at"]))
 
     async def release(self, order_id: int) -> None:
         await self.seckill.release(order_id)
+
+
+class GroupbuyHolds:
+    """The seat of a group-buy order: in a new group (the buyer leads it) or in the one joined.
+    The hold's reference is the group id (the buyer shares it to invite others)."""
+
+    name = "groupbuy"
+
+    def __init__(self, groupbuy: GroupbuyClient) -> None:
+        self.groupbuy = groupbuy
+
+    def needed(self, request: HoldRequest) -> bool:
+        return request.activity is not None and request.activity.type is SpecialKind.GROUPBUY
+
+    async def hold(self, request: HoldRequest) -> Hold:
+        assert request.activity is not None
+        line = the_one_line(request, self.name)
+        answer = await self.groupbuy.hold(request.order_id, request.user_id, request.activity, line.sku_id,
+                                          line.count)
+        return Hold(self.name, answer["group_id"], datetime.fromisoformat(answer["hold_expires_at"]))
+
+    async def release(self, order_id: int) -> None:
+        await self.groupbuy.release(order_id)
+
+
+def the_one_line(request: HoldRequest, owner: str) -> Line:
+    """Seckill and group-buy orders have one SKU (one reservation, one seat)."""
+    selected = [p.line for p in request.quote.lines if p.line.selected]
+    if len(selected) != 1:
+        raise Refused(owner, 422, f"{owner.upper()}_ONE_SKU_PER_ORDER", f"a {owner} order has one SKU", {})
+    return selected[0]
 
 
 async def place_holds(owners: list[HoldOwner], request: HoldRequest) -> list[Hold]:

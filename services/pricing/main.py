@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from services.pricing import consumers, models
 from services.pricing.api import admin, app, internal
 from services.pricing.calculator import PointsRules, SpecialKind
-from services.pricing.clients import CouponClient, SeckillClient
-from services.pricing.holds import CouponHolds, SeckillHolds
+from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
+from services.pricing.holds import CouponHolds, GroupbuyHolds, SeckillHolds
 from services.pricing.service import Pricing
 from services.pricing.settings import PricingSettings
 from shared.app import Messaging, create_service_app
@@ -25,23 +25,26 @@ def points_rules(settings: PricingSettings) -> PointsRules:
 
 @contextlib.asynccontextmanager
 async def pricing_context(app: FastAPI):
-    """The coupon and seckill service clients, the points rules, the hold owners and the special
+    """The coupon, seckill and group-buy service clients, the points rules, the hold owners and the special
     price sources, for the app's lifetime."""
     settings: PricingSettings = app.state.settings
     token = outbound_service_token(settings, "pricing", settings.service_token.get_secret_value())
     timeout = settings.dependency_timeout_seconds
     coupon_client = ServiceClient("coupon", settings.coupon_url, token, timeout_seconds=timeout)
     seckill_client = ServiceClient("seckill", settings.seckill_url, token, timeout_seconds=timeout)
+    groupbuy_client = ServiceClient("groupbuy", settings.groupbuy_url, token, timeout_seconds=timeout)
     coupons, seckill = CouponClient(coupon_client), SeckillClient(seckill_client)
+    groupbuy = GroupbuyClient(groupbuy_client)
     app.state.pricing = Pricing(coupons=coupons, rules=points_rules(settings),
-                                holds=[SeckillHolds(seckill), CouponHolds(coupons)],
-                                special_prices={SpecialKind.SECKILL: seckill},
+                                holds=[SeckillHolds(seckill), GroupbuyHolds(groupbuy), CouponHolds(coupons)],
+                                special_prices={SpecialKind.SECKILL: seckill, SpecialKind.GROUPBUY: groupbuy},
                                 stale_seconds=settings.checkout_stale_seconds)
     try:
         yield
     finally:
         await coupon_client.close()
         await seckill_client.close()
+        await groupbuy_client.close()
 
 
 def create_app(settings: PricingSettings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -144,6 +144,9 @@ class SpecialActivityIn(Input):
     group_id: Id | None = Field(default=None, description="groupbuy: the group to join (none = open one)")
     record_id: Id | None = Field(default=None, description="bargain: the bargain record")
     reservation_id: Id | None = Field(default=None, description="seckill: the buyer's reservation, if one was made")
+    nickname: Annotated[str, Field(max_length=64)] = Field(default="", description="groupbuy: how the buyer "
+                                                                                   "appears in the group")
+    avatar: Annotated[str, Field(max_length=512)] = Field(default="", description="groupbuy: the buyer's avatar URL")
 
 
 class QuoteIn(Input):

@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 
 from services.groupbuy import jobs, service
+from services.groupbuy import repository as repo
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Member
 from tests.groupbuy.conftest import NOW, events, make_activity, seat
@@ -16,7 +17,6 @@ from tests.groupbuy.test_groups import group_of, member_of, pay
 
 async def members(app, group_id) -> list[Member]:
     async with app.state.sessionmaker() as session:
-        from services.groupbuy import repository as repo
         return await repo.members_of(session, [group_id])
 
 
@@ -110,7 +110,7 @@ async def test_robot_leaders_keep_groups_open_for_buyers(client, tokens, groupbu
 
 
 async def test_one_run_of_the_jobs_does_each_kind_of_work(client, tokens, groupbuy_app):
-    app, gb = groupbuy_app, groupbuy_app.state.groupbuy
+    gb = groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, tokens["admin"], size=3, keep_open_groups=1)
     await service.hold(gb, seat(1, 11, activity_id), NOW)  # unpaid leader
     done = await jobs.run_once(gb, NOW + timedelta(hours=1))

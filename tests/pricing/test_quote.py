@@ -91,10 +91,10 @@ async def test_quote_errors(client, tokens):
     assert nothing.status_code == 422 and nothing.json()["error"]["code"] == "PRICING_NOTHING_SELECTED"
     free = await client.post("/app-api/pricing/quote", json={"lines": [{**CART[0], "unit_price": 0}]}, headers=member)
     assert free.json()["error"]["code"] == "PRICING_PAY_AMOUNT_NOT_POSITIVE"
-    groupbuy = await client.post("/app-api/pricing/quote",
-                                 json={"lines": CART, "activity": {"type": "groupbuy", "activity_id": 1}},
-                                 headers=member)
-    assert groupbuy.status_code == 422 and groupbuy.json()["error"]["code"] == "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
+    bargain = await client.post("/app-api/pricing/quote",
+                                json={"lines": CART, "activity": {"type": "bargain", "activity_id": 1}},
+                                headers=member)
+    assert bargain.status_code == 422 and bargain.json()["error"]["code"] == "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
     seckill = await client.post("/app-api/pricing/quote",
                                 json={"lines": CART, "activity": {"type": "seckill", "activity_id": 987654}},
                                 headers=member)

@@ -50,6 +50,7 @@ def suite(tmp_path_factory):
     env["RATE_LIMIT_ROUTES"] = json.dumps(
         [{"prefix": "/app-api/content/article-categories", "per_ip": {"rate": 0.05, "burst": 3}},
          {"prefix": "/app-api/seckill/reservations", "methods": ["POST"], "per_user": {"rate": 0.05, "burst": 2}}])
+    env["GROUPBUY_JOB_INTERVAL_SECONDS"] = "0.5"
     log = open(var_dir / "promo-run.out", "wb")
     process = subprocess.Popen([sys.executable, "-m", "promo", "run", "--port-offset", str(offset),
                                 "--var-dir", str(var_dir)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -63,7 +64,8 @@ def suite(tmp_path_factory):
     state = json.loads((var_dir / "run.json").read_text())
     yield {"process": process, "state": state, "gateway": f"http://127.0.0.1:{GATEWAY_PORT + offset}",
            "content": f"http://127.0.0.1:{SERVICE_PORTS['content'] + offset}",
-           "seckill": f"http://127.0.0.1:{SERVICE_PORTS['seckill'] + offset}", "output": output}
+           "seckill": f"http://127.0.0.1:{SERVICE_PORTS['seckill'] + offset}",
+           "pricing": f"http://127.0.0.1:{SERVICE_PORTS['pricing'] + offset}", "var_dir": var_dir, "output": output}
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         process.wait(30)
@@ -142,6 +144,114 @@ def test_seckill_reservation_through_the_gateway(suite):
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     live = httpx.get(f"{suite['gateway']}/app-api/seckill/activities/{sale.json()['id']}").json()
     assert live["stock"] == 2
+
+
+def service_headers() -> dict[str, str]:
+    plain_env = {k: v for k, v in os.environ.items() if k != "ENV"}
+    token = subprocess.run([sys.executable, "-m", "promo", "token", "service", "order-service"],
+                           capture_output=True, text=True, check=True, env=plain_env).stdout.strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def publish(suite, event_type: str, data: dict) -> None:
+    plain_env = {k: v for k, v in os.environ.items() if k not in ("ENV", "KAFKA_BOOTSTRAP_SERVERS")}
+    done = subprocess.run([sys.executable, "-m", "promo", "publish", event_type, json.dumps(data), "--var-dir",
+                           str(suite["var_dir"])], capture_output=True, text=True, env=plain_env, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def wait_until(check, what: str, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_group_buy_through_the_gateway_succeeds_and_an_expired_group_fails(suite):
+    """The demo group buy: a leader opens a group at the leader price through pricing's checkout,
+    two members find it through the gateway, join and pay; the group succeeds and the event is on
+    Kafka. A second group runs out of time and fails with its paid order to refund."""
+    gw, pricing, headers = suite["gateway"], suite["pricing"], service_headers()
+    [demo] = httpx.get(f"{gw}/app-api/groupbuy/activities", params={"spu_id": 104}).json()["items"]
+    line = {"sku_id": 1004, "spu_id": 104, "category_id": 11, "unit_price": 9900, "count": 1}
+
+    def checkout(order_id: int, user_id: int, group_id: int | None) -> dict:
+        done = httpx.post(f"{pricing}/internal/pricing/checkout", headers=headers, json={
+            "order_id": order_id, "user_id": user_id, "lines": [line], "activity": {
+                "type": "groupbuy", "activity_id": demo["id"], "group_id": group_id, "nickname": f"买家{user_id}"}})
+        assert done.status_code == 200, done.text
+        return done.json()
+
+    def paid(order_id: int, user_id: int, price: int) -> None:
+        publish(suite, "order.paid", {"order_id": order_id, "user_id": user_id, "order_type": "groupbuy",
+                                      "pay_price": price, "items": [{"sku_id": 1004, "spu_id": 104, "count": 1,
+                                                                     "pay_price": price}]})
+
+    quote = httpx.post(f"{gw}/app-api/pricing/quote", headers=member_headers("6100"), json={
+        "lines": [line], "activity": {"type": "groupbuy", "activity_id": demo["id"]}})
+    assert quote.status_code == 200 and quote.json()["totals"]["pay"] == 4900, quote.text
+    opened = checkout(61001, 6100, None)
+    assert opened["totals"]["pay"] == 4900
+    group_id = next(h["reference"] for h in opened["holds"] if h["owner"] == "groupbuy")
+    paid(61001, 6100, 4900)
+
+    def listed():
+        groups = httpx.get(f"{gw}/app-api/groupbuy/activities/{demo['id']}/groups", params={"limit": 50}).json()
+        return next((g for g in groups if g["id"] == group_id), None)
+    assert wait_until(listed, "the leader's paid group is open to join")["seats_left"] == 2
+    for order_id, user_id in ((61002, 6101), (61003, 6102)):
+        assert checkout(order_id, user_id, group_id)["totals"]["pay"] == 5900
+        paid(order_id, user_id, 5900)
+
+    def succeeded():
+        group = httpx.get(f"{gw}/app-api/groupbuy/groups/{group_id}").json()
+        return group["status"] == 20 and group
+    assert [m["nickname"] for m in wait_until(succeeded, "the group succeeded")["members"]] == [
+        "买家6100", "买家6101", "买家6102"]
+    mine = httpx.get(f"{gw}/app-api/groupbuy/my-groups", headers=member_headers("6101")).json()
+    assert [(i["order_id"], i["status"]) for i in mine["items"]] == [(61002, 20)]
+
+    def event(event_type: str, wanted_group: int):
+        for raw in read_all(suite["state"]["kafka"], event_type):
+            envelope = Envelope.model_validate_json(raw)
+            if envelope.data["group_id"] == wanted_group:
+                return envelope
+        return None
+    done = wait_until(lambda: event("promo.groupbuy.group-succeeded", group_id), "the success event on Kafka")
+    assert sorted(done.data["order_ids"]) == [61001, 61002, 61003]
+
+    lonely = checkout(62001, 6200, None)
+    lonely_group = next(h["reference"] for h in lonely["holds"] if h["owner"] == "groupbuy")
+    paid(62001, 6200, 4900)
+    wait_until(lambda: httpx.get(f"{gw}/app-api/groupbuy/groups/{lonely_group}").status_code == 200,
+               "the second group started")
+    expire_now(suite["var_dir"], lonely_group)  # its 24 hours pass
+    failed = wait_until(lambda: event("promo.groupbuy.group-failed", lonely_group), "the failure event on Kafka")
+    assert failed.data["order_ids"] == [62001] and failed.data["reason"] == "expired"
+    assert httpx.get(f"{gw}/app-api/groupbuy/groups/{lonely_group}").json()["status"] == 30
+
+
+def expire_now(var_dir: Path, group_id: int) -> None:
+    """Time travel in the suite's SQLite file: the group's time is up now."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from services.groupbuy.models import Group
+    from shared.db import create_engine
+
+    async def move() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{var_dir}/groupbuy.db")
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(update(Group).where(Group.id == group_id).values(expires_at=datetime.now(UTC)))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(move())
 
 
 def test_anonymous_member_and_bad_tokens(suite):

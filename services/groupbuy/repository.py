@@ -3,7 +3,7 @@ so concurrent payments, releases and jobs cannot deadlock on each other."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,6 +110,12 @@ class GroupFilter:
 async def get_group(session: AsyncSession, group_id: int, *, for_update: bool = False) -> Group | None:
     query = select(Group).where(Group.id == group_id)
     return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def groups_by_id(session: AsyncSession, group_ids: Collection[int]) -> list[Group]:
+    if not group_ids:
+        return []
+    return list((await session.scalars(select(Group).where(Group.id.in_(group_ids)))).all())
 
 
 async def take_seat(session: AsyncSession, group_id: int, activity_id: int, now: datetime) -> bool:

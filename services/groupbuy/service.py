@@ -26,6 +26,7 @@ from services.groupbuy.schemas import ActivityIn, HoldIn
 from shared.enums import CommonStatus
 from shared.events import new_event
 from shared.outbox import add_to_outbox
+from shared.pagination import PageParams
 
 log = logging.getLogger("groupbuy.service")
 
@@ -208,13 +209,9 @@ async def admin_group(session: AsyncSession, group_id: int, now: datetime) -> di
             "started_at": group.started_at, "members": await repo.members_of(session, [group_id])}
 
 
-async def my_groups(session: AsyncSession, user_id: int, paging, now: datetime) -> dict:
+async def my_groups(session: AsyncSession, user_id: int, paging: PageParams, now: datetime) -> dict:
     members, total = await repo.my_memberships(session, user_id, paging)
-    groups = {}
-    for group_id in {m.group_id for m in members}:
-        group = await repo.get_group(session, group_id)
-        if group is not None:
-            groups[group_id] = group_view(group, now)
+    groups = {g.id: group_view(g, now) for g in await repo.groups_by_id(session, {m.group_id for m in members})}
     items = [{"member_id": m.id, "order_id": m.order_id, "sku_id": m.sku_id, "count": m.count,
               "unit_price": m.unit_price, "leader": m.leader, "status": m.status, "group": groups[m.group_id]}
              for m in members if m.group_id in groups]
@@ -503,9 +500,9 @@ async def robots_join(gb: Groupbuy, now: datetime) -> int:
             if group is None or group.status != GroupStatus.IN_PROGRESS or group.seats_taken >= group.size:
                 continue  # another replica got there first
             activity = await repo.get_activity(session, group.activity_id)
-            if activity is None or not domain.can_complete_without_buyers(group.real_paid_count,
-                                                                          activity.least_population):
-                continue
+            if activity is None or activity.status != CommonStatus.ENABLED or not (
+                    domain.can_complete_without_buyers(group.real_paid_count, activity.least_population)):
+                continue  # a closed activity takes no new member, robots included
             joined += _fill(session, group, MemberKind.ROBOT, now, nickname=gb.robot, avatar=gb.robot_avatar)
             group.virtual = True
             if group.paid_count >= group.size:

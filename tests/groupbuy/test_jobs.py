@@ -115,3 +115,13 @@ async def test_one_run_of_the_jobs_does_each_kind_of_work(client, tokens, groupb
     await service.hold(gb, seat(1, 11, activity_id), NOW)  # unpaid leader
     done = await jobs.run_once(gb, NOW + timedelta(hours=1))
     assert done["seats_released"] == 1 and done["robot_groups_opened"] == 1
+
+
+async def test_robots_do_not_join_groups_of_a_closed_activity(client, tokens, groupbuy_app):
+    app, gb = groupbuy_app, groupbuy_app.state.groupbuy
+    activity_id = await make_activity(client, tokens["admin"], size=3, robot_join_after_hours=1, keep_open_groups=1)
+    leader = await open_group(app, activity_id)
+    await client.post(f"/admin-api/groupbuy/activities/{activity_id}/close", headers=tokens["admin"])
+    assert await service.robots_join(gb, NOW + timedelta(hours=2)) == 0
+    assert await service.keep_groups_open(gb, NOW) == 0
+    assert (await group_of(app, leader.group_id)).seats_taken == 1

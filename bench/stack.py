@@ -106,8 +106,8 @@ class Stack:
 
     def start_seckill(self) -> None:
         """The seckill service twice on one database (Redis filter on, and off: the database-only
-        variant), the gateway in front of the first (its limiter on, buckets too large to bite)
-        and the bare hello app as the baseline."""
+        variant), the gateway in front of the first (its limiter on, buckets too large to bite;
+        and off), the bare hello app as the baseline, and the gateway in front of it."""
         self._start_infra()
         self._prepare_database("seckill", seed=False)
         self._start_uvicorn("seckill", "services.seckill.main:create_app", factory=True)
@@ -119,8 +119,13 @@ class Stack:
         self._start_gateway("gateway_seckill", self.urls["seckill"], {
             "RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_IP": HUGE_BUCKET, "RATE_LIMIT_USER": HUGE_BUCKET,
             "RATE_LIMIT_ROUTES": routes}, service="seckill")
+        # the proxy's own ceiling: the gateway without its limiter, before the service and before hello
+        self._start_gateway("gateway_seckill_nolimit", self.urls["seckill"], {"RATE_LIMIT_ENABLED": "false"},
+                            service="seckill")
+        self._start_gateway("gateway_hello", self.urls["hello"], {"RATE_LIMIT_ENABLED": "false"})
         self._wait_ready({"seckill": "/readyz", "seckill_db": "/readyz", "hello": "/hello",
-                          "gateway_seckill": "/readyz"})
+                          "gateway_seckill": "/readyz", "gateway_seckill_nolimit": "/readyz",
+                          "gateway_hello": "/readyz"})
 
     @property
     def env(self) -> dict[str, str]:

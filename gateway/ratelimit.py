@@ -1,9 +1,13 @@
-"""Rate limits: token buckets in Redis, checked by one Lua script per hash tag.
+"""Rate limits: token buckets in Redis, checked by a Lua script that takes a token from every
+bucket a request counts against, or from none.
 
 A caller is a user (when a valid token came) or an IP. Its buckets share a hash tag
-(`{rl:u:42}`, `{rl:ip:1.2.3.4}`) so the script runs on Redis Cluster. If Redis is down the
-gateway lets traffic through (and logs it): an outage of the limiter must not become an
-outage of the mall.
+(`{rl:u:42}`, `{rl:ip:1.2.3.4}`). On one Redis server all of a request's buckets go to one
+script call (one round trip, and an IP refusal spends none of the user's tokens); on Redis
+Cluster (`RATE_LIMIT_CLUSTER_SAFE`) a script cannot span slots, so each hash tag gets its own
+call, the IP's first. Calls made in the same event-loop turn share one pipeline. If Redis is
+down the gateway lets traffic through (and logs it): an outage of the limiter must not become
+an outage of the mall.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.settings import Bucket, GatewaySettings, RouteLimit
-from shared.redis import load_lua
+from shared.redis import ScriptBatch, load_lua
 
 log = logging.getLogger("gateway.ratelimit")
 
@@ -34,7 +38,8 @@ class BucketCheck:
 
 class RateLimiter:
     def __init__(self, redis: Redis, settings: GatewaySettings) -> None:
-        self.script = load_lua(redis, "gateway", "ratelimit.lua")
+        # concurrent requests' checks share round trips to Redis
+        self.script = ScriptBatch(redis, load_lua(redis, "gateway", "ratelimit.lua"))
         self.settings = settings
         self.failures = 0
 
@@ -55,15 +60,9 @@ class RateLimiter:
         return found
 
     async def wait_ms(self, checks: list[BucketCheck]) -> int:
-        """0 when the request may pass, else how long the caller should wait.
-
-        One script per hash tag (Redis Cluster cannot run one script over two slots), the IP's
-        buckets first: a request the IP limit refuses does not spend the user's tokens."""
-        by_tag: dict[str, list[BucketCheck]] = defaultdict(list)
-        for check in sorted(checks, key=lambda c: not c.tag.startswith("rl:ip:")):
-            by_tag[check.tag].append(check)
+        """0 when the request may pass, else how long the caller should wait."""
         try:
-            for group in by_tag.values():
+            for group in self._calls(checks):
                 wait = await self._run(group)
                 if wait:
                     return wait
@@ -72,11 +71,19 @@ class RateLimiter:
             log.warning("rate limiter unavailable, letting the request through: %r", exc)
         return 0
 
+    def _calls(self, checks: list[BucketCheck]) -> list[list[BucketCheck]]:
+        if not self.settings.rate_limit_cluster_safe:
+            return [checks]
+        by_tag: dict[str, list[BucketCheck]] = defaultdict(list)
+        for check in sorted(checks, key=lambda c: not c.tag.startswith("rl:ip:")):
+            by_tag[check.tag].append(check)
+        return list(by_tag.values())
+
     async def _run(self, group: list[BucketCheck]) -> int:
         args: list[float] = []
         for check in group:
             args += [check.bucket.rate, check.bucket.burst]
-        return int(await self.script(keys=[c.key for c in group], args=args))
+        return int(await self.script([c.key for c in group], args))
 
 
 def _applies(rule: RouteLimit, path: str, method: str) -> bool:

@@ -43,6 +43,8 @@ class GatewaySettings(CommonSettings):
     gateway_pool_size: int = 512
 
     rate_limit_enabled: bool = True
+    # Redis Cluster: one script call per hash tag (a script cannot span slots); one server: one call
+    rate_limit_cluster_safe: bool = False
     rate_limit_user: Bucket = Bucket(rate=20, burst=40)
     rate_limit_ip: Bucket = Bucket(rate=50, burst=100)
     # A flash crowd grabbing stock: each buyer and each address gets a small, strict bucket.

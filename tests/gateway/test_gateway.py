@@ -285,3 +285,22 @@ def test_member_and_merchant_with_the_same_id_do_not_share_a_bucket():
     member = limiter.checks("/app-api/x", "GET", "member:7", "1.2.3.4")[0].key
     merchant = limiter.checks("/app-api/x", "GET", "merchant:7", "1.2.3.4")[0].key
     assert member != merchant
+
+
+@pytest.mark.parametrize("cluster_safe", [False, True])
+async def test_a_request_the_ip_limit_refuses_spends_none_of_the_users_tokens(gateway, dev_settings, redis,
+                                                                               cluster_safe):
+    """One script call takes a token from every bucket or from none; on Redis Cluster the IP's
+    call goes first. Either way the user's bucket keeps its tokens when the IP is refused."""
+    from shared.auth import Role
+    from tests.conftest import bearer
+
+    start, session = gateway
+    prefix = f"/app-api/content/both-{uuid.uuid4().hex[:6]}"
+    rules = [RouteLimit(prefix=prefix, per_user=Bucket(rate=0.001, burst=5), per_ip=Bucket(rate=0.001, burst=1))]
+    base = await start(rate_limit_routes=rules, rate_limit_cluster_safe=cluster_safe)
+    user = bearer(dev_settings, Role.MEMBER, 880000 + uuid.uuid4().int % 10000)
+    statuses = [(await call(session, "GET", base + prefix, headers=user))[0] for _ in range(3)]
+    assert statuses == [200, 429, 429]
+    [user_bucket] = [key async for key in redis.scan_iter(match="{rl:u:member:*}:route:*" + prefix)]
+    assert 3.99 < float(await redis.hget(user_bucket, "tokens")) < 4.01  # only the first request's token

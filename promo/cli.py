@@ -53,20 +53,22 @@ def seed(services: list[str]) -> None:
 
 
 def replay(service: str, event_ids: list[str]) -> None:
-    from shared.clock import SystemClock
+    """Parked events through the service's own handlers, with its resources set up as when it
+    serves (a handler may need more than the database), but no relay, consumer or job."""
+    import importlib
+
     from shared.consumer import ConsumerRunner
-    from shared.db import create_engine, make_sessionmaker
 
     async def run() -> dict:
-        settings = registry.settings_class(service)()
-        inbox, handlers = registry.messaging(service)
-        engine = create_engine(settings.db_url)
-        try:
-            runner = ConsumerRunner(handlers=handlers, inbox=inbox, sessionmaker=make_sessionmaker(engine),
-                                    clock=SystemClock(), max_attempts=settings.consumer_max_attempts)
+        module, _, factory = registry.app_factory(service).partition(":")
+        app = getattr(importlib.import_module(module), factory)(registry.settings_class(service)())
+        app.state.background = False
+        async with app.router.lifespan_context(app):
+            messaging, settings = app.state.messaging, app.state.settings
+            runner = ConsumerRunner(handlers=messaging.handlers, inbox=messaging.inbox,
+                                    sessionmaker=app.state.sessionmaker, clock=app.state.clock,
+                                    max_attempts=settings.consumer_max_attempts)
             return await runner.replay(event_ids or None)
-        finally:
-            await engine.dispose()
 
     outcomes = asyncio.run(run())
     for event_id, outcome in outcomes.items():

@@ -24,13 +24,6 @@ def seed_module(service: str) -> ModuleType | None:
         return None
 
 
-def messaging(service: str):
-    """The service's inbox table and event handlers."""
-    models = importlib.import_module(f"services.{service}.models")
-    consumers = importlib.import_module(f"services.{service}.consumers")
-    return models.inbox, consumers.HANDLERS
-
-
 def app_factory(service: str) -> str:
     return f"services.{service}.main:create_app"
 

@@ -69,6 +69,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequen
     app.state.messaging = messaging
     app.state.jobs = list(jobs)
     app.state.resources = list(resources)
+    app.state.background = True  # relay, consumers and jobs; `promo replay` turns them off
     app.state.registry = CollectorRegistry()
     _install_error_handlers(app)
     for fast_path in fast_paths:  # pure ASGI handlers of hot routes, inside the request id and metrics
@@ -93,19 +94,21 @@ async def _lifespan(app: FastAPI):
                         lambda: make_producer(settings),
                         app.state.clock, poll_seconds=settings.outbox_poll_seconds,
                         batch_size=settings.outbox_batch_size, retention_hours=settings.outbox_retention_hours)
-    tasks = [asyncio.create_task(relay.run_forever(), name="outbox-relay")]
+    background = app.state.background
+    tasks = [asyncio.create_task(relay.run_forever(), name="outbox-relay")] if background else []
     try:
         async with contextlib.AsyncExitStack() as stack:
             for resource in app.state.resources:
                 await stack.enter_async_context(resource(app))
             # consumers and jobs may use what the resources set up: they start after, stop before
-            if messaging.handlers:
+            if messaging.handlers and background:
                 runner = ConsumerRunner(
                     handlers=messaging.handlers, inbox=messaging.inbox, sessionmaker=app.state.sessionmaker,
                     clock=app.state.clock, max_attempts=settings.consumer_max_attempts,
                     consumer_factory=lambda topics: make_consumer(settings, topics, settings.kafka_group_id))
                 tasks.append(asyncio.create_task(runner.run_forever(), name="consumer"))
-            tasks += [asyncio.create_task(job(app), name=getattr(job, "__name__", "job")) for job in app.state.jobs]
+            tasks += [asyncio.create_task(job(app), name=getattr(job, "__name__", "job"))
+                      for job in (app.state.jobs if background else [])]
             # What exists now lives as long as the app; frozen, full collections stop walking it
             # (measured: a 50-line quote spent ~1 ms of its CPU in GC without this).
             gc.collect()

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -26,6 +27,16 @@ NAMING_CONVENTION = {
 
 def make_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+MYSQL_DEADLOCK = 1213
+
+
+def is_deadlock(error: OperationalError) -> bool:
+    """MySQL/MariaDB chose this transaction as a deadlock's victim and rolled it back: running it
+    again is the documented answer (InnoDB "How to Minimize and Handle Deadlocks")."""
+    args = getattr(error.orig, "args", ())
+    return bool(args) and args[0] == MYSQL_DEADLOCK
 
 
 # BIGINT on MySQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).

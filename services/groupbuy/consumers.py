@@ -17,7 +17,7 @@ async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
 
 async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
     cancelled = OrderCancelled.model_validate(envelope.data)
-    await service.give_seat_back(session, cancelled.order_id, cancelled.cancelled_at)
+    await service.cancel_order(session, cancelled.order_id, cancelled.cancelled_at, paid=cancelled.paid)
 
 
 HANDLERS: dict[str, Handler] = {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

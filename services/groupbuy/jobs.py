@@ -13,23 +13,27 @@ from services.groupbuy import service
 log = logging.getLogger("groupbuy.jobs")
 
 
-async def run_once(gb: service.Groupbuy, now) -> dict[str, int]:
-    released = await service.expire_holds(gb, now)
-    completed, failed = await service.end_due_groups(gb, now)
-    robots = await service.robots_join(gb, now)
-    opened = await service.keep_groups_open(gb, now)
-    return {"seats_released": released, "groups_completed_virtually": completed, "groups_failed": failed,
-            "robots_joined": robots, "robot_groups_opened": opened}
+STEPS = (("seats_released", service.expire_holds), ("groups_ended", service.end_due_groups),
+         ("robots_joined", service.robots_join), ("robot_groups_opened", service.keep_groups_open))
+
+
+async def run_once(gb: service.Groupbuy, now) -> dict[str, object]:
+    """Each step on its own: one that fails (a deadlock, a lost connection) is logged and the
+    others still run; the next round tries it again."""
+    done: dict[str, object] = {}
+    for name, step in STEPS:
+        try:
+            done[name] = await step(gb, now)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("groupbuy job %s failed, retrying next round: %r", name, exc)
+    return done
 
 
 async def groups_forever(app: FastAPI) -> None:
     while True:
-        try:
-            done = await run_once(app.state.groupbuy, app.state.clock.now())
-            if any(done.values()):
-                log.info("groupbuy jobs: %s", done)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("groupbuy jobs failed, retrying next round: %r", exc)
+        done = await run_once(app.state.groupbuy, app.state.clock.now())
+        if any(value not in (0, (0, 0)) for value in done.values()):
+            log.info("groupbuy jobs: %s", done)
         await asyncio.sleep(app.state.settings.groupbuy_job_interval_seconds)

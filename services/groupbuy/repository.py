@@ -1,5 +1,7 @@
-"""Every query of the group-buy service. Locks are always taken group first, then its members,
-so concurrent payments, releases and jobs cannot deadlock on each other."""
+"""Every query of the group-buy service. Locks are always taken group first (by primary key),
+then its members, so concurrent seats, payments, releases and jobs queue instead of deadlocking.
+A locking read refreshes rows the session already holds (`populate_existing`): the state a
+decision is made on is the committed one, not what an earlier plain read saw."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.groupbuy.domain import ENDED_GROUP, HOLDING_SEAT, GroupStatus, MemberKind, MemberStatus
@@ -107,24 +109,18 @@ class GroupFilter:
     leader_user_id: int | None = None
 
 
+def _locking(query, for_update: bool):
+    return query.with_for_update().execution_options(populate_existing=True) if for_update else query
+
+
 async def get_group(session: AsyncSession, group_id: int, *, for_update: bool = False) -> Group | None:
-    query = select(Group).where(Group.id == group_id)
-    return await session.scalar(query.with_for_update() if for_update else query)
+    return await session.scalar(_locking(select(Group).where(Group.id == group_id), for_update))
 
 
 async def groups_by_id(session: AsyncSession, group_ids: Collection[int]) -> list[Group]:
     if not group_ids:
         return []
     return list((await session.scalars(select(Group).where(Group.id.in_(group_ids)))).all())
-
-
-async def take_seat(session: AsyncSession, group_id: int, activity_id: int, now: datetime) -> bool:
-    """The race for the last seats: one conditional update on the group row."""
-    result = await session.execute(update(Group).where(
-        Group.id == group_id, Group.activity_id == activity_id, Group.status == GroupStatus.IN_PROGRESS,
-        Group.seats_taken < Group.size, Group.expires_at > now,
-    ).values(seats_taken=Group.seats_taken + 1, updated_at=now))
-    return result.rowcount == 1
 
 
 async def page_groups(session: AsyncSession, f: GroupFilter, paging: PageParams) -> tuple[list[Group], int]:
@@ -159,9 +155,12 @@ async def due_groups(session: AsyncSession, now: datetime, limit: int = 200) -> 
 
 
 async def groups_due_for_robots(session: AsyncSession, now: datetime, limit: int = 200) -> list[int]:
-    return list((await session.scalars(select(Group.id).where(
+    """Only groups robots may fill (activity enabled, enough real buyers paid): the others would
+    come back every round and crowd out the eligible ones."""
+    return list((await session.scalars(select(Group.id).join(Activity, Activity.id == Group.activity_id).where(
         Group.status == GroupStatus.IN_PROGRESS, Group.robots_at <= now, Group.seats_taken < Group.size,
-        Group.expires_at > now).order_by(Group.robots_at).limit(limit))).all())
+        Group.expires_at > now, Activity.status == CommonStatus.ENABLED, Group.real_paid_count >= 1,
+        Group.real_paid_count >= Activity.least_population).order_by(Group.robots_at).limit(limit))).all())
 
 
 async def group_counts(session: AsyncSession, activity_id: int | None) -> dict[int, int]:
@@ -183,13 +182,7 @@ class MemberFilter:
 
 
 async def member_by_order(session: AsyncSession, order_id: int, *, for_update: bool = False) -> Member | None:
-    query = select(Member).where(Member.order_id == order_id)
-    return await session.scalar(query.with_for_update() if for_update else query)
-
-
-async def get_member(session: AsyncSession, member_id: int, *, for_update: bool = False) -> Member | None:
-    query = select(Member).where(Member.id == member_id)
-    return await session.scalar(query.with_for_update() if for_update else query)
+    return await session.scalar(_locking(select(Member).where(Member.order_id == order_id), for_update))
 
 
 async def members_of(session: AsyncSession, group_ids: Sequence[int], *, for_update: bool = False,
@@ -199,7 +192,7 @@ async def members_of(session: AsyncSession, group_ids: Sequence[int], *, for_upd
     query = select(Member).where(Member.group_id.in_(group_ids)).order_by(Member.group_id, Member.id)
     if statuses is not None:
         query = query.where(Member.status.in_(statuses))
-    return list((await session.scalars(query.with_for_update() if for_update else query)).all())
+    return list((await session.scalars(_locking(query, for_update))).all())
 
 
 async def bought_in_activity(session: AsyncSession, user_id: int, activity_id: int) -> int:
@@ -213,6 +206,7 @@ async def busy_in_activity(session: AsyncSession, user_id: int, activity_id: int
 
 
 async def due_holds(session: AsyncSession, now: datetime, limit: int = 500) -> list[int]:
+    """Orders whose seat is unpaid past its hold (re-checked under the lock before it goes)."""
     return list((await session.scalars(select(Member.order_id).where(
         Member.status == MemberStatus.PENDING, Member.hold_expires_at <= now).order_by(Member.hold_expires_at)
         .limit(limit))).all())

@@ -212,7 +212,7 @@ class HoldIn(Input):
     sku_id: Id
     count: Annotated[int, Field(ge=1, le=10_000)]
     nickname: Annotated[str, Field(max_length=64)] = ""
-    avatar: Annotated[str, Field(max_length=512)] = ""
+    avatar: Annotated[str, Field(max_length=512, pattern=r"^(https?://\S+)?$")] = ""
 
 
 class SeatOut(Output):

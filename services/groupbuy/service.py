@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.groupbuy import domain
@@ -23,7 +23,9 @@ from services.groupbuy import repository as repo
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Activity, Group, Member, Product, outbox
 from services.groupbuy.schemas import ActivityIn, HoldIn
+from shared.db import is_deadlock
 from shared.enums import CommonStatus
+from shared.errors import DomainError
 from shared.events import new_event
 from shared.outbox import add_to_outbox
 from shared.pagination import PageParams
@@ -181,7 +183,9 @@ def group_view(group: Group, now: datetime) -> dict:
 
 
 async def open_groups(session: AsyncSession, activity_id: int, now: datetime, limit: int) -> list[dict]:
-    await _get_activity(session, activity_id)
+    """Groups a buyer can join now: none once the activity is closed."""
+    if (await _get_activity(session, activity_id)).status != CommonStatus.ENABLED:
+        return []
     return [group_view(g, now) for g in await repo.joinable_groups(session, activity_id, now, limit)]
 
 
@@ -237,16 +241,19 @@ async def stats(session: AsyncSession, activity_id: int | None) -> dict:
 # --- prices and seats (pricing's checkout) --------------------------------------------------------
 
 async def _seat_terms(session: AsyncSession, activity_id: int, group_id: int | None, sku_ids: Sequence[int],
-                      now: datetime) -> tuple[Activity, Group | None, dict[int, Product]]:
-    """The activity, the group to join (None: a new one) and the SKUs' products, after the rules
-    that do not depend on the buyer."""
+                      now: datetime, *, lock: bool = False) -> tuple[Activity, Group | None, dict[int, Product]]:
+    """The activity, the group to join (None: a new one; locked with `lock`, which is how the
+    race for the last seats is settled) and the SKUs' products, after the rules that do not
+    depend on the buyer."""
     activity = await _get_activity(session, activity_id)
     terms = terms_of(activity)
     group = None
     if group_id is None:
         domain.check_can_open(terms, now)
     else:
-        group = await _get_group(session, group_id)
+        group = await repo.get_group(session, group_id, for_update=lock)
+        if group is None:
+            raise domain.GroupNotFound(id=group_id)
         domain.check_can_join(terms, _state(group), now)
     products = {p.sku_id: p for p in (await repo.products_of(session, [activity_id]))[activity_id]}
     missing = [sku for sku in sku_ids if sku not in products]
@@ -285,15 +292,24 @@ async def hold(gb: Groupbuy, request: HoldIn, now: datetime) -> Member:
         existing = await repo.member_by_order(session, request.order_id)
     if existing is not None:
         return _same_seat(existing, request)
-    try:
-        async with gb.sessions() as session, session.begin():
-            return await _take_seat(session, gb, request, now)
-    except IntegrityError:
-        async with gb.sessions() as session:  # the same order got there first, or the buyer is busy
-            existing = await repo.member_by_order(session, request.order_id)
-        if existing is not None:
-            return _same_seat(existing, request)
-        raise domain.AlreadyInGroup() from None
+    for attempt in range(3):
+        try:
+            async with gb.sessions() as session, session.begin():
+                return await _take_seat(session, gb, request, now)
+        except OperationalError as error:
+            if not is_deadlock(error) or attempt == 2:
+                raise
+        except (IntegrityError, DomainError) as refused:
+            # A retry racing the first attempt is refused (its seat was the last, the buyer is now
+            # busy...) although the order holds a seat: then that seat is the answer.
+            async with gb.sessions() as session:
+                existing = await repo.member_by_order(session, request.order_id)
+            if existing is not None:
+                return _same_seat(existing, request)
+            if isinstance(refused, IntegrityError):  # the buyer took a seat in this activity meanwhile
+                raise domain.AlreadyInGroup() from None
+            raise
+    raise AssertionError("unreachable")
 
 
 def _same_seat(member: Member, request: HoldIn) -> Member:
@@ -308,20 +324,18 @@ def _same_seat(member: Member, request: HoldIn) -> Member:
 
 async def _take_seat(session: AsyncSession, gb: Groupbuy, request: HoldIn, now: datetime) -> Member:
     activity, group, products = await _seat_terms(session, request.activity_id, request.group_id,
-                                                  [request.sku_id], now)
+                                                  [request.sku_id], now, lock=True)
     await _check_buyer(session, activity, request.user_id, request.count)
     product = products[request.sku_id]
-    if group is None:
+    if group is not None:
+        group.seats_taken, group.updated_at = group.seats_taken + 1, now
+    else:
         group = Group(activity_id=activity.id, spu_id=activity.spu_id, leader_user_id=request.user_id,
                       leader_nickname=request.nickname, leader_avatar=request.avatar, size=activity.group_size,
                       seats_taken=1, paid_count=0, real_paid_count=0, status=GroupStatus.PENDING, virtual=False,
                       opened_at=now, updated_at=now)
         session.add(group)
         await session.flush()
-    elif not await repo.take_seat(session, group.id, activity.id, now):
-        await session.refresh(group)
-        domain.check_can_join(terms_of(activity), _state(group), now)
-        raise domain.GroupFull()
     leader = request.group_id is None
     member = Member(group_id=group.id, activity_id=activity.id, user_id=request.user_id,
                     busy_user_id=request.user_id, nickname=request.nickname, avatar=request.avatar,
@@ -335,32 +349,66 @@ async def _take_seat(session: AsyncSession, gb: Groupbuy, request: HoldIn, now: 
 
 
 async def release_order(gb: Groupbuy, order_id: int, now: datetime) -> bool:
-    """Checkout failed elsewhere: the order's seat goes back (idempotent)."""
+    """Checkout failed elsewhere: the order's seat goes back, if not paid (idempotent)."""
     async with gb.sessions() as session, session.begin():
-        return await give_seat_back(session, order_id, now)
+        return await release_unpaid(session, order_id, now)
 
 
-async def give_seat_back(session: AsyncSession, order_id: int, now: datetime) -> bool:
-    """order.cancelled, a failed checkout or an unpaid hold: the seat of a group still running
-    goes back, once. A paid seat too (the order service refunds it); in an ended group nothing
-    changes (a successful group's after-sale is the order service's business)."""
+async def _locked_seat(session: AsyncSession, order_id: int) -> tuple[Group, Member] | None:
+    """The order's seat and its group, locked (group first) and read afresh."""
     found = await repo.member_by_order(session, order_id)
     if found is None:
-        return False
+        return None
     group = await repo.get_group(session, found.group_id, for_update=True)
-    member = await repo.get_member(session, found.id, for_update=True)
-    if group is None or member is None or member.status not in domain.HOLDING_SEAT or repo.is_ended(group):
+    member = await repo.member_by_order(session, order_id, for_update=True)
+    assert group is not None and member is not None
+    return group, member
+
+
+async def release_unpaid(session: AsyncSession, order_id: int, now: datetime, *,
+                         due_by: datetime | None = None) -> bool:
+    """A seat not paid yet goes back: checkout failed, or (`due_by`) its hold ran out by then.
+    Checked under the lock, so a payment that got there first keeps its seat."""
+    locked = await _locked_seat(session, order_id)
+    if locked is None:
+        return False
+    group, member = locked
+    if member.status != MemberStatus.PENDING or repo.is_ended(group):
+        return False
+    if due_by is not None and (member.hold_expires_at is None or member.hold_expires_at > due_by):
+        return False
+    _free_seat(group, member, now)
+    return True
+
+
+async def cancel_order(session: AsyncSession, order_id: int, now: datetime, *, paid: bool) -> bool:
+    """order.cancelled: the seat of a running group goes back, once; nothing changes in an ended
+    group (a successful group's after-sale is the order service's business). A paid seat of an
+    order cancelled as unpaid (its payment reached us first: the two topics are not ordered
+    together) gets a failure event, so that payment is refunded; a cancelled paid order is
+    refunded by the order service itself."""
+    locked = await _locked_seat(session, order_id)
+    if locked is None:
+        return False
+    group, member = locked
+    if member.status not in domain.HOLDING_SEAT or repo.is_ended(group):
         return False
     was_paid = member.status == MemberStatus.JOINED
-    _end_member(member, MemberStatus.VOID, now)
-    group.seats_taken -= 1
-    if was_paid:
+    _free_seat(group, member, now)
+    if was_paid and not paid:
+        await _publish(session, FAILED, group, now, order_ids=[order_id], reason="paid_order_cancelled")
+    return True
+
+
+def _free_seat(group: Group, member: Member, now: datetime) -> None:
+    if member.status == MemberStatus.JOINED:
         group.paid_count -= 1
         group.real_paid_count -= 1
+    _end_member(member, MemberStatus.VOID, now)
+    group.seats_taken -= 1
     if group.status == GroupStatus.PENDING:  # only its leader was in it
         group.status, group.ended_at = GroupStatus.VOID, now
     group.updated_at = now
-    return True
 
 
 def _end_member(member: Member, status: MemberStatus, now: datetime) -> None:
@@ -369,15 +417,17 @@ def _end_member(member: Member, status: MemberStatus, now: datetime) -> None:
 
 async def pay(session: AsyncSession, order_id: int, paid_at: datetime, now: datetime) -> bool:
     """order.paid: the seat becomes real; the leader's payment opens the group to others; the last
-    seat paid makes the group succeed. A payment for a seat that was given back (its group ended,
-    or the hold ran out) is not counted: that order gets a failure event of its own, so it is
-    refunded. Idempotent: the member's state says what was done."""
-    found = await repo.member_by_order(session, order_id)
-    if found is None:
+    seat paid makes the group succeed. A payment for a seat that was given back (its hold ran
+    out, its order was cancelled, its group ended, or its group's time was up before it was paid)
+    is not counted: that order gets a failure event of its own, so it is refunded. Idempotent:
+    the seat's state says what was done."""
+    locked = await _locked_seat(session, order_id)
+    if locked is None:
         return False  # not a group-buy order
-    group = await repo.get_group(session, found.group_id, for_update=True)
-    member = await repo.get_member(session, found.id, for_update=True)
-    assert group is not None and member is not None
+    group, member = locked
+    if (member.status == MemberStatus.PENDING and group.status == GroupStatus.IN_PROGRESS
+            and group.expires_at is not None and group.expires_at <= paid_at):
+        await _end_group(session, group, now)  # paid too late: the group ends first, as the job would
     if member.status != MemberStatus.PENDING:
         if member.status == MemberStatus.VOID and member.paid_at is None:
             member.paid_at, member.updated_at = paid_at, now
@@ -390,10 +440,10 @@ async def pay(session: AsyncSession, order_id: int, paid_at: datetime, now: date
     group.updated_at = now
     if group.status == GroupStatus.PENDING:
         activity = await repo.get_activity(session, group.activity_id)
-        limit_hours = activity.limit_hours if activity else 24
+        assert activity is not None  # an activity with a running group cannot be deleted
         group.status, group.started_at = GroupStatus.IN_PROGRESS, paid_at
-        group.expires_at = domain.expires_at(paid_at, limit_hours)
-        group.robots_at = domain.robots_due_at(paid_at, activity.robot_join_after_hours if activity else 0)
+        group.expires_at = domain.expires_at(paid_at, activity.limit_hours)
+        group.robots_at = domain.robots_due_at(paid_at, activity.robot_join_after_hours)
     if group.paid_count >= group.size:
         await _succeed(session, group, now, virtual=group.virtual)
     return True
@@ -425,7 +475,8 @@ async def _fail(session: AsyncSession, group: Group, now: datetime) -> None:
         elif member.status == MemberStatus.PENDING:
             _end_member(member, MemberStatus.VOID, now)
     group.status, group.ended_at, group.updated_at = GroupStatus.FAILED, now, now
-    await _publish(session, FAILED, group, now, order_ids=order_ids, reason="expired")
+    if order_ids:  # a robot-led group nobody paid into has nothing to refund
+        await _publish(session, FAILED, group, now, order_ids=order_ids, reason="expired")
 
 
 async def _publish(session: AsyncSession, event_type: str, group: Group, now: datetime, *, order_ids: list[int],
@@ -445,7 +496,7 @@ async def expire_holds(gb: Groupbuy, now: datetime) -> int:
     released = 0
     for order_id in due:
         async with gb.sessions() as session, session.begin():
-            released += await give_seat_back(session, order_id, now)
+            released += await release_unpaid(session, order_id, now, due_by=now)
     return released
 
 
@@ -459,17 +510,25 @@ async def end_due_groups(gb: Groupbuy, now: datetime) -> tuple[int, int]:
         async with gb.sessions() as session, session.begin():
             group = await repo.get_group(session, group_id, for_update=True)
             if group is None or group.status != GroupStatus.IN_PROGRESS or group.expires_at > now:
-                continue  # another replica got there first
-            activity = await repo.get_activity(session, group.activity_id)
-            if activity is not None and activity.virtual_completion and domain.can_complete_without_buyers(
-                    group.real_paid_count, activity.least_population):
-                _fill(session, group, MemberKind.VIRTUAL, now)
-                await _succeed(session, group, now, virtual=True)
+                continue  # another replica (or a late payment) got there first
+            if await _end_group(session, group, now):
                 completed += 1
             else:
-                await _fail(session, group, now)
                 failed += 1
     return completed, failed
+
+
+async def _end_group(session: AsyncSession, group: Group, now: datetime) -> bool:
+    """Time is up (the group is locked): virtual completion when the activity allows it and enough
+    real buyers paid (True), else failure (False)."""
+    activity = await repo.get_activity(session, group.activity_id)
+    if activity is not None and activity.virtual_completion and domain.can_complete_without_buyers(
+            group.real_paid_count, activity.least_population):
+        _fill(session, group, MemberKind.VIRTUAL, now)
+        await _succeed(session, group, now, virtual=True)
+        return True
+    await _fail(session, group, now)
+    return False
 
 
 def _fill(session: AsyncSession, group: Group, kind: MemberKind, now: datetime, *, nickname=lambda: "",
@@ -497,8 +556,9 @@ async def robots_join(gb: Groupbuy, now: datetime) -> int:
     for group_id in due:
         async with gb.sessions() as session, session.begin():
             group = await repo.get_group(session, group_id, for_update=True)
-            if group is None or group.status != GroupStatus.IN_PROGRESS or group.seats_taken >= group.size:
-                continue  # another replica got there first
+            if (group is None or group.status != GroupStatus.IN_PROGRESS or group.seats_taken >= group.size
+                    or group.expires_at is None or group.expires_at <= now):
+                continue  # another replica got there first, or its time is up (the expiry decides)
             activity = await repo.get_activity(session, group.activity_id)
             if activity is None or activity.status != CommonStatus.ENABLED or not (
                     domain.can_complete_without_buyers(group.real_paid_count, activity.least_population)):

@@ -146,7 +146,8 @@ class SpecialActivityIn(Input):
     reservation_id: Id | None = Field(default=None, description="seckill: the buyer's reservation, if one was made")
     nickname: Annotated[str, Field(max_length=64)] = Field(default="", description="groupbuy: how the buyer "
                                                                                    "appears in the group")
-    avatar: Annotated[str, Field(max_length=512)] = Field(default="", description="groupbuy: the buyer's avatar URL")
+    avatar: Annotated[str, Field(max_length=512, pattern=r"^(https?://\S+)?$")] = Field(
+        default="", description="groupbuy: the buyer's avatar URL (http or https)")
 
 
 class QuoteIn(Input):

@@ -19,9 +19,9 @@ async def pay(app, order_id, at=NOW):
         return await service.pay(session, order_id, at, at)
 
 
-async def cancel(app, order_id, at=NOW):
+async def cancel(app, order_id, at=NOW, paid=False):
     async with app.state.sessionmaker() as session, session.begin():
-        return await service.give_seat_back(session, order_id, at)
+        return await service.cancel_order(session, order_id, at, paid=paid)
 
 
 async def group_of(app, group_id) -> Group:
@@ -100,7 +100,7 @@ async def test_buyer_rules(client, tokens, groupbuy_app):
     with pytest.raises(domain.GroupNotFound):
         await service.hold(gb, seat(4, 13, activity_id, 999_999), NOW)
     # the user's total: 2 bought in a group that then ends; one more fits, two do not
-    await cancel(groupbuy_app, 1)  # a paid seat given back: it no longer counts
+    await cancel(groupbuy_app, 1, paid=True)  # a paid seat given back: it no longer counts
     second = await service.hold(gb, seat(5, 11, activity_id, count=2), NOW)
     await pay(groupbuy_app, 5)
     async with groupbuy_app.state.sessionmaker() as session, session.begin():
@@ -167,7 +167,7 @@ async def test_seats_given_back_pending_paid_and_the_leaders(client, tokens, gro
     await pay(app, 4)
     group = await group_of(app, leader.group_id)
     assert (group.seats_taken, group.paid_count) == (3, 2)
-    assert await cancel(app, 3) and await cancel(app, 4)
+    assert await cancel(app, 3) and await cancel(app, 4, paid=True)
     group = await group_of(app, leader.group_id)
     assert (group.seats_taken, group.paid_count, group.status) == (1, 1, GroupStatus.IN_PROGRESS)
     assert (await member_of(app, pending.id)).status == MemberStatus.VOID

@@ -104,9 +104,9 @@ async def test_robot_leaders_keep_groups_open_for_buyers(client, tokens, groupbu
     assert (group.status, group.virtual) == (GroupStatus.SUCCESS, True)
     assert [e.data["order_ids"] for e in await events(app, service.SUCCEEDED)] == [[1]]
     assert await service.keep_groups_open(gb, NOW) == 1  # one more, to keep two open
-    # a robot-led group nobody joined ends with nothing to refund
+    # a robot-led group nobody joined ends with nothing to refund, and no event
     assert await service.end_due_groups(gb, NOW + timedelta(hours=24)) == (0, 2)
-    assert [e.data["order_ids"] for e in await events(app, service.FAILED)] == [[], []]
+    assert await events(app, service.FAILED) == []
 
 
 async def test_one_run_of_the_jobs_does_each_kind_of_work(client, tokens, groupbuy_app):
@@ -114,7 +114,7 @@ async def test_one_run_of_the_jobs_does_each_kind_of_work(client, tokens, groupb
     activity_id = await make_activity(client, tokens["admin"], size=3, keep_open_groups=1)
     await service.hold(gb, seat(1, 11, activity_id), NOW)  # unpaid leader
     done = await jobs.run_once(gb, NOW + timedelta(hours=1))
-    assert done["seats_released"] == 1 and done["robot_groups_opened"] == 1
+    assert done == {"seats_released": 1, "groups_ended": (0, 0), "robots_joined": 0, "robot_groups_opened": 1}
 
 
 async def test_robots_do_not_join_groups_of_a_closed_activity(client, tokens, groupbuy_app):

@@ -22,6 +22,8 @@ def handlers(seckill: Callable[[], service.Seckill]) -> dict[str, Handler]:
 
     async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
         cancelled = OrderCancelled.model_validate(envelope.data)
-        await service.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at, paid_too=cancelled.paid)
+        # A cancelled order's units go back, paid or not: with `paid: false` its payment may still
+        # have reached us first (the two topics are not ordered together), committing them.
+        await service.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at, paid_too=True)
 
     return {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

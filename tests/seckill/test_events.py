@@ -61,3 +61,24 @@ async def test_paid_then_closed_after_payment_each_once_even_when_delivered_twic
         await producer.stop()
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (10, 10, {1001: 0}), "back once"
+
+
+async def test_a_cancellation_said_unpaid_after_the_payment_was_handled_still_gives_the_stock_back(
+        client, tokens, seckill_app):
+    """order.paid and order.cancelled are different topics: the payment may be handled first."""
+    activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=4)
+    seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
+    held = await service.hold(seckill, 7201, 1001, activity_id, 1001, 2, None, now)
+    producer = make_producer(seckill_app.state.settings)
+    await producer.start()
+    try:
+        await producer.send_and_wait("order.paid", paid(7201, now), key=b"7201")
+        await wait_for(seckill_app, held.id, ReservationStatus.COMMITTED)
+        for _ in range(2):
+            await producer.send_and_wait("order.cancelled", cancelled(7201, now, was_paid=False), key=b"7201")
+        await wait_for(seckill_app, held.id, ReservationStatus.RELEASED)
+        await asyncio.sleep(0.5)
+    finally:
+        await producer.stop()
+    after = await state(seckill_app, activity_id)
+    assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (10, 10, {1001: 0}), "back once"

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.groupbuy.domain import ENDED_GROUP, HOLDING_SEAT, GroupStatus, MemberKind, MemberStatus
+from services.groupbuy.domain import ENDED_GROUP, GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Activity, Group, Member, Product
 from shared.enums import CommonStatus
 from shared.pagination import PageParams, fetch_page
@@ -231,10 +231,6 @@ async def member_counts(session: AsyncSession, activity_id: int | None) -> dict[
     if activity_id is not None:
         query = query.where(Member.activity_id == activity_id)
     return {(kind, status): count for kind, status, count in (await session.execute(query)).all()}
-
-
-def seat_holders(members: Sequence[Member]) -> list[Member]:
-    return [m for m in members if m.status in HOLDING_SEAT]
 
 
 def is_ended(group: Group) -> bool:

@@ -12,7 +12,20 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event, make_url, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    event,
+    make_url,
+    text,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -27,6 +40,23 @@ NAMING_CONVENTION = {
 
 def make_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def mutex_table(metadata: MetaData, prefix: str) -> Table:
+    """Named locks, one row each (made by the service's migration): see `take_mutex`."""
+    return Table(f"{prefix}_mutex", metadata,
+                 Column("name", String(32), primary_key=True),
+                 Column("version", BigInteger, nullable=False, default=0, server_default="0"))
+
+
+async def take_mutex(session: AsyncSession, table: Table, name: str) -> None:
+    """Hold the named lock until the transaction ends, for writes that check then insert (an
+    activity's conflict check: two concurrent creates would each see no conflict). An UPDATE of
+    one existing row: a plain row lock, no gap locks. Bumps `version`, which readers may watch."""
+    result = await session.execute(update(table).where(table.c.name == name).values(version=table.c.version + 1)
+                                   .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise RuntimeError(f"{table.name} row {name!r} is missing: run the migrations")
 
 
 MYSQL_DEADLOCK = 1213

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import BigId, UTCDateTime, make_metadata
+from shared.db import BigId, UTCDateTime, make_metadata, mutex_table
 from shared.outbox import inbox_table, outbox_table
 
 
@@ -115,5 +115,6 @@ class Member(Base):
                       Index(None, "user_id", "activity_id"))
 
 
+mutex = mutex_table(Base.metadata, "groupbuy")  # row "activity": activity writes take turns (conflict checks)
 outbox = outbox_table(Base.metadata, "groupbuy")
 inbox = inbox_table(Base.metadata, "groupbuy")

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.groupbuy import domain
 from services.groupbuy import repository as repo
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
-from services.groupbuy.models import Activity, Group, Member, Product, outbox
+from services.groupbuy.models import Activity, Group, Member, Product, mutex, outbox
 from services.groupbuy.schemas import ActivityIn, HoldIn
-from shared.db import is_deadlock
+from shared.db import is_deadlock, take_mutex
 from shared.enums import CommonStatus
 from shared.errors import DomainError
 from shared.events import new_event
@@ -71,6 +71,7 @@ def _terms_in(data: ActivityIn, activity_id: int | None) -> domain.Terms:
 
 
 async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
+    await take_mutex(session, mutex, "activity")  # until commit: concurrent creates see each other
     domain.check_activity(_terms_in(data, activity_id), [p.sku_id for p in data.products])
     for other in await repo.enabled_activities_of_spu(session, data.spu_id, activity_id):
         if domain.windows_overlap(data.start_at, data.end_at, other.start_at, other.end_at):

@@ -10,6 +10,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.models import Checkout, DiscountActivity, DiscountProduct, Mutex, RewardActivity
+from shared.db import take_mutex
 from shared.enums import CommonStatus
 from shared.pagination import PageParams, fetch_page
 
@@ -30,10 +31,7 @@ async def has_any_discount(session: AsyncSession) -> bool:
 async def touch(session: AsyncSession, kind: str) -> None:
     """Bumps the kind's version, so quotes reload its promotions once this transaction commits.
     The row stays locked until then, which also puts conflict checks of one kind in a line."""
-    result = await session.execute(update(Mutex).where(Mutex.name == kind).values(version=Mutex.version + 1)
-                                   .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise RuntimeError(f"pricing_mutex row {kind!r} is missing: run the pricing migrations")
+    await take_mutex(session, Mutex.__table__, kind)
 
 
 CATALOG_VERSIONS = select(Mutex.name, Mutex.version)

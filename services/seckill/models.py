@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String, Time, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import BigId, UTCDateTime, make_metadata
+from shared.db import BigId, UTCDateTime, make_metadata, mutex_table
 from shared.outbox import inbox_table, outbox_table
 
 
@@ -98,5 +98,6 @@ class Reservation(Base):
     __table_args__ = (Index(None, "status", "expires_at"), Index(None, "activity_id", "user_id"))
 
 
+mutex = mutex_table(Base.metadata, "seckill")  # row "activity": activity writes take turns (conflict checks)
 outbox = outbox_table(Base.metadata, "seckill")
 inbox = inbox_table(Base.metadata, "seckill")

@@ -16,10 +16,11 @@ from services.seckill import domain
 from services.seckill import repository as repo
 from services.seckill.catalog import Catalog, Offer, slot_of
 from services.seckill.domain import ReservationStatus
-from services.seckill.models import Activity, Product, Reservation, Slot
+from services.seckill.models import Activity, Product, Reservation, Slot, mutex
 from services.seckill.schemas import ActivityIn, SlotIn
 from services.seckill.stock import REDIS_DOWN, Loaded, StockFilter, Verdict
 from services.seckill.writer import Duplicate, ReservationWriter
+from shared.db import take_mutex
 from shared.enums import CommonStatus
 from shared.errors import DomainError
 
@@ -107,6 +108,7 @@ def _slot_view(slot: Slot) -> dict:
 # --- activities (admin) ---------------------------------------------------------------------------
 
 async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
+    await take_mutex(session, mutex, "activity")  # until commit: concurrent creates see each other
     domain.check_activity(data.start_date, data.end_date, data.slot_ids, [p.sku_id for p in data.products])
     slots = {s.id: s for s in await repo.all_slots(session)}
     for slot_id in data.slot_ids:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from services.groupbuy import service
@@ -96,3 +97,11 @@ async def test_groups_members_pages_and_stats(client, tokens, groupbuy_app):
     stats = (await client.get("/admin-api/groupbuy/stats", headers=admin, params={"activity_id": activity_id})).json()
     assert (stats["groups_opened"], stats["groups_in_progress"], stats["members_paid"], stats["members_pending"]) == (
         1, 1, 1, 1)
+
+
+async def test_concurrent_creates_of_one_spu_let_exactly_one_through(client, tokens):
+    """The conflict check reads, then the create writes: concurrent creates take turns."""
+    answers = await asyncio.gather(*[client.post("/admin-api/groupbuy/activities", headers=tokens["admin"],
+                                                 json=activity(name=f"并发{n}")) for n in range(5)])
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {"GROUPBUY_ACTIVITY_SPU_CONFLICT"}

@@ -23,8 +23,6 @@ from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, ru
 from tests.groupbuy.conftest import groupbuy_app  # noqa: F401  (a fixture: pricing calls the group-buy service)
 from tests.seckill.conftest import seckill_app  # noqa: F401  (a fixture: pricing calls the seckill service)
 
-KEEP = ("pricing_mutex",)  # rows the migration creates
-
 
 @contextlib.asynccontextmanager
 async def serving(app):
@@ -81,7 +79,7 @@ async def coupons(coupon_app):
 
 @pytest.fixture
 async def client(pricing_app, coupons):
-    async with client_on_clean_tables(pricing_app, PricingBase.metadata, KEEP) as client:
+    async with client_on_clean_tables(pricing_app, PricingBase.metadata) as client:  # pricing_mutex stays
         async with pricing_app.state.engine.begin() as conn:  # what the rows deleted above would have done
             await conn.execute(update(Mutex).values(version=Mutex.version + 1))
         yield client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from tests.seckill.conftest import TODAY, activity, make_sale, slot
@@ -69,3 +70,12 @@ async def test_activity_lifecycle_and_stock_on_update(client, tokens):
     assert late.status_code == 409 and late.json()["error"]["code"] == "SECKILL_ACTIVITY_CLOSED"
     assert (await client.delete(f"/admin-api/seckill/activities/{activity_id}", headers=admin)).status_code == 204
     assert (await client.get("/admin-api/seckill/activities", headers=admin)).json()["total"] == 0
+
+
+async def test_concurrent_creates_of_one_spu_let_exactly_one_through(client, tokens):
+    """The conflict check reads, then the create writes: concurrent creates take turns."""
+    slot_id = (await client.post("/admin-api/seckill/slots", json=slot(), headers=tokens["admin"])).json()["id"]
+    answers = await asyncio.gather(*[client.post("/admin-api/seckill/activities", headers=tokens["admin"],
+                                                 json=activity([slot_id], name=f"并发{n}")) for n in range(5)])
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {"SECKILL_ACTIVITY_SPU_CONFLICT"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -49,3 +50,26 @@ async def fetch_page(session: AsyncSession, query: Select, paging: PageParams) -
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = (await session.scalars(query.offset(paging.offset).limit(paging.size))).all()
     return list(rows), total or 0
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """The operators' activity list of a one-SPU promotion (seckill, group buy...)."""
+
+    name: str | None = None
+    status: int | None = None
+    spu_id: int | None = None
+
+
+async def page_activities(session: AsyncSession, model: Any, f: ActivityFilter,
+                          paging: PageParams) -> tuple[list, int]:
+    """`model` has name, status, spu_id, sort and id columns: name contains, status and SPU
+    equal; highest sort, then newest, first."""
+    query = select(model).order_by(model.sort.desc(), model.id.desc())
+    if f.name:
+        query = query.where(model.name.contains(f.name, autoescape=True))
+    if f.status is not None:
+        query = query.where(model.status == f.status)
+    if f.spu_id is not None:
+        query = query.where(model.spu_id == f.spu_id)
+    return await fetch_page(session, query, paging)

@@ -12,10 +12,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.groupbuy.domain import ENDED_GROUP, GroupStatus, MemberKind, MemberStatus
+from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Activity, Group, Member, Product
 from shared.enums import CommonStatus
-from shared.pagination import PageParams, fetch_page
+from shared.pagination import ActivityFilter, PageParams, fetch_page
+from shared.pagination import page_activities as shared_page_activities
 
 COUNTED = (MemberStatus.PENDING, MemberStatus.JOINED, MemberStatus.SUCCESS)  # toward the per-user limit
 PAID = (MemberStatus.JOINED, MemberStatus.SUCCESS, MemberStatus.FAILED)
@@ -23,11 +24,8 @@ PAID = (MemberStatus.JOINED, MemberStatus.SUCCESS, MemberStatus.FAILED)
 # --- activities -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ActivityFilter:
-    name: str | None = None
-    status: int | None = None
-    spu_id: int | None = None
+async def has_any_activity(session: AsyncSession) -> bool:
+    return await session.scalar(select(Activity.id).limit(1)) is not None
 
 
 async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity | None:
@@ -36,14 +34,7 @@ async def get_activity(session: AsyncSession, activity_id: int, *, for_update: b
 
 
 async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams) -> tuple[list[Activity], int]:
-    query = select(Activity).order_by(Activity.sort.desc(), Activity.id.desc())
-    if f.name:
-        query = query.where(Activity.name.contains(f.name, autoescape=True))
-    if f.status is not None:
-        query = query.where(Activity.status == f.status)
-    if f.spu_id is not None:
-        query = query.where(Activity.spu_id == f.spu_id)
-    return await fetch_page(session, query, paging)
+    return await shared_page_activities(session, Activity, f, paging)
 
 
 async def page_running(session: AsyncSession, now: datetime, spu_id: int | None,
@@ -231,7 +222,3 @@ async def member_counts(session: AsyncSession, activity_id: int | None) -> dict[
     if activity_id is not None:
         query = query.where(Member.activity_id == activity_id)
     return {(kind, status): count for kind, status, count in (await session.execute(query)).all()}
-
-
-def is_ended(group: Group) -> bool:
-    return group.status in ENDED_GROUP

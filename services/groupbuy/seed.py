@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.groupbuy import service
-from services.groupbuy.models import Activity
+from services.groupbuy import repository, service
 from services.groupbuy.schemas import ActivityIn, ProductIn
 
 
 async def seed_demo(session: AsyncSession, now: datetime) -> bool:
-    if await session.scalar(select(Activity.id).limit(1)) is not None:
+    if await repository.has_any_activity(session):
         return False
     await service.create_activity(session, ActivityIn(
         name="三人团 · 新疆长绒棉T恤", spu_id=104, start_at=now - timedelta(minutes=1), end_at=now + timedelta(days=30),

@@ -374,7 +374,7 @@ async def release_unpaid(session: AsyncSession, order_id: int, now: datetime, *,
     if locked is None:
         return False
     group, member = locked
-    if member.status != MemberStatus.PENDING or repo.is_ended(group):
+    if member.status != MemberStatus.PENDING or group.status in domain.ENDED_GROUP:
         return False
     if due_by is not None and (member.hold_expires_at is None or member.hold_expires_at > due_by):
         return False
@@ -392,7 +392,7 @@ async def cancel_order(session: AsyncSession, order_id: int, now: datetime, *, p
     if locked is None:
         return False
     group, member = locked
-    if member.status not in domain.HOLDING_SEAT or repo.is_ended(group):
+    if member.status not in domain.HOLDING_SEAT or group.status in domain.ENDED_GROUP:
         return False
     was_paid = member.status == MemberStatus.JOINED
     _free_seat(group, member, now)
@@ -446,35 +446,33 @@ async def pay(session: AsyncSession, order_id: int, paid_at: datetime, now: date
         group.expires_at = domain.expires_at(paid_at, activity.limit_hours)
         group.robots_at = domain.robots_due_at(paid_at, activity.robot_join_after_hours)
     if group.paid_count >= group.size:
-        await _succeed(session, group, now, virtual=group.virtual)
+        await _succeed(session, group, now)
     return True
 
 
-async def _succeed(session: AsyncSession, group: Group, now: datetime, *, virtual: bool) -> None:
+async def _end_seats(session: AsyncSession, group: Group, paid_become: MemberStatus, now: datetime) -> list[int]:
+    """Every seat ends with its group: the paid ones as `paid_become`, the unpaid ones given back.
+    Returns the paid real orders."""
     await session.flush()  # stand-ins just added are members too (the session does not autoflush)
-    members = await repo.members_of(session, [group.id], for_update=True)
     order_ids = []
-    for member in members:
+    for member in await repo.members_of(session, [group.id], for_update=True):
         if member.status == MemberStatus.JOINED:
-            _end_member(member, MemberStatus.SUCCESS, now)
-            if member.order_id is not None:
-                order_ids.append(member.order_id)
-        elif member.status == MemberStatus.PENDING:  # completed without this unpaid seat
-            _end_member(member, MemberStatus.VOID, now)
-    group.status, group.virtual, group.ended_at, group.updated_at = GroupStatus.SUCCESS, virtual, now, now
-    await _publish(session, SUCCEEDED, group, now, order_ids=order_ids, virtual=virtual)
-
-
-async def _fail(session: AsyncSession, group: Group, now: datetime) -> None:
-    members = await repo.members_of(session, [group.id], for_update=True)
-    order_ids = []
-    for member in members:
-        if member.status == MemberStatus.JOINED:
-            _end_member(member, MemberStatus.FAILED, now)
+            _end_member(member, paid_become, now)
             if member.order_id is not None:
                 order_ids.append(member.order_id)
         elif member.status == MemberStatus.PENDING:
             _end_member(member, MemberStatus.VOID, now)
+    return order_ids
+
+
+async def _succeed(session: AsyncSession, group: Group, now: datetime) -> None:
+    order_ids = await _end_seats(session, group, MemberStatus.SUCCESS, now)
+    group.status, group.ended_at, group.updated_at = GroupStatus.SUCCESS, now, now
+    await _publish(session, SUCCEEDED, group, now, order_ids=order_ids, virtual=group.virtual)
+
+
+async def _fail(session: AsyncSession, group: Group, now: datetime) -> None:
+    order_ids = await _end_seats(session, group, MemberStatus.FAILED, now)
     group.status, group.ended_at, group.updated_at = GroupStatus.FAILED, now, now
     if order_ids:  # a robot-led group nobody paid into has nothing to refund
         await _publish(session, FAILED, group, now, order_ids=order_ids, reason="expired")
@@ -526,7 +524,7 @@ async def _end_group(session: AsyncSession, group: Group, now: datetime) -> bool
     if activity is not None and activity.virtual_completion and domain.can_complete_without_buyers(
             group.real_paid_count, activity.least_population):
         _fill(session, group, MemberKind.VIRTUAL, now)
-        await _succeed(session, group, now, virtual=True)
+        await _succeed(session, group, now)
         return True
     await _fail(session, group, now)
     return False
@@ -545,6 +543,7 @@ def _fill(session: AsyncSession, group: Group, kind: MemberKind, now: datetime, 
                             avatar=avatar, status=MemberStatus.JOINED, paid_at=now, created_at=now, updated_at=now)
                      for _ in range(seats)])
     group.paid_count += seats
+    group.virtual = True
     return seats
 
 
@@ -565,9 +564,8 @@ async def robots_join(gb: Groupbuy, now: datetime) -> int:
                     domain.can_complete_without_buyers(group.real_paid_count, activity.least_population)):
                 continue  # a closed activity takes no new member, robots included
             joined += _fill(session, group, MemberKind.ROBOT, now, nickname=gb.robot, avatar=gb.robot_avatar)
-            group.virtual = True
             if group.paid_count >= group.size:
-                await _succeed(session, group, now, virtual=True)
+                await _succeed(session, group, now)
     return joined
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import case, delete, insert, select, update
@@ -12,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot, UserQuota
 from shared.enums import CommonStatus
-from shared.pagination import PageParams, fetch_page
+from shared.pagination import ActivityFilter, PageParams, fetch_page
+from shared.pagination import page_activities as shared_page_activities
 
 # --- slots ----------------------------------------------------------------------------------------
 
@@ -35,27 +35,13 @@ async def activity_using_slot(session: AsyncSession, slot_id: int) -> Activity |
 
 # --- activities -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ActivityFilter:
-    name: str | None = None
-    status: int | None = None
-    spu_id: int | None = None
-
-
 async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity | None:
     query = select(Activity).where(Activity.id == activity_id)
     return await session.scalar(query.with_for_update() if for_update else query)
 
 
 async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams) -> tuple[list[Activity], int]:
-    query = select(Activity).order_by(Activity.sort.desc(), Activity.id.desc())
-    if f.name:
-        query = query.where(Activity.name.contains(f.name, autoescape=True))
-    if f.status is not None:
-        query = query.where(Activity.status == f.status)
-    if f.spu_id is not None:
-        query = query.where(Activity.spu_id == f.spu_id)
-    return await fetch_page(session, query, paging)
+    return await shared_page_activities(session, Activity, f, paging)
 
 
 async def enabled_activities_of_spu(session: AsyncSession, spu_id: int, exclude_id: int | None) -> list[Activity]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+MAX_FEN = 100_000_000_00  # 100 million yuan: the largest amount any field accepts
+
 
 def apportion(amount: int, weights: Sequence[int]) -> list[int]:
     """Split `amount` fen over `weights` so the shares sum to exactly `amount`.

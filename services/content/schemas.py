@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from services.content.domain import BannerPosition
 from shared.enums import CommonStatus
 from shared.ids import Id
+from shared.schemas import Input, Output
 
 
 def _http_url(value: str) -> str:
@@ -37,13 +38,6 @@ RequiredPictureUrl = Annotated[str, Field(min_length=1, max_length=255), AfterVa
 Link = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_link)]
 Sort = Annotated[int, Field(ge=0, le=1_000_000, description="smaller first")]
 
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Output(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class CategoryIn(Input):

@@ -5,22 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from services.coupon.domain import UNLIMITED, CouponStatus, DiscountType, ProductScope, TakeType, ValidityType
 from shared.enums import CommonStatus
 from shared.ids import Id
+from shared.schemas import Input, Output
 
 Fen = Annotated[int, Field(ge=0, le=100_000_000_00)]  # up to 100 million yuan
 Count = Annotated[int, Field(ge=UNLIMITED, le=100_000_000, description="-1 = unlimited")]
 
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Output(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class TemplateIn(Input):

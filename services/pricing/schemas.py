@@ -5,25 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from services.pricing.calculator import FULL_BP, ConditionType, DiscountType, Kind, ProductScope, SpecialKind
 from services.pricing.domain import ActivityState
 from shared.enums import CommonStatus
 from shared.ids import Id
+from shared.money import MAX_FEN
+from shared.schemas import Input, Output
 
-MAX_FEN = 100_000_000_00  # 100 million yuan
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
 PositiveFen = Annotated[int, Field(ge=1, le=MAX_FEN)]
 PayBp = Annotated[int, Field(ge=1, le=FULL_BP - 1, description="share the buyer pays, in basis points (8500 = 85%)")]
 
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Output(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class ActivityIn(Input):

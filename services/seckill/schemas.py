@@ -5,23 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, Field, HttpUrl
 
 from services.seckill.domain import ReservationStatus, SlotState
 from shared.enums import CommonStatus
 from shared.ids import Id
+from shared.money import MAX_FEN
+from shared.schemas import Input, Output
 
-MAX_FEN = 100_000_000_00
 Count = Annotated[int, Field(ge=1, le=10_000)]
 Limit = Annotated[int, Field(ge=0, le=10_000, description="0 = no limit")]
 
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Output(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 # --- slots ----------------------------------------------------------------------------------------

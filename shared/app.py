@@ -74,6 +74,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequen
     _install_error_handlers(app)
     for fast_path in fast_paths:  # pure ASGI handlers of hot routes, inside the request id and metrics
         app.add_middleware(fast_path)
+    app.add_middleware(BodyRules, max_bytes=settings.max_body_bytes, default_locale=settings.default_locale)
     app.add_middleware(ObservabilityMiddleware, registry=app.state.registry,
                        default_locale=settings.default_locale)
     for router in routers:
@@ -211,6 +212,83 @@ class ObservabilityMiddleware:
             self.requests.labels(scope["method"], route, str(status or 500)).inc()
             self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
             request_id_var.reset(token)
+
+
+class BodyRules:
+    """A request body must be JSON (`application/json` or `application/*+json`), else 415
+    UNSUPPORTED_MEDIA_TYPE, and at most `max_bytes` long, else 413 PAYLOAD_TOO_LARGE (the
+    gateway's cap, for callers that come directly): both before a route reads it."""
+
+    def __init__(self, app, max_bytes: int, default_locale: str) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.default_locale = default_locale
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        if not _is_json(_header(scope, b"content-type")):
+            await self._refuse(415, scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None:
+            if not length.strip().isdigit() or int(length) > self.max_bytes:
+                await self._refuse(413, scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        body = await _read_at_most(receive, self.max_bytes)  # chunked: no length to check up front
+        if body is None:
+            await self._refuse(413, scope, receive, send)
+            return
+        await self.app(scope, _replay(body), send)
+
+    async def _refuse(self, status: int, scope, receive, send) -> None:
+        locale = negotiate_locale(_header(scope, b"accept-language"), self.default_locale)
+        await JSONResponse(http_error_body(status, locale), status_code=status)(scope, receive, send)
+
+
+async def _read_at_most(receive, limit: int) -> bytes | None:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes):
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _has_body(scope) -> bool:
+    length = _header(scope, b"content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return _header(scope, b"transfer-encoding") is not None
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
 
 
 def _header(scope, name: bytes) -> str | None:

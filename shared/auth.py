@@ -18,6 +18,7 @@ import jwt
 from fastapi import Depends, Request
 
 from shared.errors import DomainError, Forbidden, InvalidToken, Unauthorized
+from shared.ids import MAX_ID
 from shared.settings import CommonSettings
 
 
@@ -49,6 +50,11 @@ class InvalidDeviceId(DomainError):
 VERIFIED_TOKENS_KEPT = 100_000
 
 
+def _is_id(subject: str) -> bool:
+    """A member's or merchant user's id: a positive 64-bit integer, as every table stores it."""
+    return subject.isascii() and subject.isdigit() and len(subject) <= 19 and 0 < int(subject) <= MAX_ID
+
+
 class TokenVerifier:
     def __init__(self, settings: CommonSettings) -> None:
         self.algorithm = settings.jwt_algorithm.upper()
@@ -72,11 +78,11 @@ class TokenVerifier:
             )
             role = Role(claims.get("role"))
             business_id = claims.get("business_id")
-            if role is Role.MERCHANT and not (type(business_id) is int and business_id > 0):
-                raise ValueError("merchant token without a business_id")
+            if role is Role.MERCHANT and not (type(business_id) is int and 0 < business_id <= MAX_ID):
+                raise ValueError("merchant token without a valid business_id")
             subject = str(claims["sub"])
-            if role is not Role.SERVICE and not (subject.isascii() and subject.isdigit()):
-                raise ValueError("user token with a non-numeric sub")
+            if role is not Role.SERVICE and not _is_id(subject):
+                raise ValueError("user token whose sub is not an id (1 .. 2^63-1)")
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidToken(reason=type(exc).__name__) from exc
         principal = Principal(subject=subject, role=role, business_id=business_id)

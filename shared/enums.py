@@ -1,20 +1,48 @@
-"""Enumerations every service uses the same way."""
+"""Enumerations every service uses the same way, and the base class of integer enums that a
+client reads: each member carries its meaning, which the OpenAPI schema lists."""
+
+from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
-class CommonStatus(IntEnum):
-    """Status of a configurable record. Numbers follow yudao (0 enabled, 1 disabled), which
-    mall teams migrating from it already store."""
+class DescribedIntEnum(IntEnum):
+    """`USER = 1, "the buyer takes it"`: the value, then what it means. The OpenAPI schema of
+    the enum lists every value with its name and meaning (`description`, and the
+    `x-enum-varnames` / `x-enum-descriptions` that client generators read)."""
 
-    ENABLED = 0
-    DISABLED = 1
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str = "") -> DescribedIntEnum:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        head = " ".join((cls.__doc__ or cls.__name__).strip().split("\n\n")[0].split())
+        values = "; ".join(f"{m.value} = {m.name}: {m.meaning}" for m in cls)
+        target["description"] = f"{head} {values}"
+        target["x-enum-varnames"] = [m.name for m in cls]
+        target["x-enum-descriptions"] = [m.meaning for m in cls]
+        return schema
 
 
-class ProductScope(IntEnum):
-    """Which products a coupon or an activity covers (yudao's numbers); SPU and CATEGORY come
-    with a list of ids."""
+class CommonStatus(DescribedIntEnum):
+    """Status of a configurable record (yudao's numbers, which mall teams migrating from it
+    already store)."""
 
-    ALL = 1
-    SPU = 2
-    CATEGORY = 3
+    ENABLED = 0, "enabled: in effect"
+    DISABLED = 1, "disabled / closed: not in effect"
+
+
+class ProductScope(DescribedIntEnum):
+    """Which products a coupon or an activity covers (yudao's numbers)."""
+
+    ALL = 1, "every product"
+    SPU = 2, "the SPUs listed in the scope values"
+    CATEGORY = 3, "the categories listed in the scope values"

@@ -19,6 +19,13 @@ en; `{name}` placeholders are filled from the error's details:
 
     raise CategoryNotFound(id=7)
 
+A reason inside a message is a `Reason`, declared once with a stable code and both texts, so a
+zh-CN message never carries English (a detail that is a `Reason`, or a list of them, is rendered
+in the caller's language, and its code is added beside it as `<name>_code(s)`):
+
+    NO_SLOT = Reason("NO_SLOT", en="at least one time slot is needed", zh="至少选择一个时段")
+    raise ActivityInvalid(reason=NO_SLOT)
+
 Every error reaches the client as `{"error": {"code", "message", "details"}}`.
 """
 
@@ -53,6 +60,57 @@ def negotiate_locale(accept_language: str | None, default: str = "zh-CN") -> str
     return default
 
 
+class Reason:
+    """Words a person reads beside or inside another message, in zh-CN and en, under a stable
+    upper-snake code. `{name}` placeholders are filled by `with_(name=...)`; a value that is a
+    Reason itself is rendered in the same language."""
+
+    __slots__ = ("code", "params", "texts")
+
+    def __init__(self, code: str, *, en: str, zh: str, params: dict[str, Any] | None = None) -> None:
+        self.code = code
+        self.texts = {"en": en, "zh-CN": zh}
+        self.params = params or {}
+
+    def with_(self, **params: Any) -> Reason:
+        return Reason(self.code, en=self.texts["en"], zh=self.texts["zh-CN"], params={**self.params, **params})
+
+    def render(self, locale: str) -> str:
+        template = self.texts.get(locale) or self.texts["en"]
+        try:
+            return template.format(**{name: localize(value, locale) for name, value in self.params.items()})
+        except (KeyError, IndexError, ValueError):
+            return template
+
+    def __repr__(self) -> str:
+        return f"Reason({self.code}, {self.params})"
+
+
+SEPARATORS = {"zh-CN": "；"}  # other languages: "; "
+
+
+def localize(value: Any, locale: str) -> Any:
+    """A Reason as its text in `locale`, a list of Reasons as one text; anything else as is."""
+    if isinstance(value, Reason):
+        return value.render(locale)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Reason) for v in value):
+        return SEPARATORS.get(locale, "; ").join(v.render(locale) for v in value)
+    return value
+
+
+def localize_details(details: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Details as the client sees them: Reasons as text, their codes beside them."""
+    out: dict[str, Any] = {}
+    for name, value in details.items():
+        if isinstance(value, Reason):
+            out[name], out[f"{name}_code"] = value.render(locale), value.code
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, Reason) for v in value):
+            out[name], out[f"{name}_codes"] = [v.render(locale) for v in value], [v.code for v in value]
+        else:
+            out[name] = value
+    return out
+
+
 class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "BAD_REQUEST"
@@ -65,12 +123,12 @@ class DomainError(Exception):
     def message(self, locale: str) -> str:
         template = self.messages.get(locale) or self.messages["en"]
         try:
-            return template.format(**self.details)
+            return template.format(**{name: localize(value, locale) for name, value in self.details.items()})
         except (KeyError, IndexError, ValueError):
             return template
 
     def body(self, locale: str) -> dict[str, Any]:
-        return error_body(self.code, self.message(locale), self.details)
+        return error_body(self.code, self.message(locale), localize_details(self.details, locale))
 
     def headers(self) -> dict[str, str] | None:
         retry_after = self.details.get("retry_after")

@@ -72,6 +72,7 @@ class ServiceSettings(CommonSettings):
     database_url: str = "sqlite+aiosqlite:///var/{service}.db"
     database_pool_size: int = 10
     database_echo: bool = False
+    max_body_bytes: int = 1_048_576  # larger request bodies get 413, as at the gateway
 
     outbox_poll_seconds: float = 0.5
     outbox_batch_size: int = 100

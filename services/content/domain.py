@@ -42,4 +42,4 @@ class ArticleNotFound(NotFound):
 
 class BannerNotFound(NotFound):
     code = "BANNER_NOT_FOUND"
-    messages = {"en": "Banner {id} does not exist", "zh-CN": "Banner {id} 不存在"}
+    messages = {"en": "Banner {id} does not exist", "zh-CN": "轮播图 {id} 不存在"}

@@ -34,11 +34,19 @@ def test_round_trip_of_each_role(settings):
     {"sub": "²", "role": "member", "exp": int(time.time()) + 60},  # a digit, but not one int() takes
     {"sub": "1", "role": "merchant", "business_id": True, "exp": int(time.time()) + 60},
     {"sub": "1", "role": "merchant", "business_id": 0, "exp": int(time.time()) + 60},
+    {"sub": "1", "role": "merchant", "business_id": 2**63, "exp": int(time.time()) + 60},
+    {"sub": "0", "role": "member", "exp": int(time.time()) + 60},  # ids start at 1
+    {"sub": str(2**63), "role": "member", "exp": int(time.time()) + 60},  # above BIGINT
+    {"sub": "9" * 40, "role": "admin", "exp": int(time.time()) + 60},
 ])
 def test_bad_claims_are_invalid_tokens(settings, claims):
     token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
     with pytest.raises(InvalidToken):
         TokenVerifier(settings).verify(token)
+
+
+def test_the_largest_id_is_a_valid_subject(settings):
+    assert TokenVerifier(settings).verify(issue_token(settings, 2**63 - 1, Role.MEMBER)).user_id == 2**63 - 1
 
 
 def test_wrong_secret_and_alg_none_are_refused(settings):

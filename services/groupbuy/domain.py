@@ -18,32 +18,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
 
-from shared.enums import CommonStatus
-from shared.errors import Conflict, NotFound, RuleViolation
-
-
-class GroupStatus(IntEnum):
-    PENDING = 0  # opened by an order that is not paid yet: not listed, cannot be joined
-    IN_PROGRESS = 10
-    SUCCESS = 20
-    FAILED = 30
-    VOID = 40  # the leader's order never got paid
+from shared.enums import CommonStatus, DescribedIntEnum
+from shared.errors import Conflict, NotFound, Reason, RuleViolation
 
 
-class MemberStatus(IntEnum):
-    PENDING = 0  # seat taken at order creation, waiting for payment
-    JOINED = 10  # paid; the group is filling
-    SUCCESS = 20
-    FAILED = 30  # the group failed: the order is refunded
-    VOID = 40  # the seat was given back (order cancelled, not paid in time) before the group ended
+class GroupStatus(DescribedIntEnum):
+    """State of a group (拼团)."""
+
+    PENDING = 0, "opened by an order that is not paid yet: not listed, cannot be joined"
+    IN_PROGRESS = 10, "the leader paid: open to join until it fills or its time is up"
+    SUCCESS = 20, "every seat paid (by buyers, robots or placeholders): the paid orders ship"
+    FAILED = 30, "time was up before it filled: the paid orders are refunded"
+    VOID = 40, "the leader's order was cancelled or never paid: the group never opened"
 
 
-class MemberKind(IntEnum):
-    REAL = 1
-    ROBOT = 2  # a robot that joined or leads a group (shown like any buyer)
-    VIRTUAL = 3  # a placeholder added by virtual completion
+class MemberStatus(DescribedIntEnum):
+    """State of a seat (a member of a group)."""
+
+    PENDING = 0, "taken at checkout, waiting for the order's payment"
+    JOINED = 10, "paid; the group is still filling"
+    SUCCESS = 20, "the group succeeded: the order ships"
+    FAILED = 30, "the group failed: the order is refunded"
+    VOID = 40, "given back before the group ended (order cancelled or not paid in time)"
+
+
+class MemberKind(DescribedIntEnum):
+    """Who holds a seat."""
+
+    REAL = 1, "a buyer with an order"
+    ROBOT = 2, "a robot that joined or leads a group (shown like any buyer)"
+    VIRTUAL = 3, "a placeholder added by virtual completion when the group's time was up"
 
 
 ENDED_GROUP = (GroupStatus.SUCCESS, GroupStatus.FAILED, GroupStatus.VOID)
@@ -150,6 +155,25 @@ class OrderHoldsAnotherSeat(Conflict):
 
 # --- activities -----------------------------------------------------------------------------------
 
+START_NOT_BEFORE_END = Reason("START_NOT_BEFORE_END", en="start_at must be before end_at",
+                              zh="开始时间必须早于结束时间")
+SKU_TWICE = Reason("SKU_TWICE", en="SKU {sku_id} appears twice", zh="SKU {sku_id} 重复出现")
+LEAST_POPULATION_NOT_BELOW_SIZE = Reason(
+    "LEAST_POPULATION_NOT_BELOW_SIZE", en="least_population must be below group_size",
+    zh="虚拟成团的最少真实人数必须小于成团人数")
+ROBOTS_AFTER_TIME_UP = Reason(
+    "ROBOTS_AFTER_TIME_UP", en="robots must join before the group's time is up (robot_join_after_hours below "
+                               "limit_hours)",
+    zh="机器人必须在拼团到期前加入（机器人参团时间须小于成团时限）")
+ORDER_LIMIT_ABOVE_USER_LIMIT = Reason("ORDER_LIMIT_ABOVE_USER_LIMIT", en="order_limit cannot exceed user_limit",
+                                      zh="单次限购数量不能超过每人限购数量")
+LEADER_PRICE_ABOVE_GROUP_PRICE = Reason(
+    "LEADER_PRICE_ABOVE_GROUP_PRICE",
+    en="SKU {sku_id}: leader_price {leader_price} is above group_price {group_price} (the leader pays at most "
+       "the group price)",
+    zh="SKU {sku_id}：开团价 {leader_price} 高于参团价 {group_price}（团长最多支付参团价）")
+
+
 @dataclass(frozen=True)
 class Terms:
     """What opening or joining a group is checked against."""
@@ -169,17 +193,34 @@ class Terms:
 
 
 def check_activity(terms: Terms, skus: Sequence[int]) -> None:
+    """The activity's own rules; each refusal names the field at fault (`field`)."""
     if terms.start_at >= terms.end_at:
-        raise ActivityInvalid(reason="start_at must be before end_at")
-    if len(set(skus)) != len(skus):
-        raise ActivityInvalid(reason="a SKU appears twice")
+        raise ActivityInvalid(reason=START_NOT_BEFORE_END, field="end_at")
+    for index, sku_id in enumerate(skus):
+        if sku_id in skus[:index]:
+            raise ActivityInvalid(reason=SKU_TWICE.with_(sku_id=sku_id), field=f"products[{index}].sku_id")
     if terms.least_population >= terms.group_size:
-        raise ActivityInvalid(reason="least_population must be below group_size")
+        raise ActivityInvalid(reason=LEAST_POPULATION_NOT_BELOW_SIZE, field="least_population")
     if terms.robot_join_after_hours and terms.robot_join_after_hours >= terms.limit_hours:
-        raise ActivityInvalid(reason="robots must join before the group's time is up (robot_join_after_hours "
-                                     "below limit_hours)")
+        raise ActivityInvalid(reason=ROBOTS_AFTER_TIME_UP, field="robot_join_after_hours")
     if terms.order_limit and terms.user_limit and terms.order_limit > terms.user_limit:
-        raise ActivityInvalid(reason="order_limit cannot exceed user_limit")
+        raise ActivityInvalid(reason=ORDER_LIMIT_ABOVE_USER_LIMIT, field="order_limit")
+
+
+@dataclass(frozen=True)
+class SkuPrice:
+    sku_id: int
+    group_price: int  # 参团价
+    leader_price: int | None  # 开团价; None = the group price
+
+
+def check_prices(products: Sequence[SkuPrice]) -> None:
+    """The leader pays at most the group price (开团价 <= 参团价)."""
+    for index, p in enumerate(products):
+        if p.leader_price is not None and p.leader_price > p.group_price:
+            raise ActivityInvalid(reason=LEADER_PRICE_ABOVE_GROUP_PRICE.with_(
+                sku_id=p.sku_id, leader_price=p.leader_price, group_price=p.group_price),
+                field=f"products[{index}].leader_price")
 
 
 def windows_overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
@@ -238,9 +279,11 @@ class GroupState:
     expires_at: datetime | None  # set when the leader pays
 
 
-def check_can_join(terms: Terms, group: GroupState, now: datetime) -> None:
+def check_can_join(terms: Terms, group: GroupState, now: datetime, *, holds_seat: bool = False) -> None:
     """Joining needs the activity enabled (a group opened before the activity's end may still be
-    joined after it, until the group's own time is up), a group in progress, a free seat and time."""
+    joined after it, until the group's own time is up), a group in progress, a free seat and time.
+    `holds_seat`: the order asking already holds a seat of this group (a retried checkout), which
+    counts as its own, not as a seat taken by someone else."""
     if group.activity_id != terms.id:
         raise WrongActivity(id=group.id)
     if terms.status != CommonStatus.ENABLED:
@@ -249,7 +292,7 @@ def check_can_join(terms: Terms, group: GroupState, now: datetime) -> None:
         raise GroupNotJoinable(id=group.id)
     if group.expires_at is not None and now >= group.expires_at:
         raise GroupExpired()
-    if group.seats_taken >= group.size:
+    if group.seats_taken - holds_seat >= group.size:
         raise GroupFull()
 
 

@@ -189,10 +189,13 @@ class PricesIn(Input):
     activity_id: Id
     group_id: Id | None = Field(default=None, description="the group to join; none = open a new one (leader price)")
     sku_ids: Annotated[list[Id], Field(min_length=1, max_length=200)]
+    order_id: Id | None = Field(default=None, description="the order being checked out: a seat it already holds "
+                                                          "(a retried checkout) counts as its own")
 
 
 class PricesOut(BaseModel):
     activity_id: int
+    activity_name: str = Field(description="the activity's name, to name the order's promotion")
     group_id: int | None
     leader: bool
     prices: dict[int, int] = Field(description="sku_id -> unit price, fen")

@@ -22,7 +22,7 @@ from services.groupbuy import domain
 from services.groupbuy import repository as repo
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Activity, Group, Member, Product, mutex, outbox
-from services.groupbuy.schemas import ActivityIn, HoldIn
+from services.groupbuy.schemas import ActivityIn, HoldIn, PricesIn
 from shared.db import is_deadlock, take_mutex
 from shared.enums import CommonStatus
 from shared.errors import DomainError
@@ -73,6 +73,7 @@ def _terms_in(data: ActivityIn, activity_id: int | None) -> domain.Terms:
 async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
     await take_mutex(session, mutex, "activity")  # until commit: concurrent creates see each other
     domain.check_activity(_terms_in(data, activity_id), [p.sku_id for p in data.products])
+    domain.check_prices([domain.SkuPrice(p.sku_id, p.group_price, p.leader_price) for p in data.products])
     for other in await repo.enabled_activities_of_spu(session, data.spu_id, activity_id):
         if domain.windows_overlap(data.start_at, data.end_at, other.start_at, other.end_at):
             raise domain.SpuConflict(spu_id=data.spu_id, other_name=other.name)
@@ -242,10 +243,11 @@ async def stats(session: AsyncSession, activity_id: int | None) -> dict:
 # --- prices and seats (pricing's checkout) --------------------------------------------------------
 
 async def _seat_terms(session: AsyncSession, activity_id: int, group_id: int | None, sku_ids: Sequence[int],
-                      now: datetime, *, lock: bool = False) -> tuple[Activity, Group | None, dict[int, Product]]:
+                      now: datetime, *, lock: bool = False,
+                      holds_seat: bool = False) -> tuple[Activity, Group | None, dict[int, Product]]:
     """The activity, the group to join (None: a new one; locked with `lock`, which is how the
     race for the last seats is settled) and the SKUs' products, after the rules that do not
-    depend on the buyer."""
+    depend on the buyer (`holds_seat`: one of the group's seats is the asking order's own)."""
     activity = await _get_activity(session, activity_id)
     terms = terms_of(activity)
     group = None
@@ -255,7 +257,7 @@ async def _seat_terms(session: AsyncSession, activity_id: int, group_id: int | N
         group = await repo.get_group(session, group_id, for_update=lock)
         if group is None:
             raise domain.GroupNotFound(id=group_id)
-        domain.check_can_join(terms, _state(group), now)
+        domain.check_can_join(terms, _state(group), now, holds_seat=holds_seat)
     products = {p.sku_id: p for p in (await repo.products_of(session, [activity_id]))[activity_id]}
     missing = [sku for sku in sku_ids if sku not in products]
     if missing:
@@ -274,16 +276,34 @@ async def _check_buyer(session: AsyncSession, activity: Activity, user_id: int, 
     domain.check_counts(terms_of(activity), count, await repo.bought_in_activity(session, user_id, activity.id))
 
 
-async def prices(session: AsyncSession, user_id: int | None, activity_id: int, group_id: int | None,
-                 sku_ids: Sequence[int], now: datetime) -> dict:
+async def prices(session: AsyncSession, request: PricesIn, now: datetime) -> dict:
     """Pricing: the leader price when opening a group, the group price when joining one, once the
     activity, the group and the SKUs pass their checks (the buyer's own limits are checked when
-    the seat is taken, at checkout)."""
-    _, _, products = await _seat_terms(session, activity_id, group_id, sku_ids, now)
-    leader = group_id is None
-    return {"activity_id": activity_id, "group_id": group_id, "leader": leader,
-            "prices": {sku: domain.unit_price(products[sku].group_price, products[sku].leader_price, leader)
-                       for sku in sku_ids}}
+    the seat is taken, at checkout). A checkout retried after a crash (`order_id` already holds a
+    seat of this activity and group) is priced with its own seat counted as its own, not as one
+    taken by another buyer, and its SKU at the price the seat was taken at."""
+    own = await _own_seat(session, request)
+    activity, _, products = await _seat_terms(session, request.activity_id, request.group_id, request.sku_ids, now,
+                                              holds_seat=own is not None)
+    leader = request.group_id is None
+    unit_prices = {sku: domain.unit_price(products[sku].group_price, products[sku].leader_price, leader)
+                   for sku in request.sku_ids}
+    if own is not None and own.sku_id in unit_prices:
+        unit_prices[own.sku_id] = own.unit_price
+    return {"activity_id": activity.id, "activity_name": activity.name, "group_id": request.group_id,
+            "leader": leader, "prices": unit_prices}
+
+
+async def _own_seat(session: AsyncSession, request: PricesIn) -> Member | None:
+    """The seat the order already holds for what it asks (the same activity, and the group it
+    joins or, opening one, the group it leads), if any."""
+    if request.order_id is None:
+        return None
+    member = await repo.member_by_order(session, request.order_id)
+    if member is None or member.status not in domain.HOLDING_SEAT or member.activity_id != request.activity_id:
+        return None
+    same_group = member.leader if request.group_id is None else member.group_id == request.group_id
+    return member if same_group else None
 
 
 async def hold(gb: Groupbuy, request: HoldIn, now: datetime) -> Member:

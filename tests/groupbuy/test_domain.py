@@ -19,22 +19,37 @@ GROUP = GroupState(id=9, activity_id=1, status=GroupStatus.IN_PROGRESS, size=3, 
                    expires_at=NOW + timedelta(hours=2))
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    ({"start_at": NOW, "end_at": NOW}, "start_at must be before end_at"),
-    ({"least_population": 3}, "least_population must be below group_size"),
-    ({"robot_join_after_hours": 24}, "robots must join before"),
-    ({"order_limit": 4}, "order_limit cannot exceed user_limit"),
+@pytest.mark.parametrize(("change", "reason", "field", "en"), [
+    ({"start_at": NOW, "end_at": NOW}, domain.START_NOT_BEFORE_END, "end_at", "start_at must be before end_at"),
+    ({"least_population": 3}, domain.LEAST_POPULATION_NOT_BELOW_SIZE, "least_population",
+     "least_population must be below group_size"),
+    ({"robot_join_after_hours": 24}, domain.ROBOTS_AFTER_TIME_UP, "robot_join_after_hours", "robots must join before"),
+    ({"order_limit": 4}, domain.ORDER_LIMIT_ABOVE_USER_LIMIT, "order_limit", "order_limit cannot exceed user_limit"),
 ])
-def test_invalid_activities_are_refused_with_the_reason(change, reason):
+def test_invalid_activities_are_refused_with_the_reason_and_the_field(change, reason, field, en):
     with pytest.raises(domain.ActivityInvalid) as refused:
         domain.check_activity(replace(TERMS, **change), [1, 2])
-    assert reason in refused.value.details["reason"]
+    details = refused.value.body("en")["error"]["details"]
+    assert (details["reason_code"], details["field"]) == (reason.code, field)
+    assert en in details["reason"]
 
 
 def test_a_sku_listed_twice_is_refused():
-    with pytest.raises(domain.ActivityInvalid):
-        domain.check_activity(TERMS, [1, 1])
+    with pytest.raises(domain.ActivityInvalid) as refused:
+        domain.check_activity(TERMS, [1, 2, 1])
+    assert refused.value.body("zh-CN")["error"]["details"] == {
+        "reason": "SKU 1 重复出现", "reason_code": "SKU_TWICE", "field": "products[2].sku_id"}
     domain.check_activity(TERMS, [1, 2])
+
+
+def test_the_leader_pays_at_most_the_group_price():
+    domain.check_prices([domain.SkuPrice(1, 5900, 4900), domain.SkuPrice(2, 5900, 5900),
+                         domain.SkuPrice(3, 5900, None)])
+    with pytest.raises(domain.ActivityInvalid) as refused:
+        domain.check_prices([domain.SkuPrice(1, 5900, 4900), domain.SkuPrice(2, 5900, 5901)])
+    assert refused.value.body("en")["error"]["details"] == {
+        "reason": "SKU 2: leader_price 5901 is above group_price 5900 (the leader pays at most the group price)",
+        "reason_code": "LEADER_PRICE_ABOVE_GROUP_PRICE", "field": "products[1].leader_price"}
 
 
 def test_windows_overlap_is_half_open():
@@ -83,6 +98,15 @@ def test_joining_needs_a_group_in_progress_with_a_free_seat_and_time_left():
             domain.check_can_join(TERMS, group, NOW)
     with pytest.raises(domain.ActivityClosed):
         domain.check_can_join(replace(TERMS, status=CommonStatus.DISABLED), GROUP, NOW)
+
+
+def test_a_seat_the_asking_order_holds_is_its_own_not_a_full_group():
+    full = replace(GROUP, seats_taken=3)
+    domain.check_can_join(TERMS, full, NOW, holds_seat=True)  # the retried order's seat is the last one
+    with pytest.raises(domain.GroupExpired):  # the other rules still hold
+        domain.check_can_join(TERMS, replace(full, expires_at=NOW), NOW, holds_seat=True)
+    with pytest.raises(domain.GroupFull):
+        domain.check_can_join(TERMS, replace(full, seats_taken=4), NOW, holds_seat=True)
 
 
 def test_per_order_and_per_user_limits():

@@ -23,8 +23,9 @@ SEAT_ERRORS = (domain.ActivityNotFound, domain.ActivityClosed, domain.NotStarted
 
 @router.post("/prices", response_model=PricesOut, responses=errors(*SEAT_ERRORS))
 async def prices(body: PricesIn, session: Session, now: Now):
-    """The leader price of each SKU when opening a group, the group price when joining one."""
-    return await service.prices(session, body.user_id, body.activity_id, body.group_id, body.sku_ids, now)
+    """The leader price of each SKU when opening a group, the group price when joining one.
+    With `order_id`, a seat this order already holds (a retried checkout) counts as its own."""
+    return await service.prices(session, body, now)
 
 
 @router.post("/holds", status_code=201, response_model=SeatOut,

@@ -38,6 +38,12 @@ class RouteNotFound(NotFound):
     messages = {"en": "No such route", "zh-CN": "路由不存在"}
 
 
+class BadRequestTarget(DomainError):
+    code = "BAD_REQUEST_TARGET"
+    messages = {"en": "The request target must be a path (origin-form), not a full URL",
+                "zh-CN": "请求目标必须是路径，不能是完整网址"}
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"
@@ -78,6 +84,8 @@ class Gateway:
         token = request_id_var.set(request_id)
         service = "-"
         try:
+            if not request.raw_path.startswith("/"):  # absolute-form: the upstream URL is ours to build
+                raise BadRequestTarget()
             route = self.routes.match(request.path)
             if route is None:
                 raise RouteNotFound(path=request.path)

@@ -6,13 +6,16 @@ A caller is a user (when a valid token came) or an IP. Its buckets share a hash 
 script call (one round trip, and an IP refusal spends none of the user's tokens); on Redis
 Cluster (`RATE_LIMIT_CLUSTER_SAFE`) a script cannot span slots, so each hash tag gets its own
 call, the IP's first. Calls made in the same event-loop turn share one pipeline. If Redis is
-down the gateway lets traffic through (and logs it): an outage of the limiter must not become
-an outage of the mall.
+down or slow the gateway lets traffic through: an outage of the limiter must not become an
+outage of the mall. A request waits for Redis at most RATE_LIMIT_TIMEOUT_MS; after a failure
+requests pass unchecked for RATE_LIMIT_RETRY_SECONDS before one asks Redis again, and the
+outage is logged once when it starts and once when it ends.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -39,9 +42,11 @@ class BucketCheck:
 class RateLimiter:
     def __init__(self, redis: Redis, settings: GatewaySettings) -> None:
         # concurrent requests' checks share round trips to Redis
-        self.script = ScriptBatch(redis, load_lua(redis, "gateway", "ratelimit.lua"))
+        self.script = ScriptBatch(redis, load_lua(redis, "gateway", "ratelimit.lua"),
+                                  timeout=settings.rate_limit_timeout_ms / 1000)
         self.settings = settings
         self.failures = 0
+        self.down_until = 0.0  # monotonic time; while Redis is out, requests pass without asking it
 
     def checks(self, path: str, method: str, user: str | None, ip: str) -> list[BucketCheck]:
         """`user` is "<role>:<subject>" for a caller with a valid token, else None."""
@@ -61,15 +66,27 @@ class RateLimiter:
 
     async def wait_ms(self, checks: list[BucketCheck]) -> int:
         """0 when the request may pass, else how long the caller should wait."""
+        if self.down_until and time.monotonic() < self.down_until:
+            return 0
+        wait = 0
         try:
             for group in self._calls(checks):
                 wait = await self._run(group)
                 if wait:
-                    return wait
-        except (RedisError, OSError) as exc:
-            self.failures += 1
-            log.warning("rate limiter unavailable, letting the request through: %r", exc)
-        return 0
+                    break
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed(exc)
+            return 0
+        if self.down_until:
+            self.down_until = 0.0
+            log.warning("rate limiter: redis is back, requests are limited again")
+        return wait
+
+    def _failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        if not self.down_until:
+            log.warning("rate limiter: redis unavailable (%r); requests pass unchecked until it answers again", exc)
+        self.down_until = time.monotonic() + self.settings.rate_limit_retry_seconds
 
     def _calls(self, checks: list[BucketCheck]) -> list[list[BucketCheck]]:
         if not self.settings.rate_limit_cluster_safe:

@@ -43,6 +43,8 @@ class GatewaySettings(CommonSettings):
     gateway_pool_size: int = 512
 
     rate_limit_enabled: bool = True
+    rate_limit_timeout_ms: int = Field(default=100, ge=1, le=5000)  # a request waits at most this for Redis
+    rate_limit_retry_seconds: float = Field(default=1.0, gt=0)  # after a failure, ask Redis again after this
     # Redis Cluster: one script call per hash tag (a script cannot span slots); one server: one call
     rate_limit_cluster_safe: bool = False
     rate_limit_user: Bucket = Bucket(rate=20, burst=40)

@@ -12,15 +12,22 @@ from importlib import resources
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 
 def make_redis(url: str, max_connections: int = 100) -> Redis:
     """A burst larger than the pool waits for a connection (up to 2 s) instead of failing: a flash
-    crowd is exactly such a burst."""
+    crowd is exactly such a burst. A pooled connection that Redis closed (a restart) is replaced
+    and the command sent again once, so the first request after a restart does not fail (the
+    suite's scripts are safe to repeat: seckill's remember their token, a rate-limit token taken
+    twice is harmless)."""
     pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=2.0, socket_timeout=2.0,
-                                           socket_connect_timeout=2.0, health_check_interval=30)
+                                           socket_connect_timeout=2.0, health_check_interval=30,
+                                           retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
     return Redis.from_pool(pool)  # closing the client closes the pool too
 
 
@@ -40,9 +47,11 @@ class ScriptBatch:
     lone EVALSHA costs the client is its own Python, not Redis). Each caller gets its own result,
     or its own error. Scripts stay atomic one by one; nothing is atomic across the batch."""
 
-    def __init__(self, redis: Redis, script: AsyncScript) -> None:
+    def __init__(self, redis: Redis, script: AsyncScript, timeout: float | None = None) -> None:
+        """`timeout`: a caller waits at most this many seconds (TimeoutError), one timer per batch."""
         self.redis = redis
         self.script = script
+        self.timeout = timeout
         self._pending: list[tuple[Sequence[Any], Sequence[Any], asyncio.Future]] = []
         self._running: set[asyncio.Task] = set()
 
@@ -59,6 +68,9 @@ class ScriptBatch:
         task = asyncio.ensure_future(self._send(batch))
         self._running.add(task)  # a task nobody holds may be collected before it ends
         task.add_done_callback(self._running.discard)
+        if self.timeout is not None:
+            timer = asyncio.get_running_loop().call_later(self.timeout, _time_out, batch)
+            task.add_done_callback(lambda _: timer.cancel())
 
     async def _send(self, batch: list[tuple[Sequence[Any], Sequence[Any], asyncio.Future]]) -> None:
         try:
@@ -87,3 +99,10 @@ class ScriptBatch:
                 return results
             await self.redis.script_load(self.script.script)  # Redis restarted or flushed its scripts
         raise AssertionError("unreachable")
+
+
+def _time_out(batch: list[tuple[Sequence[Any], Sequence[Any], asyncio.Future]]) -> None:
+    """Callers still waiting give up; the pipeline may still finish, unread."""
+    for _, _, future in batch:
+        if not future.done():
+            future.set_exception(TimeoutError("redis did not answer in time"))

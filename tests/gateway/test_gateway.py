@@ -195,6 +195,60 @@ async def test_rate_limiter_fails_open_when_redis_is_down(gateway):
     assert statuses == [200, 200, 200]
 
 
+async def test_a_frozen_redis_costs_a_request_at_most_the_limiters_timeout_and_is_logged_once(gateway):
+    """SIGSTOP: Redis accepts connections but never answers (the socket timeout was 2 s a request)."""
+    import logging
+    import signal
+    import time
+
+    from promo.embedded import start_redis
+
+    start, session = gateway
+    server = start_redis()
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("gateway.ratelimit").addHandler(handler)
+    try:
+        base = await start(redis_url=server.url, rate_limit_ip=Bucket(rate=0.1, burst=1), rate_limit_timeout_ms=100,
+                           rate_limit_retry_seconds=0.5)
+        assert [(await call(session, "GET", f"{base}/app-api/content/x"))[0] for _ in range(2)] == [200, 429]
+        server.process.send_signal(signal.SIGSTOP)
+        took = []
+        for _ in range(20):
+            started = time.perf_counter()
+            status, _, _ = await call(session, "GET", f"{base}/app-api/content/x")
+            took.append(time.perf_counter() - started)
+            assert status == 200  # fails open
+        assert max(took) < 1.0 and sorted(took)[10] < 0.09  # most pass without asking the frozen Redis
+        server.process.send_signal(signal.SIGCONT)
+        await asyncio.sleep(0.6)
+        statuses = [(await call(session, "GET", f"{base}/app-api/content/x"))[0] for _ in range(3)]
+        assert 429 in statuses  # limited again
+        messages = [r.getMessage() for r in records]
+        assert len([m for m in messages if "unavailable" in m]) == 1, messages
+        assert len([m for m in messages if "is back" in m]) == 1, messages
+    finally:
+        logging.getLogger("gateway.ratelimit").removeHandler(handler)
+        server.process.send_signal(signal.SIGCONT)
+        server.stop()
+
+
+async def test_an_absolute_form_request_target_is_400_and_never_forwarded(gateway):
+    start, _ = gateway
+    base = await start()
+    port = int(base.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET http://evil.example/app-api/content/x HTTP/1.1\r\nHost: evil.example\r\n"
+                 b"Connection: close\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer
+    assert json.loads(body)["error"]["code"] == "BAD_REQUEST_TARGET"
+
+
 async def test_body_too_large_is_413(gateway, tokens):
     start, session = gateway
     base = await start(gateway_max_body_bytes=1024)

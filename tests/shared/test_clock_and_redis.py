@@ -33,3 +33,23 @@ async def test_lua_scripts_load_from_their_package_and_run(redis):
     await redis.script_flush()  # EVALSHA falls back to loading the script again
     assert await script(keys=[key], args=[1, 2]) > 0
     await redis.delete(key)
+
+
+async def test_the_first_command_after_redis_restarts_succeeds():
+    """A pooled connection that the old server closed is replaced on the spot (a service's first
+    /readyz after a Redis restart failed before)."""
+    from promo.embedded import free_port, start_redis
+    from shared.redis import make_redis
+
+    port = free_port()
+    server = start_redis(port)
+    client = make_redis(server.url)
+    try:
+        assert await client.set("k", "1")
+        server.stop()
+        server = start_redis(port)
+        assert await client.ping() is True
+        assert await client.get("k") is None  # a new, empty server: the command really went to it
+    finally:
+        await client.aclose()
+        server.stop()

@@ -3,7 +3,7 @@
     promo run [--port-offset N]          the suite on embedded defaults (make run)
     promo token member 1001              a dev JWT (HS256, dev/test only)
     promo migrate [service ...]          alembic upgrade head for each service's DATABASE_URL
-    promo seed [service ...]             demo data where a service has none
+    promo seed [service ...]             demo data where a service has none (`promo run` seeds new databases only)
     promo publish order.paid '{"order_id": 1, ...}'   an event, validated against its contract
     promo replay <service> [event-id ...]  handle parked events again
 """
@@ -25,13 +25,26 @@ from shared.auth import Role, issue_token
 from shared.settings import CommonSettings
 
 
-def migrate(services: list[str]) -> None:
+def migrate(services: list[str]) -> list[str]:
+    """Migrates each service's database; returns the services whose database is new."""
     from shared.migrations import upgrade
 
+    fresh = []
     for name in registry.check(services):
         settings = registry.settings_class(name)()
-        upgrade(name, settings.db_url)
+        if upgrade(name, settings.db_url):
+            fresh.append(name)
         print(f"migrated {name}")
+    return fresh
+
+
+def prepare(services: list[str], demo: bool) -> list[str]:
+    """`promo run`: every database migrated; demo data added to the new ones only, so demo data an
+    operator deleted stays deleted after a restart. Returns the new ones."""
+    fresh = migrate(services)
+    if demo and fresh:
+        seed(fresh)
+    return fresh
 
 
 def seed(services: list[str]) -> None:

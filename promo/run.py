@@ -57,11 +57,9 @@ class Suite:
             self.env.setdefault(f"{name.upper()}_URL", f"http://127.0.0.1:{self.port(name)}")
         self._start_infra()
         os.environ.update(self.env)  # migrations and seeding below run in this process
-        from promo.cli import migrate, seed
+        from promo.cli import prepare
 
-        migrate(services)
-        if self.seed:
-            seed(services)
+        prepare(services, demo=self.seed)
         for name in services:
             self.processes[name] = _spawn(
                 [sys.executable, "-m", "uvicorn", registry.app_factory(name), "--factory", "--host", "127.0.0.1",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool, text
+from sqlalchemy import MetaData, inspect, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -30,11 +30,23 @@ def alembic_config(service: str, url: str) -> Config:
     return config
 
 
-def upgrade(service: str, url: str, revision: str = "head") -> None:
-    """Create the database if needed and migrate it. Blocking: from async code, run it in a
-    thread (`await asyncio.to_thread(upgrade, ...)`)."""
+def upgrade(service: str, url: str, revision: str = "head") -> bool:
+    """Create the database if needed and migrate it; True when it had never been migrated (a new
+    database: `make run` adds demo data only then). Blocking: from async code, run it in a thread
+    (`await asyncio.to_thread(upgrade, ...)`)."""
     asyncio.run(ensure_database(url))
+    fresh = not asyncio.run(_has_version_table(service, url))
     command.upgrade(alembic_config(service, url), revision)
+    return fresh
+
+
+async def _has_version_table(service: str, url: str) -> bool:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda sync: inspect(sync).has_table(f"{service}_alembic_version"))
+    finally:
+        await engine.dispose()
 
 
 def run_env(metadata: MetaData, service: str) -> None:

@@ -1,4 +1,4 @@
-"""Where each part of the suite listens (ARCHITECTURE.md §2) and which services exist yet."""
+"""Where each part of the suite listens (docs/architecture.md) and which services exist yet."""
 
 GATEWAY_PORT = 8000
 

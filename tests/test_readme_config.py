@@ -29,3 +29,23 @@ def test_every_setting_is_documented():
 
 def test_nothing_documented_that_no_process_reads():
     assert documented() - settings_names() == set()
+
+
+ROOT = README.parent
+
+
+def test_the_readme_links_every_service_readme_and_the_docs():
+    text = README.read_text()
+    for path in [*sorted(ROOT.glob("services/*/README.md")), *sorted(ROOT.glob("docs/*.md"))]:
+        assert f"({path.relative_to(ROOT)})" in text, f"README.md does not link {path.relative_to(ROOT)}"
+
+
+def test_the_repository_cites_no_document_outside_it():
+    """The repository stands alone: its own docs/ hold the architecture and the contracts."""
+    sources = [*ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), *ROOT.glob("deploy/**/*.md"),
+               *ROOT.glob("bench/**/*.md"), *ROOT.glob("services/**/*.md"), *ROOT.glob("services/**/*.py"),
+               *ROOT.glob("shared/**/*.py"), *ROOT.glob("gateway/**/*.py"), *ROOT.glob("promo/**/*.py")]
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        for needle in ("ARCHITECTURE.md", "CONVENTIONS.md", "../shared/"):
+            assert needle not in text, f"{path.relative_to(ROOT)} cites {needle}"

@@ -1,1 +1,1 @@
-"""Content service: article categories, articles and banners (ARCHITECTURE.md §2, port 8009)."""
+"""Content service: article categories, articles and banners (port 8009)."""

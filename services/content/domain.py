@@ -5,17 +5,18 @@ Buyers see enabled records only, and an article only while its category is enabl
 
 from __future__ import annotations
 
-from enum import IntEnum
-
+from shared.enums import DescribedIntEnum
 from shared.errors import Conflict, NotFound, RuleViolation
 
 
-class BannerPosition(IntEnum):
-    HOME = 1
-    SECKILL = 2
-    GROUPBUY = 3
-    DISCOUNT = 4
-    REWARD = 5
+class BannerPosition(DescribedIntEnum):
+    """The page a banner is shown on (yudao's numbers)."""
+
+    HOME = 1, "the home page"
+    SECKILL = 2, "the flash sale page"
+    GROUPBUY = 3, "the group buy page"
+    DISCOUNT = 4, "the limited-time discount page"
+    REWARD = 5, "the spend-and-save page"
 
 
 class CategoryNotFound(NotFound):

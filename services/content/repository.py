@@ -44,8 +44,10 @@ async def list_enabled_categories(session: AsyncSession) -> Sequence[ArticleCate
         .order_by(ArticleCategory.sort, ArticleCategory.id.desc()))).all()
 
 
-async def has_any_category(session: AsyncSession) -> bool:
-    return bool(await session.scalar(select(exists().where(ArticleCategory.id.is_not(None)))))
+async def has_any_content(session: AsyncSession) -> bool:
+    """A category (articles need one) or a banner."""
+    return bool(await session.scalar(select(exists().where(ArticleCategory.id.is_not(None)))) or
+                await session.scalar(select(exists().where(Banner.id.is_not(None)))))
 
 
 async def category_has_articles(session: AsyncSession, category_id: int) -> bool:

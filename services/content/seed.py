@@ -15,7 +15,7 @@ CDN = "https://cdn.example.com/demo"
 
 async def seed_demo(session: AsyncSession, now: datetime) -> bool:
     """Adds the demo rows unless the service already has data; True when it added them."""
-    if await repository.has_any_category(session):
+    if await repository.has_any_content(session):
         return False
     news = await service.create_category(session, CategoryIn(name="商城公告", pic_url=f"{CDN}/news.png", sort=1), now)
     guide = await service.create_category(session, CategoryIn(name="购物指南", pic_url=f"{CDN}/guide.png", sort=2), now)

@@ -24,8 +24,11 @@ PAID = (MemberStatus.JOINED, MemberStatus.SUCCESS, MemberStatus.FAILED)
 # --- activities -----------------------------------------------------------------------------------
 
 
-async def has_any_activity(session: AsyncSession) -> bool:
-    return await session.scalar(select(Activity.id).limit(1)) is not None
+async def has_any_data(session: AsyncSession) -> bool:
+    """An activity, or a group (a deleted activity's groups stay for the record)."""
+    if await session.scalar(select(Activity.id).limit(1)) is not None:
+        return True
+    return await session.scalar(select(Group.id).limit(1)) is not None
 
 
 async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity | None:

@@ -12,7 +12,9 @@ from services.groupbuy.schemas import ActivityIn, ProductIn
 
 
 async def seed_demo(session: AsyncSession, now: datetime) -> bool:
-    if await repository.has_any_activity(session):
+    """Adds the demo activity unless the service already has data (an activity, or groups of a
+    deleted one); True when it added it."""
+    if await repository.has_any_data(session):
         return False
     await service.create_activity(session, ActivityIn(
         name="三人团 · 新疆长绒棉T恤", spu_id=104, start_at=now - timedelta(minutes=1), end_at=now + timedelta(days=30),

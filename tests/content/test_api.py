@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -175,6 +176,31 @@ async def test_errors_speak_english_when_asked(client, tokens):
     assert response.json()["error"]["message"] == "Article category 5 does not exist"
     zh = await client.get(f"{CATEGORIES}/5", headers={**tokens["admin"], "Accept-Language": "zh-CN"})
     assert zh.json()["error"]["message"] == "文章分类 5 不存在"
+
+
+async def test_every_refusal_is_chinese_or_english_as_asked(client, tokens):
+    category = await make_category(client, tokens)
+    await make_article(client, tokens, category["id"])
+    refusals = [("get", f"{CATEGORIES}/5", None), ("delete", f"{CATEGORIES}/{category['id']}", None),
+                ("post", ARTICLES, {"category_id": 999, "title": "t", "pic_url": PIC, "content": "c"}),
+                ("get", f"{ARTICLES}/999", None), ("get", f"{BANNERS}/999", None)]
+    for method, path, body in refusals:
+        kwargs = {} if body is None else {"json": body}
+        zh = await client.request(method, path, headers={**tokens["admin"], "Accept-Language": "zh-CN"}, **kwargs)
+        en = await client.request(method, path, headers={**tokens["admin"], "Accept-Language": "en"}, **kwargs)
+        assert zh.json()["error"]["code"] == en.json()["error"]["code"], (zh.text, en.text)
+        assert re.search(r"[\u4e00-\u9fff]", zh.json()["error"]["message"]), zh.text
+        assert not re.search(r"[A-Za-z]", zh.json()["error"]["message"]), zh.text
+        assert not re.search(r"[\u4e00-\u9fff]", en.json()["error"]["message"]), en.text
+
+
+async def test_integer_enums_are_described_in_the_openapi_schema(client):
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    for name, values in (("BannerPosition", [1, 2, 3, 4, 5]), ("CommonStatus", [0, 1])):
+        schema = schemas[name]
+        assert schema["enum"] == values and all(schema["x-enum-descriptions"]), schema
+        assert len(schema["x-enum-descriptions"]) == len(values), schema
+        assert all(f"{value} = " in schema["description"] for value in values), schema
 
 
 # --- app (buyers) ---------------------------------------------------------------------------------

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
 
-from shared.enums import ProductScope
+from shared.enums import DescribedIntEnum, ProductScope
 from shared.errors import RuleViolation
 from shared.money import apportion, format_yuan
 
@@ -52,14 +52,18 @@ class SpecialKind(StrEnum):
     POINTS_MALL = "points_mall"
 
 
-class DiscountType(IntEnum):
-    AMOUNT = 1  # a fixed amount off each unit
-    PERCENT = 2  # the buyer pays pay_bp / 10000 of the unit price
+class DiscountType(DescribedIntEnum):
+    """How a limited-time discount lowers a SKU's price."""
+
+    AMOUNT = 1, "a fixed amount off each unit (amount_off, fen)"
+    PERCENT = 2, "the buyer pays pay_bp / 10000 of the unit price (8500 = 85%)"
 
 
-class ConditionType(IntEnum):
-    AMOUNT = 10  # spend at least N fen
-    COUNT = 20  # buy at least N items
+class ConditionType(DescribedIntEnum):
+    """What a spend-and-save level's threshold counts."""
+
+    AMOUNT = 10, "spend at least the threshold, in fen"
+    COUNT = 20, "buy at least the threshold, in items"
 
 
 class NotApplied(StrEnum):
@@ -161,6 +165,7 @@ class SpecialPrice:
     activity_id: int
     unit_prices: Mapping[int, int]  # sku_id -> price
     unit_points: Mapping[int, int] = field(default_factory=dict)  # points mall: points per unit
+    name: str = ""  # the activity's name, as buyers see it
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +360,7 @@ def _special_prices(draft: Draft, selected: list[LinePrice], special: SpecialPri
             raise SpecialPriceMissing(sku_id=p.line.sku_id)
         p.special = True
         p.take(Kind.SPECIAL, special.activity_id, max(0, p.original - price * p.line.count))
-    draft.promotions.append(PromotionResult(Kind.SPECIAL, special.activity_id, special.kind.value, True,
+    draft.promotions.append(PromotionResult(Kind.SPECIAL, special.activity_id, special.name or special.kind.value, True,
                                             sum(_taken(p, Kind.SPECIAL) for p in selected),
                                             tuple(p.index for p in selected)))
     excluded = {d.activity_id: d.name for p in selected if (d := offers.discounts.get(p.line.sku_id))}
@@ -448,7 +453,8 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
 def _coupon(draft: Draft, coupon: ChosenCoupon) -> None:
     couponable = draft._couponable()  # what coupon_lines() listed, in its order
     mine = [couponable[i] for i in coupon.line_indexes]
-    off = max(0, min(coupon.discount, sum(p.pay for p in mine)))
+    # A coupon larger than the order leaves one fen to pay (the coupon service caps its verdict alike).
+    off = max(0, min(coupon.discount, sum(p.pay for p in mine), sum(p.pay for p in couponable) - 1))
     for p, share in zip(mine, apportion(off, [p.pay for p in mine]), strict=True):
         p.take(Kind.COUPON, coupon.coupon_id, share)
     draft.promotions.append(PromotionResult(Kind.COUPON, coupon.coupon_id, coupon.name, True, off,

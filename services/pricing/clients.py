@@ -8,8 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from services.pricing.calculator import CouponLine, SpecialKind, SpecialPrice
+from services.pricing.domain import GiftTemplate
 from services.pricing.schemas import LineIn, SpecialActivityIn
-from shared.http import ServiceClient
+from shared.http import DependencyUnavailable, Refused, ServiceClient
+
+ADMIN_GIVE = 2  # the coupon service's take type of templates the system may issue (rewards)
+DATE_VALIDITY = 1  # its validity type of templates with a fixed end
+
+
+def _with_order(body: dict[str, Any], order_id: int | None) -> dict[str, Any]:
+    """A checkout's order id, so that what the order already holds counts as its own."""
+    return body if order_id is None else {**body, "order_id": order_id}
 
 
 @dataclass(frozen=True)
@@ -30,22 +39,36 @@ class CouponClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def match(self, user_id: int, lines: list[CouponLine], locale: str) -> tuple[list[CouponVerdict], int | None]:
+    async def match(self, user_id: int, lines: list[CouponLine], locale: str,
+                    order_id: int | None = None) -> tuple[list[CouponVerdict], int | None]:
         body = {"user_id": user_id, "lines": [
             {"spu_id": line.spu_id, "category_id": line.category_id, "amount": line.amount} for line in lines]}
-        answer = await self.client.post("/internal/coupon/match", body, locale=locale)
+        answer = await self.client.post("/internal/coupon/match", _with_order(body, order_id), locale=locale)
         verdicts = [CouponVerdict(c["coupon_id"], c["name"], c["usable"], c["discount"],
                                   tuple(i for i in c["line_indexes"] if 0 <= i < len(lines)), c["reason"],
                                   c["reason_message"], datetime.fromisoformat(c["valid_end"]))
                     for c in answer["coupons"]]
         return verdicts, answer.get("best_coupon_id")
 
-    async def hold(self, order_id: int, user_id: int, coupon_id: int) -> dict[str, Any]:
+    async def hold(self, order_id: int, user_id: int, coupon_id: int, locale: str) -> dict[str, Any]:
         return await self.client.post("/internal/coupon/holds",
-                                      {"order_id": order_id, "user_id": user_id, "coupon_id": coupon_id})
+                                      {"order_id": order_id, "user_id": user_id, "coupon_id": coupon_id}, locale=locale)
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/coupon/holds/{order_id}/release")
+
+    async def gift_templates(self, template_ids: list[int], now: datetime) -> dict[int, GiftTemplate]:
+        """What the coupon service says of templates a spend-and-save level would give."""
+        try:
+            answer = await self.client.post("/internal/coupon/templates/lookup", {"template_ids": template_ids})
+        except Refused as refused:  # cannot check them: the operator is asked to try again
+            raise DependencyUnavailable(service=self.client.service) from refused
+        found = {}
+        for t in answer["templates"]:
+            ends = t["valid_end"] if t["validity_type"] == DATE_VALIDITY else None
+            found[t["id"]] = GiftTemplate(t["id"], t["take_type"] == ADMIN_GIVE,
+                                          ends is not None and datetime.fromisoformat(ends) <= now)
+        return found
 
 
 class SeckillClient:
@@ -55,19 +78,20 @@ class SeckillClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn,
-                          lines: Sequence[LineIn]) -> SpecialPrice:
-        answer = await self.client.post("/internal/seckill/prices", {
+    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn, lines: Sequence[LineIn],
+                          order_id: int | None = None, locale: str = "en") -> SpecialPrice:
+        answer = await self.client.post("/internal/seckill/prices", _with_order({
             "user_id": user_id, "activity_id": activity.activity_id,
-            "sku_ids": sorted({line.sku_id for line in lines})})
+            "sku_ids": sorted({line.sku_id for line in lines})}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.SECKILL, activity.activity_id,
-                            {int(sku): price for sku, price in answer["prices"].items()})
+                            {int(sku): price for sku, price in answer["prices"].items()},
+                            name=answer.get("activity_name") or "")
 
     async def hold(self, order_id: int, user_id: int, activity_id: int, sku_id: int, count: int,
-                   reservation_id: int | None) -> dict[str, Any]:
+                   reservation_id: int | None, locale: str) -> dict[str, Any]:
         return await self.client.post("/internal/seckill/holds", {
             "order_id": order_id, "user_id": user_id, "activity_id": activity_id, "sku_id": sku_id, "count": count,
-            "reservation_id": reservation_id})
+            "reservation_id": reservation_id}, locale=locale)
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/seckill/holds/{order_id}/release")
@@ -81,20 +105,21 @@ class GroupbuyClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn,
-                          lines: Sequence[LineIn]) -> SpecialPrice:
-        answer = await self.client.post("/internal/groupbuy/prices", {
+    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn, lines: Sequence[LineIn],
+                          order_id: int | None = None, locale: str = "en") -> SpecialPrice:
+        answer = await self.client.post("/internal/groupbuy/prices", _with_order({
             "user_id": user_id, "activity_id": activity.activity_id, "group_id": activity.group_id,
-            "sku_ids": sorted({line.sku_id for line in lines})})
+            "sku_ids": sorted({line.sku_id for line in lines})}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.GROUPBUY, activity.activity_id,
-                            {int(sku): price for sku, price in answer["prices"].items()})
+                            {int(sku): price for sku, price in answer["prices"].items()},
+                            name=answer.get("activity_name") or "")
 
     async def hold(self, order_id: int, user_id: int, activity: SpecialActivityIn, sku_id: int,
-                   count: int) -> dict[str, Any]:
+                   count: int, locale: str) -> dict[str, Any]:
         return await self.client.post("/internal/groupbuy/holds", {
             "order_id": order_id, "user_id": user_id, "activity_id": activity.activity_id,
             "group_id": activity.group_id, "sku_id": sku_id, "count": count, "nickname": activity.nickname,
-            "avatar": activity.avatar})
+            "avatar": activity.avatar}, locale=locale)
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/groupbuy/holds/{order_id}/release")

@@ -15,7 +15,7 @@ from enum import IntEnum, StrEnum
 
 from services.pricing.calculator import ConditionType, DiscountType, ProductScope, RewardLevel
 from shared.enums import CommonStatus
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.errors import Conflict, NotFound, Reason, RuleViolation
 
 
 class ActivityState(StrEnum):
@@ -40,6 +40,33 @@ def activity_state(status: int, start: datetime, end: datetime, now: datetime) -
 class InvalidActivity(RuleViolation):
     code = "PRICING_ACTIVITY_INVALID"
     messages = {"en": "The activity is not valid: {problems}", "zh-CN": "活动配置不正确：{problems}"}
+
+
+START_NOT_BEFORE_END = Reason("START_NOT_BEFORE_END", en="start_time must be before end_time",
+                              zh="开始时间必须早于结束时间")
+END_IN_PAST = Reason("END_IN_PAST", en="end_time must be in the future", zh="结束时间必须晚于当前时间")
+SKU_TWICE = Reason("SKU_TWICE", en="SKU {sku_id} is listed twice", zh="SKU {sku_id} 重复出现")
+AMOUNT_NEEDS_AMOUNT_OFF = Reason("AMOUNT_NEEDS_AMOUNT_OFF", en="SKU {sku_id}: a fixed discount needs amount_off "
+                                 "and no pay_bp", zh="SKU {sku_id}：固定金额折扣需填写减免金额，且不填折扣比例")
+PERCENT_NEEDS_PAY_BP = Reason("PERCENT_NEEDS_PAY_BP", en="SKU {sku_id}: a percentage discount needs pay_bp and "
+                              "no amount_off", zh="SKU {sku_id}：比例折扣需填写折扣比例，且不填减免金额")
+SCOPE_ALL_WITH_VALUES = Reason("SCOPE_ALL_WITH_VALUES", en="product_scope_values must be empty when the scope is "
+                               "all products", zh="适用范围为全部商品时，不能指定商品或分类")
+SCOPE_WITHOUT_VALUES = Reason("SCOPE_WITHOUT_VALUES", en="product_scope_values is required for a SPU or category "
+                              "scope", zh="适用范围为指定商品或分类时，须列出商品或分类")
+SCOPE_DUPLICATES = Reason("SCOPE_DUPLICATES", en="product_scope_values has duplicates", zh="商品或分类有重复")
+THRESHOLDS_NOT_ASCENDING = Reason("THRESHOLDS_NOT_ASCENDING", en="level thresholds must strictly ascend",
+                                  zh="各档门槛必须逐级递增")
+LEVEL_GIVES_NOTHING = Reason("LEVEL_GIVES_NOTHING", en="level {level} gives nothing", zh="第 {level} 档没有任何优惠")
+LEVEL_OFF_NOT_BELOW_THRESHOLD = Reason("LEVEL_OFF_NOT_BELOW_THRESHOLD", en="level {level}: amount_off must be less "
+                                       "than the threshold", zh="第 {level} 档：减免金额必须小于门槛金额")
+LEVEL_COUPON_MISSING = Reason("LEVEL_COUPON_MISSING", en="level {level}: coupon template {template_id} does not "
+                              "exist", zh="第 {level} 档：赠送的优惠券模板 {template_id} 不存在")
+LEVEL_COUPON_NOT_GIVEABLE = Reason("LEVEL_COUPON_NOT_GIVEABLE", en="level {level}: coupon template {template_id} "
+                                   "cannot be given by the system (its take type must be admin give)",
+                                   zh="第 {level} 档：优惠券模板 {template_id} 不能由系统发放（领取方式须为后台发放）")
+LEVEL_COUPON_EXPIRED = Reason("LEVEL_COUPON_EXPIRED", en="level {level}: coupon template {template_id} has "
+                              "expired", zh="第 {level} 档：优惠券模板 {template_id} 已过期")
 
 
 class DiscountActivityNotFound(NotFound):
@@ -81,12 +108,12 @@ class RewardScopeConflict(Conflict):
 
 # --- validation -----------------------------------------------------------------------------------
 
-def check_window(start: datetime, end: datetime, now: datetime) -> list[str]:
+def check_window(start: datetime, end: datetime, now: datetime) -> list[Reason]:
     problems = []
     if start >= end:
-        problems.append("start_time must be before end_time")
+        problems.append(START_NOT_BEFORE_END)
     if end <= now:
-        problems.append("end_time must be in the future")
+        problems.append(END_IN_PAST)
     return problems
 
 
@@ -99,43 +126,67 @@ class DiscountItem:
     pay_bp: int | None
 
 
-def check_discount_items(items: Sequence[DiscountItem]) -> list[str]:
+def check_discount_items(items: Sequence[DiscountItem]) -> list[Reason]:
     problems = []
     seen: set[int] = set()
     for item in items:
         if item.sku_id in seen:
-            problems.append(f"sku {item.sku_id} is listed twice")
+            problems.append(SKU_TWICE.with_(sku_id=item.sku_id))
         seen.add(item.sku_id)
         if item.discount_type is DiscountType.AMOUNT and (item.amount_off is None or item.pay_bp is not None):
-            problems.append(f"sku {item.sku_id}: a fixed discount needs amount_off and no pay_bp")
+            problems.append(AMOUNT_NEEDS_AMOUNT_OFF.with_(sku_id=item.sku_id))
         if item.discount_type is DiscountType.PERCENT and (item.pay_bp is None or item.amount_off is not None):
-            problems.append(f"sku {item.sku_id}: a percentage discount needs pay_bp and no amount_off")
+            problems.append(PERCENT_NEEDS_PAY_BP.with_(sku_id=item.sku_id))
     return problems
 
 
 def check_reward(condition: ConditionType, scope: ProductScope, scope_values: Sequence[int],
-                 levels: Sequence[RewardLevel]) -> list[str]:
+                 levels: Sequence[RewardLevel]) -> list[Reason]:
     problems = []
     if scope is ProductScope.ALL and scope_values:
-        problems.append("product_scope_values must be empty when the scope is all products")
+        problems.append(SCOPE_ALL_WITH_VALUES)
     if scope is not ProductScope.ALL and not scope_values:
-        problems.append("product_scope_values is required for a SPU or category scope")
+        problems.append(SCOPE_WITHOUT_VALUES)
     if len(set(scope_values)) != len(scope_values):
-        problems.append("product_scope_values has duplicates")
+        problems.append(SCOPE_DUPLICATES)
     thresholds = [level.threshold for level in levels]
     if thresholds != sorted(set(thresholds)):
-        problems.append("level thresholds must strictly ascend")
+        problems.append(THRESHOLDS_NOT_ASCENDING)
     for n, level in enumerate(levels, 1):
         if not (level.amount_off or level.free_delivery or level.points or level.coupons):
-            problems.append(f"level {n} gives nothing")
+            problems.append(LEVEL_GIVES_NOTHING.with_(level=n))
         if condition is ConditionType.AMOUNT and level.amount_off >= level.threshold:
-            problems.append(f"level {n}: amount_off must be less than the threshold")
+            problems.append(LEVEL_OFF_NOT_BELOW_THRESHOLD.with_(level=n))
     return problems
 
 
-def raise_if(problems: list[str]) -> None:
+@dataclass(frozen=True)
+class GiftTemplate:
+    """What the coupon service says of a template a reward level gives."""
+
+    id: int
+    giveable: bool  # the system may issue it (take type: admin give)
+    expired: bool
+
+
+def check_reward_coupons(levels: Sequence[RewardLevel], templates: dict[int, GiftTemplate]) -> list[Reason]:
+    """Every template a level gives exists, may be given by the system and has not expired."""
+    problems = []
+    for n, level in enumerate(levels, 1):
+        for template_id, _ in level.coupons:
+            found = templates.get(template_id)
+            if found is None:
+                problems.append(LEVEL_COUPON_MISSING.with_(level=n, template_id=template_id))
+            elif not found.giveable:
+                problems.append(LEVEL_COUPON_NOT_GIVEABLE.with_(level=n, template_id=template_id))
+            elif found.expired:
+                problems.append(LEVEL_COUPON_EXPIRED.with_(level=n, template_id=template_id))
+    return problems
+
+
+def raise_if(problems: list[Reason]) -> None:
     if problems:
-        raise InvalidActivity(problems="; ".join(problems))
+        raise InvalidActivity(problems=problems)
 
 
 def check_can_update(status: int) -> None:
@@ -161,21 +212,28 @@ class Scope:
     values: frozenset[int]
 
 
-def scope_conflict(existing: Scope, new: Scope) -> str | None:
+OTHER_COVERS_ALL = Reason("OTHER_COVERS_ALL", en="the other activity covers all products",
+                         zh="另一个活动适用于全部商品")
+THIS_COVERS_ALL = Reason("THIS_COVERS_ALL", en="this activity covers all products", zh="本活动适用于全部商品")
+SPUS_IN_BOTH = Reason("SPUS_IN_BOTH", en="SPUs in both: {ids}", zh="两个活动都包含商品 SPU：{ids}")
+CATEGORIES_IN_BOTH = Reason("CATEGORIES_IN_BOTH", en="categories in both: {ids}", zh="两个活动都包含分类：{ids}")
+
+
+def scope_conflict(existing: Scope, new: Scope) -> Reason | None:
     """Why two scopes would price the same product twice, or None. SPU against category cannot be
     decided here (the catalogue is the mall's); the calculator gives a SPU-scoped activity its
     lines first, so such a pair never touches one line twice."""
     if existing.kind is ProductScope.ALL:
-        return "the other activity covers all products"
+        return OTHER_COVERS_ALL
     if new.kind is ProductScope.ALL:
-        return "this activity covers all products"
+        return THIS_COVERS_ALL
     if existing.kind is new.kind and existing.values & new.values:
-        shared = ", ".join(str(v) for v in sorted(existing.values & new.values)[:10])
-        return f"{'SPUs' if new.kind is ProductScope.SPU else 'categories'} in both: {shared}"
+        ids = ", ".join(str(v) for v in sorted(existing.values & new.values)[:10])
+        return (SPUS_IN_BOTH if new.kind is ProductScope.SPU else CATEGORIES_IN_BOTH).with_(ids=ids)
     return None
 
 
-def first_scope_conflict(new: Scope, others: Iterable[tuple[str, Scope]]) -> tuple[str, str] | None:
+def first_scope_conflict(new: Scope, others: Iterable[tuple[str, Scope]]) -> tuple[str, Reason] | None:
     for name, scope in others:
         why = scope_conflict(scope, new)
         if why:
@@ -212,9 +270,41 @@ class OrderAlreadyCancelled(Conflict):
     messages = {"en": "Order {order_id} is cancelled", "zh-CN": "订单 {order_id} 已取消"}
 
 
+# What buyers read for each hold owner and special activity kind (the errors below name them).
+OWNER_NAMES = {
+    "coupon": Reason("OWNER_COUPON", en="the coupon", zh="优惠券"),
+    "seckill": Reason("OWNER_SECKILL", en="the flash sale stock", zh="秒杀库存"),
+    "groupbuy": Reason("OWNER_GROUPBUY", en="the group-buy seat", zh="拼团名额"),
+    "bargain": Reason("OWNER_BARGAIN", en="the bargain", zh="砍价记录"),
+    "points_mall": Reason("OWNER_POINTS_MALL", en="the points-mall stock", zh="积分商城库存"),
+}
+ACTIVITY_KIND_NAMES = {
+    "seckill": Reason("KIND_SECKILL", en="flash sale", zh="秒杀"),
+    "groupbuy": Reason("KIND_GROUPBUY", en="group buy", zh="拼团"),
+    "bargain": Reason("KIND_BARGAIN", en="bargain", zh="砍价"),
+    "points_mall": Reason("KIND_POINTS_MALL", en="points mall", zh="积分商城"),
+}
+ONE_SKU_PER_ORDER = Reason("ONE_SKU_PER_ORDER", en="a flash-sale or group-buy order has exactly one SKU",
+                           zh="秒杀或拼团订单只能购买一个 SKU")
+NOT_YOUR_COUPON = Reason("NOT_YOUR_COUPON", en="not one of your unused coupons", zh="不是您可用的优惠券")
+COUPONS_UNAVAILABLE = Reason("COUPONS_UNAVAILABLE", en="coupons cannot be checked right now",
+                             zh="暂时无法查询优惠券")
+
+
+def owner_name(owner: str) -> Reason | str:
+    return OWNER_NAMES.get(owner, owner)
+
+
+def activity_kind_name(kind: str) -> Reason | str:
+    return ACTIVITY_KIND_NAMES.get(kind, kind)
+
+
 class HoldFailed(Conflict):
+    """An owner refused its hold: `reason` is the owner's own message, in the caller's language;
+    its code and details are in `owner_code` / `owner_details`."""
+
     code = "PRICING_HOLD_FAILED"
-    messages = {"en": "Could not reserve {owner} for the order: {reason}", "zh-CN": "{owner} 预占失败：{reason}"}
+    messages = {"en": "Could not reserve {owner} for the order: {reason}", "zh-CN": "{owner}预占失败：{reason}"}
 
 
 class CouponCannotBeUsed(RuleViolation):
@@ -224,7 +314,7 @@ class CouponCannotBeUsed(RuleViolation):
 
 class ActivityTypeUnavailable(RuleViolation):
     code = "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
-    messages = {"en": "{type} orders cannot be priced yet", "zh-CN": "暂不支持 {type} 活动订单的计价"}
+    messages = {"en": "{type} orders cannot be priced yet", "zh-CN": "暂不支持{type}活动订单的计价"}
 
 
 class ActivityRefused(Conflict):
@@ -232,7 +322,13 @@ class ActivityRefused(Conflict):
     SKU not in it, ...): its own code and reason are in the details."""
 
     code = "PRICING_ACTIVITY_REFUSED"
-    messages = {"en": "The {type} activity cannot be used: {reason}", "zh-CN": "{type} 活动不可用：{reason}"}
+    messages = {"en": "The {type} activity cannot be used: {reason}", "zh-CN": "{type}活动不可用：{reason}"}
+
+
+class CartTooLarge(RuleViolation):
+    code = "PRICING_CART_TOO_LARGE"
+    messages = {"en": "The order comes to more than ¥{limit}, the most one order may cost",
+                "zh-CN": "订单金额超过单笔上限 ¥{limit}"}
 
 
 class SnapshotNotFound(NotFound):

@@ -1,4 +1,4 @@
-"""Checkout holds (ARCHITECTURE.md §4): each owner of a limited resource reserves it for the
+"""Checkout holds (docs/checkout.md): each owner of a limited resource reserves it for the
 order, and gives it back when a later hold fails. Owners are tried in order; every call is
 idempotent by order id on the owner's side, so a retried checkout takes nothing twice.
 
@@ -14,7 +14,7 @@ from typing import Protocol
 
 from services.pricing.calculator import Line, Quote, SpecialKind
 from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
-from services.pricing.domain import HoldFailed
+from services.pricing.domain import ONE_SKU_PER_ORDER, HoldFailed, owner_name
 from services.pricing.schemas import SpecialActivityIn
 from shared.http import DependencyUnavailable, Refused
 
@@ -27,6 +27,7 @@ class HoldRequest:
     user_id: int
     quote: Quote
     activity: SpecialActivityIn | None = None  # a special activity order's context, as the order service sent it
+    locale: str = "en"  # an owner's refusal is relayed in the caller's language
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class CouponHolds:
 
     async def hold(self, request: HoldRequest) -> Hold:
         assert request.quote.coupon_id is not None
-        answer = await self.coupons.hold(request.order_id, request.user_id, request.quote.coupon_id)
+        answer = await self.coupons.hold(request.order_id, request.user_id, request.quote.coupon_id, request.locale)
         expires = answer.get("hold_expires_at")
         return Hold(self.name, answer["coupon_id"], datetime.fromisoformat(expires) if expires else None)
 
@@ -80,7 +81,7 @@ class SeckillHolds:
         assert request.activity is not None
         line = the_one_line(request, self.name)
         answer = await self.seckill.hold(request.order_id, request.user_id, request.activity.activity_id,
-                                         line.sku_id, line.count, request.activity.reservation_id)
+                                         line.sku_id, line.count, request.activity.reservation_id, request.locale)
         return Hold(self.name, answer["id"], datetime.fromisoformat(answer["expires_at"]))
 
     async def release(self, order_id: int) -> None:
@@ -103,7 +104,7 @@ class GroupbuyHolds:
         assert request.activity is not None
         line = the_one_line(request, self.name)
         answer = await self.groupbuy.hold(request.order_id, request.user_id, request.activity, line.sku_id,
-                                          line.count)
+                                          line.count, request.locale)
         return Hold(self.name, answer["group_id"], datetime.fromisoformat(answer["hold_expires_at"]))
 
     async def release(self, order_id: int) -> None:
@@ -114,7 +115,7 @@ def the_one_line(request: HoldRequest, owner: str) -> Line:
     """Seckill and group-buy orders have one SKU (one reservation, one seat)."""
     selected = [p.line for p in request.quote.lines if p.line.selected]
     if len(selected) != 1:
-        raise Refused(owner, 422, f"{owner.upper()}_ONE_SKU_PER_ORDER", f"a {owner} order has one SKU", {})
+        raise Refused(owner, 422, f"{owner.upper()}_ONE_SKU_PER_ORDER", ONE_SKU_PER_ORDER.render(request.locale), {})
     return selected[0]
 
 
@@ -129,7 +130,7 @@ async def place_holds(owners: list[HoldOwner], request: HoldRequest) -> list[Hol
             taken.append((owner, await owner.hold(request)))
         except Refused as refused:
             await release_holds([o for o, _ in taken], request.order_id)
-            raise HoldFailed(owner=owner.name, reason=refused.message, owner_code=refused.code,
+            raise HoldFailed(owner=owner_name(owner.name), reason=refused.message, owner_code=refused.code,
                              owner_details=refused.details) from refused
         except DependencyUnavailable as unavailable:
             # The hold may have been taken before the answer was lost: give it back too.

@@ -11,7 +11,7 @@ from services.pricing.api import admin, app, internal
 from services.pricing.calculator import PointsRules, SpecialKind
 from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
 from services.pricing.holds import CouponHolds, GroupbuyHolds, SeckillHolds
-from services.pricing.service import Pricing
+from services.pricing.quote import Pricing
 from services.pricing.settings import PricingSettings
 from shared.app import Messaging, create_service_app
 from shared.clock import Clock

@@ -1,61 +1,22 @@
-"""Use cases of the pricing service: activity administration, quotes and checkout."""
+"""Use cases of the pricing service's activities: limited-time discounts and spend-and-save
+(admin), and what product pages show of them. Quotes are in quote.py, checkout in checkout.py."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing import calculator as calc
 from services.pricing import domain, snapshots
 from services.pricing import repository as repo
-from services.pricing.calculator import ChosenCoupon, ConditionType, DiscountType, Kind, ProductScope
+from services.pricing.calculator import ConditionType, DiscountType, ProductScope
 from services.pricing.catalog import DISCOUNT, REWARD, Catalog, reward_rule
-from services.pricing.clients import CouponClient, CouponVerdict
-from services.pricing.domain import CheckoutStatus
-from services.pricing.holds import Hold, HoldOwner, HoldRequest, place_holds, release_holds
-from services.pricing.models import Checkout, DiscountActivity, DiscountProduct, RewardActivity
-from services.pricing.schemas import (
-    CheckoutIn,
-    CheckoutOut,
-    DiscountActivityIn,
-    LineIn,
-    QuoteIn,
-    QuoteOut,
-    RewardActivityIn,
-    SkuDiscountOut,
-    SpecialActivityIn,
-)
+from services.pricing.clients import CouponClient
+from services.pricing.models import DiscountActivity, DiscountProduct, RewardActivity
+from services.pricing.schemas import DiscountActivityIn, RewardActivityIn, SkuDiscountOut
 from shared.enums import CommonStatus
-from shared.errors import Unauthorized
-from shared.http import DependencyUnavailable, Refused
-
-
-class SpecialPriceSource(Protocol):
-    """A special activity's service pricing its SKUs for an order (seckill, group buy, ...)."""
-
-    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn,
-                          lines: Sequence[LineIn]) -> calc.SpecialPrice: ...
-
-
-@dataclass
-class Pricing:
-    """What a quote needs besides the database; built once per app."""
-
-    coupons: CouponClient
-    rules: calc.PointsRules
-    holds: list[HoldOwner]
-    special_prices: dict[calc.SpecialKind, SpecialPriceSource] = field(default_factory=dict)
-    stale_seconds: int = 30
-    catalog: Catalog = field(default_factory=Catalog)
-
 
 # --- limited-time discounts -----------------------------------------------------------------------
 
@@ -142,9 +103,14 @@ def _levels(data: RewardActivityIn) -> list[calc.RewardLevel]:
                              tuple(sorted(lv.coupons.items()))) for lv in data.levels]
 
 
-def _check_reward(data: RewardActivityIn, now: datetime) -> None:
+async def _check_reward(coupons: CouponClient, data: RewardActivityIn, now: datetime) -> None:
+    """The activity's own rules, then (asked of the coupon service) the templates its levels give."""
+    levels = _levels(data)
     domain.raise_if(domain.check_window(data.start_time, data.end_time, now) + domain.check_reward(
-        data.condition_type, data.product_scope, data.product_scope_values, _levels(data)))
+        data.condition_type, data.product_scope, data.product_scope_values, levels))
+    template_ids = sorted({template_id for level in levels for template_id, _ in level.coupons})
+    if template_ids:
+        domain.raise_if(domain.check_reward_coupons(levels, await coupons.gift_templates(template_ids, now)))
 
 
 async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None) -> None:
@@ -166,22 +132,22 @@ def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetim
     activity.updated_at = now
 
 
-async def create_reward(session: AsyncSession, data: RewardActivityIn, now: datetime, locale: str) -> dict:
-    _check_reward(data, now)
+async def create_reward(session: AsyncSession, coupons: CouponClient, data: RewardActivityIn, now: datetime,
+                        locale: str) -> dict:
+    await _check_reward(coupons, data, now)
     await _check_scope_conflicts(session, data, None)
     activity = RewardActivity(status=CommonStatus.ENABLED, created_at=now)
     _apply_reward(activity, data, now)
     session.add(activity)
     await session.flush()
-    await session.flush()
     return reward_view(activity, now, locale)
 
 
-async def update_reward(session: AsyncSession, activity_id: int, data: RewardActivityIn, now: datetime,
-                        locale: str) -> dict:
+async def update_reward(session: AsyncSession, coupons: CouponClient, activity_id: int, data: RewardActivityIn,
+                        now: datetime, locale: str) -> dict:
     activity = await _get(session, RewardActivity, activity_id, for_update=True)
     domain.check_can_update(activity.status)
-    _check_reward(data, now)
+    await _check_reward(coupons, data, now)
     await _check_scope_conflicts(session, data, activity_id)
     _apply_reward(activity, data, now)
     await session.flush()
@@ -246,248 +212,3 @@ async def delete_activity(session: AsyncSession, model: type[repo.Activity], act
 
 def _kind(model: type[repo.Activity]) -> str:
     return DISCOUNT if model is DiscountActivity else REWARD
-
-
-# --- quote ----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Priced:
-    cart: calc.Cart
-    offers: calc.Offers
-    quote: calc.Quote
-    chosen: ChosenCoupon | None
-    coupons: dict  # CouponsOut's fields
-
-
-async def price(session: AsyncSession, pricing: Pricing, user_id: int | None, body: QuoteIn, now: datetime,
-                locale: str) -> Priced:
-    lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected) for x in body.lines)
-    special = await _special_price(pricing, user_id, body)
-    cart = calc.Cart(lines, body.member_pay_bp, body.use_points, body.points_balance, special)
-    offers = await pricing.catalog.offers(session, lines, now) if special is None else calc.Offers()
-    draft = calc.price_until_coupon(cart, offers)
-    coupons, chosen = await _coupons(pricing, user_id, body, draft, locale)
-    return Priced(cart, offers, calc.finish(draft, chosen, pricing.rules), chosen, coupons)
-
-
-async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn) -> calc.SpecialPrice | None:
-    if body.activity is None:
-        return None
-    source = pricing.special_prices.get(body.activity.type)
-    if source is None:
-        raise domain.ActivityTypeUnavailable(type=body.activity.type.value)
-    try:
-        return await source.unit_prices(user_id, body.activity, body.lines)
-    except Refused as refused:
-        raise domain.ActivityRefused(type=body.activity.type.value, reason=refused.message,
-                                     owner_code=refused.code) from refused
-
-
-def no_coupons(available: bool = True) -> dict:
-    return {"available": available, "usable": [], "unusable": [], "best_coupon_id": None, "best_discount": 0,
-            "applied_coupon_id": None}
-
-
-async def _coupons(pricing: Pricing, user_id: int | None, body: QuoteIn, draft: calc.Draft,
-                   locale: str) -> tuple[dict, ChosenCoupon | None]:
-    """The user's coupons against what the lines cost now, and the one to apply."""
-    if body.activity is not None:
-        if body.coupon_id is not None:
-            raise calc.CouponNotAllowed()
-        return no_coupons(), None
-    if user_id is None:
-        if body.coupon_id is not None:
-            raise Unauthorized()
-        return no_coupons(), None
-    coupon_lines = draft.coupon_lines()
-    try:
-        verdicts, best_id = await pricing.coupons.match(user_id, coupon_lines, locale)
-    except DependencyUnavailable:
-        if body.coupon_id is not None or body.use_best_coupon:
-            raise
-        return no_coupons(available=False), None
-    by_id = {v.coupon_id: v for v in verdicts}
-    wanted = body.coupon_id if body.coupon_id is not None else (best_id if body.use_best_coupon else None)
-    chosen = None
-    if wanted is not None:
-        verdict = by_id.get(wanted)
-        if verdict is None or not verdict.usable:
-            reason = verdict.reason_message if verdict else None
-            raise domain.CouponCannotBeUsed(coupon_id=wanted, reason=reason or "not one of your unused coupons")
-        chosen = ChosenCoupon(verdict.coupon_id, verdict.name, verdict.discount, verdict.line_indexes)
-
-    def option(v: CouponVerdict) -> dict:
-        return {"coupon_id": v.coupon_id, "name": v.name, "usable": v.usable, "discount": v.discount,
-                "line_indexes": [coupon_lines[i].line_index for i in v.line_indexes], "reason": v.reason,
-                "reason_message": v.reason_message, "valid_end": v.valid_end}
-    best = by_id.get(best_id) if best_id is not None else None
-    return {"available": True, "usable": [option(v) for v in verdicts if v.usable],
-            "unusable": [option(v) for v in verdicts if not v.usable], "best_coupon_id": best_id,
-            "best_discount": best.discount if best else 0,
-            "applied_coupon_id": chosen.coupon_id if chosen else None}, chosen
-
-
-# An enum member's `.value` is a Python-level property; at some 300 a quote a dict is worth it.
-_VALUE = {member: member.value for member in (*Kind, *calc.NotApplied)}
-
-
-def render(priced: Priced, locale: str) -> dict:
-    """The quote as the API shows it, as plain data (enums as their values: pydantic-core
-    serializes those six times faster)."""
-    quote = priced.quote
-    conditions = {rule.id: rule.condition for rule in priced.offers.rewards}
-    return {
-        "lines": [{"index": p.index, "sku_id": p.line.sku_id, "spu_id": p.line.spu_id, "count": p.line.count,
-                   "unit_price": p.line.unit_price, "selected": p.line.selected, "original_amount": p.original,
-                   "adjustments": [{"kind": _VALUE[a.kind], "promotion_id": a.promotion_id, "amount": a.amount}
-                                   for a in p.adjustments],
-                   "pay_amount": p.pay if p.line.selected else p.original, "points_used": p.points_used,
-                   "points_granted": p.points_granted} for p in quote.lines],
-        "totals": asdict(quote.totals),
-        "promotions": [_promotion(r, conditions, locale) for r in quote.promotions],
-        "coupons": priced.coupons,
-        "grants": {"points": quote.grants.points, "coupons": quote.grants.coupons,
-                   "free_delivery": quote.grants.free_delivery},
-    }
-
-
-def _promotion(r: calc.PromotionResult, conditions: dict[int, ConditionType], locale: str) -> dict:
-    condition = conditions.get(r.id) if r.kind is Kind.REWARD else None
-    return {"kind": _VALUE[r.kind], "id": r.id, "name": r.name, "applied": r.applied, "amount": r.amount,
-            "line_indexes": r.line_indexes, "reason": _VALUE[r.reason] if r.reason else None,
-            "reason_message": calc.reason_message(r.reason, locale) if r.reason else None,
-            "level": calc.describe_level(condition, r.level, locale) if r.level and condition else None,
-            "hint": calc.describe_hint(r.hint, locale) if r.hint else None}
-
-
-async def quote(session: AsyncSession, pricing: Pricing, user_id: int | None, body: QuoteIn, now: datetime,
-                locale: str) -> dict:
-    return render(await price(session, pricing, user_id, body, now, locale), locale)
-
-
-# --- checkout -------------------------------------------------------------------------------------
-
-def fingerprint(body: CheckoutIn) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _stored(row: Checkout) -> CheckoutOut:
-    return CheckoutOut.model_validate({**(row.result or {}), "order_id": row.order_id,
-                                       "snapshot_id": row.snapshot_id, "holds": row.holds})
-
-
-async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn,
-                   now: datetime, locale: str) -> CheckoutOut:
-    """Price the order and hold what it uses, once. A retry returns the first answer; a retry
-    while the first is still running is told to wait; a different cart for the order is refused."""
-    request_hash = fingerprint(body)
-    stored = await _claim(sessionmaker, pricing, body, request_hash, now)
-    if stored is not None:
-        return stored
-    try:
-        async with sessionmaker() as session:
-            priced = await price(session, pricing, body.user_id, body, now, locale)
-        holds = await place_holds(pricing.holds, HoldRequest(body.order_id, body.user_id, priced.quote, body.activity))
-    except Exception:
-        await _forget_claim(sessionmaker, body.order_id)
-        raise
-    return await _finish(sessionmaker, pricing, body, priced, holds, locale, now)
-
-
-async def _finish(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn,
-                  priced: Priced, holds: list[Hold], locale: str, now: datetime) -> CheckoutOut:
-    """Store the priced order and its holds, unless the order was cancelled meanwhile (then give
-    the holds back) or an attempt that took over a stale claim finished first (then its answer
-    stands, and the holds, the same ones by order id, stay)."""
-    result = QuoteOut.model_validate(render(priced, locale)).model_dump(mode="json")
-    hold_rows = [{"owner": h.owner, "reference": h.reference,
-                  "expires_at": h.expires_at.isoformat() if h.expires_at else None} for h in holds]
-    async with sessionmaker() as session, session.begin():
-        row = await repo.get_checkout(session, body.order_id, for_update=True)
-        if row is not None and row.status == CheckoutStatus.PENDING:
-            row.status, row.result, row.holds, row.updated_at = CheckoutStatus.HELD, result, hold_rows, now
-            row.offers = snapshots.to_json(priced.offers, priced.chosen, pricing.rules, priced.cart.special)
-        cancelled = row is None or row.status == CheckoutStatus.CANCELLED
-    if cancelled:  # order.cancelled arrived while the holds were being placed
-        await release_holds(_owners_of(pricing, holds), body.order_id)
-        raise domain.OrderAlreadyCancelled(order_id=body.order_id)
-    return _stored(row)
-
-
-def _owners_of(pricing: Pricing, holds: Sequence[Hold]) -> list[HoldOwner]:
-    names = {h.owner for h in holds}
-    return [owner for owner in pricing.holds if owner.name in names]
-
-
-async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn, request_hash: str,
-                 now: datetime) -> CheckoutOut | None:
-    """Mark the order's checkout as running, or return the answer a previous attempt stored.
-    Insert first: of concurrent attempts exactly one inserts, the others wait for it and then
-    find its row (reading a missing row first would gap-lock and deadlock on MySQL)."""
-    try:
-        async with sessionmaker() as session, session.begin():
-            session.add(Checkout(order_id=body.order_id, user_id=body.user_id, snapshot_id=str(uuid.uuid4()),
-                                 status=CheckoutStatus.PENDING, fingerprint=request_hash,
-                                 request=body.model_dump(mode="json"), holds=[], claimed_at=now,
-                                 created_at=now, updated_at=now))
-        return None
-    except IntegrityError:
-        pass
-    async with sessionmaker() as session, session.begin():
-        row = await repo.get_checkout(session, body.order_id, for_update=True)
-        if row is None:  # the other attempt failed and forgot its claim just now
-            raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1)
-        if row.status == CheckoutStatus.CANCELLED:
-            raise domain.OrderAlreadyCancelled(order_id=body.order_id)
-        if row.fingerprint != request_hash:
-            raise domain.CheckoutMismatch(order_id=body.order_id)
-        if row.status != CheckoutStatus.PENDING:
-            return _stored(row)
-        if row.claimed_at > now - timedelta(seconds=pricing.stale_seconds):
-            raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1)
-        row.claimed_at, row.updated_at = now, now  # the earlier attempt died: take over
-        return None
-
-
-async def _forget_claim(sessionmaker: async_sessionmaker[AsyncSession], order_id: int) -> None:
-    """A failed checkout leaves nothing behind, so the order service may try again."""
-    async with sessionmaker() as session, session.begin():
-        row = await repo.get_checkout(session, order_id, for_update=True)
-        if row is not None and row.status == CheckoutStatus.PENDING:
-            await session.delete(row)
-
-
-async def get_snapshot(session: AsyncSession, order_id: int) -> Checkout:
-    row = await repo.get_checkout(session, order_id)
-    if row is None or row.result is None:  # still running, or cancelled before it ever ran
-        raise domain.SnapshotNotFound(order_id=order_id)
-    return row
-
-
-def rederive(row: Checkout) -> calc.Quote:
-    """The snapshot's price computed again from what it stored (for audits and refunds)."""
-    body = CheckoutIn.model_validate(row.request)
-    offers, coupon, rules, special = snapshots.from_json(row.offers or {})
-    lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected) for x in body.lines)
-    cart = calc.Cart(lines, body.member_pay_bp, body.use_points, body.points_balance, special)
-    return calc.finish(calc.price_until_coupon(cart, offers), coupon, rules)
-
-
-async def mark_paid(session: AsyncSession, order_id: int, now: datetime) -> bool:
-    return await repo.set_checkout_status(session, order_id, CheckoutStatus.PAID, now,
-                                          only_from=(CheckoutStatus.HELD,))
-
-
-async def mark_cancelled(session: AsyncSession, order_id: int, user_id: int, now: datetime) -> bool:
-    """order.cancelled: the checkout is closed; one that never ran is recorded so a late one is refused."""
-    if await repo.set_checkout_status(session, order_id, CheckoutStatus.CANCELLED, now,
-                                      only_from=(CheckoutStatus.PENDING, CheckoutStatus.HELD, CheckoutStatus.PAID)):
-        return True
-    if await repo.get_checkout(session, order_id) is None:
-        session.add(Checkout(order_id=order_id, user_id=user_id, snapshot_id=str(uuid.uuid4()),
-                             status=CheckoutStatus.CANCELLED, fingerprint="", request={}, holds=[],
-                             claimed_at=now, created_at=now, updated_at=now))
-        await session.flush()
-        return True
-    return False

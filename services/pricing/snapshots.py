@@ -47,7 +47,7 @@ def to_json(offers: Offers, coupon: ChosenCoupon | None, rules: PointsRules,
         "special": None if special is None else {
             "kind": special.kind.value, "activity_id": special.activity_id,
             "unit_prices": {str(k): v for k, v in special.unit_prices.items()},
-            "unit_points": {str(k): v for k, v in special.unit_points.items()}},
+            "unit_points": {str(k): v for k, v in special.unit_points.items()}, "name": special.name},
     }
 
 
@@ -62,5 +62,5 @@ def from_json(data: dict[str, Any]) -> tuple[Offers, ChosenCoupon | None, Points
     s = data["special"]
     special = None if s is None else SpecialPrice(
         SpecialKind(s["kind"]), s["activity_id"], {int(k): v for k, v in s["unit_prices"].items()},
-        {int(k): v for k, v in s["unit_points"].items()})
+        {int(k): v for k, v in s["unit_points"].items()}, s.get("name", ""))
     return Offers(discounts, rewards), coupon, PointsRules(**data["points_rules"]), special

@@ -100,3 +100,12 @@ async def give_coupon(coupons, tokens, user_id: int = 1001, **terms) -> int:
                                json={"user_ids": [user_id]}, headers=tokens["admin"])
     assert given.status_code == 200, given.text
     return given.json()["given"][0]["coupon_id"]
+
+
+async def gift_template(coupons, tokens, take_type: int = 2) -> int:
+    """A coupon template a spend-and-save level may give (take type 2: given by the system)."""
+    body = {"name": "返券", "take_type": take_type, "total_count": -1, "take_limit_count": -1, "validity_type": 2,
+            "fixed_start_term": 0, "fixed_end_term": 7, "discount_type": 1, "discount_price": 500}
+    created = await coupons.post("/admin-api/coupon/templates", json=body, headers=tokens["admin"])
+    assert created.status_code == 201, created.text
+    return created.json()["id"]

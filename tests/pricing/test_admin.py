@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.pricing.conftest import window
+from tests.pricing.conftest import gift_template, window
 
 
 def discount(name="限时折扣", skus=((101, 1001),), days=7, **w) -> dict:
@@ -94,10 +94,11 @@ async def test_concurrent_conflicting_creates_let_exactly_one_through(client, to
     assert sorted(r.status_code for r in rewards) == [201] + [409] * 7
 
 
-async def test_reward_lifecycle_and_display_text(client, tokens):
+async def test_reward_lifecycle_and_display_text(client, coupons, tokens):
     admin = tokens["admin"]
+    gift = await gift_template(coupons, tokens)
     levels = [{"threshold": 10000, "amount_off": 1000},
-              {"threshold": 20000, "amount_off": 2500, "free_delivery": True, "points": 50, "coupons": {"7": 2}}]
+              {"threshold": 20000, "amount_off": 2500, "free_delivery": True, "points": 50, "coupons": {str(gift): 2}}]
     created = await client.post("/admin-api/pricing/rewards", json=reward(levels=levels), headers=admin)
     assert created.status_code == 201, created.text
     assert [lv["description"] for lv in created.json()["levels"]] == ["满100减10", "满200减25，包邮，送50积分，送2张券"]

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from services.coupon.models import Coupon
-from services.pricing import consumers, service
+from services.pricing import checkout as checkouts
+from services.pricing import consumers
+from services.pricing import quote as quotes
 from services.pricing.domain import OrderAlreadyCancelled
 from services.pricing.holds import Hold, HoldRequest
 from services.pricing.models import Checkout, inbox
@@ -21,7 +23,7 @@ from shared.consumer import ConsumerRunner
 from shared.events import encode, new_event
 from shared.http import Refused
 from shared.kafka import make_producer
-from tests.pricing.conftest import give_coupon
+from tests.pricing.conftest import gift_template, give_coupon
 from tests.pricing.test_admin import discount, reward
 from tests.pricing.test_quote import CART
 
@@ -92,7 +94,7 @@ async def test_checkout_holds_the_coupon_and_a_retry_takes_nothing_twice(client,
     snap = snapshot.json()
     assert snap["snapshot_id"] == body["snapshot_id"] and snap["status"] == "held"
     assert snap["offers"]["coupon"]["coupon_id"] == coupon_id and snap["offers"]["discounts"][0]["pay_bp"] == 8500
-    rederived = service.rederive(await checkout_row(pricing_app, 8001))
+    rederived = checkouts.rederive(await checkout_row(pricing_app, 8001))
     assert rederived.totals.pay == body["totals"]["pay"]
     assert [p.pay for p in rederived.lines[:2]] == [line["pay_amount"] for line in body["lines"]]
     missing = await client.get("/internal/pricing/snapshots/8999", headers=tokens["service"])
@@ -179,11 +181,13 @@ async def test_snapshot_follows_the_order_and_a_cancelled_order_cannot_check_out
 
 async def test_order_events_reach_pricing_and_coupon_through_kafka(client, coupons, coupon_app, pricing_app, tokens,
                                                                   infra):
-    await client.post("/admin-api/pricing/rewards", json=reward(levels=[
-        {"threshold": 10000, "amount_off": 1000, "coupons": {"1": 1}}]), headers=tokens["admin"])
+    gift = await gift_template(coupons, tokens)
+    created = await client.post("/admin-api/pricing/rewards", json=reward(levels=[
+        {"threshold": 10000, "amount_off": 1000, "coupons": {str(gift): 1}}]), headers=tokens["admin"])
+    assert created.status_code == 201, created.text
     coupon_id = await give_coupon(coupons, tokens, discount_type=1, discount_price=700)
     response = await client.post(CHECKOUT, json=order(8401, coupon_id), headers=tokens["service"])
-    assert response.status_code == 200 and response.json()["grants"]["coupons"] == {"1": 1}
+    assert response.status_code == 200 and response.json()["grants"]["coupons"] == {str(gift): 1}
     producer = make_producer(pricing_app.state.settings)
     await producer.start()
     try:
@@ -209,19 +213,19 @@ async def test_a_slow_attempt_finishing_after_another_keeps_the_holds(client, pr
         assert done.status_code == 200
         body = CheckoutIn.model_validate(order(8501))
         async with pricing_app.state.sessionmaker() as session:
-            priced = await service.price(session, pricing_app.state.pricing, 1001, body, datetime.now(UTC), "en")
-        late = await service._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
+            priced = await quotes.price(session, pricing_app.state.pricing, 1001, body, datetime.now(UTC), "en")
+        late = await checkouts._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
                                      [Hold("seat", 8501)], "en", datetime.now(UTC))
     finally:
         pricing_app.state.pricing.holds.remove(seat)
     assert late.snapshot_id == done.json()["snapshot_id"] and seat.released == []
     await runner(pricing_app).process(cancelled(8501))
     async with pricing_app.state.sessionmaker() as session:
-        priced = await service.price(session, pricing_app.state.pricing, 1001, body, datetime.now(UTC), "en")
+        priced = await quotes.price(session, pricing_app.state.pricing, 1001, body, datetime.now(UTC), "en")
     pricing_app.state.pricing.holds.append(seat)
     try:
         with pytest.raises(OrderAlreadyCancelled):
-            await service._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
+            await checkouts._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
                                   [Hold("seat", 8501)], "en", datetime.now(UTC))
     finally:
         pricing_app.state.pricing.holds.remove(seat)

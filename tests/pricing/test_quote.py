@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from services.pricing.schemas import QuoteOut
-from tests.pricing.conftest import give_coupon
+from tests.pricing.conftest import gift_template, give_coupon
 from tests.pricing.test_admin import discount, reward
 
 CART = [
@@ -15,18 +15,21 @@ CART = [
 ]
 
 
-async def setup_promotions(client, tokens) -> None:
+async def setup_promotions(client, tokens, coupons) -> int:
+    """A discount and a spend-and-save activity whose second level gives a coupon: its template id."""
     admin = tokens["admin"]
     assert (await client.post("/admin-api/pricing/discounts", json=discount(skus=((101, 1001),)),
                               headers=admin)).status_code == 201
+    gift = await gift_template(coupons, tokens)
     levels = [{"threshold": 10000, "amount_off": 1000},
-              {"threshold": 20000, "amount_off": 2000, "free_delivery": True, "coupons": {"77": 1}}]
+              {"threshold": 20000, "amount_off": 2000, "free_delivery": True, "coupons": {str(gift): 1}}]
     assert (await client.post("/admin-api/pricing/rewards", json=reward(scope=3, values=[6], levels=levels),
                               headers=admin)).status_code == 201
+    return gift
 
 
 async def test_quote_applies_every_step_and_explains_it(client, coupons, tokens):
-    await setup_promotions(client, tokens)
+    await setup_promotions(client, tokens, coupons)
     percent = await give_coupon(coupons, tokens, name="9折券 最高减5", use_price=1000, discount_type=2,
                                 discount_percent=90, discount_limit_price=500)
     too_high = await give_coupon(coupons, tokens, name="满500减50", use_price=50000, discount_type=1,
@@ -73,8 +76,8 @@ async def test_best_coupon_and_unusable_choice(client, coupons, tokens):
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "PRICING_COUPON_CANNOT_BE_USED"
 
 
-async def test_anonymous_quote_gets_promotions_but_no_coupons(client, tokens):
-    await setup_promotions(client, tokens)
+async def test_anonymous_quote_gets_promotions_but_no_coupons(client, coupons, tokens):
+    await setup_promotions(client, tokens, coupons)
     response = await client.post("/app-api/pricing/quote", json={"lines": CART})
     assert response.status_code == 200
     assert response.json()["totals"]["discount"] == 1500 and response.json()["coupons"]["usable"] == []
@@ -120,8 +123,8 @@ async def test_coupon_service_down_degrades_the_cart_page(pricing_app, client, t
         coupons.base_url = real_url
 
 
-async def test_product_page_lookups(client, tokens):
-    await setup_promotions(client, tokens)
+async def test_product_page_lookups(client, coupons, tokens):
+    await setup_promotions(client, tokens, coupons)
     found = await client.get("/app-api/pricing/discounts", params=[("sku", "1001:9999"), ("sku", "2001")])
     assert found.status_code == 200
     first, second = found.json()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from services.pricing import domain, service
 from services.pricing import repository as repo
+from services.pricing.api.deps import Coupons
 from services.pricing.models import DiscountActivity, RewardActivity
 from services.pricing.schemas import DiscountActivityIn, DiscountActivityOut, RewardActivityIn, RewardActivityOut
 from shared.auth import Role, require_role
@@ -15,6 +16,7 @@ from shared.db import Session
 from shared.deps import Locale, Now
 from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
+from shared.http import DependencyUnavailable
 from shared.ids import PathId
 from shared.openapi import errors
 from shared.pagination import Page, Paging
@@ -77,9 +79,10 @@ async def delete_discount(activity_id: PathId, session: Session):
 # --- spend-and-save -------------------------------------------------------------------------------
 
 @router.post("/rewards", status_code=201, response_model=RewardActivityOut,
-             responses=errors(domain.InvalidActivity, domain.RewardScopeConflict))
-async def create_reward(body: RewardActivityIn, session: Session, now: Now, locale: Locale):
-    return await service.create_reward(session, body, now, locale)
+             responses=errors(domain.InvalidActivity, domain.RewardScopeConflict, DependencyUnavailable))
+async def create_reward(body: RewardActivityIn, session: Session, coupons: Coupons, now: Now, locale: Locale):
+    """Each level's gift coupons are checked with the coupon service (they must exist and be admin-give)."""
+    return await service.create_reward(session, coupons, body, now, locale)
 
 
 @router.get("/rewards", response_model=Page[RewardActivityOut])
@@ -98,9 +101,10 @@ async def get_reward(activity_id: PathId, session: Session, now: Now, locale: Lo
 
 @router.put("/rewards/{activity_id}", response_model=RewardActivityOut,
             responses=errors(domain.RewardActivityNotFound, domain.ActivityClosed, domain.InvalidActivity,
-                             domain.RewardScopeConflict))
-async def update_reward(activity_id: PathId, body: RewardActivityIn, session: Session, now: Now, locale: Locale):
-    return await service.update_reward(session, activity_id, body, now, locale)
+                             domain.RewardScopeConflict, DependencyUnavailable))
+async def update_reward(activity_id: PathId, body: RewardActivityIn, session: Session, coupons: Coupons, now: Now,
+                        locale: Locale):
+    return await service.update_reward(session, coupons, activity_id, body, now, locale)
 
 
 @router.post("/rewards/{activity_id}/close", status_code=204,

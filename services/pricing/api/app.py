@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import StringConstraints
 
 from services.pricing import calculator as calc
 from services.pricing import domain, service
+from services.pricing import quote as quotes
+from services.pricing.api.deps import PricingContext
 from services.pricing.schemas import QuoteIn, QuoteOut, RunningRewardOut, SkuDiscountOut
 from shared.auth import MaybePrincipal, Role
 from shared.db import Session
@@ -34,29 +36,29 @@ def _parse_skus(values: list[str]) -> list[tuple[int, int | None]]:
 
 
 @router.get("/discounts", response_model=list[SkuDiscountOut])
-async def sku_discounts(request: Request, session: Session, now: Now, sku: Annotated[list[SkuParam], Query(
+async def sku_discounts(session: Session, pricing: PricingContext, now: Now, sku: Annotated[list[SkuParam], Query(
         min_length=1, max_length=100,
         description="`sku_id` or `sku_id:unit_price` (fen), repeated: ?sku=101:9900&sku=102")]):
     """Each SKU's running limited-time discount and, for SKUs sent with a price, the discounted unit price."""
-    return await service.sku_discounts(session, request.app.state.pricing.catalog, _parse_skus(sku), now)
+    return await service.sku_discounts(session, pricing.catalog, _parse_skus(sku), now)
 
 
 @router.get("/rewards", response_model=list[RunningRewardOut])
-async def running_rewards(request: Request, session: Session, now: Now, locale: Locale,
+async def running_rewards(session: Session, pricing: PricingContext, now: Now, locale: Locale,
                           spu_id: Annotated[int, Query(ge=1, le=MAX_ID)], category_id: QueryId = None):
     """The spend-and-save activity that applies to a product, its levels as display text ("满100减10")."""
-    return await service.running_rewards_for(session, request.app.state.pricing.catalog, spu_id, category_id,
-                                             now, locale)
+    return await service.running_rewards_for(session, pricing.catalog, spu_id, category_id, now, locale)
 
 
 @router.post("/quote", response_model=QuoteOut,
              responses=errors(calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed,
-                              domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.ActivityRefused))
-async def quote(body: QuoteIn, request: Request, session: Session, now: Now, locale: Locale,
+                              domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.ActivityRefused,
+                              domain.CartTooLarge))
+async def quote(body: QuoteIn, session: Session, pricing: PricingContext, now: Now, locale: Locale,
                 principal: MaybePrincipal):
     """The cart page: every line's price and why, the coupons that fit, what the order would earn.
     Anonymous callers get discounts and spend-and-save; members also get their coupons."""
     if principal is not None and principal.role is not Role.MEMBER:
         raise Forbidden(required=[Role.MEMBER])
     user_id = principal.user_id if principal else None
-    return prebuilt_json(await service.quote(session, request.app.state.pricing, user_id, body, now, locale))
+    return prebuilt_json(await quotes.quote(session, pricing, user_id, body, now, locale))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from services.pricing import calculator as calc
-from services.pricing import domain, service
+from services.pricing import checkout as checkouts
+from services.pricing import domain
+from services.pricing import quote as quotes
+from services.pricing.api.deps import PricingContext
 from services.pricing.domain import CHECKOUT_STATUS_NAMES, CheckoutStatus
 from services.pricing.schemas import CheckoutIn, CheckoutOut, QuoteOut, ServiceQuoteIn, SnapshotOut
 from shared.auth import Role, require_role
@@ -22,27 +25,27 @@ router = APIRouter(prefix="/internal/pricing", tags=["internal: pricing"],
 
 PRICING_ERRORS = (calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed, calc.SpecialPriceMissing,
                   domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.ActivityRefused,
-                  DependencyUnavailable)
+                  domain.CartTooLarge, DependencyUnavailable)
 
 
 @router.post("/quote", response_model=QuoteOut, responses=errors(*PRICING_ERRORS))
-async def quote(body: ServiceQuoteIn, request: Request, session: Session, now: Now, locale: Locale):
+async def quote(body: ServiceQuoteIn, session: Session, pricing: PricingContext, now: Now, locale: Locale):
     """Price an order with trusted prices (the order service's confirm page)."""
-    return prebuilt_json(await service.quote(session, request.app.state.pricing, body.user_id, body, now, locale))
+    return prebuilt_json(await quotes.quote(session, pricing, body.user_id, body, now, locale))
 
 
 @router.post("/checkout", response_model=CheckoutOut,
              responses=errors(*PRICING_ERRORS, domain.HoldFailed, domain.CheckoutInProgress,
                               domain.CheckoutMismatch, domain.OrderAlreadyCancelled))
-async def checkout(body: CheckoutIn, request: Request, now: Now, locale: Locale):
+async def checkout(body: CheckoutIn, request: Request, pricing: PricingContext, now: Now, locale: Locale):
     """Order creation: re-price, hold every limited resource the order uses, store the snapshot.
     Idempotent by order id."""
-    return await service.checkout(request.app.state.sessionmaker, request.app.state.pricing, body, now, locale)
+    return await checkouts.checkout(request.app.state.sessionmaker, pricing, body, now, locale)
 
 
 @router.get("/snapshots/{order_id}", response_model=SnapshotOut, responses=errors(domain.SnapshotNotFound))
 async def snapshot(order_id: PathId, session: Session):
     """What the order was priced with (request, promotions' terms, result, holds), for audits and refunds."""
-    row = await service.get_snapshot(session, order_id)
+    row = await checkouts.get_snapshot(session, order_id)
     return SnapshotOut.model_validate({**{c: getattr(row, c) for c in SnapshotOut.model_fields if c != "status"},
                                        "status": CHECKOUT_STATUS_NAMES[CheckoutStatus(row.status)]})

@@ -20,6 +20,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import validation
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.consumer import ConsumerRunner, Handler
@@ -144,7 +145,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        locale = request_locale(request)
+        errors = [{"loc": [str(p) for p in e["loc"]], "msg": validation.message(e, locale), "type": e["type"]}
+                  for e in exc.errors()]
         return render(request, ValidationFailed(errors=errors))
 
     @app.exception_handler(StarletteHTTPException)

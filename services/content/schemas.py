@@ -11,23 +11,29 @@ from services.content.domain import BannerPosition
 from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.schemas import Input, Output
+from shared.validation import check_reason, invalid
+
+HTTP_URL = check_reason("HTTP_URL", en="must be an http(s) URL", zh="须为 http(s) 网址")
+LINK = check_reason("LINK", en="must be an http(s) URL or an app path starting with '/'",
+                    zh="须为 http(s) 网址，或以 / 开头的应用内路径")
+NO_CONTROL_CHARS = check_reason("NO_CONTROL_CHARS", en="must not contain control characters", zh="不能包含控制字符")
 
 
 def _http_url(value: str) -> str:
     if value and not value.startswith(("http://", "https://")):
-        raise ValueError("must be an http(s) URL")
+        raise invalid(HTTP_URL)
     return value
 
 
 def _link(value: str) -> str:
     if not value.startswith(("http://", "https://", "/")):
-        raise ValueError("must be an http(s) URL or an app path starting with '/'")
+        raise invalid(LINK)
     return value
 
 
 def _no_control_chars(value: str) -> str:
     if any(ord(ch) < 32 for ch in value):
-        raise ValueError("must not contain control characters")
+        raise invalid(NO_CONTROL_CHARS)
     return value
 
 

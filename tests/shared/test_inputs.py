@@ -129,3 +129,38 @@ async def test_a_chunked_body_over_the_cap_is_413_and_under_it_is_read():
                                   headers={"Content-Type": "application/json"})
     assert big.status_code == 413
     assert small.status_code == 200 and small.json() == {"user_id": 1}
+
+
+async def test_each_problem_of_a_422_is_said_in_the_callers_language():
+    body = {"user_id": 0, "lines": [{"sku_id": "7"}], "surprise": 1}
+    async with asgi_client(tiny_app()) as client:
+        zh = await client.post("/things", json=body, headers={"Accept-Language": "zh-CN"})
+        en = await client.post("/things", json=body, headers={"Accept-Language": "en"})
+    assert zh.status_code == en.status_code == 422
+    by_field = {".".join(e["loc"]): e["msg"] for e in zh.json()["error"]["details"]["errors"]}
+    assert by_field == {"body.user_id": "不能小于 1", "body.lines.0.sku_id": "须为整数",
+                        "body.surprise": "不是可用的字段"}
+    assert {".".join(e["loc"]): e["msg"] for e in en.json()["error"]["details"]["errors"]}["body.user_id"] == \
+        "should be at least 1"
+
+
+def test_a_schemas_own_check_is_translated_too():
+    from pydantic import AfterValidator, ValidationError
+
+    from shared import validation
+
+    no_tabs = validation.check_reason("TEST_NO_TABS", en="must not contain tabs", zh="不能包含制表符")
+
+    def check(value: str) -> str:
+        if "\t" in value:
+            raise validation.invalid(no_tabs)
+        return value
+
+    class Named(Input):
+        name: Annotated[str, AfterValidator(check)]
+
+    with pytest.raises(ValidationError) as caught:
+        Named.model_validate({"name": "a\tb"})
+    [error] = caught.value.errors()
+    assert validation.message(error, "zh-CN") == "不能包含制表符"
+    assert validation.message(error, "en") == "must not contain tabs"

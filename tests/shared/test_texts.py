@@ -20,8 +20,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
 # Words that stay Latin in Chinese texts too.
 LATIN_ALLOWED = {"SKU", "SPU", "ID", "URL", "API", "JSON", "HTTP", "Content-Type", "X-Device-Id", "Idempotency-Key",
-                 "Token", "Bearer", "Accept-Language", "Redis", "Kafka"}
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_-]*[A-Za-z]|[A-Za-z]")
+                 "Token", "Bearer", "Accept-Language", "Redis", "Kafka", "ISO", "http", "https"}
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_-]*[A-Za-z]")  # a single letter (the T of a time) is no word
 
 
 def modules() -> Iterator[Any]:

@@ -20,7 +20,7 @@ async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
 async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
     cancelled = OrderCancelled.model_validate(envelope.data)
     await service.release_order(session, cancelled.order_id, cancelled.cancelled_at)
-    await service.revoke_order_rewards(session, cancelled.order_id)
+    await service.revoke_order_rewards(session, cancelled.order_id, cancelled.reason.value, cancelled.cancelled_at)
 
 
 async def on_user_registered(session: AsyncSession, envelope: Envelope) -> None:

@@ -9,36 +9,51 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import IntEnum, StrEnum
+from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
 
-from shared.enums import ProductScope
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.enums import DescribedIntEnum, ProductScope
+from shared.errors import Conflict, NotFound, Reason, RuleViolation
 from shared.money import format_yuan
 
 UNLIMITED = -1
 
 
-class TakeType(IntEnum):
-    USER = 1  # the buyer takes it (coupon center, product page)
-    ADMIN = 2  # given by an operator or by the system (spend-and-save rewards)
-    REGISTER = 3  # issued to every new member
+class TakeType(DescribedIntEnum):
+    """How a template's coupons reach buyers (yudao's numbers)."""
+
+    USER = 1, "the buyer takes it (coupon center, product page)"
+    ADMIN = 2, "given by an operator, a code or the system (spend-and-save rewards)"
+    REGISTER = 3, "issued to every new member"
 
 
-class ValidityType(IntEnum):
-    DATE = 1  # fixed window
-    TERM = 2  # relative to the moment it is taken
+class ValidityType(DescribedIntEnum):
+    """How an issued coupon's validity window is set (yudao's numbers)."""
+
+    DATE = 1, "fixed dates: valid_start to valid_end"
+    TERM = 2, "relative: starts fixed_start_term days after it is taken and lasts fixed_end_term days"
 
 
-class DiscountType(IntEnum):
-    PRICE = 1  # a fixed amount off
-    PERCENT = 2  # the buyer pays discount_percent % (80 = pay 80%, "8折"), up to discount_limit_price off
+class DiscountType(DescribedIntEnum):
+    """What a coupon takes off (yudao's numbers)."""
+
+    PRICE = 1, "a fixed amount off: discount_price fen"
+    PERCENT = 2, "the buyer pays discount_percent % (80 = pays 80%), at most discount_limit_price fen off"
 
 
-class CouponStatus(IntEnum):
-    UNUSED = 1
-    USED = 2
-    EXPIRED = 3
+class CouponStatus(DescribedIntEnum):
+    """Where an issued coupon stands (1-3 are yudao's numbers). Coupons are never deleted."""
+
+    UNUSED = 1, "in the buyer's hands, usable within its window"
+    USED = 2, "used by a paid order (use_order_id, used_at)"
+    EXPIRED = 3, "its window ended before it was used"
+    HELD = 4, "in use by an unpaid order (use_order_id, hold_expires_at); back to unused if the order is not paid"
+    REVOKED = 5, "taken back: the order that rewarded it was cancelled (final)"
+    RECALLED = 6, "taken back by an operator (final)"
+
+
+IN_USE = (CouponStatus.HELD, CouponStatus.USED)  # an order holds or used it
+TAKEN_BACK = (CouponStatus.REVOKED, CouponStatus.RECALLED)  # final: the buyer no longer has it
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,11 @@ class CouponInUse(Conflict):
                 "zh-CN": "优惠券 {id} 已被订单 {order_id} 使用，不能回收"}
 
 
+class CouponTakenBack(Conflict):
+    code = "COUPON_ALREADY_TAKEN_BACK"
+    messages = {"en": "Coupon {id} was already taken back", "zh-CN": "优惠券 {id} 已被收回"}
+
+
 class CodeNotFound(NotFound):
     code = "COUPON_CODE_NOT_FOUND"
     messages = {"en": "This code is not valid", "zh-CN": "兑换码无效"}
@@ -148,32 +168,84 @@ class CodeAlreadyRedeemed(Conflict):
 
 # --- templates ----------------------------------------------------------------------------------
 
-def validate_template(terms: Terms, quota: Quota, validity: Validity) -> None:
-    """Cross-field rules (field bounds are the schema's job)."""
-    for reason in _template_problems(terms, quota, validity):
-        raise InvalidTemplate(reason=reason)
+TAKE_LIMIT_ABOVE_TOTAL = Reason("TAKE_LIMIT_ABOVE_TOTAL", en="take_limit_count exceeds total_count",
+                                zh="每人限领数量不能超过发放总量")
+TOTAL_COUNT_ZERO = Reason("TOTAL_COUNT_ZERO", en="total_count must be -1 (unlimited) or at least 1",
+                          zh="发放总量须为 -1（不限）或至少 1 张")
+TAKE_LIMIT_ZERO = Reason("TAKE_LIMIT_ZERO", en="take_limit_count must be -1 (unlimited) or at least 1",
+                         zh="每人限领数量须为 -1（不限）或至少 1 张")
+SCOPE_ALL_WITH_VALUES = Reason("SCOPE_ALL_WITH_VALUES", en="product_scope_values must be empty when the scope is "
+                               "all products", zh="适用范围为全部商品时，不能指定商品或分类")
+SCOPE_WITHOUT_VALUES = Reason("SCOPE_WITHOUT_VALUES", en="product_scope_values are required for an SPU or "
+                              "category scope", zh="适用范围为指定商品或分类时，须列出商品或分类")
+DATES_REQUIRED = Reason("DATES_REQUIRED", en="valid_start and valid_end are required for fixed dates",
+                        zh="固定日期的有效期须填写开始时间和结束时间")
+END_NOT_AFTER_START = Reason("END_NOT_AFTER_START", en="valid_end must be after valid_start",
+                             zh="结束时间必须晚于开始时间")
+END_IN_PAST = Reason("END_IN_PAST", en="valid_end is already past", zh="结束时间已过，须晚于当前时间")
+TERMS_REQUIRED = Reason("TERMS_REQUIRED", en="fixed_start_term and fixed_end_term are required for a relative "
+                        "validity", zh="领取后生效的有效期须填写生效天数和有效天数")
+DISCOUNT_PRICE_REQUIRED = Reason("DISCOUNT_PRICE_REQUIRED", en="discount_price is required for an amount-off coupon",
+                                 zh="满减券须填写优惠金额")
+DISCOUNT_ABOVE_THRESHOLD = Reason("DISCOUNT_ABOVE_THRESHOLD", en="discount_price exceeds use_price (the threshold)",
+                                  zh="优惠金额不能超过使用门槛金额")
+PERCENT_TERMS_REQUIRED = Reason("PERCENT_TERMS_REQUIRED", en="discount_percent and discount_limit_price are required "
+                                "for a percent coupon", zh="折扣券须填写折扣比例和最多优惠金额")
 
 
-def _template_problems(terms: Terms, quota: Quota, validity: Validity) -> list[str]:
+def validate_template(terms: Terms, quota: Quota, validity: Validity, now: datetime) -> None:
+    """Cross-field rules (field bounds are the schema's job): the first problem, naming its field."""
+    for name, reason in _template_problems(terms, quota, validity, now):
+        raise InvalidTemplate(reason=reason, field=name)
+
+
+def _template_problems(terms: Terms, quota: Quota, validity: Validity, now: datetime) -> list[tuple[str, Reason]]:
+    return [*_quota_problems(quota), *_scope_problems(terms), *_validity_problems(validity, now),
+            *_discount_problems(terms)]
+
+
+def _quota_problems(quota: Quota) -> list[tuple[str, Reason]]:
     problems = []
+    if quota.total_count == 0:
+        problems.append(("total_count", TOTAL_COUNT_ZERO))
+    if quota.take_limit_count == 0:
+        problems.append(("take_limit_count", TAKE_LIMIT_ZERO))
     if UNLIMITED not in (quota.total_count, quota.take_limit_count) and quota.take_limit_count > quota.total_count:
-        problems.append("take_limit_count exceeds total_count")
-    if terms.product_scope is ProductScope.ALL and terms.scope_values:
-        problems.append("product_scope_values must be empty when the scope is all products")
-    if terms.product_scope is not ProductScope.ALL and not terms.scope_values:
-        problems.append("product_scope_values are required for an SPU or category scope")
-    if validity.validity_type is ValidityType.DATE:
-        if validity.valid_start is None or validity.valid_end is None:
-            problems.append("valid_start and valid_end are required for fixed dates")
-        elif validity.valid_end <= validity.valid_start:
-            problems.append("valid_end must be after valid_start")
-    elif validity.fixed_start_term is None or validity.fixed_end_term is None:
-        problems.append("fixed_start_term and fixed_end_term are required for a relative validity")
-    if terms.discount_type is DiscountType.PRICE and not terms.discount_price:
-        problems.append("discount_price is required for an amount-off coupon")
-    if terms.discount_type is DiscountType.PERCENT and (not terms.discount_percent or not terms.discount_limit_price):
-        problems.append("discount_percent and discount_limit_price are required for a percent coupon")
+        problems.append(("take_limit_count", TAKE_LIMIT_ABOVE_TOTAL))
     return problems
+
+
+def _scope_problems(terms: Terms) -> list[tuple[str, Reason]]:
+    if terms.product_scope is ProductScope.ALL and terms.scope_values:
+        return [("product_scope_values", SCOPE_ALL_WITH_VALUES)]
+    if terms.product_scope is not ProductScope.ALL and not terms.scope_values:
+        return [("product_scope_values", SCOPE_WITHOUT_VALUES)]
+    return []
+
+
+def _validity_problems(validity: Validity, now: datetime) -> list[tuple[str, Reason]]:
+    if validity.validity_type is ValidityType.TERM:
+        if validity.fixed_start_term is None or validity.fixed_end_term is None:
+            return [("fixed_start_term" if validity.fixed_start_term is None else "fixed_end_term", TERMS_REQUIRED)]
+        return []
+    if validity.valid_start is None or validity.valid_end is None:
+        return [("valid_start" if validity.valid_start is None else "valid_end", DATES_REQUIRED)]
+    if validity.valid_end <= validity.valid_start:
+        return [("valid_end", END_NOT_AFTER_START)]
+    return [("valid_end", END_IN_PAST)] if validity.valid_end <= now else []
+
+
+def _discount_problems(terms: Terms) -> list[tuple[str, Reason]]:
+    if terms.discount_type is DiscountType.PERCENT:
+        if not terms.discount_percent or not terms.discount_limit_price:
+            return [("discount_percent" if not terms.discount_percent else "discount_limit_price",
+                     PERCENT_TERMS_REQUIRED)]
+        return []
+    if not terms.discount_price:
+        return [("discount_price", DISCOUNT_PRICE_REQUIRED)]
+    if terms.use_price > 0 and terms.discount_price > terms.use_price:
+        return [("discount_price", DISCOUNT_ABOVE_THRESHOLD)]  # no threshold: the cap of `capped` applies
+    return []
 
 
 def check_total_not_below_taken(total_count: int, take_count: int) -> None:
@@ -211,6 +283,32 @@ def can_take_again(quota: Quota, held_by_user: int) -> bool:
     return quota.take_limit_count == UNLIMITED or held_by_user < quota.take_limit_count
 
 
+# --- an issued coupon's life ----------------------------------------------------------------------
+#
+#   UNUSED --hold--> HELD --order.paid--> USED
+#   HELD --release (cancel, failed checkout, hold time up)--> UNUSED, or EXPIRED past its end
+#   USED --order.cancelled after payment--> UNUSED / EXPIRED (the use is returned)
+#   UNUSED --window ends--> EXPIRED
+#   UNUSED --the rewarding order is cancelled--> REVOKED;  UNUSED or EXPIRED --operator--> RECALLED
+
+def released_status(valid_end: datetime, now: datetime) -> CouponStatus:
+    """What a coupon given back by an order becomes (the repository applies it in SQL as well)."""
+    return CouponStatus.UNUSED if valid_end > now else CouponStatus.EXPIRED
+
+
+def check_recallable(coupon_id: int, status: CouponStatus, use_order_id: int | None) -> None:
+    """An operator may take back a coupon no order uses and not taken back already."""
+    if status in IN_USE:
+        raise CouponInUse(id=coupon_id, order_id=use_order_id)
+    if status in TAKEN_BACK:
+        raise CouponTakenBack(id=coupon_id)
+
+
+def revoked_by_order(order_id: int) -> str:
+    """Who took back a reward coupon when its order was cancelled (`revoked_by`)."""
+    return f"order:{order_id}"
+
+
 # --- discounts and matching -------------------------------------------------------------------
 
 def discount(terms: Terms, amount: int) -> int:
@@ -224,6 +322,12 @@ def discount(terms: Terms, amount: int) -> int:
         off = amount * (100 - (terms.discount_percent or 100)) // 100
         off = min(off, terms.discount_limit_price or 0)
     return max(0, min(off, amount))
+
+
+def capped(off: int, total: int) -> int:
+    """The cap rule: a coupon never takes the lines it was matched against below 1 fen to pay in
+    total (points follow the same rule), so a coupon larger than the cart gives all but 1 fen."""
+    return max(0, min(off, total - 1))
 
 
 @dataclass(frozen=True)
@@ -246,14 +350,19 @@ class Unusable(StrEnum):
     EXPIRED = "EXPIRED"
     NO_PRODUCT_IN_SCOPE = "NO_PRODUCT_IN_SCOPE"
     BELOW_THRESHOLD = "BELOW_THRESHOLD"
+    NOTHING_TO_PAY = "NOTHING_TO_PAY"
 
 
-REASON_MESSAGES = {
-    Unusable.NOT_YET_VALID: {"en": "Not valid until {valid_start}", "zh-CN": "{valid_start} 起可用"},
-    Unusable.EXPIRED: {"en": "Expired", "zh-CN": "已过期"},
-    Unusable.NO_PRODUCT_IN_SCOPE: {"en": "No product in your cart can use it", "zh-CN": "购物车中没有可用商品"},
-    Unusable.BELOW_THRESHOLD: {"en": "Spend ¥{shortfall} more to use it", "zh-CN": "再买 ¥{shortfall} 可用"},
-}
+USABLE_FROM = Reason("NOT_YET_VALID", en="Usable from {valid_start}", zh="{valid_start} 起可用")
+COUPON_EXPIRED = Reason("EXPIRED", en="Expired", zh="已过期")
+NO_PRODUCT_IN_SCOPE = Reason("NO_PRODUCT_IN_SCOPE", en="No product in your cart can use it", zh="购物车中没有可用商品")
+SPEND_MORE = Reason("BELOW_THRESHOLD", en="Spend ¥{shortfall} more to use it", zh="再买 ¥{shortfall} 可用")
+NOTHING_TO_PAY = Reason("NOTHING_TO_PAY", en="The order amount is too small to use a coupon",
+                        zh="订单金额过低，无法使用优惠券")
+UNUSABLE_REASONS = {Unusable.NOT_YET_VALID: USABLE_FROM, Unusable.EXPIRED: COUPON_EXPIRED,
+                    Unusable.NO_PRODUCT_IN_SCOPE: NO_PRODUCT_IN_SCOPE, Unusable.BELOW_THRESHOLD: SPEND_MORE,
+                    Unusable.NOTHING_TO_PAY: NOTHING_TO_PAY}
+SHOWN_TIME = "%Y-%m-%d %H:%M"  # how a buyer reads a time, in the business timezone
 
 
 @dataclass(frozen=True)
@@ -268,8 +377,7 @@ class Match:
     def message(self, locale: str) -> str | None:
         if self.reason is None:
             return None
-        templates = REASON_MESSAGES[self.reason]
-        return (templates.get(locale) or templates["en"]).format(**self.details)
+        return UNUSABLE_REASONS[self.reason].with_(**self.details).render(locale)
 
 
 def applies_to_product(terms: Terms, spu_id: int | None, category_id: int | None) -> bool:
@@ -302,11 +410,12 @@ class CartIndex:
         return tuple(sorted(i for value in set(terms.scope_values) for i in index.get(value, ())))
 
 
-def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime,
+def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime, *, zone: tzinfo,
                  index: CartIndex | None = None) -> Match:
+    """One coupon against the cart. `zone` is the business timezone a buyer reads times in."""
     if now < coupon.valid_start:
         return Match(coupon.id, False, reason=Unusable.NOT_YET_VALID,
-                     details={"valid_start": coupon.valid_start.isoformat()})
+                     details={"valid_start": coupon.valid_start.astimezone(zone).strftime(SHOWN_TIME)})
     if now > coupon.valid_end:
         return Match(coupon.id, False, reason=Unusable.EXPIRED)
     index = index or CartIndex(lines)
@@ -318,15 +427,17 @@ def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime,
     if amount < coupon.terms.use_price:
         return Match(coupon.id, False, reason=Unusable.BELOW_THRESHOLD,
                      details={"shortfall": format_yuan(coupon.terms.use_price - amount)})
-    return Match(coupon.id, True, discount(coupon.terms, amount), indexes)
+    if index.total <= 1:
+        return Match(coupon.id, False, reason=Unusable.NOTHING_TO_PAY)
+    return Match(coupon.id, True, capped(discount(coupon.terms, amount), index.total), indexes)
 
 
-def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine],
-                  now: datetime) -> tuple[list[Match], Match | None]:
+def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine], now: datetime,
+                  *, zone: tzinfo) -> tuple[list[Match], Match | None]:
     """Every coupon's verdict, and the best usable one: the largest discount; on a tie the one
     that expires first (use it before it is lost), then the lowest id."""
     index = CartIndex(lines)
-    matches = [match_coupon(coupon, lines, now, index) for coupon in coupons]
+    matches = [match_coupon(coupon, lines, now, zone=zone, index=index) for coupon in coupons]
     ends = {coupon.id: coupon.valid_end for coupon in coupons}
     usable = [m for m in matches if m.usable and m.discount > 0]
     best = min(usable, key=lambda m: (-m.discount, ends[m.coupon_id], m.coupon_id), default=None)

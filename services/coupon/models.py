@@ -47,7 +47,8 @@ class CouponTemplate(TermsColumns, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index(None, "take_type", "status"), Index(None, "created_at"))
+    # Coupons, codes and spend-and-save levels name templates by id: never reused, on SQLite too.
+    __table_args__ = (Index(None, "take_type", "status"), Index(None, "created_at"), {"sqlite_autoincrement": True})
 
 
 class Coupon(TermsColumns, Base):
@@ -61,7 +62,7 @@ class Coupon(TermsColumns, Base):
     status: Mapped[int] = mapped_column(SmallInteger)
     valid_start: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_end: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Held for an order: status USED with hold_expires_at set; committed (paid): hold_expires_at NULL.
+    # HELD: use_order_id and hold_expires_at set, used_at NULL; USED (paid): used_at set, hold_expires_at NULL.
     use_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
@@ -69,11 +70,16 @@ class Coupon(TermsColumns, Base):
     # that each happens once, whatever the event redelivery; user takes have no key.
     issue_key: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
     source_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)  # reward grants
+    # REVOKED / RECALLED: when, by whom (an admin's subject, "order:<id>") and why. Never deleted.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # Ids go out in events and answers: never reused, on SQLite too.
     __table_args__ = (Index(None, "user_id", "status", "valid_end"), Index(None, "template_id", "user_id"),
-                      Index(None, "status", "valid_end"))
+                      Index(None, "status", "valid_end"), {"sqlite_autoincrement": True})
 
 
 class CouponCode(Base):
@@ -88,6 +94,8 @@ class CouponCode(Base):
     coupon_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = ({"sqlite_autoincrement": True},)  # issue keys name codes by id ("code:<id>")
 
 
 outbox = outbox_table(Base.metadata, "coupon")

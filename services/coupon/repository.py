@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, delete, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.coupon.domain import UNLIMITED, CouponStatus, TakeType
+from services.coupon.domain import IN_USE, TAKEN_BACK, UNLIMITED, CouponStatus, TakeType
 from services.coupon.models import Coupon, CouponCode, CouponTemplate
 from shared.enums import CommonStatus
 from shared.pagination import PageParams, fetch_page
@@ -51,17 +51,21 @@ async def page_templates(session: AsyncSession, paging: PageParams,
     return await fetch_page(session, query, paging)
 
 
+NOT_TAKEN_BACK = Coupon.status.not_in(TAKEN_BACK)  # a revoked or recalled coupon gave its stock back
+
+
 async def count_issued_to_user(session: AsyncSession, template_id: int, user_id: int) -> int:
-    """Coupons of the template the user ever received, in any status (the per-user limit). A
+    """Coupons of the template the user received and kept, used or not (the per-user limit). A
     locking read: it sees every committed take, whatever snapshot the transaction already has."""
     return await session.scalar(select(func.count()).select_from(Coupon)
-                                .where(Coupon.template_id == template_id, Coupon.user_id == user_id)
+                                .where(Coupon.template_id == template_id, Coupon.user_id == user_id, NOT_TAKEN_BACK)
                                 .with_for_update()) or 0
 
 
-async def template_has_unused_coupons(session: AsyncSession, template_id: int) -> bool:
+async def template_has_open_coupons(session: AsyncSession, template_id: int) -> bool:
+    """Coupons of the template still to be used: unused, or held by an unpaid order."""
     return bool(await session.scalar(select(exists().where(
-        Coupon.template_id == template_id, Coupon.status == CouponStatus.UNUSED))))
+        Coupon.template_id == template_id, Coupon.status.in_([CouponStatus.UNUSED, CouponStatus.HELD])))))
 
 
 async def add_take_count_if_stock(session: AsyncSession, template_id: int, count: int) -> bool:
@@ -75,6 +79,11 @@ async def add_take_count_if_stock(session: AsyncSession, template_id: int, count
     return result.rowcount == 1
 
 
+async def templates_by_ids(session: AsyncSession, template_ids: list[int]) -> Sequence[CouponTemplate]:
+    return (await session.scalars(select(CouponTemplate).where(CouponTemplate.id.in_(template_ids))
+                                  .order_by(CouponTemplate.id))).all()
+
+
 async def takeable_templates(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[CouponTemplate]:
     """The coupon center: enabled self-take templates, not past their end, with stock left."""
     return (await session.scalars(select(CouponTemplate).where(
@@ -86,7 +95,7 @@ async def takeable_templates(session: AsyncSession, now: datetime, limit: int = 
 
 async def counts_issued_to_user(session: AsyncSession, user_id: int, template_ids: list[int]) -> dict[int, int]:
     rows = await session.execute(select(Coupon.template_id, func.count()).where(
-        Coupon.user_id == user_id, Coupon.template_id.in_(template_ids)).group_by(Coupon.template_id))
+        Coupon.user_id == user_id, Coupon.template_id.in_(template_ids), NOT_TAKEN_BACK).group_by(Coupon.template_id))
     return {template_id: count for template_id, count in rows}
 
 
@@ -109,14 +118,17 @@ async def page_user_coupons(session: AsyncSession, user_id: int, status: CouponS
     return await fetch_page(session, query, paging)
 
 
-async def list_unused_coupons(session: AsyncSession, user_id: int) -> list:
-    """The user's unused coupons as plain rows with what matching needs (every cart quote runs it)."""
+async def list_matchable_coupons(session: AsyncSession, user_id: int, order_id: int | None = None) -> list:
+    """The user's unused coupons, and those the order `order_id` holds (a retried checkout sees
+    its own hold as the buyer's), as plain rows with what matching needs (every quote runs it)."""
+    mine = Coupon.status == CouponStatus.UNUSED
+    if order_id is not None:
+        mine = or_(mine, and_(Coupon.status == CouponStatus.HELD, Coupon.use_order_id == order_id))
     return list(await session.execute(
         select(Coupon.id, Coupon.name, Coupon.valid_start, Coupon.valid_end, Coupon.use_price, Coupon.product_scope,
                Coupon.product_scope_values, Coupon.discount_type, Coupon.discount_price, Coupon.discount_percent,
                Coupon.discount_limit_price)
-        .where(Coupon.user_id == user_id, Coupon.status == CouponStatus.UNUSED)
-        .order_by(Coupon.valid_end, Coupon.id)))
+        .where(Coupon.user_id == user_id, mine).order_by(Coupon.valid_end, Coupon.id)))
 
 
 # --- holds ----------------------------------------------------------------------------------------
@@ -127,40 +139,52 @@ async def hold_if_unused(session: AsyncSession, coupon_id: int, user_id: int, or
     result = await session.execute(
         update(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == user_id, Coupon.status == CouponStatus.UNUSED,
                              Coupon.valid_start <= now, Coupon.valid_end > now)
-        .values(status=CouponStatus.USED, use_order_id=order_id, used_at=now, hold_expires_at=until, updated_at=now)
+        .values(status=CouponStatus.HELD, use_order_id=order_id, hold_expires_at=until, updated_at=now)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
-async def get_coupon(session: AsyncSession, coupon_id: int) -> Coupon | None:
-    return await session.scalar(select(Coupon).where(Coupon.id == coupon_id)
-                                .execution_options(populate_existing=True))
+def _released(now: datetime) -> dict:
+    """A coupon an order gives back: unused while still valid, else expired (domain.released_status)."""
+    return dict(status=case((Coupon.valid_end > now, CouponStatus.UNUSED), else_=CouponStatus.EXPIRED),
+                use_order_id=None, used_at=None, hold_expires_at=None, updated_at=now)
+
+
+async def release_other_holds(session: AsyncSession, order_id: int, keep_coupon_id: int, now: datetime) -> int:
+    """The order's holds on coupons other than `keep_coupon_id` go back: an order holds one coupon."""
+    result = await session.execute(
+        update(Coupon).where(Coupon.use_order_id == order_id, Coupon.status == CouponStatus.HELD,
+                             Coupon.id != keep_coupon_id)
+        .values(**_released(now)).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+async def get_coupon(session: AsyncSession, coupon_id: int, *, for_update: bool = False) -> Coupon | None:
+    query = select(Coupon).where(Coupon.id == coupon_id).execution_options(populate_existing=True)
+    return await session.scalar(query.with_for_update() if for_update else query)
 
 
 async def commit_holds(session: AsyncSession, order_id: int, now: datetime) -> Sequence[Coupon]:
-    """The order's held coupons become final; returns them (none when already committed)."""
+    """The order's held coupons become used; returns them (none when already committed)."""
     held = (await session.scalars(select(Coupon).where(Coupon.use_order_id == order_id,
-                                                       Coupon.status == CouponStatus.USED,
-                                                       Coupon.hold_expires_at.is_not(None))
-                                  .with_for_update())).all()
+                                                       Coupon.status == CouponStatus.HELD)
+                                  .with_for_update().execution_options(populate_existing=True))).all()
     for coupon in held:
-        coupon.hold_expires_at, coupon.updated_at = None, now
+        coupon.status, coupon.used_at, coupon.hold_expires_at, coupon.updated_at = CouponStatus.USED, now, None, now
     return held
 
 
 async def release_order(session: AsyncSession, order_id: int, now: datetime) -> Sequence[tuple[int, bool]]:
-    """The order's coupons go back: unused while still valid, else expired. Returns
-    (template_id, was_committed) for each coupon released."""
-    taken = (await session.execute(select(Coupon.template_id, Coupon.hold_expires_at.is_(None))
-                                   .where(Coupon.use_order_id == order_id, Coupon.status == CouponStatus.USED)
+    """The order's coupons, held or used, go back: unused while still valid, else expired.
+    Returns (template_id, was_used) for each coupon released."""
+    taken = (await session.execute(select(Coupon.template_id, Coupon.status)
+                                   .where(Coupon.use_order_id == order_id, Coupon.status.in_(IN_USE))
                                    .with_for_update())).all()
     if taken:
         await session.execute(
-            update(Coupon).where(Coupon.use_order_id == order_id, Coupon.status == CouponStatus.USED)
-            .values(status=case((Coupon.valid_end > now, CouponStatus.UNUSED), else_=CouponStatus.EXPIRED),
-                    use_order_id=None, used_at=None, hold_expires_at=None, updated_at=now)
-            .execution_options(synchronize_session=False))
-    return [(row[0], bool(row[1])) for row in taken]
+            update(Coupon).where(Coupon.use_order_id == order_id, Coupon.status.in_(IN_USE))
+            .values(**_released(now)).execution_options(synchronize_session=False))
+    return [(template_id, status == CouponStatus.USED) for template_id, status in taken]
 
 
 async def add_use_count(session: AsyncSession, template_id: int, delta: int) -> None:
@@ -171,7 +195,7 @@ async def add_use_count(session: AsyncSession, template_id: int, delta: int) -> 
 
 async def orders_with_expired_holds(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[int]:
     return (await session.scalars(select(Coupon.use_order_id).where(
-        Coupon.status == CouponStatus.USED, Coupon.hold_expires_at <= now).distinct().limit(limit))).all()
+        Coupon.status == CouponStatus.HELD, Coupon.hold_expires_at <= now).distinct().limit(limit))).all()
 
 
 async def expire_unused(session: AsyncSession, now: datetime) -> int:
@@ -193,28 +217,18 @@ async def enabled_template_ids(session: AsyncSession, take_type: int) -> Sequenc
                                   .order_by(CouponTemplate.id))).all()
 
 
-async def delete_unused_granted_by_order(session: AsyncSession, order_id: int) -> dict[int, int]:
-    """Removes the order's reward coupons still unused; returns {template_id: how many}."""
-    rows = (await session.execute(select(Coupon.template_id, func.count()).where(
-        Coupon.source_order_id == order_id, Coupon.status == CouponStatus.UNUSED)
-        .group_by(Coupon.template_id).with_for_update())).all()
-    if rows:
-        await session.execute(delete(Coupon).where(Coupon.source_order_id == order_id,
-                                                   Coupon.status == CouponStatus.UNUSED)
-                              .execution_options(synchronize_session=False))
-    return {template_id: count for template_id, count in rows}
+async def unused_granted_by_order(session: AsyncSession, order_id: int) -> Sequence[Coupon]:
+    """The order's reward coupons still unused, locked (they are about to be revoked)."""
+    return (await session.scalars(select(Coupon).where(Coupon.source_order_id == order_id,
+                                                       Coupon.status == CouponStatus.UNUSED)
+                                  .order_by(Coupon.id).with_for_update()
+                                  .execution_options(populate_existing=True))).all()
 
 
 async def give_back_stock(session: AsyncSession, template_id: int, count: int) -> None:
     await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
                           .values(take_count=CouponTemplate.take_count - count)
                           .execution_options(synchronize_session=False))
-
-
-async def delete_if_not_used(session: AsyncSession, coupon_id: int) -> bool:
-    result = await session.execute(delete(Coupon).where(Coupon.id == coupon_id, Coupon.status != CouponStatus.USED)
-                                   .execution_options(synchronize_session=False))
-    return result.rowcount == 1
 
 
 async def page_coupons(session: AsyncSession, paging: PageParams, *, user_id: int | None, template_id: int | None,

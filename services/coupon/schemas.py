@@ -10,11 +10,11 @@ from pydantic import AwareDatetime, BaseModel, Field
 from services.coupon.domain import UNLIMITED, CouponStatus, DiscountType, ProductScope, TakeType, ValidityType
 from shared.enums import CommonStatus
 from shared.ids import Id
+from shared.money import MAX_FEN
 from shared.schemas import Input, Output
 
-Fen = Annotated[int, Field(ge=0, le=100_000_000_00)]  # up to 100 million yuan
-Count = Annotated[int, Field(ge=UNLIMITED, le=100_000_000, description="-1 = unlimited")]
-
+Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]  # up to 100 million yuan
+Count = Annotated[int, Field(ge=UNLIMITED, le=100_000_000, description="-1 = unlimited, else at least 1")]
 
 
 class TemplateIn(Input):
@@ -33,9 +33,9 @@ class TemplateIn(Input):
     fixed_start_term: Annotated[int, Field(ge=0, le=365)] | None = None
     fixed_end_term: Annotated[int, Field(ge=1, le=3650)] | None = None
     discount_type: DiscountType
-    discount_price: Annotated[int, Field(ge=1, le=100_000_000_00)] | None = None
+    discount_price: Annotated[int, Field(ge=1, le=MAX_FEN)] | None = None
     discount_percent: Annotated[int, Field(ge=1, le=99, description="the share the buyer pays")] | None = None
-    discount_limit_price: Annotated[int, Field(ge=1, le=100_000_000_00)] | None = None
+    discount_limit_price: Annotated[int, Field(ge=1, le=MAX_FEN)] | None = None
 
 
 class TemplateTerms(Output):
@@ -92,23 +92,31 @@ class CouponOut(Output):
     discount_limit_price: int | None
     valid_start: datetime
     valid_end: datetime
-    use_order_id: int | None
-    used_at: datetime | None
+    use_order_id: int | None = Field(description="the order that holds (HELD) or used (USED) it")
+    used_at: datetime | None = Field(description="when its order was paid (USED only)")
+    hold_expires_at: datetime | None = Field(description="HELD: when it goes back if the order is not paid")
     created_at: datetime
+
+
+MAX_LINES = 200
 
 
 class CartLineIn(Input):
     spu_id: Id
     category_id: Id
-    amount: Fen = Field(description="what the line still costs after earlier discounts")
+    amount: Fen = Field(description="what the line still costs after earlier discounts, fen (at most 100 million "
+                                    "yuan; larger is a 422)")
 
 
 class CartIn(Input):
-    lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=200)]
+    lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class ServiceCartIn(CartIn):
     user_id: Id
+    order_id: Id | None = Field(None, description="a checkout's order: the coupon this order already holds is "
+                                                  "matched like an unused one (a retried checkout may choose it "
+                                                  "again)")
 
 
 class CouponMatchOut(BaseModel):
@@ -178,6 +186,26 @@ class AdminCouponOut(CouponOut):
     user_id: int
     take_type: TakeType
     source_order_id: int | None
+    revoked_at: datetime | None
+    revoked_by: str | None = Field(description='revoked or recalled by: an admin\'s subject or "order:<id>"')
+    revoke_reason: str | None
+
+
+class TemplateLookupIn(Input):
+    template_ids: Annotated[list[Id], Field(min_length=1, max_length=100)]
+
+
+class TemplateBriefOut(Output):
+    id: int
+    name: str
+    take_type: TakeType
+    status: CommonStatus
+    validity_type: ValidityType
+    valid_end: datetime | None
+
+
+class TemplateLookupOut(BaseModel):
+    templates: list[TemplateBriefOut] = Field(description="those of the ids asked that exist, by id")
 
 
 class CodesIn(Input):

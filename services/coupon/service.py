@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,6 @@ from services.coupon import repository as repo
 from services.coupon.domain import (
     CodeAlreadyRedeemed,
     CodeNotFound,
-    CouponInUse,
     CouponNotFound,
     CouponNotUsable,
     CouponStatus,
@@ -60,8 +59,8 @@ def _validity(source: TemplateIn | CouponTemplate) -> domain.Validity:
                            source.fixed_start_term, source.fixed_end_term)
 
 
-def _validate(data: TemplateIn) -> None:
-    domain.validate_template(_terms(data), _quota(data), _validity(data))
+def _validate(data: TemplateIn, now: datetime) -> None:
+    domain.validate_template(_terms(data), _quota(data), _validity(data), now)
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -75,7 +74,7 @@ async def get_template(session: AsyncSession, template_id: int, *, for_update: b
 
 
 async def create_template(session: AsyncSession, data: TemplateIn, now: datetime) -> CouponTemplate:
-    _validate(data)
+    _validate(data, now)
     template = CouponTemplate(**data.model_dump(), take_count=0, use_count=0, created_at=now, updated_at=now)
     session.add(template)
     await session.flush()
@@ -84,7 +83,7 @@ async def create_template(session: AsyncSession, data: TemplateIn, now: datetime
 
 async def update_template(session: AsyncSession, template_id: int, data: TemplateIn, now: datetime) -> CouponTemplate:
     template = await get_template(session, template_id, for_update=True)
-    _validate(data)
+    _validate(data, now)
     domain.check_total_not_below_taken(data.total_count, template.take_count)
     for name, value in data.model_dump().items():
         setattr(template, name, value)
@@ -102,8 +101,9 @@ async def set_template_status(session: AsyncSession, template_id: int, status: C
 
 
 async def delete_template(session: AsyncSession, template_id: int) -> None:
+    """Templates may go (coupons keep a copy of their terms); their ids never come back."""
     template = await get_template(session, template_id, for_update=True)
-    if await repo.template_has_unused_coupons(session, template_id):
+    if await repo.template_has_open_coupons(session, template_id):
         raise TemplateInUse(id=template_id)
     await session.delete(template)
     await session.flush()
@@ -157,14 +157,15 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
 
 # --- matching -------------------------------------------------------------------------------------
 
-async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn], now: datetime,
-                     locale: str) -> dict:
-    """Every unused coupon of the user against the cart: usable or why not, and the best one
-    (a plain dict: the route's response model validates it once)."""
-    coupons = await repo.list_unused_coupons(session, user_id)
+async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn], now: datetime, locale: str,
+                     zone: tzinfo, order_id: int | None = None) -> dict:
+    """Every unused coupon of the user (and the one `order_id` holds, for a retried checkout)
+    against the cart: usable or why not, and the best one (a plain dict: the route's response
+    model validates it once). Times a buyer reads are in `zone`, the business timezone."""
+    coupons = await repo.list_matchable_coupons(session, user_id, order_id)
     held = [domain.HeldCoupon(c.id, _terms(c), c.valid_start, c.valid_end) for c in coupons]
     cart = [domain.CartLine(line.spu_id, line.category_id, line.amount) for line in lines]
-    matches, best = domain.match_coupons(held, cart, now)
+    matches, best = domain.match_coupons(held, cart, now, zone=zone)
     by_id = {c.id: c for c in coupons}
     return {"best_coupon_id": best.coupon_id if best else None, "coupons": [
         {"coupon_id": m.coupon_id, "name": by_id[m.coupon_id].name, "usable": m.usable, "discount": m.discount,
@@ -173,19 +174,20 @@ async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn
          "valid_end": by_id[m.coupon_id].valid_end} for m in matches]}
 
 
-# --- holds (ARCHITECTURE.md §4) -------------------------------------------------------------------
+# --- holds (the checkout contract: hold, commit, release by order id) -----------------------------
 
 async def hold(session: AsyncSession, order_id: int, user_id: int, coupon_id: int, now: datetime,
                hold_seconds: int) -> Coupon:
     """Reserve the coupon for an order being created. Idempotent: the same order asking again
-    gets the same hold; any other order is refused."""
-    if not await repo.hold_if_unused(session, coupon_id, user_id, order_id, now, now + timedelta(seconds=hold_seconds)):
-        coupon = await repo.get_coupon(session, coupon_id)
-        if coupon is None or coupon.user_id != user_id or coupon.use_order_id != order_id:
-            raise CouponNotUsable(coupon_id=coupon_id)
-        return coupon
+    gets the same hold; any other order is refused. An order holds one coupon: when a retried
+    checkout chose another one, the order's earlier hold goes back in the same transaction."""
+    until = now + timedelta(seconds=hold_seconds)
+    if await repo.hold_if_unused(session, coupon_id, user_id, order_id, now, until):
+        await repo.release_other_holds(session, order_id, coupon_id, now)
     coupon = await repo.get_coupon(session, coupon_id)
-    assert coupon is not None
+    if coupon is None or coupon.user_id != user_id or coupon.use_order_id != order_id \
+            or coupon.status not in domain.IN_USE:
+        raise CouponNotUsable(coupon_id=coupon_id)
     return coupon
 
 
@@ -203,10 +205,11 @@ async def commit_order(session: AsyncSession, order_id: int, now: datetime) -> i
 
 
 async def release_order(session: AsyncSession, order_id: int, now: datetime) -> int:
-    """order.cancelled or an expired hold: the order's coupons go back (or expire). Idempotent."""
+    """order.cancelled or an expired hold: the order's coupons go back (or expire), a used one
+    with its use returned. Idempotent."""
     released = await repo.release_order(session, order_id, now)
-    for template_id, was_committed in released:
-        if was_committed:
+    for template_id, was_used in released:
+        if was_used:
             await repo.add_use_count(session, template_id, -1)
     return len(released)
 
@@ -264,12 +267,31 @@ async def grant_order_rewards(session: AsyncSession, order_id: int, user_id: int
     return issued
 
 
-async def revoke_order_rewards(session: AsyncSession, order_id: int) -> int:
-    """order.cancelled: the order's reward coupons still unused are taken back (used ones stay)."""
-    revoked = await repo.delete_unused_granted_by_order(session, order_id)
-    for template_id, count in revoked.items():
-        await repo.give_back_stock(session, template_id, count)
-    return sum(revoked.values())
+async def revoke_order_rewards(session: AsyncSession, order_id: int, reason: str, now: datetime) -> int:
+    """order.cancelled: the order's reward coupons still unused are revoked, their stock given
+    back (those held or used by another order stay). A second delivery finds none."""
+    coupons = await repo.unused_granted_by_order(session, order_id)
+    for coupon in coupons:
+        await _take_back(session, coupon, CouponStatus.REVOKED, domain.revoked_by_order(order_id),
+                         f"order_cancelled:{reason}", now, order_id=order_id)
+    await session.flush()
+    return len(coupons)
+
+
+async def _take_back(session: AsyncSession, coupon: Coupon, status: CouponStatus, by: str, reason: str,
+                     now: datetime, order_id: int | None = None) -> None:
+    """Revoked or recalled: the row stays with who, why and when; its stock returns to the
+    template; `promo.coupon.revoked` tells the others."""
+    coupon.status, coupon.revoked_by, coupon.revoke_reason = status, by[:64], reason[:255]
+    coupon.revoked_at = coupon.updated_at = now
+    await repo.give_back_stock(session, coupon.template_id, 1)
+    data = {"coupon_id": coupon.id, "template_id": coupon.template_id, "user_id": coupon.user_id,
+            "status": int(status), "kind": status.name.lower(), "by": by, "reason": reason,
+            "revoked_at": now.isoformat()}
+    if order_id is not None:
+        data["order_id"] = order_id
+    await add_to_outbox(session, outbox, new_event("promo.coupon.revoked", source="promo-coupon",
+                                                   subject=coupon.user_id, time=now, data=data))
 
 
 # --- coupon center --------------------------------------------------------------------------------
@@ -305,16 +327,16 @@ async def give(session: AsyncSession, template_id: int, user_ids: list[int], now
     return result
 
 
-async def recall(session: AsyncSession, coupon_id: int) -> None:
-    """An operator takes back a coupon not used by any order; its stock returns to the template."""
-    coupon = await repo.get_coupon(session, coupon_id)
+async def recall(session: AsyncSession, coupon_id: int, by: str, reason: str, now: datetime) -> Coupon:
+    """An operator takes back a coupon no order holds or used (status RECALLED, with who and
+    why); its stock returns to the template. The row is locked: an order cannot take it meanwhile."""
+    coupon = await repo.get_coupon(session, coupon_id, for_update=True)
     if coupon is None:
         raise CouponNotFound(id=coupon_id)
-    if coupon.status == CouponStatus.USED:
-        raise CouponInUse(id=coupon_id, order_id=coupon.use_order_id)
-    if not await repo.delete_if_not_used(session, coupon_id):
-        raise CouponInUse(id=coupon_id, order_id=None)  # an order took it meanwhile
-    await repo.give_back_stock(session, coupon.template_id, 1)
+    domain.check_recallable(coupon_id, CouponStatus(coupon.status), coupon.use_order_id)
+    await _take_back(session, coupon, CouponStatus.RECALLED, by, reason, now)
+    await session.flush()
+    return coupon
 
 
 # --- codes ----------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from services.coupon.models import Coupon, CouponTemplate, outbox
 from services.coupon.schemas import MatchOut
@@ -26,6 +27,17 @@ async def make_template(client, tokens, **overrides) -> dict:
     response = await client.post(TEMPLATES, json=template_body(**overrides), headers=tokens["admin"])
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def make_expired_template(client, tokens, app, **overrides) -> dict:
+    """A template whose fixed dates are past (the API refuses to create one: its dates are moved)."""
+    created = await make_template(client, tokens, validity_type=1, fixed_start_term=None, fixed_end_term=None,
+                                  valid_start="2030-01-01T00:00:00+08:00", valid_end="2030-02-01T00:00:00+08:00",
+                                  **overrides)
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(update(CouponTemplate).where(CouponTemplate.id == created["id"]).values(
+            valid_start=datetime(2020, 1, 1, tzinfo=UTC), valid_end=datetime(2020, 2, 1, tzinfo=UTC)))
+    return created
 
 
 async def take(client, template_id: int, headers) -> object:
@@ -117,13 +129,17 @@ async def test_take_snapshots_the_template_and_reports_can_take_again(client, to
 @pytest.mark.parametrize("overrides, code", [
     ({"status": 1}, "COUPON_TEMPLATE_DISABLED"),
     ({"take_type": 2}, "COUPON_TEMPLATE_CANNOT_TAKE"),
-    ({"validity_type": 1, "valid_start": "2020-01-01T00:00:00+08:00", "valid_end": "2020-02-01T00:00:00+08:00",
-      "fixed_start_term": None, "fixed_end_term": None}, "COUPON_TEMPLATE_EXPIRED"),
 ])
 async def test_take_refusals(client, tokens, overrides, code):
     template = await make_template(client, tokens, **overrides)
     response = await take(client, template["id"], tokens["member"])
     assert response.status_code == 409 and response.json()["error"]["code"] == code
+
+
+async def test_take_refused_once_the_template_ended(client, tokens, coupon_app):
+    template = await make_expired_template(client, tokens, coupon_app)
+    response = await take(client, template["id"], tokens["member"])
+    assert response.status_code == 409 and response.json()["error"]["code"] == "COUPON_TEMPLATE_EXPIRED"
 
 
 async def test_take_needs_a_member(client, tokens):
@@ -196,3 +212,49 @@ async def test_internal_match_needs_a_service_token(client, tokens):
     assert (await client.post("/internal/coupon/match", json=body, headers=tokens["member"])).status_code == 403
     empty = await client.post("/internal/coupon/match", json={"user_id": 1001, "lines": []}, headers=tokens["service"])
     assert empty.status_code == 422
+
+
+async def test_a_coupon_larger_than_the_cart_is_usable_leaving_one_fen(client, tokens):
+    big = await make_template(client, tokens, name="无门槛减10元", use_price=0, discount_price=1000)
+    await take(client, big["id"], tokens["member"])
+    cart = {"lines": [{"spu_id": 1, "category_id": 10, "amount": 500}]}
+    answer = (await client.post("/app-api/coupon/match", json=cart, headers=tokens["member"])).json()
+    [coupon] = answer["coupons"]
+    assert coupon["usable"] and coupon["discount"] == 499 and answer["best_coupon_id"] == coupon["coupon_id"]
+    penny = {"lines": [{"spu_id": 1, "category_id": 10, "amount": 1}]}
+    answer = (await client.post("/app-api/coupon/match", json=penny,
+                                headers={**tokens["member"], "Accept-Language": "zh-CN"})).json()
+    assert answer["best_coupon_id"] is None and answer["coupons"][0]["reason"] == "NOTHING_TO_PAY"
+    assert answer["coupons"][0]["reason_message"] == "订单金额过低，无法使用优惠券"
+
+
+async def test_not_yet_valid_is_told_in_the_business_timezone(client, tokens, coupon_app):
+    later = await make_template(client, tokens, name="明天起可用", fixed_start_term=1)
+    await take(client, later["id"], tokens["member"])
+    mine = (await client.get("/app-api/coupon/coupons", headers=tokens["member"])).json()["items"][0]
+    zone = ZoneInfo(coupon_app.state.settings.business_timezone)
+    local = datetime.fromisoformat(mine["valid_start"]).astimezone(zone)
+    for locale, text in (("zh-CN", f"{local:%Y-%m-%d %H:%M} 起可用"), ("en", f"Usable from {local:%Y-%m-%d %H:%M}")):
+        answer = (await client.post("/app-api/coupon/match", json=CART,
+                                    headers={**tokens["member"], "Accept-Language": locale})).json()
+        assert answer["coupons"][0]["reason_message"] == text
+
+
+# --- lookup for pricing ---------------------------------------------------------------------------
+
+async def test_pricing_looks_templates_up_by_id(client, tokens):
+    reward = await make_template(client, tokens, name="返券", take_type=2, take_limit_count=-1)
+    center = await make_template(client, tokens, name="领券中心券", status=1)
+    body = {"template_ids": [center["id"], 99999999, reward["id"], reward["id"]]}
+    response = await client.post("/internal/coupon/templates/lookup", json=body, headers=tokens["service"])
+    assert response.status_code == 200
+    assert response.json() == {"templates": [
+        {"id": reward["id"], "name": "返券", "take_type": 2, "status": 0, "validity_type": 2, "valid_end": None},
+        {"id": center["id"], "name": "领券中心券", "take_type": 1, "status": 1, "validity_type": 2, "valid_end": None},
+    ]}
+    assert (await client.post("/internal/coupon/templates/lookup", json=body,
+                              headers=tokens["admin"])).status_code == 403
+    for ids in ([], list(range(1, 102))):
+        refused = await client.post("/internal/coupon/templates/lookup", json={"template_ids": ids},
+                                    headers=tokens["service"])
+        assert refused.status_code == 422

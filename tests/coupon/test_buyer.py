@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from tests.coupon.test_api import make_template, take
+from tests.coupon.test_api import make_expired_template, make_template, take
 
 CENTER = "/app-api/coupon/templates"
 
 
-async def test_coupon_center_lists_what_can_be_taken_with_can_take(client, tokens):
+async def test_coupon_center_lists_what_can_be_taken_with_can_take(client, tokens, coupon_app):
     once = await make_template(client, tokens, name="限领1张", take_limit_count=1)
     await make_template(client, tokens, name="停用", status=1)
     await make_template(client, tokens, name="后台发放", take_type=2)
-    await make_template(client, tokens, name="已过期", validity_type=1, valid_start="2020-01-01T00:00:00+08:00",
-                        valid_end="2020-02-01T00:00:00+08:00")
+    await make_expired_template(client, tokens, coupon_app, name="已过期")
     gone = await make_template(client, tokens, name="已领完", total_count=1, take_limit_count=1)
     await take(client, gone["id"], tokens["other_member"])
     await take(client, once["id"], tokens["member"])

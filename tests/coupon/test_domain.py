@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -54,29 +55,41 @@ def issue(**overrides):
 # --- template validation ------------------------------------------------------------------------
 
 def test_a_sound_template_passes():
-    validate_template(AMOUNT_OFF, QUOTA, TERM)
-    validate_template(PERCENT, Quota(UNLIMITED, UNLIMITED), DATES)
+    validate_template(AMOUNT_OFF, QUOTA, TERM, NOW)
+    validate_template(PERCENT, Quota(UNLIMITED, UNLIMITED), DATES, NOW)
 
 
-@pytest.mark.parametrize("terms, quota, validity, fragment", [
-    (AMOUNT_OFF, Quota(1, 2), TERM, "take_limit_count exceeds total_count"),
-    (replace(AMOUNT_OFF, product_scope=ProductScope.SPU), QUOTA, TERM, "required for an SPU or category"),
-    (replace(AMOUNT_OFF, scope_values=(1,)), QUOTA, TERM, "must be empty"),
-    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW), "valid_start and valid_end"),
-    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW, valid_end=NOW), "after valid_start"),
-    (AMOUNT_OFF, QUOTA, Validity(ValidityType.TERM, fixed_start_term=1), "fixed_start_term and fixed_end_term"),
-    (replace(AMOUNT_OFF, discount_price=None), QUOTA, TERM, "discount_price is required"),
-    (replace(PERCENT, discount_limit_price=None), QUOTA, TERM, "discount_limit_price are required"),
+@pytest.mark.parametrize("terms, quota, validity, field, code", [
+    (AMOUNT_OFF, Quota(1, 2), TERM, "take_limit_count", "TAKE_LIMIT_ABOVE_TOTAL"),
+    (AMOUNT_OFF, Quota(10, 0), TERM, "take_limit_count", "TAKE_LIMIT_ZERO"),
+    (AMOUNT_OFF, Quota(0, UNLIMITED), TERM, "total_count", "TOTAL_COUNT_ZERO"),
+    (replace(AMOUNT_OFF, product_scope=ProductScope.SPU), QUOTA, TERM, "product_scope_values", "SCOPE_WITHOUT_VALUES"),
+    (replace(AMOUNT_OFF, scope_values=(1,)), QUOTA, TERM, "product_scope_values", "SCOPE_ALL_WITH_VALUES"),
+    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW), "valid_end", "DATES_REQUIRED"),
+    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW, valid_end=NOW), "valid_end",
+     "END_NOT_AFTER_START"),
+    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW - timedelta(days=9),
+                                 valid_end=NOW - timedelta(seconds=1)), "valid_end", "END_IN_PAST"),
+    (AMOUNT_OFF, QUOTA, Validity(ValidityType.TERM, fixed_start_term=1), "fixed_end_term", "TERMS_REQUIRED"),
+    (replace(AMOUNT_OFF, discount_price=None), QUOTA, TERM, "discount_price", "DISCOUNT_PRICE_REQUIRED"),
+    (replace(AMOUNT_OFF, discount_price=20000), QUOTA, TERM, "discount_price", "DISCOUNT_ABOVE_THRESHOLD"),
+    (replace(PERCENT, discount_limit_price=None), QUOTA, TERM, "discount_limit_price", "PERCENT_TERMS_REQUIRED"),
 ])
-def test_inconsistent_templates_are_rejected(terms, quota, validity, fragment):
+def test_inconsistent_templates_are_rejected_naming_the_field(terms, quota, validity, field, code):
     with pytest.raises(InvalidTemplate) as caught:
-        validate_template(terms, quota, validity)
-    assert fragment in caught.value.details["reason"]
+        validate_template(terms, quota, validity, NOW)
+    assert caught.value.details["field"] == field and caught.value.details["reason"].code == code
 
 
 def test_unlimited_total_allows_any_per_user_limit():
-    validate_template(AMOUNT_OFF, Quota(UNLIMITED, 5), TERM)
-    validate_template(AMOUNT_OFF, Quota(5, UNLIMITED), TERM)
+    validate_template(AMOUNT_OFF, Quota(UNLIMITED, 5), TERM, NOW)
+    validate_template(AMOUNT_OFF, Quota(5, UNLIMITED), TERM, NOW)
+
+
+def test_a_discount_up_to_the_threshold_or_without_one_is_allowed():
+    validate_template(replace(AMOUNT_OFF, discount_price=10000), QUOTA, TERM, NOW)  # 满100减100: capped when matched
+    validate_template(replace(AMOUNT_OFF, use_price=0, discount_price=10**6), QUOTA, TERM, NOW)
+    validate_template(replace(PERCENT, use_price=100, discount_limit_price=10**6), QUOTA, TERM, NOW)
 
 
 def test_total_cannot_drop_below_what_was_taken():
@@ -169,7 +182,7 @@ def test_each_coupon_gets_a_verdict_and_a_reason():
         held(5, replace(AMOUNT_OFF, product_scope=ProductScope.SPU, scope_values=(99,))),
         held(6, replace(PERCENT, product_scope=ProductScope.CATEGORY, scope_values=(20,))),  # 3000 * 20% = 600
     ]
-    matches, best = match_coupons(coupons, LINES, NOW)
+    matches, best = match_coupons(coupons, LINES, NOW, zone=UTC)
     by_id = {m.coupon_id: m for m in matches}
     assert by_id[1].usable and by_id[1].discount == 1000 and by_id[1].line_indexes == (0, 1)
     assert by_id[2].reason is Unusable.BELOW_THRESHOLD
@@ -183,7 +196,7 @@ def test_each_coupon_gets_a_verdict_and_a_reason():
 
 def test_threshold_counts_only_lines_in_scope():
     spu_only = replace(AMOUNT_OFF, use_price=5000, product_scope=ProductScope.SPU, scope_values=(2,))
-    matches, best = match_coupons([held(1, spu_only)], LINES, NOW)
+    matches, best = match_coupons([held(1, spu_only)], LINES, NOW, zone=UTC)
     assert matches[0].reason is Unusable.BELOW_THRESHOLD and matches[0].details == {"shortfall": "20.00"}
     assert best is None
 
@@ -191,8 +204,39 @@ def test_threshold_counts_only_lines_in_scope():
 def test_best_coupon_ties_go_to_the_one_expiring_first_then_lowest_id():
     soon, later = NOW + timedelta(hours=2), NOW + timedelta(days=5)
     coupons = [held(7, AMOUNT_OFF, end=later), held(8, AMOUNT_OFF, end=soon), held(9, AMOUNT_OFF, end=soon)]
-    assert match_coupons(coupons, LINES, NOW)[1].coupon_id == 8
+    assert match_coupons(coupons, LINES, NOW, zone=UTC)[1].coupon_id == 8
 
 
 def test_no_coupons_no_best():
-    assert match_coupons([], LINES, NOW) == ([], None)
+    assert match_coupons([], LINES, NOW, zone=UTC) == ([], None)
+
+
+NO_THRESHOLD = replace(AMOUNT_OFF, use_price=0, discount_price=100_000)
+
+
+def test_a_coupon_larger_than_the_cart_leaves_one_fen_to_pay_and_may_be_best():
+    cart = [CartLine(spu_id=1, category_id=10, amount=300), CartLine(spu_id=2, category_id=20, amount=200)]
+    small = replace(AMOUNT_OFF, use_price=0, discount_price=400)
+    matches, best = match_coupons([held(1, NO_THRESHOLD), held(2, small)], cart, NOW, zone=UTC)
+    assert matches[0].usable and matches[0].discount == 499 and matches[0].line_indexes == (0, 1)
+    assert best is matches[0]
+
+
+def test_the_cap_counts_every_line_sent_not_only_those_in_scope():
+    scoped = replace(NO_THRESHOLD, product_scope=ProductScope.SPU, scope_values=(2,))
+    matches, _ = match_coupons([held(1, scoped)], LINES, NOW, zone=UTC)
+    assert matches[0].discount == 3000  # its line is free, the other still costs 80.00
+
+
+def test_a_cart_of_one_fen_cannot_use_a_coupon():
+    matches, best = match_coupons([held(1, NO_THRESHOLD)], [CartLine(1, 10, 1)], NOW, zone=UTC)
+    assert not matches[0].usable and matches[0].reason is Unusable.NOTHING_TO_PAY and best is None
+    assert matches[0].message("zh-CN") == "订单金额过低，无法使用优惠券"
+    assert matches[0].message("en") == "The order amount is too small to use a coupon"
+
+
+def test_not_yet_valid_reads_in_the_business_timezone():
+    start = datetime(2026, 12, 11, 23, 3, 15, 108713, tzinfo=UTC)
+    matches, _ = match_coupons([held(1, AMOUNT_OFF, start=start)], LINES, NOW, zone=ZoneInfo("Asia/Shanghai"))
+    assert matches[0].message("zh-CN") == "2026-12-12 07:03 起可用"
+    assert matches[0].message("en") == "Usable from 2026-12-12 07:03"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.coupon.models import Coupon, CouponTemplate
 from shared.events import encode, new_event
+from tests.coupon.test_admin_give import revoked_events
 from tests.coupon.test_api import make_template
 from tests.coupon.test_holds import HOLDS, cancelled, hold_body, runner
 
@@ -27,7 +28,7 @@ def paid_with_rewards(order_id: int, give_coupons: dict[int, int]) -> bytes:
 
 async def coupons_of(app, user_id: int) -> list[Coupon]:
     async with app.state.sessionmaker() as session:
-        return list((await session.scalars(select(Coupon).where(Coupon.user_id == user_id))).all())
+        return list((await session.scalars(select(Coupon).where(Coupon.user_id == user_id).order_by(Coupon.id))).all())
 
 
 async def take_count(app, template_id: int) -> int:
@@ -61,15 +62,21 @@ async def test_order_rewards_are_granted_once_and_a_bad_template_is_skipped(clie
     assert {c.source_order_id for c in coupons} == {9101}
 
 
-async def test_cancelled_order_takes_back_unused_rewards_only(client, tokens, coupon_app):
+async def test_cancelled_order_revokes_unused_rewards_once(client, tokens, coupon_app):
     reward = await make_template(client, tokens, name="返券", take_type=2, take_limit_count=-1)
     await runner(coupon_app).process(paid_with_rewards(9201, {reward["id"]: 2}))
-    spent = (await coupons_of(coupon_app, 1001))[0]
+    spent, unused = await coupons_of(coupon_app, 1001)
     assert (await client.post(HOLDS, json=hold_body(9300, spent.id), headers=tokens["service"])).status_code == 201
-    for _ in range(2):
-        await runner(coupon_app).process(cancelled(9201))
-    remaining = await coupons_of(coupon_app, 1001)
-    assert [c.id for c in remaining] == [spent.id]  # the one already used on another order stays
-    assert await take_count(coupon_app, reward["id"]) == 1
-    async with coupon_app.state.sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(Coupon)) == 1
+    event = cancelled(9201)
+    for raw in (event, event, cancelled(9201)):  # redelivered, then republished with a new id
+        await runner(coupon_app).process(raw)
+    by_id = {c.id: c for c in await coupons_of(coupon_app, 1001)}
+    assert set(by_id) == {spent.id, unused.id}, "nothing is deleted"
+    assert by_id[spent.id].status == 4, "the one held by another order stays"
+    revoked = by_id[unused.id]
+    assert revoked.status == 5 and revoked.revoked_by == "order:9201" and revoked.revoked_at is not None
+    assert revoked.revoke_reason == "order_cancelled:pay_timeout"
+    assert await take_count(coupon_app, reward["id"]) == 1, "its stock went back"
+    assert await revoked_events(coupon_app) == [{
+        "coupon_id": unused.id, "template_id": reward["id"], "user_id": 1001, "status": 5, "kind": "revoked",
+        "by": "order:9201", "reason": "order_cancelled:pay_timeout", "order_id": 9201}]

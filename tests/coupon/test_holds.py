@@ -145,3 +145,91 @@ async def test_release_endpoint_for_a_failed_checkout(client, tokens, coupon_app
     assert response.json() == {"order_id": 7701, "released": 1}
     assert (await client.post(f"{HOLDS}/7701/release", headers=tokens["service"])).json()["released"] == 0
     assert (await client.post(f"{HOLDS}/7701/release", headers=tokens["member"])).status_code == 403
+
+
+# --- held is not used (issue 12, point 3) ---------------------------------------------------------
+
+async def statuses_listed(client, headers, path: str = "/app-api/coupon/coupons") -> dict[int, set[int]]:
+    listed = {}
+    for status in (1, 2, 4):
+        page = (await client.get(path, params={"status": status}, headers=headers)).json()
+        listed[status] = {c["id"] for c in page["items"]}
+    return listed
+
+
+async def test_a_coupon_held_by_an_unpaid_order_is_held_not_used(client, tokens, coupon_app):
+    coupon_id = await a_coupon(client, tokens)
+    held = await client.post(HOLDS, json=hold_body(7801, coupon_id), headers=tokens["service"])
+    row = await coupon_row(coupon_app, coupon_id)
+    assert row.status == 4 and row.used_at is None and row.use_order_id == 7801
+    assert row.hold_expires_at is not None and held.json()["hold_expires_at"] is not None
+    assert await statuses_listed(client, tokens["member"]) == {1: set(), 2: set(), 4: {coupon_id}}
+    assert await statuses_listed(client, tokens["admin"], "/admin-api/coupon/coupons") == {
+        1: set(), 2: set(), 4: {coupon_id}}
+    assert (await client.get("/app-api/coupon/coupons/summary", headers=tokens["member"])).json()["unused"] == 0
+    assert await use_count(coupon_app, coupon_id) == 0
+    await runner(coupon_app).process(paid(7801))
+    row = await coupon_row(coupon_app, coupon_id)
+    assert row.status == 2 and row.used_at is not None and row.hold_expires_at is None
+    assert await statuses_listed(client, tokens["member"]) == {1: set(), 2: {coupon_id}, 4: set()}
+    assert await use_count(coupon_app, coupon_id) == 1
+
+
+async def test_a_held_coupon_keeps_its_template_and_cannot_be_recalled(client, tokens):
+    coupon_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7811, coupon_id), headers=tokens["service"])
+    recall = await client.delete(f"/admin-api/coupon/coupons/{coupon_id}", headers=tokens["admin"])
+    assert recall.status_code == 409 and recall.json()["error"]["code"] == "COUPON_IN_USE"
+    template_id = (await client.get("/app-api/coupon/coupons", headers=tokens["member"])).json()["items"][0][
+        "template_id"]
+    deleted = await client.delete(f"/admin-api/coupon/templates/{template_id}", headers=tokens["admin"])
+    assert deleted.status_code == 409 and deleted.json()["error"]["code"] == "COUPON_TEMPLATE_HAS_UNUSED_COUPONS"
+
+
+# --- a retried checkout sees its own hold (issue 12, point 1) -------------------------------------
+
+def match_body(order_id: int | None = None) -> dict:
+    body = {"user_id": 1001, "lines": [{"spu_id": 1, "category_id": 10, "amount": 12000}]}
+    return body if order_id is None else {**body, "order_id": order_id}
+
+
+async def test_a_retried_checkout_is_offered_the_coupon_its_order_holds(client, tokens):
+    coupon_id = await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7821, coupon_id), headers=tokens["service"])
+    others = [await client.post("/internal/coupon/match", json=body, headers=tokens["service"])
+              for body in (match_body(), match_body(7822))]
+    assert [r.json()["coupons"] for r in others] == [[], []], "another order (or none) does not see it"
+    retry = (await client.post("/internal/coupon/match", json=match_body(7821), headers=tokens["service"])).json()
+    assert retry["best_coupon_id"] == coupon_id
+    assert [(c["coupon_id"], c["usable"], c["discount"]) for c in retry["coupons"]] == [(coupon_id, True, 1000)]
+    again = await client.post(HOLDS, json=hold_body(7821, coupon_id), headers=tokens["service"])
+    assert again.status_code == 201 and (await coupon_row_status(client, tokens)) == {coupon_id: 4}
+
+
+async def test_an_order_choosing_another_coupon_gives_the_first_back(client, tokens, coupon_app):
+    first, second = await a_coupon(client, tokens), await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7831, first), headers=tokens["service"])
+    switched = await client.post(HOLDS, json=hold_body(7831, second), headers=tokens["service"])
+    assert switched.status_code == 201 and switched.json()["coupon_id"] == second
+    assert await coupon_row_status(client, tokens) == {first: 1, second: 4}
+    assert (await coupon_row(coupon_app, first)).use_order_id is None
+    back = await client.post(HOLDS, json=hold_body(7831, first), headers=tokens["service"])
+    assert back.status_code == 201 and await coupon_row_status(client, tokens) == {first: 4, second: 1}
+    await runner(coupon_app).process(paid(7831))
+    assert await coupon_row_status(client, tokens) == {first: 2, second: 1}
+    assert await use_count(coupon_app, first) == 1
+
+
+async def test_a_refused_switch_keeps_the_order_s_hold(client, tokens):
+    mine, taken = await a_coupon(client, tokens), await a_coupon(client, tokens)
+    await client.post(HOLDS, json=hold_body(7841, mine), headers=tokens["service"])
+    await client.post(HOLDS, json=hold_body(7842, taken), headers=tokens["service"])
+    refused = await client.post(HOLDS, json=hold_body(7841, taken), headers=tokens["service"])
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "COUPON_NOT_USABLE"
+    page = (await client.get("/admin-api/coupon/coupons", params={"user_id": 1001}, headers=tokens["admin"])).json()
+    assert {c["id"]: c["use_order_id"] for c in page["items"]} == {mine: 7841, taken: 7842}
+
+
+async def coupon_row_status(client, tokens) -> dict[int, int]:
+    page = (await client.get("/app-api/coupon/coupons", headers=tokens["member"])).json()
+    return {c["id"]: c["status"] for c in page["items"]}

@@ -23,7 +23,7 @@ from services.coupon.schemas import (
     TemplateIn,
     TemplateOut,
 )
-from shared.auth import Role, require_role
+from shared.auth import Admin, Role, require_role
 from shared.db import Session
 from shared.deps import Locale, Now
 from shared.enums import CommonStatus
@@ -31,6 +31,8 @@ from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId, QueryId
 from shared.openapi import errors
 from shared.pagination import Page, Paging, to_page
+
+RecallReason = Annotated[str, Query(max_length=255, description="why, kept with the coupon and sent in the event")]
 
 router = APIRouter(prefix="/admin-api/coupon", tags=["admin: coupon"],
                    dependencies=[Depends(require_role(Role.ADMIN))], responses=errors(Unauthorized, Forbidden))
@@ -87,9 +89,11 @@ async def page_coupons(session: Session, paging: Paging, user_id: QueryId = None
     return to_page(AdminCouponOut, result, paging)
 
 
-@router.delete("/coupons/{coupon_id}", status_code=204, responses=errors(domain.CouponNotFound, domain.CouponInUse))
-async def recall(coupon_id: PathId, session: Session):
-    await service.recall(session, coupon_id)
+@router.delete("/coupons/{coupon_id}", status_code=204,
+               responses=errors(domain.CouponNotFound, domain.CouponInUse, domain.CouponTakenBack))
+async def recall(coupon_id: PathId, admin: Admin, session: Session, now: Now, reason: RecallReason = ""):
+    """Recall: the coupon becomes RECALLED (kept, with who and why), its stock returns."""
+    await service.recall(session, coupon_id, admin.subject, reason, now)
     return Response(status_code=204)
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.coupon import domain, service
 from services.coupon import repository as repo
+from services.coupon.api.deps import BusinessZone
 from services.coupon.domain import (
     CouponStatus,
     OutOfStock,
@@ -75,9 +76,9 @@ async def my_coupon_summary(member: Member, session: Session, now: Now,
 
 
 @router.post("/match", response_model=MatchOut)
-async def match_my_cart(body: CartIn, member: Member, session: Session, now: Now, locale: Locale):
+async def match_my_cart(body: CartIn, member: Member, session: Session, now: Now, locale: Locale, zone: BusinessZone):
     """The cart page: which of my coupons fit this cart, why the others don't, and the best."""
-    return await service.match_cart(session, member.user_id, body.lines, now, locale)
+    return await service.match_cart(session, member.user_id, body.lines, now, locale, zone)
 
 
 @router.post("/codes/redeem", status_code=201, response_model=CouponOut,

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
+from services.coupon import repository as repo
 from services.coupon import service
+from services.coupon.api.deps import BusinessZone, HoldSeconds
 from services.coupon.domain import CouponNotUsable
-from services.coupon.schemas import HoldIn, HoldOut, MatchOut, ReleaseOut, ServiceCartIn
+from services.coupon.schemas import (
+    HoldIn,
+    HoldOut,
+    MatchOut,
+    ReleaseOut,
+    ServiceCartIn,
+    TemplateBriefOut,
+    TemplateLookupIn,
+    TemplateLookupOut,
+)
 from shared.auth import Role, require_role
 from shared.db import Session
 from shared.deps import Locale, Now
@@ -20,15 +31,17 @@ router = APIRouter(prefix="/internal/coupon", tags=["internal: coupon"],
 
 
 @router.post("/match", response_model=MatchOut)
-async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale):
-    return prebuilt_json(await service.match_cart(session, body.user_id, body.lines, now, locale))
+async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale, zone: BusinessZone):
+    """The user's unused coupons against the lines; with `order_id`, the coupon that order holds too."""
+    answer = await service.match_cart(session, body.user_id, body.lines, now, locale, zone, body.order_id)
+    return prebuilt_json(answer)
 
 
 @router.post("/holds", status_code=201, response_model=HoldOut, responses=errors(CouponNotUsable))
-async def hold(body: HoldIn, request: Request, session: Session, now: Now):
-    """Checkout: reserve the coupon for the order (idempotent by order id)."""
-    coupon = await service.hold(session, body.order_id, body.user_id, body.coupon_id, now,
-                                request.app.state.settings.coupon_hold_seconds)
+async def hold(body: HoldIn, session: Session, now: Now, hold_seconds: HoldSeconds):
+    """Checkout: reserve the coupon for the order (idempotent by order id; a different coupon
+    asked by the same order replaces its earlier hold)."""
+    coupon = await service.hold(session, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
     return HoldOut(order_id=body.order_id, coupon_id=coupon.id, hold_expires_at=coupon.hold_expires_at)
 
 
@@ -36,3 +49,11 @@ async def hold(body: HoldIn, request: Request, session: Session, now: Now):
 async def release(order_id: PathId, session: Session, now: Now):
     """Checkout failed elsewhere: give the order's coupon back (idempotent)."""
     return ReleaseOut(order_id=order_id, released=await service.release_order(session, order_id, now))
+
+
+@router.post("/templates/lookup", response_model=TemplateLookupOut)
+async def lookup_templates(body: TemplateLookupIn, session: Session):
+    """Pricing checks the templates a spend-and-save level gives when it is saved: those that
+    exist are listed (a missing id is simply absent)."""
+    found = await repo.templates_by_ids(session, list(dict.fromkeys(body.template_ids)))
+    return TemplateLookupOut(templates=[TemplateBriefOut.model_validate(t) for t in found])

@@ -18,7 +18,7 @@ def handlers(seckill: Callable[[], service.Seckill]) -> dict[str, Handler]:
 
     async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
         paid = OrderPaid.model_validate(envelope.data)
-        await service.commit_order(seckill(), paid.order_id, paid.paid_at)
+        await service.commit_order(seckill(), paid.order_id, paid.paid_at, seckill().clock.now())
 
     async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
         cancelled = OrderCancelled.model_validate(envelope.data)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
-from shared.enums import CommonStatus
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.enums import CommonStatus, DescribedIntEnum
+from shared.errors import Conflict, NotFound, Reason, RuleViolation
 
 DAY_SECONDS = 24 * 3600
 
@@ -25,11 +25,16 @@ class SlotState(StrEnum):
     UPCOMING = "upcoming"
 
 
-class ReservationStatus(IntEnum):
-    HELD = 10  # stock taken, waiting for the order to be paid
-    COMMITTED = 20  # the order was paid: final
-    RELEASED = 30  # the order was cancelled or checkout failed: stock given back
-    EXPIRED = 40  # not paid in time: stock given back
+class ReservationStatus(DescribedIntEnum):
+    """State of a flash reservation (the stock held for a buyer)."""
+
+    HELD = 10, "held: the stock is taken, waiting for the order to be paid"
+    COMMITTED = 20, "committed: the order was paid, the units are sold"
+    RELEASED = 30, "released: the order was cancelled or its checkout failed, the stock went back"
+    EXPIRED = 40, "expired: not paid in time, the stock went back"
+
+
+LATE_PAYABLE = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED)  # gave their stock back
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -115,8 +120,17 @@ class UserLimitReached(Conflict):
 
 
 class SoldOut(Conflict):
+    """Nothing left of the SKU (the only refusal that marks it sold out in-process)."""
+
     code = "SECKILL_SOLD_OUT"
-    messages = {"en": "Sold out", "zh-CN": "秒杀失败，原因：秒杀库存不足"}
+    messages = {"en": "Sold out", "zh-CN": "秒杀失败，原因：已售罄"}
+
+
+class StockNotEnough(Conflict):
+    """Some stock is left, fewer than asked for: a smaller count may still be reserved."""
+
+    code = "SECKILL_STOCK_NOT_ENOUGH"
+    messages = {"en": "Not enough stock: only {left} left", "zh-CN": "秒杀失败，原因：库存不足，仅剩 {left} 件"}
 
 
 class ReservationInProgress(Conflict):
@@ -132,6 +146,16 @@ class ReservationNotUsable(Conflict):
     code = "SECKILL_RESERVATION_NOT_USABLE"
     messages = {"en": "Reservation {id} cannot be used for this order: {reason}",
                 "zh-CN": "秒杀资格 {id} 不能用于该订单：{reason}"}
+
+
+NOT_YOUR_RESERVATION = Reason("NOT_YOUR_RESERVATION", en="it is not your reservation", zh="不是您的秒杀资格")
+OTHER_SKU_OR_COUNT = Reason("OTHER_SKU_OR_COUNT", en="it is for another activity, SKU or count",
+                            zh="它属于其他活动、商品或数量")
+USED_OR_ENDED = Reason("USED_OR_ENDED", en="it is used by another order, released or expired",
+                       zh="它已被其他订单使用、已释放或已过期")
+ORDER_HOLDS_ANOTHER = Reason("ORDER_HOLDS_ANOTHER", en="the order holds another reservation",
+                             zh="该订单已占用另一个秒杀资格")
+RELEASED_OR_EXPIRED = Reason("RELEASED_OR_EXPIRED", en="it was released or expired", zh="它已释放或已过期")
 
 
 class Unavailable(Conflict):
@@ -210,13 +234,29 @@ class Terms:
     order_limit: int  # 0 = no limit
 
 
-def check_activity(start_date: date, end_date: date, slot_ids: Sequence[int], skus: Sequence[int]) -> None:
+START_AFTER_END = Reason("START_AFTER_END", en="start_date is after end_date", zh="开始日期晚于结束日期")
+NO_SLOT = Reason("NO_SLOT", en="at least one time slot is needed", zh="至少选择一个秒杀时段")
+SKU_TWICE = Reason("SKU_TWICE", en="SKU {sku_id} appears twice", zh="SKU {sku_id} 重复出现")
+ORDER_LIMIT_ABOVE_USER_LIMIT = Reason(
+    "ORDER_LIMIT_ABOVE_USER_LIMIT", en="order_limit ({order_limit}) is above user_limit ({user_limit})",
+    zh="单次限购（{order_limit} 件）不能超过每人限购（{user_limit} 件）")
+SKU_HAS_SALES = Reason("SKU_HAS_SALES", en="SKU {sku_id} has sales and cannot be removed",
+                       zh="SKU {sku_id} 已有售出，不能移除")
+
+
+def check_activity(start_date: date, end_date: date, slot_ids: Sequence[int], skus: Sequence[int],
+                   user_limit: int = 0, order_limit: int = 0) -> None:
+    """Cross-field rules (bounds are the schema's): the first problem, naming its field."""
     if start_date > end_date:
-        raise ActivityInvalid(reason="start_date is after end_date")
+        raise ActivityInvalid(reason=START_AFTER_END, field="end_date")
     if not slot_ids:
-        raise ActivityInvalid(reason="at least one time slot")
-    if len(set(skus)) != len(skus):
-        raise ActivityInvalid(reason="a SKU appears twice")
+        raise ActivityInvalid(reason=NO_SLOT, field="slot_ids")
+    twice = next((sku for n, sku in enumerate(skus) if sku in skus[:n]), None)
+    if twice is not None:
+        raise ActivityInvalid(reason=SKU_TWICE.with_(sku_id=twice), field="products")
+    if user_limit and order_limit > user_limit:  # 0 = no limit
+        raise ActivityInvalid(reason=ORDER_LIMIT_ABOVE_USER_LIMIT.with_(order_limit=order_limit,
+                                                                      user_limit=user_limit), field="order_limit")
 
 
 def dates_overlap(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:

@@ -26,7 +26,8 @@ async def seckill_context(app: FastAPI):
         sessions=app.state.sessionmaker, stock=StockFilter(app.state.redis, settings.seckill_sold_out_seconds),
         writer=ReservationWriter(app.state.sessionmaker),
         catalog=Catalog(settings.seckill_cache_seconds), timezone=ZoneInfo(settings.business_timezone),
-        hold_seconds=settings.seckill_hold_seconds, redis_filter=settings.seckill_redis_filter)
+        hold_seconds=settings.seckill_hold_seconds, redis_filter=settings.seckill_redis_filter,
+        clock=app.state.clock)
     yield
 
 

@@ -92,6 +92,8 @@ class Reservation(Base):
     status: Mapped[int] = mapped_column(SmallInteger)  # ReservationStatus
     order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # when order.paid was handled (set once: a late payment is taken again or refused once)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

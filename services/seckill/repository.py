@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.seckill.domain import ReservationStatus
+from services.seckill.domain import LATE_PAYABLE, ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot, UserQuota
 from shared.enums import CommonStatus
 from shared.pagination import ActivityFilter, PageParams, fetch_page
@@ -19,6 +19,11 @@ from shared.pagination import page_activities as shared_page_activities
 
 async def all_slots(session: AsyncSession) -> list[Slot]:
     return list((await session.scalars(select(Slot).order_by(Slot.start_time, Slot.id))).all())
+
+
+async def has_any_slot_or_activity(session: AsyncSession) -> bool:
+    return (await session.scalar(select(Slot.id).limit(1)) is not None
+            or await session.scalar(select(Activity.id).limit(1)) is not None)
 
 
 async def get_slot(session: AsyncSession, slot_id: int) -> Slot | None:
@@ -82,6 +87,11 @@ async def take_stock(session: AsyncSession, activity_id: int, sku_id: int, count
     return result.rowcount == 1
 
 
+async def sku_stock(session: AsyncSession, activity_id: int, sku_id: int) -> int | None:
+    return await session.scalar(select(Product.stock).where(Product.activity_id == activity_id,
+                                                            Product.sku_id == sku_id))
+
+
 async def give_stock_back(session: AsyncSession, activity_id: int, sku_id: int, count: int) -> None:
     await session.execute(
         update(Product).where(Product.activity_id == activity_id, Product.sku_id == sku_id)
@@ -112,6 +122,12 @@ async def take_from_quota(session: AsyncSession, activity_id: int, user_id: int,
         .values(bought=UserQuota.bought - count).execution_options(synchronize_session=False))
 
 
+async def quota_of(session: AsyncSession, activity_id: int, user_id: int) -> int:
+    """How many the user holds or bought in the activity (0 without a row)."""
+    return await session.scalar(select(UserQuota.bought).where(UserQuota.activity_id == activity_id,
+                                                                UserQuota.user_id == user_id)) or 0
+
+
 async def quotas(session: AsyncSession, activity_id: int) -> dict[int, int]:
     rows = await session.execute(select(UserQuota.user_id, UserQuota.bought)
                                  .where(UserQuota.activity_id == activity_id, UserQuota.bought > 0))
@@ -127,6 +143,13 @@ async def stock_of(session: AsyncSession, activity_id: int) -> dict[int, int]:
 
 async def reservation_by_token(session: AsyncSession, token: str) -> Reservation | None:
     return await session.scalar(select(Reservation).where(Reservation.token == token))
+
+
+async def statuses_by_token(session: AsyncSession, tokens: Sequence[str]) -> dict[str, ReservationStatus]:
+    if not tokens:
+        return {}
+    rows = await session.execute(select(Reservation.token, Reservation.status).where(Reservation.token.in_(tokens)))
+    return {token: ReservationStatus(status) for token, status in rows}
 
 
 async def reservation_by_order(session: AsyncSession, order_id: int) -> Reservation | None:
@@ -148,6 +171,26 @@ async def set_status(session: AsyncSession, reservation_id: int, to: Reservation
     result = await session.execute(
         update(Reservation).where(Reservation.id == reservation_id, Reservation.status.in_(only_from))
         .values(status=to, updated_at=now).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def commit(session: AsyncSession, reservation_id: int, paid_at: datetime, now: datetime,
+                 only_from: Sequence[ReservationStatus] = (ReservationStatus.HELD,)) -> bool:
+    """`only_from` -> committed (paid), once."""
+    result = await session.execute(
+        update(Reservation).where(Reservation.id == reservation_id, Reservation.status.in_(only_from))
+        .values(status=ReservationStatus.COMMITTED, paid_at=paid_at, updated_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def claim_late_payment(session: AsyncSession, reservation_id: int, paid_at: datetime, now: datetime) -> bool:
+    """A payment for a reservation that gave its stock back is handled once: the first caller
+    marks it paid (and holds the row until its transaction ends)."""
+    result = await session.execute(
+        update(Reservation).where(Reservation.id == reservation_id, Reservation.paid_at.is_(None),
+                                  Reservation.status.in_(LATE_PAYABLE))
+        .values(paid_at=paid_at, updated_at=now).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 

@@ -2,21 +2,23 @@
 -- KEYS: stock (hash sku -> left), users (hash user -> held or bought), held (hash token -> "sku:user:count"),
 --       warm (set once the activity's stock was loaded from the database)
 -- ARGV: token, sku, user, count, user limit (0 = none), order limit (0 = none)
--- Returns the stock left (>= 0) when reserved, else: -1 not loaded, -2 this token already holds,
--- -3 SKU not in the activity, -4 sold out, -5 user limit reached, -6 order limit exceeded.
-if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
-if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return -2 end
+-- Returns {verdict, left}: verdict 0 reserved (left: the stock left after it), else -1 not loaded,
+-- -2 this token already holds, -3 SKU not in the activity, -4 sold out (nothing left), -5 user limit
+-- reached, -6 order limit exceeded, -7 fewer left than asked for (left: how many are left).
+if redis.call('EXISTS', KEYS[4]) == 0 then return {-1, 0} end
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {-2, 0} end
 local count = tonumber(ARGV[4])
 local order_limit = tonumber(ARGV[6])
-if order_limit > 0 and count > order_limit then return -6 end
+if order_limit > 0 and count > order_limit then return {-6, 0} end
 local left = redis.call('HGET', KEYS[1], ARGV[2])
-if not left then return -3 end
+if not left then return {-3, 0} end
 left = tonumber(left)
-if left < count then return -4 end
+if left <= 0 then return {-4, 0} end
+if left < count then return {-7, left} end
 local user_limit = tonumber(ARGV[5])
 local bought = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0')
-if user_limit > 0 and bought + count > user_limit then return -5 end
+if user_limit > 0 and bought + count > user_limit then return {-5, left} end
 redis.call('HINCRBY', KEYS[1], ARGV[2], -count)
 redis.call('HINCRBY', KEYS[2], ARGV[3], count)
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4])
-return left - count
+return {0, left - count}

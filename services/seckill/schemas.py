@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import BaseModel, BeforeValidator, Field, HttpUrl, WithJsonSchema
 
 from services.seckill.domain import ReservationStatus, SlotState
 from shared.enums import CommonStatus
@@ -16,14 +17,38 @@ from shared.schemas import Input, Output
 Count = Annotated[int, Field(ge=1, le=10_000)]
 Limit = Annotated[int, Field(ge=0, le=10_000, description="0 = no limit")]
 
+WALL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+_WALL_TIME = re.compile(WALL_TIME_PATTERN)
+
+
+def _wall_time(value: Any) -> Any:
+    """"HH:MM" or "HH:MM:SS", nothing else: no offset (the time is the business timezone's), no
+    fraction, no number of seconds."""
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not _WALL_TIME.match(value):
+        raise ValueError('a wall-clock time "HH:MM:SS" or "HH:MM" (business timezone, no offset)')
+    return time.fromisoformat(value)
+
+
+def wall_time(description: str) -> Any:
+    """A time of day in the business timezone, declared with a schema its values match (OpenAPI's
+    `format: time` is RFC 3339's full-time, which requires an offset)."""
+    return Annotated[time, BeforeValidator(_wall_time), WithJsonSchema(
+        {"type": "string", "pattern": WALL_TIME_PATTERN, "description": description, "examples": ["10:00:00"]})]
+
+
+START_TIME = wall_time("business-local wall-clock time (BUSINESS_TIMEZONE), e.g. 10:00:00")
+END_TIME = wall_time("business-local wall-clock time; 00:00:00 = midnight (the slot runs to the end of the day)")
+
 
 
 # --- slots ----------------------------------------------------------------------------------------
 
 class SlotIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=50)]
-    start_time: time = Field(description='business-local wall-clock time, "10:00:00"')
-    end_time: time = Field(description='"12:00:00"; "00:00:00" = midnight (the slot runs to the end of the day)')
+    start_time: START_TIME
+    end_time: END_TIME
     picture_urls: Annotated[list[HttpUrl], Field(max_length=10)] = []
     status: CommonStatus = CommonStatus.ENABLED
 
@@ -31,8 +56,8 @@ class SlotIn(Input):
 class SlotOut(Output):
     id: int
     name: str
-    start_time: time
-    end_time: time
+    start_time: START_TIME
+    end_time: END_TIME
     picture_urls: list[str]
     status: CommonStatus
 
@@ -52,7 +77,7 @@ class TodayOut(BaseModel):
 
 class ProductIn(Input):
     sku_id: Id
-    price: Annotated[int, Field(ge=0, le=MAX_FEN, description="flash price, fen per unit")]
+    price: Annotated[int, Field(ge=1, le=MAX_FEN, description="flash price, fen per unit (at least 1)")]
     stock: Annotated[int, Field(ge=0, le=10_000_000)]
 
 
@@ -132,10 +157,12 @@ class PricesIn(Input):
     user_id: Id | None = None
     activity_id: Id
     sku_ids: Annotated[list[Id], Field(min_length=1, max_length=200)]
+    order_id: Id | None = Field(default=None, description="a checkout's order: what it already holds is its own")
 
 
 class PricesOut(BaseModel):
     activity_id: int
+    activity_name: str = Field(description="the activity's name: the promotion a priced line shows")
     prices: dict[int, int] = Field(description="sku_id -> flash price per unit, fen")
 
 

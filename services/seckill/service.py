@@ -6,20 +6,22 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.seckill import domain
+from services.seckill import domain, payments
 from services.seckill import repository as repo
 from services.seckill.catalog import Catalog, Offer, slot_of
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot, mutex
+from services.seckill.repair import repair_user
 from services.seckill.schemas import ActivityIn, SlotIn
-from services.seckill.stock import REDIS_DOWN, Loaded, StockFilter, Verdict
+from services.seckill.stock import REDIS_DOWN, Answer, Loaded, StockFilter, Verdict
 from services.seckill.writer import Duplicate, ReservationWriter
+from shared.clock import Clock, SystemClock
 from shared.db import take_mutex
 from shared.enums import CommonStatus
 from shared.errors import DomainError
@@ -38,6 +40,7 @@ class Seckill:
     timezone: ZoneInfo
     hold_seconds: int
     redis_filter: bool = True  # False: the database-only variant (benchmarks)
+    clock: Clock = field(default_factory=SystemClock)
 
     def local(self, now: datetime) -> datetime:
         return now.astimezone(self.timezone)
@@ -109,7 +112,8 @@ def _slot_view(slot: Slot) -> dict:
 
 async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
     await take_mutex(session, mutex, "activity")  # until commit: concurrent creates see each other
-    domain.check_activity(data.start_date, data.end_date, data.slot_ids, [p.sku_id for p in data.products])
+    domain.check_activity(data.start_date, data.end_date, data.slot_ids, [p.sku_id for p in data.products],
+                          data.user_limit, data.order_limit)
     slots = {s.id: s for s in await repo.all_slots(session)}
     for slot_id in data.slot_ids:
         slot = slots.get(slot_id)
@@ -154,7 +158,7 @@ async def update_activity(session: AsyncSession, activity_id: int, data: Activit
     for sku_id, product in existing.items():
         if sku_id not in wanted:
             if product.stock != product.total_stock:
-                raise domain.ActivityInvalid(reason=f"SKU {sku_id} has sales and cannot be removed")
+                raise domain.ActivityInvalid(reason=domain.SKU_HAS_SALES.with_(sku_id=sku_id), field="products")
             await session.delete(product)
     for sku_id, p in wanted.items():
         product = existing.get(sku_id)
@@ -327,50 +331,58 @@ async def reserve(seckill: Seckill, user_id: int, activity_id: int, sku_id: int,
     if seckill.redis_filter and not repeatable and seckill.stock.known_sold_out(activity_id, sku_id):
         raise domain.SoldOut()
     token = f"o:{order_id}" if order_id is not None else f"u:{user_id}:{key}" if key else f"r:{uuid.uuid4().hex}"
-    if seckill.redis_filter:
-        verdict = await _reserve_in_redis(seckill, terms, token, sku_id, user_id, count)
-        if verdict == Verdict.REPLAY:
+    with seckill.stock.flying(token):  # known in this process from before Redis until MySQL answers
+        if seckill.redis_filter and await _reserve_in_redis(seckill, terms, token, sku_id, user_id,
+                                                            count) == Verdict.REPLAY:
             return await _replayed(seckill, token), False
+        return await _written(seckill, offer, token, user_id, sku_id, count, now, order_id)
+
+
+async def _written(seckill: Seckill, offer: Offer, token: str, user_id: int, sku_id: int, count: int,
+                   now: datetime, order_id: int | None) -> tuple[Reservation, bool]:
+    """What Redis let through, written to MySQL (or given back in Redis when MySQL says no)."""
     try:
         return await _reserve_in_database(seckill, offer, token, user_id, sku_id, count, now, order_id), True
     except Duplicate:
         if seckill.redis_filter:  # what this attempt took in Redis; the first one's stands
-            await _give_back_in_redis(seckill, activity_id, token)
+            await _give_back_in_redis(seckill, offer.terms.id, token)
         return await _replayed(seckill, token), False
     except Exception:  # not on cancellation: the write goes on without the caller, and may land
         if seckill.redis_filter:
-            await _give_back_in_redis(seckill, activity_id, token)
+            await _give_back_in_redis(seckill, offer.terms.id, token)
         raise
 
 
 async def _reserve_in_redis(seckill: Seckill, terms: domain.Terms, token: str, sku_id: int, user_id: int,
-                            count: int) -> int:
+                            count: int) -> Verdict:
+    """RESERVED or REPLAY, else the refusal. Not loaded: loaded from MySQL and tried again; the user
+    at the limit in Redis but not in MySQL (a crash's leftover): repaired and tried again."""
     for attempt in range(2):
         try:
-            result = await seckill.stock.reserve(terms.id, token, sku_id, user_id, count, terms.user_limit,
+            answer = await seckill.stock.reserve(terms.id, token, sku_id, user_id, count, terms.user_limit,
                                                  terms.order_limit)
+            if answer.verdict in (Verdict.RESERVED, Verdict.REPLAY):
+                return answer.verdict
+            if attempt == 0 and answer.verdict == Verdict.NOT_LOADED:
+                await load_stock(seckill, terms.id)
+                continue
+            if attempt == 0 and answer.verdict == Verdict.USER_LIMIT and await repair_user(seckill, terms, user_id,
+                                                                                           count):
+                continue
         except REDIS_DOWN as exc:
             log.warning("redis unavailable for a reservation of activity %s: %r", terms.id, exc)
             raise domain.Unavailable() from exc
-        if result >= 0 or result == Verdict.REPLAY:
-            return result
-        if result == Verdict.NOT_LOADED and attempt == 0:
-            await load_stock(seckill, terms.id)
-            continue
-        raise _refusal(result, terms, sku_id)
+        raise _refusal(answer, terms, sku_id)
     raise domain.Unavailable()
 
 
-def _refusal(verdict: int, terms: domain.Terms, sku_id: int) -> DomainError:
-    if verdict == Verdict.SOLD_OUT:
-        return domain.SoldOut()
-    if verdict == Verdict.USER_LIMIT:
-        return domain.UserLimitReached(limit=terms.user_limit)
-    if verdict == Verdict.ORDER_LIMIT:
-        return domain.OrderLimitExceeded(limit=terms.order_limit)
-    if verdict == Verdict.NOT_IN_ACTIVITY:
-        return domain.SkuNotInActivity(sku_id=sku_id)
-    return domain.Unavailable()
+def _refusal(answer: Answer, terms: domain.Terms, sku_id: int) -> DomainError:
+    refusals = {Verdict.SOLD_OUT: lambda: domain.SoldOut(),
+                Verdict.NOT_ENOUGH: lambda: domain.StockNotEnough(left=answer.left),
+                Verdict.USER_LIMIT: lambda: domain.UserLimitReached(limit=terms.user_limit),
+                Verdict.ORDER_LIMIT: lambda: domain.OrderLimitExceeded(limit=terms.order_limit),
+                Verdict.NOT_IN_ACTIVITY: lambda: domain.SkuNotInActivity(sku_id=sku_id)}
+    return refusals.get(answer.verdict, domain.Unavailable)()
 
 
 async def _reserve_in_database(seckill: Seckill, offer: Offer, token: str, user_id: int, sku_id: int, count: int,
@@ -430,9 +442,9 @@ async def hold(seckill: Seckill, order_id: int, user_id: int, activity_id: int, 
             bound = await _bind(session, order_id, user_id, activity_id, sku_id, count, reservation_id, now)
     if bound is not None:
         if (bound.user_id, bound.activity_id, bound.sku_id, bound.count) != (user_id, activity_id, sku_id, count):
-            raise domain.ReservationNotUsable(id=bound.id, reason="the order holds another reservation")
+            raise domain.ReservationNotUsable(id=bound.id, reason=domain.ORDER_HOLDS_ANOTHER)
         if bound.status != ReservationStatus.HELD and bound.status != ReservationStatus.COMMITTED:
-            raise domain.ReservationNotUsable(id=bound.id, reason="it was released or expired")
+            raise domain.ReservationNotUsable(id=bound.id, reason=domain.RELEASED_OR_EXPIRED)
         return bound
     reservation, _ = await reserve(seckill, user_id, activity_id, sku_id, count, now, order_id=order_id)
     return reservation
@@ -442,11 +454,11 @@ async def _bind(session: AsyncSession, order_id: int, user_id: int, activity_id:
                 reservation_id: int, now: datetime) -> Reservation:
     found = await repo.get_reservation(session, reservation_id)
     if found is None or found.user_id != user_id:
-        raise domain.ReservationNotUsable(id=reservation_id, reason="not your reservation")
+        raise domain.ReservationNotUsable(id=reservation_id, reason=domain.NOT_YOUR_RESERVATION)
     if (found.activity_id, found.sku_id, found.count) != (activity_id, sku_id, count):
-        raise domain.ReservationNotUsable(id=reservation_id, reason="it is for another SKU or count")
+        raise domain.ReservationNotUsable(id=reservation_id, reason=domain.OTHER_SKU_OR_COUNT)
     if not await repo.bind_order(session, reservation_id, order_id, now):
-        raise domain.ReservationNotUsable(id=reservation_id, reason="it is used, released or expired")
+        raise domain.ReservationNotUsable(id=reservation_id, reason=domain.USED_OR_ENDED)
     await session.refresh(found)
     return found
 
@@ -459,17 +471,17 @@ async def release_order(seckill: Seckill, order_id: int, now: datetime, *, paid_
     return found is not None and await release(seckill, found, ReservationStatus.RELEASED, now, paid_too=paid_too)
 
 
-async def commit_order(seckill: Seckill, order_id: int, now: datetime) -> bool:
-    """order.paid: the order's reservation is final. Idempotent."""
+async def commit_order(seckill: Seckill, order_id: int, paid_at: datetime, now: datetime | None = None) -> bool:
+    """order.paid: the order's reservation is final. A payment that came after the reservation gave
+    its stock back takes it again, or is refused (payments.py). Idempotent."""
+    now = now or paid_at
     async with seckill.sessions() as session, session.begin():
         found = await repo.reservation_by_order(session, order_id)
         if found is None:
             return False
-        if not await repo.set_status(session, found.id, ReservationStatus.COMMITTED, now):
-            if found.status != ReservationStatus.COMMITTED:
-                log.error("order %s was paid after its seckill reservation %s was %s: refund or re-stock by hand",
-                          order_id, found.id, ReservationStatus(found.status).name)
-            return False
+        committed = await repo.commit(session, found.id, paid_at, now)
+    if not committed:  # paid already (a redelivery), or the stock went back before the payment came
+        return await payments.settle_late(seckill, order_id, paid_at, now)
     if seckill.redis_filter:
         try:
             await seckill.stock.commit(found.activity_id, found.token)
@@ -486,8 +498,30 @@ async def expire_due(seckill: Seckill, now: datetime) -> int:
     return sum([await release(seckill, r, ReservationStatus.EXPIRED, now) for r in due])
 
 
-async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now: datetime) -> dict[int, int]:
-    """Pricing: the flash price of each SKU of a seckill order, if the sale is on now."""
-    offer = await _offer_on_now(seckill, activity_id, sku_ids, now)
-    return {sku: offer.prices[sku] for sku in sku_ids}
+async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now: datetime,
+                 order_id: int | None = None) -> dict:
+    """Pricing: the flash price of each SKU of a seckill order, if the sale is on now, and the
+    activity's name. Stock and limits are not checked here (the hold does), so what the order
+    already holds never refuses it; a checkout retried after a crash (`order_id`) whose order holds
+    its reservation is priced as reserved even if the sale ended or closed since."""
+    try:
+        offer = await _offer_on_now(seckill, activity_id, sku_ids, now)
+    except (domain.NotOnNow, domain.ActivityClosed):
+        own = await _held_by_order(seckill, order_id, activity_id)
+        if own is None or set(sku_ids) != {own.sku_id}:
+            raise
+        offer = await seckill.catalog.offer(seckill.sessions, activity_id)
+        return {"activity_id": activity_id, "activity_name": offer.terms.name if offer else "",
+                "prices": {own.sku_id: own.price}}
+    return {"activity_id": activity_id, "activity_name": offer.terms.name,
+            "prices": {sku: offer.prices[sku] for sku in sku_ids}}
 
+
+async def _held_by_order(seckill: Seckill, order_id: int | None, activity_id: int) -> Reservation | None:
+    """The order's own reservation in the activity, still held or paid."""
+    if order_id is None:
+        return None
+    async with seckill.sessions() as session:
+        found = await repo.reservation_by_order(session, order_id)
+    usable = (ReservationStatus.HELD, ReservationStatus.COMMITTED)
+    return found if found is not None and found.activity_id == activity_id and found.status in usable else None

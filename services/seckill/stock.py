@@ -4,13 +4,16 @@ and reserves atomically, so most of a flash crowd is turned away without reachin
 Keys of one activity share the hash tag `{sk:<id>}` (Redis Cluster runs a script on one slot):
 `stock` (sku -> left), `users` (user -> held or bought), `held` (token -> "sku:user:count", the
 reservations Redis counts, which makes a release count once) and `warm` (the stock was loaded).
-MySQL stays the final guard (service.py); Redis is derived from it by `load` and `reconcile`.
+MySQL stays the final guard (service.py); Redis is derived from it by `load` and `reconcile`, and
+one user's count is repaired on the spot by `repair_user` (service.py decides when).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -24,12 +27,20 @@ REDIS_DOWN = (RedisError, OSError)
 
 
 class Verdict(IntEnum):
+    RESERVED = 0
     NOT_LOADED = -1
     REPLAY = -2
     NOT_IN_ACTIVITY = -3
     SOLD_OUT = -4
     USER_LIMIT = -5
     ORDER_LIMIT = -6
+    NOT_ENOUGH = -7  # some left, fewer than asked for
+
+
+@dataclass(frozen=True)
+class Answer:
+    verdict: Verdict
+    left: int  # the stock left after a reservation; what is left for NOT_ENOUGH (and USER_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,10 @@ class Loaded:
     held: Mapping[str, str]  # token -> "sku:user:count" of the HELD reservations
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def keys(activity_id: int) -> list[str]:
     return [entity_key("sk", activity_id, part) for part in ("stock", "users", "held", "warm")]
 
@@ -50,8 +65,11 @@ class StockFilter:
         self.redis = redis
         self._reserve = load_lua(redis, "services.seckill", "reserve.lua")
         self._release = load_lua(redis, "services.seckill", "release.lua")
+        self._repair = load_lua(redis, "services.seckill", "repair.lua")
         self._sold_out: dict[tuple[int, int], float] = {}  # (activity, sku) -> until (monotonic)
+        self._at_limit: dict[tuple[int, int], float] = {}  # (activity, user) -> until: MySQL said so
         self._sold_out_seconds = sold_out_seconds
+        self._in_flight: Counter[str] = Counter()  # tokens of this process's requests between Redis and MySQL
 
     def known_sold_out(self, activity_id: int, sku_id: int) -> bool:
         """Sold out a moment ago in this process: answer without asking Redis. The flag is short
@@ -60,18 +78,77 @@ class StockFilter:
         return until is not None and time.monotonic() < until
 
     async def reserve(self, activity_id: int, token: str, sku_id: int, user_id: int, count: int,
-                      user_limit: int, order_limit: int) -> int:
-        """The stock left (>= 0) when reserved, else a negative Verdict."""
-        result = int(await self._reserve(keys=keys(activity_id),
-                                         args=[token, sku_id, user_id, count, user_limit, order_limit]))
-        if result == Verdict.SOLD_OUT:
+                      user_limit: int, order_limit: int) -> Answer:
+        """RESERVED and the stock left, or why not. Only "nothing left" flags the SKU sold out: a
+        request larger than what is left says nothing of the next, smaller one."""
+        verdict, left = await self._reserve(keys=keys(activity_id),
+                                            args=[token, sku_id, user_id, count, user_limit, order_limit])
+        answer = Answer(Verdict(int(verdict)), int(left))
+        if answer.verdict == Verdict.SOLD_OUT:
             self._sold_out[(activity_id, sku_id)] = time.monotonic() + self._sold_out_seconds
-        return result
+        return answer
 
     async def release(self, activity_id: int, token: str) -> bool:
         """The reservation's stock goes back (once, however often this is called)."""
-        self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
+        self._forget_flags(activity_id)
         return bool(await self._release(keys=keys(activity_id)[:3], args=[token, "1"]))
+
+    @contextmanager
+    def flying(self, token: str) -> Iterator[None]:
+        """The request with this token is on its way through Redis to MySQL in this process."""
+        self._in_flight[token] += 1
+        try:
+            yield
+        finally:
+            self._in_flight[token] -= 1
+            if self._in_flight[token] <= 0:
+                del self._in_flight[token]
+
+    def in_flight(self, token: str) -> bool:
+        return token in self._in_flight
+
+    def known_at_limit(self, activity_id: int, user_id: int) -> bool:
+        """MySQL confirmed a moment ago that the user is at the limit: no need to ask it again."""
+        until = self._at_limit.get((activity_id, user_id))
+        return until is not None and time.monotonic() < until
+
+    def remember_at_limit(self, activity_id: int, user_id: int) -> None:
+        if len(self._at_limit) > 100_000:
+            self._at_limit.clear()
+        self._at_limit[(activity_id, user_id)] = time.monotonic() + self._sold_out_seconds
+
+    async def held_by(self, activity_id: int, user_id: int) -> dict[str, int]:
+        """token -> count of the user's reservations Redis holds (a scan of the held hash: only on
+        the rare path where Redis and MySQL disagree on the user)."""
+        user = str(user_id)
+        found = {}
+        async for token, value in self.redis.hscan_iter(keys(activity_id)[2], count=1000):
+            _, holder, count = _text(value).split(":")
+            if holder == user:
+                found[_text(token)] = int(count)
+        return found
+
+    async def repair_user(self, activity_id: int, user_id: int, counted: int, give_back: list[str],
+                          final: list[str]) -> int:
+        """Atomically: `give_back` tokens return their stock and count, `final` ones stop being
+        held, and the user's count is lowered to `counted` if above it. The user's count after."""
+        self._forget_flags(activity_id)
+        return int(await self._repair(keys=keys(activity_id)[:3],
+                                      args=[user_id, counted, len(give_back), *give_back, *final]))
+
+    async def take_again(self, activity_id: int, sku_id: int, user_id: int, count: int) -> None:
+        """A payment that came after its reservation gave the stock back took it again in MySQL:
+        Redis follows (the caller makes sure this runs once: MySQL's state change)."""
+        stock, users, _, _ = keys(activity_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(stock, str(sku_id), -count)
+            pipe.hincrby(users, str(user_id), count)
+            await pipe.execute()
+
+    def _forget_flags(self, activity_id: int) -> None:
+        """Stock or a user's count went back: what this process remembered may be stale."""
+        self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
+        self._at_limit = {key: until for key, until in self._at_limit.items() if key[0] != activity_id}
 
     async def restock(self, activity_id: int, sku_id: int, user_id: int, count: int) -> None:
         """A paid reservation given back (the order was closed after payment). Redis no longer
@@ -81,7 +158,7 @@ class StockFilter:
             pipe.hincrby(stock, str(sku_id), count)
             pipe.hincrby(users, str(user_id), -count)
             await pipe.execute()
-        self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
+        self._forget_flags(activity_id)
 
     async def commit(self, activity_id: int, token: str) -> None:
         """The reservation is final: it stays counted, it is no longer held."""
@@ -100,7 +177,7 @@ class StockFilter:
                 pipe.hset(held, mapping=dict(loaded.held))
             pipe.set(warm, "1")
             await pipe.execute()
-        self._sold_out = {key: until for key, until in self._sold_out.items() if key[0] != activity_id}
+        self._forget_flags(activity_id)
 
     async def unload(self, activity_id: int) -> None:
         await self.redis.delete(*keys(activity_id))

@@ -11,7 +11,7 @@ being written, the next ones gather; each batch is a handful of statements whate
     UPDATE product SET stock = stock - total WHERE stock >= total
 
 If any check fails the batch rolls back and its reservations are written one by one, so each gets
-its own exact answer (sold out, limit reached, repeated). The database stays the final guard.
+its own exact answer (sold out, fewer left than asked for, limit reached, repeated). The database stays the final guard.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from services.seckill import domain
 from services.seckill import repository as repo
 from services.seckill.models import Reservation
 from shared.enums import CommonStatus
+from shared.errors import DomainError
 
 
 class Duplicate(Exception):
@@ -132,8 +133,13 @@ class ReservationWriter:
             if not await repo.add_to_quotas(session, r.activity_id, {r.user_id: r.count}, p.user_limit):
                 raise domain.UserLimitReached(limit=p.user_limit)
             if not await repo.take_stock(session, r.activity_id, r.sku_id, r.count):  # the hot row last
-                raise domain.SoldOut()
+                raise _not_enough(await repo.sku_stock(session, r.activity_id, r.sku_id))
         return r
+
+
+def _not_enough(left: int | None) -> DomainError:
+    """Nothing left is sold out; some left, fewer than asked for, is not (a smaller count may pass)."""
+    return domain.StockNotEnough(left=left) if left else domain.SoldOut()
 
 
 async def _check_enabled(session: AsyncSession, activity_id: int) -> None:

@@ -50,8 +50,14 @@ async def test_a_reservation_follows_the_rules_and_a_repeated_key_gets_the_first
     other = bearer(dev_settings, Role.MEMBER, 2002)
     assert (await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2),
                               headers=other)).status_code == 201
-    sold_out = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2),
-                                 headers=bearer(dev_settings, Role.MEMBER, 2003))
+    third = bearer(dev_settings, Role.MEMBER, 2003)
+    short = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=third)
+    assert short.status_code == 409 and short.json()["error"]["code"] == "SECKILL_STOCK_NOT_ENOUGH"
+    assert short.json()["error"]["details"] == {"left": 1}
+    assert (await client.post("/app-api/seckill/reservations", json=grab(activity_id, 1),
+                              headers=third)).status_code == 201, "the last unit was not flagged sold out"
+    sold_out = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 1),
+                                 headers=bearer(dev_settings, Role.MEMBER, 2004))
     assert sold_out.status_code == 409 and sold_out.json()["error"]["code"] == "SECKILL_SOLD_OUT"
     late_retry = await client.post("/app-api/seckill/reservations", json=grab(activity_id, 2), headers=keyed)
     assert late_retry.status_code == 200 and late_retry.json() == first.json(), "sold out since, same answer"

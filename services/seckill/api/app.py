@@ -41,8 +41,8 @@ async def activity(activity_id: PathId, request: Request, session: Session):
 @router.post("/reservations", status_code=201, response_model=ReservationOut,
              responses=errors(Unauthorized, Forbidden, domain.ActivityNotFound, domain.ActivityClosed,
                               domain.NotOnNow, domain.SkuNotInActivity, domain.OrderLimitExceeded,
-                              domain.UserLimitReached, domain.SoldOut, domain.ReservationInProgress,
-                              domain.Unavailable),
+                              domain.UserLimitReached, domain.SoldOut, domain.StockNotEnough,
+                              domain.ReservationInProgress, domain.Unavailable),
              openapi_extra={"parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                             "schema": {"type": "string", "pattern": crowd.KEY_PATTERN},
                                             "description": "a retry with the same key gets the first answer"}]})

@@ -20,15 +20,17 @@ router = APIRouter(prefix="/internal/seckill", tags=["internal: seckill"],
              responses=errors(domain.ActivityNotFound, domain.ActivityClosed, domain.NotOnNow,
                               domain.SkuNotInActivity))
 async def prices(body: PricesIn, request: Request, now: Now):
-    """The flash price of each SKU of a seckill order, while the sale is on."""
-    return {"activity_id": body.activity_id,
-            "prices": await service.prices(request.app.state.seckill, body.activity_id, body.sku_ids, now)}
+    """The flash price of each SKU of a seckill order while the sale is on, and the activity's name.
+    Never refused for stock or limits (the hold checks them). With `order_id` (a checkout retried
+    after a crash), the SKU the order already holds is priced as reserved even if the sale ended since."""
+    return await service.prices(request.app.state.seckill, body.activity_id, body.sku_ids, now, body.order_id)
 
 
 @router.post("/holds", status_code=201, response_model=ReservationOut,
              responses=errors(domain.ActivityNotFound, domain.ActivityClosed, domain.NotOnNow,
                               domain.SkuNotInActivity, domain.OrderLimitExceeded, domain.UserLimitReached,
-                              domain.SoldOut, domain.ReservationNotUsable, domain.Unavailable))
+                              domain.SoldOut, domain.StockNotEnough, domain.ReservationNotUsable,
+                              domain.Unavailable))
 async def hold(body: HoldIn, request: Request, now: Now):
     """Checkout: the order's flash stock (the buyer's reservation, or taken now). Idempotent by order id."""
     return await service.hold(request.app.state.seckill, body.order_id, body.user_id, body.activity_id,

@@ -103,13 +103,16 @@ def _levels(data: RewardActivityIn) -> list[calc.RewardLevel]:
                              tuple(sorted(lv.coupons.items()))) for lv in data.levels]
 
 
-async def _check_reward(coupons: CouponClient, data: RewardActivityIn, now: datetime) -> None:
-    """The activity's own rules, then (asked of the coupon service) the templates its levels give."""
+async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, now: datetime) -> None:
+    """The activity's own rules, then (asked of the coupon service) the templates its levels give
+    (`coupons` None: for demo data that gives no coupon)."""
     levels = _levels(data)
     domain.raise_if(domain.check_window(data.start_time, data.end_time, now) + domain.check_reward(
         data.condition_type, data.product_scope, data.product_scope_values, levels))
     template_ids = sorted({template_id for level in levels for template_id, _ in level.coupons})
     if template_ids:
+        if coupons is None:
+            raise RuntimeError("a level gives coupons: the coupon service must check them")
         domain.raise_if(domain.check_reward_coupons(levels, await coupons.gift_templates(template_ids, now)))
 
 
@@ -132,7 +135,7 @@ def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetim
     activity.updated_at = now
 
 
-async def create_reward(session: AsyncSession, coupons: CouponClient, data: RewardActivityIn, now: datetime,
+async def create_reward(session: AsyncSession, coupons: CouponClient | None, data: RewardActivityIn, now: datetime,
                         locale: str) -> dict:
     await _check_reward(coupons, data, now)
     await _check_scope_conflicts(session, data, None)

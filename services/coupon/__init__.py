@@ -1,1 +1,1 @@
-"""Coupon service: templates, issued coupons, codes (ARCHITECTURE.md §2, port 8001). In progress (issue 3)."""
+"""Coupon service (port 8001): templates, issued coupons, codes, matching and order holds; see README.md."""

@@ -9,11 +9,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
+from services.coupon.errors import (
+    CouponInUse,
+    CouponTakenBack,
+    InvalidTemplate,
+    OutOfStock,
+    TakeLimitReached,
+    TemplateDisabled,
+    TemplateExpired,
+    TotalBelowTaken,
+    WrongTakeType,
+)
 from shared.enums import DescribedIntEnum, ProductScope
-from shared.errors import Conflict, NotFound, Reason, RuleViolation
+from shared.errors import Reason
 from shared.money import format_yuan
 
 UNLIMITED = -1
@@ -82,88 +93,6 @@ class Validity:
     valid_end: datetime | None = None
     fixed_start_term: int | None = None  # days after taking
     fixed_end_term: int | None = None  # days valid
-
-
-# --- errors -------------------------------------------------------------------------------------
-
-class InvalidTemplate(RuleViolation):
-    code = "COUPON_TEMPLATE_INVALID"
-    messages = {"en": "Invalid coupon template: {reason}", "zh-CN": "优惠券模板不合法：{reason}"}
-
-
-class TotalBelowTaken(Conflict):
-    code = "COUPON_TEMPLATE_TOTAL_COUNT_TOO_SMALL"
-    messages = {"en": "Total count cannot be below the {take_count} already taken",
-                "zh-CN": "发放数量不能小于已领取数量（{take_count}）"}
-
-
-class TemplateDisabled(Conflict):
-    code = "COUPON_TEMPLATE_DISABLED"
-    messages = {"en": "This coupon is not available", "zh-CN": "该优惠券已停用"}
-
-
-class WrongTakeType(Conflict):
-    code = "COUPON_TEMPLATE_CANNOT_TAKE"
-    messages = {"en": "This coupon cannot be obtained this way", "zh-CN": "领取方式不正确"}
-
-
-class TemplateExpired(Conflict):
-    code = "COUPON_TEMPLATE_EXPIRED"
-    messages = {"en": "This coupon has expired", "zh-CN": "优惠券已过期"}
-
-
-class TakeLimitReached(Conflict):
-    code = "COUPON_TAKE_LIMIT_REACHED"
-    messages = {"en": "You already have the most of this coupon you can take ({limit})",
-                "zh-CN": "每人限领 {limit} 张，您已领完"}
-
-
-class OutOfStock(Conflict):
-    code = "COUPON_TEMPLATE_NOT_ENOUGH"
-    messages = {"en": "This coupon is all gone", "zh-CN": "优惠券已被领完"}
-
-
-class CouponNotUsable(Conflict):
-    code = "COUPON_NOT_USABLE"
-    messages = {"en": "Coupon {coupon_id} cannot be used now (used, expired, not yet valid or not yours)",
-                "zh-CN": "优惠券 {coupon_id} 当前不可用（已使用、已过期、未到使用时间或不属于您）"}
-
-
-class TemplateNotFound(NotFound):
-    code = "COUPON_TEMPLATE_NOT_FOUND"
-    messages = {"en": "Coupon template {id} does not exist", "zh-CN": "优惠券模板 {id} 不存在"}
-
-
-class TemplateInUse(Conflict):
-    code = "COUPON_TEMPLATE_HAS_UNUSED_COUPONS"
-    messages = {"en": "Coupon template {id} still has unused coupons; disable it instead",
-                "zh-CN": "优惠券模板 {id} 还有未使用的优惠券，不能删除，可先停用"}
-
-
-class CouponNotFound(NotFound):
-    code = "COUPON_NOT_FOUND"
-    messages = {"en": "Coupon {id} does not exist", "zh-CN": "优惠券 {id} 不存在"}
-
-
-class CouponInUse(Conflict):
-    code = "COUPON_IN_USE"
-    messages = {"en": "Coupon {id} is used by order {order_id} and cannot be recalled",
-                "zh-CN": "优惠券 {id} 已被订单 {order_id} 使用，不能回收"}
-
-
-class CouponTakenBack(Conflict):
-    code = "COUPON_ALREADY_TAKEN_BACK"
-    messages = {"en": "Coupon {id} was already taken back", "zh-CN": "优惠券 {id} 已被收回"}
-
-
-class CodeNotFound(NotFound):
-    code = "COUPON_CODE_NOT_FOUND"
-    messages = {"en": "This code is not valid", "zh-CN": "兑换码无效"}
-
-
-class CodeAlreadyRedeemed(Conflict):
-    code = "COUPON_CODE_ALREADY_REDEEMED"
-    messages = {"en": "This code has already been used", "zh-CN": "兑换码已被使用"}
 
 
 # --- templates ----------------------------------------------------------------------------------
@@ -410,7 +339,7 @@ class CartIndex:
         return tuple(sorted(i for value in set(terms.scope_values) for i in index.get(value, ())))
 
 
-def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime, *, zone: tzinfo,
+def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime, *, zone: tzinfo = UTC,
                  index: CartIndex | None = None) -> Match:
     """One coupon against the cart. `zone` is the business timezone a buyer reads times in."""
     if now < coupon.valid_start:
@@ -433,7 +362,7 @@ def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime, *
 
 
 def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine], now: datetime,
-                  *, zone: tzinfo) -> tuple[list[Match], Match | None]:
+                  *, zone: tzinfo = UTC) -> tuple[list[Match], Match | None]:
     """Every coupon's verdict, and the best usable one: the largest discount; on a tie the one
     that expires first (use it before it is lost), then the lowest id."""
     index = CartIndex(lines)

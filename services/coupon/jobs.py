@@ -7,7 +7,7 @@ import logging
 
 from fastapi import FastAPI
 
-from services.coupon import service
+from services.coupon import lifecycle
 
 log = logging.getLogger("coupon.jobs")
 
@@ -16,7 +16,7 @@ async def expire_forever(app: FastAPI) -> None:
     while True:
         try:
             async with app.state.sessionmaker() as session, session.begin():
-                released, expired = await service.expire_due(session, app.state.clock.now())
+                released, expired = await lifecycle.expire_due(session, app.state.clock.now())
             if released or expired:
                 log.info("released %d expired holds, expired %d coupons", released, expired)
         except asyncio.CancelledError:

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon import domain
 from services.coupon import repository as repo
-from services.coupon.domain import (
+from services.coupon.domain import CouponStatus, TakeType
+from services.coupon.errors import (
     CodeAlreadyRedeemed,
     CodeNotFound,
-    CouponNotFound,
-    CouponNotUsable,
-    CouponStatus,
     OutOfStock,
-    TakeType,
     TemplateInUse,
     TemplateNotFound,
+    WrongTakeType,
 )
 from services.coupon.models import Coupon, CouponCode, CouponTemplate, outbox
 from services.coupon.schemas import (
@@ -174,55 +172,6 @@ async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn
          "valid_end": by_id[m.coupon_id].valid_end} for m in matches]}
 
 
-# --- holds (the checkout contract: hold, commit, release by order id) -----------------------------
-
-async def hold(session: AsyncSession, order_id: int, user_id: int, coupon_id: int, now: datetime,
-               hold_seconds: int) -> Coupon:
-    """Reserve the coupon for an order being created. Idempotent: the same order asking again
-    gets the same hold; any other order is refused. An order holds one coupon: when a retried
-    checkout chose another one, the order's earlier hold goes back in the same transaction."""
-    until = now + timedelta(seconds=hold_seconds)
-    if await repo.hold_if_unused(session, coupon_id, user_id, order_id, now, until):
-        await repo.release_other_holds(session, order_id, coupon_id, now)
-    coupon = await repo.get_coupon(session, coupon_id)
-    if coupon is None or coupon.user_id != user_id or coupon.use_order_id != order_id \
-            or coupon.status not in domain.IN_USE:
-        raise CouponNotUsable(coupon_id=coupon_id)
-    return coupon
-
-
-async def commit_order(session: AsyncSession, order_id: int, now: datetime) -> int:
-    """order.paid: the order's held coupons are used for good. A second delivery finds nothing."""
-    committed = await repo.commit_holds(session, order_id, now)
-    for coupon in committed:
-        await repo.add_use_count(session, coupon.template_id, 1)
-        await add_to_outbox(session, outbox, new_event(
-            "promo.coupon.used", source="promo-coupon", subject=order_id, time=now,
-            data={"coupon_id": coupon.id, "template_id": coupon.template_id, "user_id": coupon.user_id,
-                  "order_id": order_id}))
-    await session.flush()
-    return len(committed)
-
-
-async def release_order(session: AsyncSession, order_id: int, now: datetime) -> int:
-    """order.cancelled or an expired hold: the order's coupons go back (or expire), a used one
-    with its use returned. Idempotent."""
-    released = await repo.release_order(session, order_id, now)
-    for template_id, was_used in released:
-        if was_used:
-            await repo.add_use_count(session, template_id, -1)
-    return len(released)
-
-
-async def expire_due(session: AsyncSession, now: datetime) -> tuple[int, int]:
-    """The periodic job: holds past their time are released, unused coupons past their end expire.
-    Every change is conditional, so replicas running it at once do each thing once."""
-    released = 0
-    for order_id in await repo.orders_with_expired_holds(session, now):
-        released += await release_order(session, order_id, now)
-    return released, await repo.expire_unused(session, now)
-
-
 # --- system issues (events) -----------------------------------------------------------------------
 
 async def _issue_in_savepoint(session: AsyncSession, template_id: int, user_id: int, take_type: TakeType,
@@ -267,33 +216,6 @@ async def grant_order_rewards(session: AsyncSession, order_id: int, user_id: int
     return issued
 
 
-async def revoke_order_rewards(session: AsyncSession, order_id: int, reason: str, now: datetime) -> int:
-    """order.cancelled: the order's reward coupons still unused are revoked, their stock given
-    back (those held or used by another order stay). A second delivery finds none."""
-    coupons = await repo.unused_granted_by_order(session, order_id)
-    for coupon in coupons:
-        await _take_back(session, coupon, CouponStatus.REVOKED, domain.revoked_by_order(order_id),
-                         f"order_cancelled:{reason}", now, order_id=order_id)
-    await session.flush()
-    return len(coupons)
-
-
-async def _take_back(session: AsyncSession, coupon: Coupon, status: CouponStatus, by: str, reason: str,
-                     now: datetime, order_id: int | None = None) -> None:
-    """Revoked or recalled: the row stays with who, why and when; its stock returns to the
-    template; `promo.coupon.revoked` tells the others."""
-    coupon.status, coupon.revoked_by, coupon.revoke_reason = status, by[:64], reason[:255]
-    coupon.revoked_at = coupon.updated_at = now
-    await repo.give_back_stock(session, coupon.template_id, 1)
-    data = {"coupon_id": coupon.id, "template_id": coupon.template_id, "user_id": coupon.user_id,
-            "status": int(status), "kind": status.name.lower(), "by": by, "reason": reason,
-            "revoked_at": now.isoformat()}
-    if order_id is not None:
-        data["order_id"] = order_id
-    await add_to_outbox(session, outbox, new_event("promo.coupon.revoked", source="promo-coupon",
-                                                   subject=coupon.user_id, time=now, data=data))
-
-
 # --- coupon center --------------------------------------------------------------------------------
 
 async def coupon_center(session: AsyncSession, user_id: int | None, spu_id: int | None, category_id: int | None,
@@ -307,7 +229,7 @@ async def coupon_center(session: AsyncSession, user_id: int | None, spu_id: int 
                               can_take=domain.can_take_again(_quota(t), held.get(t.id, 0))) for t in templates]
 
 
-# --- admin: give and recall -----------------------------------------------------------------------
+# --- admin: give ---------------------------------------------------------------------------------
 
 
 async def give(session: AsyncSession, template_id: int, user_ids: list[int], now: datetime,
@@ -316,7 +238,7 @@ async def give(session: AsyncSession, template_id: int, user_ids: list[int], now
     reported with the reason; the others keep theirs."""
     template = await get_template(session, template_id)
     if template.take_type != TakeType.ADMIN:
-        raise domain.WrongTakeType()
+        raise WrongTakeType()
     result = GiveOut(given=[], refused=[])
     for user_id in user_ids:
         coupons, error = await _issue_in_savepoint(session, template_id, user_id, TakeType.ADMIN, now)
@@ -325,18 +247,6 @@ async def give(session: AsyncSession, template_id: int, user_ids: list[int], now
         else:
             result.refused.append(Refused(user_id=user_id, code=error.code, message=error.message(locale)))
     return result
-
-
-async def recall(session: AsyncSession, coupon_id: int, by: str, reason: str, now: datetime) -> Coupon:
-    """An operator takes back a coupon no order holds or used (status RECALLED, with who and
-    why); its stock returns to the template. The row is locked: an order cannot take it meanwhile."""
-    coupon = await repo.get_coupon(session, coupon_id, for_update=True)
-    if coupon is None:
-        raise CouponNotFound(id=coupon_id)
-    domain.check_recallable(coupon_id, CouponStatus(coupon.status), coupon.use_order_id)
-    await _take_back(session, coupon, CouponStatus.RECALLED, by, reason, now)
-    await session.flush()
-    return coupon
 
 
 # --- codes ----------------------------------------------------------------------------------------
@@ -348,7 +258,7 @@ async def generate_codes(session: AsyncSession, template_id: int, count: int, pr
     is unique across the service; a clash with an existing code is simply drawn again."""
     template = await get_template(session, template_id)
     if template.take_type != TakeType.ADMIN:
-        raise domain.WrongTakeType()
+        raise WrongTakeType()
     codes: set[str] = set()
     for _ in range(10):
         fresh = domain.new_codes(count - len(codes), prefix, length) - codes

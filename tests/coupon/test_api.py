@@ -258,3 +258,10 @@ async def test_pricing_looks_templates_up_by_id(client, tokens):
         refused = await client.post("/internal/coupon/templates/lookup", json={"template_ids": ids},
                                     headers=tokens["service"])
         assert refused.status_code == 422
+
+
+async def test_openapi_lists_each_enum_value_with_its_meaning(client):
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    for name in ("CouponStatus", "TakeType", "ValidityType", "DiscountType"):
+        assert len(schemas[name]["x-enum-descriptions"]) == len(schemas[name]["enum"]), name
+    assert schemas["CouponStatus"]["x-enum-varnames"] == ["UNUSED", "USED", "EXPIRED", "HELD", "REVOKED", "RECALLED"]

@@ -11,6 +11,7 @@ import pytest
 from services.coupon.domain import (
     UNLIMITED,
     CartLine,
+    CouponStatus,
     DiscountType,
     HeldCoupon,
     InvalidTemplate,
@@ -29,12 +30,15 @@ from services.coupon.domain import (
     WrongTakeType,
     can_take_again,
     check_can_issue,
+    check_recallable,
     check_total_not_below_taken,
     discount,
     match_coupons,
+    released_status,
     validate_template,
     validity_window,
 )
+from services.coupon.errors import CouponInUse, CouponTakenBack
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AMOUNT_OFF = Terms(use_price=10000, product_scope=ProductScope.ALL, scope_values=(), discount_type=DiscountType.PRICE,
@@ -240,3 +244,31 @@ def test_not_yet_valid_reads_in_the_business_timezone():
     matches, _ = match_coupons([held(1, AMOUNT_OFF, start=start)], LINES, NOW, zone=ZoneInfo("Asia/Shanghai"))
     assert matches[0].message("zh-CN") == "2026-12-12 07:03 起可用"
     assert matches[0].message("en") == "Usable from 2026-12-12 07:03"
+
+
+# --- an issued coupon's life --------------------------------------------------------------------
+
+def test_a_coupon_given_back_is_unused_while_valid_else_expired():
+    assert released_status(NOW + timedelta(seconds=1), NOW) is CouponStatus.UNUSED
+    assert released_status(NOW, NOW) is CouponStatus.EXPIRED
+
+
+@pytest.mark.parametrize("status", [CouponStatus.UNUSED, CouponStatus.EXPIRED])
+def test_unused_and_expired_coupons_may_be_recalled(status):
+    check_recallable(1, status, None)
+
+
+@pytest.mark.parametrize("status, error", [
+    (CouponStatus.HELD, CouponInUse), (CouponStatus.USED, CouponInUse),
+    (CouponStatus.REVOKED, CouponTakenBack), (CouponStatus.RECALLED, CouponTakenBack),
+])
+def test_coupons_in_use_or_taken_back_cannot_be_recalled(status, error):
+    with pytest.raises(error):
+        check_recallable(1, status, 7)
+
+
+def test_client_enums_carry_their_meaning_and_yudaos_numbers():
+    assert [(s.value, s.name) for s in CouponStatus] == [
+        (1, "UNUSED"), (2, "USED"), (3, "EXPIRED"), (4, "HELD"), (5, "REVOKED"), (6, "RECALLED")]
+    for enum in (CouponStatus, TakeType, ValidityType, DiscountType):
+        assert all(member.meaning for member in enum), enum

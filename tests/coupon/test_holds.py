@@ -1,4 +1,5 @@
-"""Hold / commit / release of a coupon for an order (ARCHITECTURE.md §4), against MariaDB."""
+"""Hold / commit / release of a coupon for an order (the checkout contract, docs/checkout.md), against
+MariaDB."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.coupon import consumers, service
+from services.coupon import consumers, lifecycle
 from services.coupon.models import Coupon, CouponTemplate, inbox
 from shared.clock import SystemClock
 from shared.consumer import ConsumerRunner, Outcome
@@ -118,7 +119,7 @@ async def test_release_after_the_end_expires_the_coupon(client, tokens, coupon_a
     coupon_id = await a_coupon(client, tokens)
     await client.post(HOLDS, json=hold_body(7501, coupon_id), headers=tokens["service"])
     async with coupon_app.state.sessionmaker() as session, session.begin():
-        await service.release_order(session, 7501, datetime.now(UTC) + timedelta(days=30))
+        await lifecycle.release_order(session, 7501, datetime.now(UTC) + timedelta(days=30))
     assert (await coupon_row(coupon_app, coupon_id)).status == 3
 
 
@@ -128,13 +129,13 @@ async def test_the_expiry_job_releases_due_holds_and_expires_old_coupons(client,
     await client.post(HOLDS, json=hold_body(7601, held_id), headers=tokens["service"])
     later = datetime.now(UTC) + timedelta(hours=1)  # past the 30-minute hold, within the 7-day validity
     async with coupon_app.state.sessionmaker() as session, session.begin():
-        assert await service.expire_due(session, later) == (1, 0)
+        assert await lifecycle.expire_due(session, later) == (1, 0)
     assert (await coupon_row(coupon_app, held_id)).status == 1
     much_later = datetime.now(UTC) + timedelta(days=8)
     async with coupon_app.state.sessionmaker() as session, session.begin():
-        assert await service.expire_due(session, much_later) == (0, 2)
+        assert await lifecycle.expire_due(session, much_later) == (0, 2)
     async with coupon_app.state.sessionmaker() as session, session.begin():
-        assert await service.expire_due(session, much_later) == (0, 0)  # a second replica finds nothing
+        assert await lifecycle.expire_due(session, much_later) == (0, 0)  # a second replica finds nothing
     assert {(await coupon_row(coupon_app, i)).status for i in (held_id, idle_id)} == {3}
 
 

@@ -9,9 +9,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
-from services.coupon import domain, service
+from services.coupon import lifecycle, service
 from services.coupon import repository as repo
-from services.coupon.domain import CouponStatus, DiscountType, InvalidTemplate, TakeType, TotalBelowTaken, WrongTakeType
+from services.coupon.domain import CouponStatus, DiscountType, TakeType
+from services.coupon.errors import (
+    CouponInUse,
+    CouponNotFound,
+    CouponTakenBack,
+    InvalidTemplate,
+    TemplateInUse,
+    TemplateNotFound,
+    TotalBelowTaken,
+    WrongTakeType,
+)
 from services.coupon.schemas import (
     AdminCouponOut,
     CodeOut,
@@ -52,31 +62,31 @@ async def page_templates(session: Session, paging: Paging, name: Annotated[str |
     return to_page(TemplateOut, await repo.page_templates(session, paging, f), paging)
 
 
-@router.get("/templates/{template_id}", response_model=TemplateOut, responses=errors(domain.TemplateNotFound))
+@router.get("/templates/{template_id}", response_model=TemplateOut, responses=errors(TemplateNotFound))
 async def get_template(template_id: PathId, session: Session):
     return await service.get_template(session, template_id)
 
 
 @router.put("/templates/{template_id}", response_model=TemplateOut,
-            responses=errors(domain.TemplateNotFound, InvalidTemplate, TotalBelowTaken))
+            responses=errors(TemplateNotFound, InvalidTemplate, TotalBelowTaken))
 async def update_template(template_id: PathId, body: TemplateIn, session: Session, now: Now):
     return await service.update_template(session, template_id, body, now)
 
 
-@router.put("/templates/{template_id}/status", response_model=TemplateOut, responses=errors(domain.TemplateNotFound))
+@router.put("/templates/{template_id}/status", response_model=TemplateOut, responses=errors(TemplateNotFound))
 async def set_template_status(template_id: PathId, body: StatusIn, session: Session, now: Now):
     return await service.set_template_status(session, template_id, body.status, now)
 
 
 @router.delete("/templates/{template_id}", status_code=204,
-               responses=errors(domain.TemplateNotFound, domain.TemplateInUse))
+               responses=errors(TemplateNotFound, TemplateInUse))
 async def delete_template(template_id: PathId, session: Session):
     await service.delete_template(session, template_id)
     return Response(status_code=204)
 
 
 @router.post("/templates/{template_id}/give", response_model=GiveOut,
-             responses=errors(domain.TemplateNotFound, WrongTakeType))
+             responses=errors(TemplateNotFound, WrongTakeType))
 async def give(template_id: PathId, body: GiveIn, session: Session, now: Now, locale: Locale):
     """One coupon to each user (an admin-give template); the answer says who got one and who not, why."""
     return await service.give(session, template_id, list(dict.fromkeys(body.user_ids)), now, locale)
@@ -90,15 +100,15 @@ async def page_coupons(session: Session, paging: Paging, user_id: QueryId = None
 
 
 @router.delete("/coupons/{coupon_id}", status_code=204,
-               responses=errors(domain.CouponNotFound, domain.CouponInUse, domain.CouponTakenBack))
+               responses=errors(CouponNotFound, CouponInUse, CouponTakenBack))
 async def recall(coupon_id: PathId, admin: Admin, session: Session, now: Now, reason: RecallReason = ""):
     """Recall: the coupon becomes RECALLED (kept, with who and why), its stock returns."""
-    await service.recall(session, coupon_id, admin.subject, reason, now)
+    await lifecycle.recall(session, coupon_id, admin.subject, reason, now)
     return Response(status_code=204)
 
 
 @router.post("/templates/{template_id}/codes", status_code=201, response_model=CodesOut,
-             responses=errors(domain.TemplateNotFound, WrongTakeType))
+             responses=errors(TemplateNotFound, WrongTakeType))
 async def generate_codes(template_id: PathId, body: CodesIn, session: Session, now: Now):
     created = await service.generate_codes(session, template_id, body.count, body.prefix, body.length, now)
     return CodesOut(template_id=template_id, created=created)

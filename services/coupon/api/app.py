@@ -7,16 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.coupon import domain, service
 from services.coupon import repository as repo
+from services.coupon import service
 from services.coupon.api.deps import BusinessZone
-from services.coupon.domain import (
-    CouponStatus,
+from services.coupon.domain import CouponStatus, TakeType
+from services.coupon.errors import (
+    CodeAlreadyRedeemed,
+    CodeNotFound,
     OutOfStock,
     TakeLimitReached,
-    TakeType,
     TemplateDisabled,
     TemplateExpired,
+    TemplateNotFound,
     WrongTakeType,
 )
 from services.coupon.schemas import (
@@ -40,7 +42,7 @@ router = APIRouter(prefix="/app-api/coupon", tags=["app: coupon"], responses=err
 
 
 @router.post("/templates/{template_id}/take", status_code=201, response_model=TakeOut,
-             responses=errors(domain.TemplateNotFound, TemplateDisabled, WrongTakeType, TemplateExpired,
+             responses=errors(TemplateNotFound, TemplateDisabled, WrongTakeType, TemplateExpired,
                               TakeLimitReached, OutOfStock))
 async def take(template_id: PathId, member: Member, session: Session, now: Now):
     coupons, again = await service.issue(session, template_id, member.user_id, TakeType.USER, now)
@@ -82,7 +84,7 @@ async def match_my_cart(body: CartIn, member: Member, session: Session, now: Now
 
 
 @router.post("/codes/redeem", status_code=201, response_model=CouponOut,
-             responses=errors(domain.CodeNotFound, domain.CodeAlreadyRedeemed, TemplateDisabled, TemplateExpired,
+             responses=errors(CodeNotFound, CodeAlreadyRedeemed, TemplateDisabled, TemplateExpired,
                               TakeLimitReached, OutOfStock))
 async def redeem_code(body: RedeemIn, member: Member, session: Session, now: Now):
     return await service.redeem_code(session, body.code, member.user_id, now)

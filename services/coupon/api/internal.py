@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from services.coupon import lifecycle, service
 from services.coupon import repository as repo
-from services.coupon import service
 from services.coupon.api.deps import BusinessZone, HoldSeconds
-from services.coupon.domain import CouponNotUsable
+from services.coupon.errors import (
+    CouponNotUsable,
+)
 from services.coupon.schemas import (
     HoldIn,
     HoldOut,
@@ -41,14 +43,14 @@ async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale,
 async def hold(body: HoldIn, session: Session, now: Now, hold_seconds: HoldSeconds):
     """Checkout: reserve the coupon for the order (idempotent by order id; a different coupon
     asked by the same order replaces its earlier hold)."""
-    coupon = await service.hold(session, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
+    coupon = await lifecycle.hold(session, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
     return HoldOut(order_id=body.order_id, coupon_id=coupon.id, hold_expires_at=coupon.hold_expires_at)
 
 
 @router.post("/holds/{order_id}/release", response_model=ReleaseOut)
 async def release(order_id: PathId, session: Session, now: Now):
     """Checkout failed elsewhere: give the order's coupon back (idempotent)."""
-    return ReleaseOut(order_id=order_id, released=await service.release_order(session, order_id, now))
+    return ReleaseOut(order_id=order_id, released=await lifecycle.release_order(session, order_id, now))
 
 
 @router.post("/templates/lookup", response_model=TemplateLookupOut)

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install bench lint migrate clean lock
+.PHONY: run test install bench fuzz lint migrate clean lock
 
 # requirements.lock: what runs (the image uses it); requirements-dev.lock: plus the test tools.
 # Regenerate both after changing pyproject.toml: `make lock`.
@@ -25,6 +25,15 @@ test: install  ## unit + integration + end-to-end tests (MariaDB and Redis on th
 bench: install  ## throughput/latency benchmark; results in bench/results/
 	$(BIN)/python -m bench
 
+# schemathesis in its own virtualenv: it only talks HTTP to the suite, its pins stay apart
+$(VENV)-fuzz/bin/st: fuzz/requirements.lock
+	$(PYTHON) -m venv $(VENV)-fuzz
+	$(VENV)-fuzz/bin/pip install -q --require-hashes -r fuzz/requirements.lock
+	@touch $@
+
+fuzz: install $(VENV)-fuzz/bin/st  ## schemathesis over every service's OpenAPI on MariaDB; results in fuzz/results.md
+	$(BIN)/python -m fuzz --st $(VENV)-fuzz/bin/st $(FUZZ_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 
@@ -38,3 +47,4 @@ lock: install
 	$(BIN)/pip install -q uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
+	$(BIN)/uv pip compile fuzz/requirements.in --python-version 3.11 --generate-hashes -o fuzz/requirements.lock

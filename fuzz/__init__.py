@@ -1,0 +1,1 @@
+"""`make fuzz`: schemathesis against every service's OpenAPI, on MariaDB. See fuzz/README.md."""

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from services.coupon import lifecycle, service
 from services.coupon import repository as repo
-from services.coupon.api.deps import BusinessZone, HoldSeconds
+from services.coupon.api.deps import BusinessZone, HoldSeconds, Sessions
 from services.coupon.errors import (
     CouponNotUsable,
 )
@@ -40,10 +40,10 @@ async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale,
 
 
 @router.post("/holds", status_code=201, response_model=HoldOut, responses=errors(CouponNotUsable))
-async def hold(body: HoldIn, session: Session, now: Now, hold_seconds: HoldSeconds):
+async def hold(body: HoldIn, sessions: Sessions, now: Now, hold_seconds: HoldSeconds):
     """Checkout: reserve the coupon for the order (idempotent by order id; a different coupon
     asked by the same order replaces its earlier hold)."""
-    coupon = await lifecycle.hold(session, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
+    coupon = await lifecycle.hold_for_order(sessions, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
     return HoldOut(order_id=body.order_id, coupon_id=coupon.id, hold_expires_at=coupon.hold_expires_at)
 
 

@@ -7,23 +7,23 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.seckill import service
+from services.seckill import orders
 from shared.consumer import Handler
 from shared.events import Envelope, OrderCancelled, OrderPaid
 
 
-def handlers(seckill: Callable[[], service.Seckill]) -> dict[str, Handler]:
+def handlers(seckill: Callable[[], orders.Seckill]) -> dict[str, Handler]:
     """`seckill()` is the app's context once it has started. The reservation's own transactions
     do the work (MySQL, then Redis); the runner's session records the event in the inbox."""
 
     async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
         paid = OrderPaid.model_validate(envelope.data)
-        await service.commit_order(seckill(), paid.order_id, paid.paid_at, seckill().clock.now())
+        await orders.commit_order(seckill(), paid.order_id, paid.paid_at, seckill().clock.now())
 
     async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
         cancelled = OrderCancelled.model_validate(envelope.data)
         # A cancelled order's units go back, paid or not: with `paid: false` its payment may still
         # have reached us first (the two topics are not ordered together), committing them.
-        await service.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at, paid_too=True)
+        await orders.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at, paid_too=True)
 
     return {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

@@ -9,8 +9,8 @@ import logging
 
 from fastapi import FastAPI
 
+from services.seckill import orders, service
 from services.seckill import repository as repo
-from services.seckill import service
 
 log = logging.getLogger("seckill.jobs")
 
@@ -18,7 +18,7 @@ log = logging.getLogger("seckill.jobs")
 async def expire_forever(app: FastAPI) -> None:
     while True:
         try:
-            expired = await service.expire_due(app.state.seckill, app.state.clock.now())
+            expired = await orders.expire_due(app.state.seckill, app.state.clock.now())
             if expired:
                 log.info("gave back the stock of %d unpaid reservations", expired)
         except asyncio.CancelledError:

@@ -90,3 +90,27 @@ def test_limits_conflicts_and_lifecycle():
         d.check_can_delete(CommonStatus.ENABLED, date(2026, 1, 5), date(2026, 1, 5))
     d.check_can_delete(CommonStatus.ENABLED, date(2026, 1, 4), date(2026, 1, 5))  # ended
     d.check_can_delete(CommonStatus.DISABLED, date(2026, 1, 9), date(2026, 1, 5))  # closed
+
+
+def test_activity_mistakes_name_their_field_with_a_reason_in_both_languages():
+    with pytest.raises(d.ActivityInvalid) as dates:
+        d.check_activity(date(2026, 1, 2), date(2026, 1, 1), [1], [1])
+    assert dates.value.details["field"] == "end_date"
+    assert dates.value.message("zh-CN") == "秒杀活动无效：开始日期晚于结束日期"
+    assert dates.value.message("en") == "Invalid seckill activity: start_date is after end_date"
+    with pytest.raises(d.ActivityInvalid) as twice:
+        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7, 8, 7])
+    assert twice.value.body("zh-CN")["error"]["details"] == {"reason": "SKU 7 重复出现", "reason_code": "SKU_TWICE",
+                                                             "field": "products"}
+    with pytest.raises(d.ActivityInvalid) as limits:
+        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7], user_limit=2, order_limit=3)
+    assert limits.value.details["field"] == "order_limit"
+    assert limits.value.message("zh-CN") == "秒杀活动无效：单次限购（3 件）不能超过每人限购（2 件）"
+    d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7], user_limit=0, order_limit=3)  # 0 = no limit
+    d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7], user_limit=3, order_limit=0)
+    d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7], user_limit=3, order_limit=3)
+
+
+def test_reservation_status_lists_its_meanings():
+    assert d.ReservationStatus.EXPIRED == 40 and "not paid in time" in d.ReservationStatus.EXPIRED.meaning
+    assert all(status.meaning for status in d.ReservationStatus)

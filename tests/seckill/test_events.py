@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from services.seckill import service
+from services.seckill import orders
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Reservation
 from shared.events import encode, new_event
@@ -42,7 +42,7 @@ async def wait_for(app, reservation_id: int, wanted: ReservationStatus) -> None:
 async def test_paid_then_closed_after_payment_each_once_even_when_delivered_twice(client, tokens, seckill_app):
     activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=4)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
-    held = await service.hold(seckill, 7101, 1001, activity_id, 1001, 2, None, now)
+    held = await orders.hold(seckill, 7101, 1001, activity_id, 1001, 2, None, now)
     producer = make_producer(seckill_app.state.settings)
     await producer.start()
     try:
@@ -68,7 +68,7 @@ async def test_a_cancellation_said_unpaid_after_the_payment_was_handled_still_gi
     """order.paid and order.cancelled are different topics: the payment may be handled first."""
     activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=4)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
-    held = await service.hold(seckill, 7201, 1001, activity_id, 1001, 2, None, now)
+    held = await orders.hold(seckill, 7201, 1001, activity_id, 1001, 2, None, now)
     producer = make_producer(seckill_app.state.settings)
     await producer.start()
     try:

@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import insert, select
 
 from promo.cli import replay
-from services.seckill import service
+from services.seckill import orders
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Reservation, inbox
 from shared.events import encode, new_event
@@ -18,7 +18,7 @@ from tests.seckill.conftest import make_sale
 async def test_a_parked_cancellation_is_replayed_through_the_cli(client, tokens, seckill_app, monkeypatch, capsys):
     activity_id = await make_sale(client, tokens["admin"], stock=10)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
-    held = await service.hold(seckill, 7301, 1001, activity_id, 1001, 1, None, now)
+    held = await orders.hold(seckill, 7301, 1001, activity_id, 1001, 1, None, now)
     event = new_event("order.cancelled", source="test", subject=7301, time=now, data={
         "order_id": 7301, "user_id": 1001, "cancelled_at": now.isoformat()})
     async with seckill_app.state.sessionmaker() as session, session.begin():

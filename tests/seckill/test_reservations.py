@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from services.seckill import service
+from services.seckill import orders, service
 from services.seckill.domain import ReservationStatus, SoldOut, UserLimitReached
 from services.seckill.models import Product, Reservation, UserQuota
 from services.seckill.schemas import ReservationOut
@@ -141,19 +141,19 @@ async def test_redis_flushed_halfway_still_sells_no_more_than_the_stock(client, 
 async def test_cancel_and_expiry_give_stock_back_exactly_once(client, tokens, seckill_app):
     activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=5)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
-    await service.hold(seckill, 7001, 1001, activity_id, 1001, 2, None, now)
-    again = await service.hold(seckill, 7001, 1001, activity_id, 1001, 2, None, now)
+    await orders.hold(seckill, 7001, 1001, activity_id, 1001, 2, None, now)
+    again = await orders.hold(seckill, 7001, 1001, activity_id, 1001, 2, None, now)
     assert again.order_id == 7001 and (await state(seckill_app, activity_id))["mysql_stock"] == 8, "held once"
-    cancels = await asyncio.gather(*(service.release_order(seckill, 7001, now) for _ in range(5)))
+    cancels = await asyncio.gather(*(orders.release_order(seckill, 7001, now) for _ in range(5)))
     assert cancels.count(True) == 1, "one of the replayed cancellations gives the stock back"
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (10, 10, {1001: 0})
 
-    await service.hold(seckill, 7002, 1001, activity_id, 1001, 3, None, now)
+    await orders.hold(seckill, 7002, 1001, activity_id, 1001, 3, None, now)
     later = now + timedelta(seconds=301)
-    expired = await asyncio.gather(*(service.expire_due(seckill, later) for _ in range(3)))
+    expired = await asyncio.gather(*(orders.expire_due(seckill, later) for _ in range(3)))
     assert sum(expired) == 1, "several job runs, one expiry"
-    assert not await service.release_order(seckill, 7002, later), "a late cancel changes nothing"
+    assert not await orders.release_order(seckill, 7002, later), "a late cancel changes nothing"
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["reserved"]) == (10, 10, 0)
 
@@ -162,11 +162,11 @@ async def test_paid_orders_keep_their_stock(client, tokens, seckill_app):
     activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=2)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
     reserved, _ = await service.reserve(seckill, 1001, activity_id, 1001, 2, now, key="k1")
-    held = await service.hold(seckill, 7003, 1001, activity_id, 1001, 2, reserved.id, now)
+    held = await orders.hold(seckill, 7003, 1001, activity_id, 1001, 2, reserved.id, now)
     assert held.id == reserved.id and held.order_id == 7003, "checkout uses the buyer's reservation"
-    assert await service.commit_order(seckill, 7003, now) and not await service.commit_order(seckill, 7003, now)
-    assert await service.expire_due(seckill, now + timedelta(days=1)) == 0
-    assert not await service.release_order(seckill, 7003, now), "a paid reservation is not given back"
+    assert await orders.commit_order(seckill, 7003, now) and not await orders.commit_order(seckill, 7003, now)
+    assert await orders.expire_due(seckill, now + timedelta(days=1)) == 0
+    assert not await orders.release_order(seckill, 7003, now), "a paid reservation is not given back"
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (8, 8, {1001: 2})
     limit = await client.post("/app-api/seckill/reservations", json=grab(activity_id), headers=tokens["member"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from services.seckill import domain, service
+from services.seckill import domain, orders
 from services.seckill.schemas import HoldIn, PricesIn, PricesOut, ReleaseOut, ReservationOut
 from shared.auth import Role, require_role
 from shared.deps import Now
@@ -23,7 +23,7 @@ async def prices(body: PricesIn, request: Request, now: Now):
     """The flash price of each SKU of a seckill order while the sale is on, and the activity's name.
     Never refused for stock or limits (the hold checks them). With `order_id` (a checkout retried
     after a crash), the SKU the order already holds is priced as reserved even if the sale ended since."""
-    return await service.prices(request.app.state.seckill, body.activity_id, body.sku_ids, now, body.order_id)
+    return await orders.prices(request.app.state.seckill, body.activity_id, body.sku_ids, now, body.order_id)
 
 
 @router.post("/holds", status_code=201, response_model=ReservationOut,
@@ -33,11 +33,11 @@ async def prices(body: PricesIn, request: Request, now: Now):
                               domain.Unavailable))
 async def hold(body: HoldIn, request: Request, now: Now):
     """Checkout: the order's flash stock (the buyer's reservation, or taken now). Idempotent by order id."""
-    return await service.hold(request.app.state.seckill, body.order_id, body.user_id, body.activity_id,
+    return await orders.hold(request.app.state.seckill, body.order_id, body.user_id, body.activity_id,
                               body.sku_id, body.count, body.reservation_id, now)
 
 
 @router.post("/holds/{order_id}/release", response_model=ReleaseOut)
 async def release(order_id: PathId, request: Request, now: Now):
     """Checkout failed elsewhere: the order's stock goes back (idempotent)."""
-    return {"order_id": order_id, "released": await service.release_order(request.app.state.seckill, order_id, now)}
+    return {"order_id": order_id, "released": await orders.release_order(request.app.state.seckill, order_id, now)}

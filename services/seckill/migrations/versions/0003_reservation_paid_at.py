@@ -21,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('seckill_reservation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('paid_at', shared.db.UTCDateTime(), nullable=True))
+    # reservations paid before: their payment was handled (a redelivery is not a late payment)
+    op.execute("UPDATE seckill_reservation SET paid_at = updated_at WHERE status = 20")
 
 
 def downgrade() -> None:

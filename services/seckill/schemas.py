@@ -18,7 +18,7 @@ Count = Annotated[int, Field(ge=1, le=10_000)]
 Limit = Annotated[int, Field(ge=0, le=10_000, description="0 = no limit")]
 
 WALL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
-_WALL_TIME = re.compile(WALL_TIME_PATTERN)
+_WALL_TIME = re.compile(WALL_TIME_PATTERN, re.ASCII)
 
 
 def _wall_time(value: Any) -> Any:
@@ -26,7 +26,7 @@ def _wall_time(value: Any) -> Any:
     fraction, no number of seconds."""
     if isinstance(value, time):
         return value
-    if not isinstance(value, str) or not _WALL_TIME.match(value):
+    if not isinstance(value, str) or not _WALL_TIME.fullmatch(value):
         raise ValueError('a wall-clock time "HH:MM:SS" or "HH:MM" (business timezone, no offset)')
     return time.fromisoformat(value)
 

@@ -38,7 +38,7 @@ async def test_slot_times_declare_the_wall_clock_pattern_their_values_match(clie
     assert re.match(pattern, made.json()["start_time"]) and made.json()["start_time"] == "08:00:00"
     today = (await client.get("/app-api/seckill/slots/today")).json()
     assert all(re.match(pattern, s["end_time"]) for s in today["slots"])
-    for wrong in ("08:00:00+08:00", "08:00:00.5", "8:00", 28800, "24:00:00"):
+    for wrong in ("08:00:00+08:00", "08:00:00.5", "8:00", 28800, "24:00:00", "08:00:00\n", "٠٨:٠٠"):
         refused = await client.post("/admin-api/seckill/slots", json=slot(start=wrong, end="23:00:00"),
                                     headers=tokens["admin"])
         assert refused.status_code == 422, (wrong, refused.text)

@@ -61,7 +61,7 @@ async def settle_late(seckill: Seckill, order_id: int, paid_at: datetime, now: d
                     found.id, ReservationStatus(found.status).name, refused.value)
     elif seckill.redis_filter:
         try:
-            await seckill.stock.take_again(found.activity_id, found.sku_id, found.user_id, found.count)
+            await seckill.stock.take_again(found.activity_id, found.token, found.sku_id, found.user_id, found.count)
         except REDIS_DOWN as exc:
             log.warning("could not take reservation %s again in redis (reconciliation will): %r", found.id, exc)
     return True

@@ -66,6 +66,7 @@ class StockFilter:
         self._reserve = load_lua(redis, "services.seckill", "reserve.lua")
         self._release = load_lua(redis, "services.seckill", "release.lua")
         self._repair = load_lua(redis, "services.seckill", "repair.lua")
+        self._take_again = load_lua(redis, "services.seckill", "take_again.lua")
         self._sold_out: dict[tuple[int, int], float] = {}  # (activity, sku) -> until (monotonic)
         self._at_limit: dict[tuple[int, int], float] = {}  # (activity, user) -> until: MySQL said so
         self._sold_out_seconds = sold_out_seconds
@@ -136,14 +137,10 @@ class StockFilter:
         return int(await self._repair(keys=keys(activity_id)[:3],
                                       args=[user_id, counted, len(give_back), *give_back, *final]))
 
-    async def take_again(self, activity_id: int, sku_id: int, user_id: int, count: int) -> None:
+    async def take_again(self, activity_id: int, token: str, sku_id: int, user_id: int, count: int) -> None:
         """A payment that came after its reservation gave the stock back took it again in MySQL:
         Redis follows (the caller makes sure this runs once: MySQL's state change)."""
-        stock, users, _, _ = keys(activity_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hincrby(stock, str(sku_id), -count)
-            pipe.hincrby(users, str(user_id), count)
-            await pipe.execute()
+        await self._take_again(keys=keys(activity_id)[:3], args=[token, sku_id, user_id, count])
 
     def _forget_flags(self, activity_id: int) -> None:
         """Stock or a user's count went back: what this process remembered may be stale."""

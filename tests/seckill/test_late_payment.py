@@ -14,7 +14,9 @@ from services.seckill import orders, service
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Reservation, outbox
 from services.seckill.payments import PAYMENT_REFUSED
+from services.seckill.stock import StockFilter, keys
 from shared.kafka import make_producer
+from shared.redis import make_redis
 from tests.seckill.conftest import make_sale
 from tests.seckill.test_events import paid
 from tests.seckill.test_reservations import state
@@ -123,3 +125,20 @@ async def test_a_redelivered_payment_of_a_paid_then_closed_order_asks_for_no_ref
     assert await orders.release_order(seckill, 7405, now, paid_too=True)
     assert not await orders.commit_order(seckill, 7405, now)
     assert await refusals(seckill_app) == []
+
+
+async def test_a_late_payment_whose_expiry_never_reached_redis_is_counted_once(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=2)
+    seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
+    held = await orders.hold(seckill, 7406, 1001, activity_id, 1001, 2, None, now)
+    working, seckill.stock = seckill.stock, StockFilter(make_redis("redis://127.0.0.1:1/0"), 1.0)
+    try:  # Redis unreachable: MySQL gives the stock back, Redis still counts the reservation
+        assert await orders.expire_due(seckill, now + LATE) == 1
+    finally:
+        await seckill.stock.redis.aclose()
+        seckill.stock = working
+    assert (await state(seckill_app, activity_id))["redis_stock"] == 8
+    assert await orders.commit_order(seckill, 7406, now + LATE)
+    after = await state(seckill_app, activity_id)
+    assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (8, 8, {1001: 2})
+    assert not await seckill_app.state.redis.hexists(keys(activity_id)[2], held.token), "final, not held"

@@ -38,7 +38,7 @@ async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pric
     """Price the order and hold what it uses, once. A retry returns the first answer; a retry
     while the first is still running is told to wait; a different cart for the order is refused."""
     request_hash = fingerprint(body)
-    stored = await _claim(sessionmaker, pricing, body, request_hash, now)
+    stored, takeover = await _claim(sessionmaker, pricing, body, request_hash, now)
     if stored is not None:
         return stored
     try:
@@ -46,7 +46,7 @@ async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pric
             # a retry that took over a stale claim finds the holds the dead attempt took: its own
             priced = await price(session, pricing, body.user_id, body, now, locale, order_id=body.order_id)
         holds = await place_holds(pricing.holds, HoldRequest(body.order_id, body.user_id, priced.quote, body.activity,
-                                                             locale))
+                                                             locale), after_crash=takeover)
     except Exception:
         await _forget_claim(sessionmaker, body.order_id)
         raise
@@ -79,17 +79,18 @@ def _owners_of(pricing: Pricing, holds: Sequence[Hold]) -> list[HoldOwner]:
 
 
 async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricing, body: CheckoutIn, request_hash: str,
-                 now: datetime) -> CheckoutOut | None:
-    """Mark the order's checkout as running, or return the answer a previous attempt stored.
-    Insert first: of concurrent attempts exactly one inserts, the others wait for it and then
-    find its row (reading a missing row first would gap-lock and deadlock on MySQL)."""
+                 now: datetime) -> tuple[CheckoutOut | None, bool]:
+    """Mark the order's checkout as running, or return the answer a previous attempt stored; True
+    when this attempt takes over from one that died half-way. Insert first: of concurrent
+    attempts exactly one inserts, the others wait for it and then find its row (reading a
+    missing row first would gap-lock and deadlock on MySQL)."""
     try:
         async with sessionmaker() as session, session.begin():
             session.add(Checkout(order_id=body.order_id, user_id=body.user_id, snapshot_id=str(uuid.uuid4()),
                                  status=CheckoutStatus.PENDING, fingerprint=request_hash,
                                  request=body.model_dump(mode="json"), holds=[], claimed_at=now,
                                  created_at=now, updated_at=now))
-        return None
+        return None, False
     except IntegrityError:
         pass
     async with sessionmaker() as session, session.begin():
@@ -101,11 +102,11 @@ async def _claim(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pricin
         if row.fingerprint != request_hash:
             raise domain.CheckoutMismatch(order_id=body.order_id)
         if row.status != CheckoutStatus.PENDING:
-            return _stored(row)
+            return _stored(row), False
         if row.claimed_at > now - timedelta(seconds=pricing.stale_seconds):
             raise domain.CheckoutInProgress(order_id=body.order_id, retry_after=1)
         row.claimed_at, row.updated_at = now, now  # the earlier attempt died: take over
-        return None
+        return None, True
 
 
 async def _forget_claim(sessionmaker: async_sessionmaker[AsyncSession], order_id: int) -> None:

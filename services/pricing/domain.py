@@ -304,7 +304,8 @@ class HoldFailed(Conflict):
     its code and details are in `owner_code` / `owner_details`."""
 
     code = "PRICING_HOLD_FAILED"
-    messages = {"en": "Could not reserve {owner} for the order: {reason}", "zh-CN": "{owner}预占失败：{reason}"}
+    messages = {"en": "Could not reserve {owner_name} for the order: {reason}",
+                "zh-CN": "{owner_name}预占失败：{reason}"}
 
 
 class CouponCannotBeUsed(RuleViolation):
@@ -314,7 +315,7 @@ class CouponCannotBeUsed(RuleViolation):
 
 class ActivityTypeUnavailable(RuleViolation):
     code = "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
-    messages = {"en": "{type} orders cannot be priced yet", "zh-CN": "暂不支持{type}活动订单的计价"}
+    messages = {"en": "{type_name} orders cannot be priced yet", "zh-CN": "暂不支持{type_name}活动订单的计价"}
 
 
 class ActivityRefused(Conflict):
@@ -322,7 +323,7 @@ class ActivityRefused(Conflict):
     SKU not in it, ...): its own code and reason are in the details."""
 
     code = "PRICING_ACTIVITY_REFUSED"
-    messages = {"en": "The {type} activity cannot be used: {reason}", "zh-CN": "{type}活动不可用：{reason}"}
+    messages = {"en": "The {type_name} activity cannot be used: {reason}", "zh-CN": "{type_name}活动不可用：{reason}"}
 
 
 class CartTooLarge(RuleViolation):

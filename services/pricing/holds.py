@@ -119,9 +119,13 @@ def the_one_line(request: HoldRequest, owner: str) -> Line:
     return selected[0]
 
 
-async def place_holds(owners: list[HoldOwner], request: HoldRequest) -> list[Hold]:
+async def place_holds(owners: list[HoldOwner], request: HoldRequest, *, after_crash: bool = False) -> list[Hold]:
     """Every needed hold, or none: when one fails, the ones taken are released and HoldFailed
-    says which owner refused and why."""
+    says which owner refused and why. `after_crash`: an earlier attempt for this order died
+    half-way, so any owner may hold for it already; those this attempt does not need are
+    released first, and a failure releases every owner's."""
+    if after_crash:
+        await release_holds([o for o in owners if not o.needed(request)], request.order_id)
     taken: list[tuple[HoldOwner, Hold]] = []
     for owner in owners:
         if not owner.needed(request):
@@ -129,12 +133,13 @@ async def place_holds(owners: list[HoldOwner], request: HoldRequest) -> list[Hol
         try:
             taken.append((owner, await owner.hold(request)))
         except Refused as refused:
-            await release_holds([o for o, _ in taken], request.order_id)
-            raise HoldFailed(owner=owner_name(owner.name), reason=refused.message, owner_code=refused.code,
+            await release_holds(owners if after_crash else [o for o, _ in taken], request.order_id)
+            raise HoldFailed(owner=owner.name, owner_name=owner_name(owner.name), reason=refused.message,
+                             owner_code=refused.code,
                              owner_details=refused.details) from refused
         except DependencyUnavailable as unavailable:
             # The hold may have been taken before the answer was lost: give it back too.
-            await release_holds([o for o, _ in taken] + [owner], request.order_id)
+            await release_holds(owners if after_crash else [o for o, _ in taken] + [owner], request.order_id)
             raise unavailable
     return [hold for _, hold in taken]
 

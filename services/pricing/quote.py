@@ -80,14 +80,15 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn, o
                          locale: str) -> calc.SpecialPrice | None:
     if body.activity is None:
         return None
-    kind = domain.activity_kind_name(body.activity.type.value)
+    kind = body.activity.type.value
     source = pricing.special_prices.get(body.activity.type)
     if source is None:
-        raise domain.ActivityTypeUnavailable(type=kind)
+        raise domain.ActivityTypeUnavailable(type=kind, type_name=domain.activity_kind_name(kind))
     try:
         return await source.unit_prices(user_id, body.activity, body.lines, order_id, locale)
     except Refused as refused:
-        raise domain.ActivityRefused(type=kind, reason=refused.message, owner_code=refused.code) from refused
+        raise domain.ActivityRefused(type=kind, type_name=domain.activity_kind_name(kind), reason=refused.message,
+                                     owner_code=refused.code) from refused
 
 
 def no_coupons(available: bool = True) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -149,6 +149,46 @@ async def test_a_failing_hold_releases_the_ones_taken(client, coupons, coupon_ap
     assert lost.json()["error"]["details"]["owner_code"] == "COUPON_NOT_USABLE"
     assert seat.held == [8202] and seat.released == [8202]
     assert (await coupon_row(coupon_app, coupon_id)).use_order_id == 9999, "the other order keeps it"
+
+
+async def stale_claim(pricing_app, order_id: int) -> None:
+    """What a checkout killed half-way leaves: its claim, long ago, never finished."""
+    body = CheckoutIn.model_validate(order(order_id))
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    async with pricing_app.state.sessionmaker() as session, session.begin():
+        session.add(Checkout(order_id=order_id, user_id=1001, snapshot_id="dead", status=1,
+                             fingerprint=checkouts.fingerprint(body), request=body.model_dump(mode="json"), holds=[],
+                             claimed_at=long_ago, created_at=long_ago, updated_at=long_ago))
+
+
+async def test_a_takeover_gives_back_what_the_dead_attempt_held_and_this_one_does_not_use(client, pricing_app,
+                                                                                          tokens):
+    unneeded = RecordingOwner("seat")
+    unneeded.needed = lambda request: False
+    pricing_app.state.pricing.holds.append(unneeded)
+    try:
+        await stale_claim(pricing_app, 8601)
+        done = await client.post(CHECKOUT, json=order(8601), headers=tokens["service"])
+        assert done.status_code == 200, done.text
+        assert unneeded.released == [8601], "the dead attempt may have held it"
+        assert (await client.post(CHECKOUT, json=order(8602), headers=tokens["service"])).status_code == 200
+        assert unneeded.released == [8601], "an ordinary checkout asks nothing of owners it does not need"
+    finally:
+        pricing_app.state.pricing.holds.remove(unneeded)
+
+
+async def test_a_takeover_that_fails_gives_back_every_owners_hold(client, pricing_app, tokens):
+    earlier, refusing = RecordingOwner("seat"), RecordingOwner("stock", refuse=True)
+    pricing_app.state.pricing.holds[:0] = [earlier, refusing]
+    try:
+        await stale_claim(pricing_app, 8701)
+        failed = await client.post(CHECKOUT, json=order(8701), headers=tokens["service"])
+        assert failed.status_code == 409 and failed.json()["error"]["details"]["owner"] == "stock"
+        assert 8701 in earlier.released and 8701 in refusing.released
+        assert await checkout_row(pricing_app, 8701) is None, "the order service may try again"
+    finally:
+        for owner in (earlier, refusing):
+            pricing_app.state.pricing.holds.remove(owner)
 
 
 def paid(order_id: int) -> bytes:

@@ -6,7 +6,7 @@ local held = redis.call('HGET', KEYS[3], ARGV[1])
 if not held then return 0 end
 redis.call('HDEL', KEYS[3], ARGV[1])
 if ARGV[2] == '1' then
-  local sku, user, count = string.match(held, '^([^:]+):([^:]+):([^:]+)$')
+  local sku, user, count = string.match(held, '^([^:]+):([^:]+):([^:]+)')
   redis.call('HINCRBY', KEYS[1], sku, tonumber(count))
   redis.call('HINCRBY', KEYS[2], user, -tonumber(count))
 end

@@ -10,7 +10,7 @@ for i = 4, #ARGV do
   if held then
     redis.call('HDEL', KEYS[3], ARGV[i])
     if i < 4 + gone then
-      local sku, user, count = string.match(held, '^([^:]+):([^:]+):([^:]+)$')
+      local sku, user, count = string.match(held, '^([^:]+):([^:]+):([^:]+)')
       redis.call('HINCRBY', KEYS[1], sku, tonumber(count))
       redis.call('HINCRBY', KEYS[2], user, -tonumber(count))
     end

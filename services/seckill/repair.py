@@ -1,19 +1,22 @@
-"""A buyer whom Redis counts at the limit while MySQL says there is room, repaired on the spot.
+"""Reservations Redis counts but MySQL never recorded, repaired on the buyer's request.
 
 Redis counts a reservation when its script lets it through; MySQL records it a moment later. If
 Redis was frozen or the process was killed between the two, Redis keeps counting a reservation
-MySQL never recorded (its token stays in the `held` hash). Reconciliation would fix the stock a
-minute or two later, but the buyer would be told "limit reached" meanwhile. So a USER_LIMIT
-verdict from Redis is checked against MySQL (one primary-key read; remembered for
-`SECKILL_SOLD_OUT_SECONDS` when MySQL agrees, so a buyer pressing the button again does not reach
-MySQL each time). When MySQL says the user has room, the user's tokens in Redis are compared with
-MySQL's rows: the ones MySQL never recorded (and no request of this process is writing), or
-recorded as released or expired, give their stock and count back; the paid ones stop being held;
-the user's count is lowered to MySQL's; then the reservation is tried once more.
+that does not exist: its token stays in the `held` hash, with the time Redis took it. Such a
+token is a *leftover* once it is `LEFTOVER_SECONDS` old, has no MySQL row, and no request of this
+process is writing it (a write takes milliseconds; one still running after that long on another
+replica is taken for a leftover too: Redis then counts that unit as free until reconciliation
+reloads it, and MySQL, the final guard, refuses whoever it lets through too many).
+Reconciliation would fix the stock a minute or two later; the buyer is not made to wait for it:
 
-A token another replica is still writing may be taken for a leftover: Redis then counts that
-reservation's stock as free until reconciliation reloads it, and MySQL, the final guard, refuses
-whoever it lets through too many.
+- A USER_LIMIT verdict from Redis is checked against MySQL (one primary-key read; remembered for
+  `SECKILL_SOLD_OUT_SECONDS` when MySQL agrees, so a buyer pressing the button again does not
+  reach MySQL each time). When MySQL says the user has room, the user's leftovers and the tokens
+  MySQL says were released or expired give their stock and count back, the paid ones stop being
+  held, the user's count is lowered to MySQL's, and the reservation is tried once more.
+- A repeated token (the same Idempotency-Key, or a checkout retried for the same order) whose
+  first request left such a leftover is not answered "in progress" for ever: the leftover is given
+  back and the request runs again.
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("seckill.repair")
 
+LEFTOVER_SECONDS = 10  # a token held this long without a MySQL row was never written
+
 
 async def repair_user(seckill: Seckill, terms: domain.Terms, user_id: int, count: int) -> bool:
-    """True when the user's count in Redis was wrong and was repaired (try again), False when the
-    user is at the limit indeed."""
+    """True when the user's count in Redis was checked and lowered to MySQL's (try again), False
+    when the user is at the limit indeed."""
     if seckill.stock.known_at_limit(terms.id, user_id):
         return False
     async with seckill.sessions() as session:
@@ -43,12 +48,29 @@ async def repair_user(seckill: Seckill, terms: domain.Terms, user_id: int, count
             return False
         held = await seckill.stock.held_by(terms.id, user_id)
         rows = await repo.statuses_by_token(session, list(held))
-    flying = [t for t in held if t not in rows and seckill.stock.in_flight(t)]
-    give_back = [t for t in held if rows.get(t) in domain.LATE_PAYABLE or (t not in rows and t not in flying)]
+    unwritten = [t for t in held if t not in rows]
+    leftovers = [t for t in unwritten if _is_leftover(seckill, t, held[t].age)]
+    give_back = leftovers + [t for t in held if rows.get(t) in domain.LATE_PAYABLE]
     final = [t for t in held if rows.get(t) == ReservationStatus.COMMITTED]
-    counted = bought + sum(held[t] for t in flying)
+    counted = bought + sum(held[t].count for t in unwritten if t not in leftovers)
     after = await seckill.stock.repair_user(terms.id, user_id, counted, give_back, final)
     if give_back or final:
         log.warning("seckill activity %s: user %s was counted at the limit in redis but has %s in mysql; gave "
                     "back %s, dropped %s, count now %s", terms.id, user_id, bought, give_back, final, after)
     return True
+
+
+async def drop_leftover(seckill: Seckill, activity_id: int, token: str) -> bool:
+    """The repeated token's first request never reached MySQL: its stock and count go back in
+    Redis (True: run the request again). False when it may still be on its way."""
+    held = await seckill.stock.held(activity_id, token)
+    if held is None or not _is_leftover(seckill, token, held.age, besides_me=True):
+        return held is None  # gone meanwhile: run again
+    log.warning("seckill activity %s: token %s was held in redis %.0f s without a mysql row; given back",
+                activity_id, token, held.age)
+    await seckill.stock.release(activity_id, token)
+    return True
+
+
+def _is_leftover(seckill: Seckill, token: str, age: float, *, besides_me: bool = False) -> bool:
+    return age >= LEFTOVER_SECONDS and not seckill.stock.in_flight(token, besides_me=besides_me)

@@ -1,5 +1,6 @@
 -- Reserve `count` of a SKU for a user, atomically, or say why not.
--- KEYS: stock (hash sku -> left), users (hash user -> held or bought), held (hash token -> "sku:user:count"),
+-- KEYS: stock (hash sku -> left), users (hash user -> held or bought), held (hash token ->
+--       "sku:user:count:since", since = Redis's clock in seconds; loaded ones have no since),
 --       warm (set once the activity's stock was loaded from the database)
 -- ARGV: token, sku, user, count, user limit (0 = none), order limit (0 = none)
 -- Returns {verdict, left}: verdict 0 reserved (left: the stock left after it), else -1 not loaded,
@@ -20,5 +21,5 @@ local bought = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0')
 if user_limit > 0 and bought + count > user_limit then return {-5, left} end
 redis.call('HINCRBY', KEYS[1], ARGV[2], -count)
 redis.call('HINCRBY', KEYS[2], ARGV[3], count)
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. redis.call('TIME')[1])
 return {0, left - count}

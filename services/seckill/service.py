@@ -18,7 +18,7 @@ from services.seckill import repository as repo
 from services.seckill.catalog import Catalog, Offer, slot_of
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot, mutex
-from services.seckill.repair import repair_user
+from services.seckill.repair import drop_leftover, repair_user
 from services.seckill.schemas import ActivityIn, SlotIn
 from services.seckill.stock import REDIS_DOWN, Answer, Loaded, StockFilter, Verdict
 from services.seckill.writer import Duplicate, ReservationWriter
@@ -333,10 +333,31 @@ async def reserve(seckill: Seckill, user_id: int, activity_id: int, sku_id: int,
         raise domain.SoldOut()
     token = f"o:{order_id}" if order_id is not None else f"u:{user_id}:{key}" if key else f"r:{uuid.uuid4().hex}"
     with seckill.stock.flying(token):  # known in this process from before Redis until MySQL answers
-        if seckill.redis_filter and await _reserve_in_redis(seckill, terms, token, sku_id, user_id,
-                                                            count) == Verdict.REPLAY:
-            return await _replayed(seckill, token), False
+        if seckill.redis_filter:
+            first = await _through_redis(seckill, terms, token, sku_id, user_id, count)
+            if first is not None:
+                return first, False
         return await _written(seckill, offer, token, user_id, sku_id, count, now, order_id)
+
+
+async def _through_redis(seckill: Seckill, terms: domain.Terms, token: str, sku_id: int, user_id: int,
+                         count: int) -> Reservation | None:
+    """None when Redis took the reservation now; the first request's reservation for a repeated
+    token (ReservationInProgress while it is on its way to MySQL). A first request that never
+    reached MySQL (a crash's leftover) is given back in Redis, and this one runs again."""
+    for attempt in range(2):
+        if await _reserve_in_redis(seckill, terms, token, sku_id, user_id, count) != Verdict.REPLAY:
+            return None
+        async with seckill.sessions() as session:
+            found = await repo.reservation_by_token(session, token)
+        if found is not None:
+            return found
+        try:
+            if attempt == 1 or not await drop_leftover(seckill, terms.id, token):
+                break
+        except REDIS_DOWN as exc:
+            raise domain.Unavailable() from exc
+    raise domain.ReservationInProgress()
 
 
 async def _written(seckill: Seckill, offer: Offer, token: str, user_id: int, sku_id: int, count: int,

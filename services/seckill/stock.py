@@ -2,8 +2,9 @@
 and reserves atomically, so most of a flash crowd is turned away without reaching MySQL.
 
 Keys of one activity share the hash tag `{sk:<id>}` (Redis Cluster runs a script on one slot):
-`stock` (sku -> left), `users` (user -> held or bought), `held` (token -> "sku:user:count", the
-reservations Redis counts, which makes a release count once) and `warm` (the stock was loaded).
+`stock` (sku -> left), `users` (user -> held or bought), `held` (token -> "sku:user:count:since",
+the reservations Redis counts, which makes a release count once; `since` is Redis's clock when it
+was taken, absent for those loaded from MySQL) and `warm` (the stock was loaded).
 MySQL stays the final guard (service.py); Redis is derived from it by `load` and `reconcile`, and
 one user's count is repaired on the spot by `repair_user` (service.py decides when).
 """
@@ -41,6 +42,20 @@ class Verdict(IntEnum):
 class Answer:
     verdict: Verdict
     left: int  # the stock left after a reservation; what is left for NOT_ENOUGH (and USER_LIMIT)
+
+
+@dataclass(frozen=True)
+class Held:
+    """A reservation Redis counts."""
+
+    count: int
+    age: float  # seconds since Redis took it (a large number for those loaded from MySQL)
+
+    @classmethod
+    def parse(cls, value: bytes | str) -> tuple[int, Held]:
+        """(user, held) from "sku:user:count[:since]"."""
+        _, user, count, *since = _text(value).split(":")
+        return int(user), cls(int(count), time.time() - int(since[0]) if since else float("inf"))
 
 
 @dataclass(frozen=True)
@@ -105,8 +120,10 @@ class StockFilter:
             if self._in_flight[token] <= 0:
                 del self._in_flight[token]
 
-    def in_flight(self, token: str) -> bool:
-        return token in self._in_flight
+    def in_flight(self, token: str, *, besides_me: bool = False) -> bool:
+        """Some request of this process (besides the caller's, itself in `flying`) has the token
+        between Redis and MySQL."""
+        return self._in_flight.get(token, 0) > (1 if besides_me else 0)
 
     def known_at_limit(self, activity_id: int, user_id: int) -> bool:
         """MySQL confirmed a moment ago that the user is at the limit: no need to ask it again."""
@@ -118,16 +135,19 @@ class StockFilter:
             self._at_limit.clear()
         self._at_limit[(activity_id, user_id)] = time.monotonic() + self._sold_out_seconds
 
-    async def held_by(self, activity_id: int, user_id: int) -> dict[str, int]:
-        """token -> count of the user's reservations Redis holds (a scan of the held hash: only on
-        the rare path where Redis and MySQL disagree on the user)."""
-        user = str(user_id)
+    async def held_by(self, activity_id: int, user_id: int) -> dict[str, Held]:
+        """token -> the user's reservations Redis holds (a scan of the held hash: only on the rare
+        path where Redis and MySQL disagree on the user)."""
         found = {}
         async for token, value in self.redis.hscan_iter(keys(activity_id)[2], count=1000):
-            _, holder, count = _text(value).split(":")
-            if holder == user:
-                found[_text(token)] = int(count)
+            holder, held = Held.parse(value)
+            if holder == user_id:
+                found[_text(token)] = held
         return found
+
+    async def held(self, activity_id: int, token: str) -> Held | None:
+        value = await self.redis.hget(keys(activity_id)[2], token)
+        return None if value is None else Held.parse(value)[1]
 
     async def repair_user(self, activity_id: int, user_id: int, counted: int, give_back: list[str],
                           final: list[str]) -> int:

@@ -118,19 +118,20 @@ def test_cart_quote_with_demo_promotions_and_a_taken_coupon(suite):
 
 
 def test_seckill_reservation_through_the_gateway(suite):
-    """A sale on now (a slot of the whole day), grabbed through the gateway on SQLite: a retried
-    request gets the first answer, and the reservation route's own per-user limit answers 429."""
+    """A sale on now (in the demo's whole-day slot, next to the demo flash sale), grabbed through
+    the gateway on SQLite: a retried request gets the first answer, and the reservation route's own
+    per-user limit answers 429."""
     output = suite["output"].read_text()
     admin = {"Authorization": "Bearer " + next(line.split()[1] for line in output.splitlines()
                                                if line.strip().startswith("admin "))}
-    slot = httpx.post(f"{suite['seckill']}/admin-api/seckill/slots", headers=admin, json={
-        "name": "全天", "start_time": "00:00:00", "end_time": "00:00:00"})
-    assert slot.status_code == 201, slot.text
     today = httpx.get(f"{suite['gateway']}/app-api/seckill/slots/today").json()
-    assert today["current_slot_id"] == slot.json()["id"]
+    slot_id = today["current_slot_id"]
+    assert slot_id is not None, today
+    demo = httpx.get(f"{suite['gateway']}/app-api/seckill/slots/{slot_id}/activities").json()
+    assert [a["spu_id"] for a in demo] == [103], "the demo flash sale is on"
     day = date.fromisoformat(today["date"])
     sale = httpx.post(f"{suite['seckill']}/admin-api/seckill/activities", headers=admin, json={
-        "name": "e2e 秒杀", "spu_id": 777, "slot_ids": [slot.json()["id"]], "start_date": day.isoformat(),
+        "name": "e2e 秒杀", "spu_id": 777, "slot_ids": [slot_id], "start_date": day.isoformat(),
         "end_date": (day + timedelta(days=1)).isoformat(), "user_limit": 2,
         "products": [{"sku_id": 7771, "price": 100, "stock": 3}]})
     assert sale.status_code == 201, sale.text

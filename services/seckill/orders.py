@@ -115,10 +115,10 @@ async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now
     """Pricing: the flash price of each SKU of a seckill order, if the sale is on now, and the
     activity's name. Stock and limits are not checked here (the hold does), so what the order
     already holds never refuses it; a checkout retried after a crash (`order_id`) whose order holds
-    its reservation is priced as reserved even if the sale ended or closed since."""
+    its reservation is priced as reserved even if the sale ended, closed or was deleted since."""
     try:
         offer = await offer_on_now(seckill, activity_id, sku_ids, now)
-    except (domain.NotOnNow, domain.ActivityClosed):
+    except (domain.NotOnNow, domain.ActivityClosed, domain.ActivityNotFound):
         own = await _held_by_order(seckill, order_id, activity_id)
         if own is None or set(sku_ids) != {own.sku_id}:
             raise

@@ -61,7 +61,8 @@ async def pricing_process(coupon_url: str, seckill_url: str, groupbuy_url: str, 
     port = free_port()
     env = {**os.environ, "ENV": "test", "DATABASE_URL": database_url("pricing"), "REDIS_URL": REDIS_URL,
            "KAFKA_BOOTSTRAP_SERVERS": infra["kafka_bootstrap_servers"], "KAFKA_ENABLE_IDEMPOTENCE": "false",
-           "COUPON_URL": coupon_url, "SECKILL_URL": seckill_url, "GROUPBUY_URL": groupbuy_url, "LOG_JSON": "false"}
+           "COUPON_URL": coupon_url, "SECKILL_URL": seckill_url, "GROUPBUY_URL": groupbuy_url, "LOG_JSON": "false",
+           "DEPENDENCY_TIMEOUT_SECONDS": "30"}  # a loaded test machine must not end the attempt before the kill
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "services.pricing.main:create_app", "--factory", "--host", "127.0.0.1",
         "--port", str(port), "--log-level", "warning", env=env)
@@ -95,9 +96,10 @@ async def test_a_checkout_retried_after_pricing_was_killed_applies_the_coupon_it
         async with httpx.AsyncClient(base_url=url, timeout=30) as doomed:
             attempt = asyncio.create_task(doomed.post("/internal/pricing/checkout", json=body,
                                                       headers=tokens["service"]))
-            for _ in range(500):  # the coupon service has held the coupon; its answer is on its way
+            for _ in range(3000):  # the coupon service has held the coupon; its answer is on its way
                 if (await held_by(coupon_app, coupon_id)).use_order_id == order_id:
                     break
+                assert not attempt.done(), f"the checkout ended before the hold: {attempt.result().text}"
                 await asyncio.sleep(0.01)
             process.send_signal(signal.SIGKILL)
             with pytest.raises(httpx.TransportError):

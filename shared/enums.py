@@ -3,8 +3,11 @@ client reads: each member carries its meaning, which the OpenAPI schema lists.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
+
+from shared.errors import Reason
 
 
 class DescribedIntEnum(IntEnum):
@@ -46,3 +49,22 @@ class ProductScope(DescribedIntEnum):
     ALL = 1, "every product"
     SPU = 2, "the SPUs listed in the scope values"
     CATEGORY = 3, "the categories listed in the scope values"
+
+
+SCOPE_ALL_WITH_VALUES = Reason("SCOPE_ALL_WITH_VALUES", en="product_scope_values must be empty when the scope is "
+                               "all products", zh="适用范围为全部商品时，不能指定商品或分类")
+SCOPE_WITHOUT_VALUES = Reason("SCOPE_WITHOUT_VALUES", en="product_scope_values are required for an SPU or category "
+                              "scope", zh="适用范围为指定商品或分类时，须列出商品或分类")
+SCOPE_DUPLICATES = Reason("SCOPE_DUPLICATES", en="product_scope_values has duplicates", zh="商品或分类有重复")
+
+
+def scope_problems(scope: ProductScope, values: Sequence[int]) -> list[Reason]:
+    """What is wrong with a product scope and its values (coupons and activities alike)."""
+    problems = []
+    if scope is ProductScope.ALL and values:
+        problems.append(SCOPE_ALL_WITH_VALUES)
+    if scope is not ProductScope.ALL and not values:
+        problems.append(SCOPE_WITHOUT_VALUES)
+    if len(set(values)) != len(values):
+        problems.append(SCOPE_DUPLICATES)
+    return problems

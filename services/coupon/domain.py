@@ -23,7 +23,7 @@ from services.coupon.errors import (
     TotalBelowTaken,
     WrongTakeType,
 )
-from shared.enums import DescribedIntEnum, ProductScope
+from shared.enums import DescribedIntEnum, ProductScope, scope_problems
 from shared.errors import Reason
 from shared.money import format_yuan
 
@@ -103,10 +103,6 @@ TOTAL_COUNT_ZERO = Reason("TOTAL_COUNT_ZERO", en="total_count must be -1 (unlimi
                           zh="发放总量须为 -1（不限）或至少 1 张")
 TAKE_LIMIT_ZERO = Reason("TAKE_LIMIT_ZERO", en="take_limit_count must be -1 (unlimited) or at least 1",
                          zh="每人限领数量须为 -1（不限）或至少 1 张")
-SCOPE_ALL_WITH_VALUES = Reason("SCOPE_ALL_WITH_VALUES", en="product_scope_values must be empty when the scope is "
-                               "all products", zh="适用范围为全部商品时，不能指定商品或分类")
-SCOPE_WITHOUT_VALUES = Reason("SCOPE_WITHOUT_VALUES", en="product_scope_values are required for an SPU or "
-                              "category scope", zh="适用范围为指定商品或分类时，须列出商品或分类")
 DATES_REQUIRED = Reason("DATES_REQUIRED", en="valid_start and valid_end are required for fixed dates",
                         zh="固定日期的有效期须填写开始时间和结束时间")
 END_NOT_AFTER_START = Reason("END_NOT_AFTER_START", en="valid_end must be after valid_start",
@@ -145,11 +141,7 @@ def _quota_problems(quota: Quota) -> list[tuple[str, Reason]]:
 
 
 def _scope_problems(terms: Terms) -> list[tuple[str, Reason]]:
-    if terms.product_scope is ProductScope.ALL and terms.scope_values:
-        return [("product_scope_values", SCOPE_ALL_WITH_VALUES)]
-    if terms.product_scope is not ProductScope.ALL and not terms.scope_values:
-        return [("product_scope_values", SCOPE_WITHOUT_VALUES)]
-    return []
+    return [("product_scope_values", reason) for reason in scope_problems(terms.product_scope, terms.scope_values)]
 
 
 def _validity_problems(validity: Validity, now: datetime) -> list[tuple[str, Reason]]:

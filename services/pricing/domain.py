@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from services.pricing.calculator import ConditionType, DiscountType, ProductScope, RewardLevel
-from shared.enums import CommonStatus
+from shared.enums import CommonStatus, scope_problems
 from shared.errors import Conflict, NotFound, Reason, RuleViolation
 
 
@@ -50,11 +50,6 @@ AMOUNT_NEEDS_AMOUNT_OFF = Reason("AMOUNT_NEEDS_AMOUNT_OFF", en="SKU {sku_id}: a 
                                  "and no pay_bp", zh="SKU {sku_id}：固定金额折扣需填写减免金额，且不填折扣比例")
 PERCENT_NEEDS_PAY_BP = Reason("PERCENT_NEEDS_PAY_BP", en="SKU {sku_id}: a percentage discount needs pay_bp and "
                               "no amount_off", zh="SKU {sku_id}：比例折扣需填写折扣比例，且不填减免金额")
-SCOPE_ALL_WITH_VALUES = Reason("SCOPE_ALL_WITH_VALUES", en="product_scope_values must be empty when the scope is "
-                               "all products", zh="适用范围为全部商品时，不能指定商品或分类")
-SCOPE_WITHOUT_VALUES = Reason("SCOPE_WITHOUT_VALUES", en="product_scope_values is required for a SPU or category "
-                              "scope", zh="适用范围为指定商品或分类时，须列出商品或分类")
-SCOPE_DUPLICATES = Reason("SCOPE_DUPLICATES", en="product_scope_values has duplicates", zh="商品或分类有重复")
 THRESHOLDS_NOT_ASCENDING = Reason("THRESHOLDS_NOT_ASCENDING", en="level thresholds must strictly ascend",
                                   zh="各档门槛必须逐级递增")
 LEVEL_GIVES_NOTHING = Reason("LEVEL_GIVES_NOTHING", en="level {level} gives nothing", zh="第 {level} 档没有任何优惠")
@@ -142,13 +137,7 @@ def check_discount_items(items: Sequence[DiscountItem]) -> list[Reason]:
 
 def check_reward(condition: ConditionType, scope: ProductScope, scope_values: Sequence[int],
                  levels: Sequence[RewardLevel]) -> list[Reason]:
-    problems = []
-    if scope is ProductScope.ALL and scope_values:
-        problems.append(SCOPE_ALL_WITH_VALUES)
-    if scope is not ProductScope.ALL and not scope_values:
-        problems.append(SCOPE_WITHOUT_VALUES)
-    if len(set(scope_values)) != len(scope_values):
-        problems.append(SCOPE_DUPLICATES)
+    problems = scope_problems(scope, scope_values)
     thresholds = [level.threshold for level in levels]
     if thresholds != sorted(set(thresholds)):
         problems.append(THRESHOLDS_NOT_ASCENDING)

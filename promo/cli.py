@@ -21,60 +21,21 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from promo import registry
+from promo.databases import migrate, seed
+from promo.run import run as run_suite
 from shared.auth import Role, issue_token
+from shared.consumer import ConsumerRunner
+from shared.events import CONTRACTS, encode, new_event
+from shared.kafka import make_producer
 from shared.settings import CommonSettings
-
-
-def migrate(services: list[str]) -> list[str]:
-    """Migrates each service's database; returns the services whose database is new."""
-    from shared.migrations import upgrade
-
-    fresh = []
-    for name in registry.check(services):
-        settings = registry.settings_class(name)()
-        if upgrade(name, settings.db_url):
-            fresh.append(name)
-        print(f"migrated {name}")
-    return fresh
-
-
-def prepare(services: list[str], demo: bool) -> list[str]:
-    """`promo run`: every database migrated; demo data added to the new ones only, so demo data an
-    operator deleted stays deleted after a restart. Returns the new ones."""
-    fresh = migrate(services)
-    if demo and fresh:
-        seed(fresh)
-    return fresh
-
-
-def seed(services: list[str]) -> None:
-    from shared.db import create_engine, make_sessionmaker
-
-    async def seed_one(name: str) -> bool:
-        settings = registry.settings_class(name)()
-        engine = create_engine(settings.db_url)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await registry.seed_module(name).seed_demo(session, datetime.now(UTC))
-        finally:
-            await engine.dispose()
-
-    for name in registry.check(services):
-        if registry.seed_module(name) is not None:
-            added = asyncio.run(seed_one(name))
-            print(f"seeded {name}" if added else f"{name} already has data; not seeded")
 
 
 def replay(service: str, event_ids: list[str]) -> None:
     """Parked events through the service's own handlers, with its resources set up as when it
     serves (a handler may need more than the database), but no relay, consumer or job."""
-    import importlib
-
-    from shared.consumer import ConsumerRunner
 
     async def run() -> dict:
-        module, _, factory = registry.app_factory(service).partition(":")
-        app = getattr(importlib.import_module(module), factory)(registry.settings_class(service)())
+        app = registry.create_app(service)
         app.state.background = False
         async with app.router.lifespan_context(app):
             messaging, settings = app.state.messaging, app.state.settings
@@ -98,9 +59,6 @@ def _running_suite_env(var_dir: Path) -> None:
 
 
 def publish(event_type: str, data: dict, subject: str | None) -> str:
-    from shared.events import CONTRACTS, encode, new_event
-    from shared.kafka import make_producer
-
     contract = CONTRACTS.get(event_type)
     if contract is None:
         raise SystemExit(f"unknown event type {event_type!r}; known: {', '.join(CONTRACTS)}")
@@ -173,8 +131,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "run":
-        from promo.run import run as run_suite
-
         run_suite(args.var_dir, args.port_offset, not args.no_seed, registry.check(args.services))
     elif args.command == "token":
         role = Role(args.role)

@@ -28,6 +28,12 @@ def app_factory(service: str) -> str:
     return f"services.{service}.main:create_app"
 
 
+def create_app(service: str):
+    """The service's app, with its settings read from the environment."""
+    module, _, factory = app_factory(service).partition(":")
+    return getattr(importlib.import_module(module), factory)(settings_class(service)())
+
+
 def check(names: list[str] | None) -> list[str]:
     names = names or list(IMPLEMENTED_SERVICES)
     unknown = [n for n in names if n not in IMPLEMENTED_SERVICES]

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from promo import registry
+from promo.databases import prepare
 from promo.embedded import Embedded, die_with_parent, port_open, start_redis, start_tansu
 from shared.auth import Role, issue_token
 from shared.ports import GATEWAY_PORT, SERVICE_PORTS
@@ -57,8 +58,6 @@ class Suite:
             self.env.setdefault(f"{name.upper()}_URL", f"http://127.0.0.1:{self.port(name)}")
         self._start_infra()
         os.environ.update(self.env)  # migrations and seeding below run in this process
-        from promo.cli import prepare
-
         prepare(services, demo=self.seed)
         for name in services:
             self.processes[name] = _spawn(

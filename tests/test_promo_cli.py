@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import delete, func, select
 
-from promo.cli import prepare
+from promo.databases import prepare
 from services.content.models import Banner, Base
 from shared.db import create_engine
 

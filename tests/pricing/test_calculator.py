@@ -199,6 +199,18 @@ def test_special_activity_price_is_exclusive():
         run([line(2, 100)], special=special)
 
 
+def test_points_leave_exactly_one_fen_to_pay():
+    quote = run([line(1, 5000, 2)], use_points=True, points_balance=1_000_000,
+                rules=PointsRules(enabled=True, fen_per_point=1))
+    assert quote.totals.pay == 1 and quote.totals.points == 9999 and quote.totals.points_used == 9999
+
+
+def test_a_coupon_larger_than_the_order_leaves_exactly_one_fen():
+    draft = c.price_until_coupon(Cart((line(1, 500, 1), line(2, 300, 1))), Offers())
+    quote = c.finish(draft, ChosenCoupon(7, "减1000", 100_000, (0, 1)), PointsRules())
+    assert quote.totals.coupon == 799 and quote.totals.pay == 1
+
+
 def test_points_mall_order_may_be_free():
     special = SpecialPrice(SpecialKind.POINTS_MALL, 9, {1: 0}, {1: 500})
     quote = run([line(1, 5000, 2)], special=special, use_points=True, points_balance=10,
@@ -241,17 +253,20 @@ def scenarios(draw):
 
 
 def price_all(cart, offers, coupon_pick, coupon_off, rules):
+    """The quote and the coupon lines the coupon did not touch; or, when pricing refused, why,
+    with what the selected lines cost before the coupon."""
     try:
         draft = c.price_until_coupon(cart, offers)
     except c.NothingSelected:
-        return None, None
+        return "nothing selected", None
     indexes = tuple(i for i in coupon_pick if i < len(draft.coupon_lines()))
     coupon = ChosenCoupon(1, "c", coupon_off, indexes) if indexes else None
     coupon_lines = [cl.line_index for cl in draft.coupon_lines()]
+    before_coupon = sum(p.pay for p in draft.lines if p.line.selected)
     try:
         quote = c.finish(draft, coupon, rules)
     except c.PayAmountNotPositive:
-        return None, None
+        return "pays nothing", before_coupon
     untouched = [coupon_lines[i] for i in range(len(coupon_lines)) if i not in indexes]
     return quote, untouched
 
@@ -259,8 +274,14 @@ def price_all(cart, offers, coupon_pick, coupon_off, rules):
 @settings(max_examples=300, deadline=None)
 @given(scenarios())
 def test_properties(scenario):
+    cart = scenario[0]
     quote, context = price_all(*scenario)
-    if quote is None:
+    if quote == "nothing selected":
+        assert not any(line.selected for line in cart.lines), "refused though a line was selected"
+        return
+    if quote == "pays nothing":
+        # neither a coupon nor points ever take the last fen: only a cart already free is refused
+        assert context == 0, f"refused with {context} fen to pay before the coupon"
         return
     selected = [p for p in quote.lines if p.line.selected]
     for p in quote.lines:

@@ -51,7 +51,7 @@ def database_url(service: str) -> str:
     return DATABASE_URL.replace("{service}", service)
 
 
-async def recreate_database(url: str) -> None:
+async def drop_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "mysql":
         return
@@ -59,6 +59,10 @@ async def recreate_database(url: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(f"DROP DATABASE IF EXISTS `{parsed.database}`"))
     await engine.dispose()
+
+
+async def recreate_database(url: str) -> None:
+    await drop_database(url)
     await ensure_database(url)
 
 

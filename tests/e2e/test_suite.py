@@ -1,5 +1,6 @@
-"""The suite as `make run` starts it (separate processes, embedded SQLite, Redis and Tansu),
-exercised through the gateway."""
+"""The suite as `make run` starts it (separate processes, embedded Redis and Tansu), exercised
+through the gateway: once on SQLite, as `make run` keeps its data, and once on MariaDB, as
+production does (the same tests)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from aiokafka import AIOKafkaConsumer
 from promo.embedded import port_open
 from shared.events import Envelope
 from shared.ports import GATEWAY_PORT, SERVICE_PORTS
+from tests.conftest import DATABASE_URL, drop_database
 
 pytestmark = pytest.mark.e2e
 
@@ -41,12 +43,22 @@ def alive(pid: int) -> bool:
     return status.exists() and status.read_text().split()[2] != "Z"
 
 
-@pytest.fixture(scope="module")
-def suite(tmp_path_factory):
-    var_dir = tmp_path_factory.mktemp("suite")
+def database_url_for(database: str, var_dir: Path) -> str:
+    if database == "sqlite":
+        return f"sqlite+aiosqlite:///{var_dir}/{{service}}.db"
+    url = DATABASE_URL.replace("{service}", "e2e_{service}")
+    for service in SERVICE_PORTS:  # new, empty databases: promo run migrates them and adds the demo
+        asyncio.run(drop_database(url.replace("{service}", service)))
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "mariadb"])
+def suite(request, tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp(f"suite-{request.param}")
     offset = pick_offset()
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "ENV")}
+    env["DATABASE_URL"] = database_url_for(request.param, var_dir)
     env["RATE_LIMIT_ROUTES"] = json.dumps(
         [{"prefix": "/app-api/content/article-categories", "per_ip": {"rate": 0.05, "burst": 3}},
          {"prefix": "/app-api/seckill/reservations", "methods": ["POST"], "per_user": {"rate": 0.05, "burst": 2}}])
@@ -65,7 +77,8 @@ def suite(tmp_path_factory):
     yield {"process": process, "state": state, "gateway": f"http://127.0.0.1:{GATEWAY_PORT + offset}",
            "content": f"http://127.0.0.1:{SERVICE_PORTS['content'] + offset}",
            "seckill": f"http://127.0.0.1:{SERVICE_PORTS['seckill'] + offset}",
-           "pricing": f"http://127.0.0.1:{SERVICE_PORTS['pricing'] + offset}", "var_dir": var_dir, "output": output}
+           "pricing": f"http://127.0.0.1:{SERVICE_PORTS['pricing'] + offset}", "var_dir": var_dir, "output": output,
+           "database_url": env["DATABASE_URL"]}
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         process.wait(30)
@@ -229,14 +242,14 @@ def test_group_buy_through_the_gateway_succeeds_and_an_expired_group_fails(suite
     paid(62001, 6200, 4900)
     wait_until(lambda: httpx.get(f"{gw}/app-api/groupbuy/groups/{lonely_group}").status_code == 200,
                "the second group started")
-    expire_now(suite["var_dir"], lonely_group)  # its 24 hours pass
+    expire_now(suite["database_url"], lonely_group)  # its 24 hours pass
     failed = wait_until(lambda: event("promo.groupbuy.group-failed", lonely_group), "the failure event on Kafka")
     assert failed.data["order_ids"] == [62001] and failed.data["reason"] == "expired"
     assert httpx.get(f"{gw}/app-api/groupbuy/groups/{lonely_group}").json()["status"] == 30
 
 
-def expire_now(var_dir: Path, group_id: int) -> None:
-    """Time travel in the suite's SQLite file: the group's time is up now."""
+def expire_now(database_url: str, group_id: int) -> None:
+    """Time travel in the suite's group-buy database: the group's time is up now."""
     from datetime import UTC, datetime
 
     from sqlalchemy import update
@@ -245,7 +258,7 @@ def expire_now(var_dir: Path, group_id: int) -> None:
     from shared.db import create_engine
 
     async def move() -> None:
-        engine = create_engine(f"sqlite+aiosqlite:///{var_dir}/groupbuy.db")
+        engine = create_engine(database_url.replace("{service}", "groupbuy"))
         try:
             async with engine.begin() as conn:
                 await conn.execute(update(Group).where(Group.id == group_id).values(expires_at=datetime.now(UTC)))

@@ -54,3 +54,55 @@ async def test_the_migration_moves_holds_to_held_and_keeps_the_ids_taken(tmp_pat
         assert db.execute("SELECT max(id) FROM coupon").fetchone() == (4,)
         tables = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
     assert all("AUTOINCREMENT" in tables[name] for name in ("coupon_template", "coupon", "coupon_code"))
+
+
+TEMPLATE_COLUMNS = ("name, description, status, take_type, total_count, take_limit_count, validity_type, take_count, "
+                    "use_count, created_at, updated_at, use_price, product_scope, product_scope_values, discount_type")
+A_TEMPLATE = "'t', '', 0, 2, -1, -1, 2, 0, 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 0, 1, '[]', 1"
+A_COUPON = ("1, 7, 'c', 2, 1, '2026-01-01 00:00:00', '2099-01-01 00:00:00', NULL, NULL, NULL, '2026-01-01 00:00:00', "
+            "'2026-01-01 00:00:00', 0, 1, '[]', 1, 100")
+
+
+def next_ids(path) -> dict[str, int]:
+    """The ids the next template, coupon and code get."""
+    with sqlite3.connect(path) as db:
+        template = db.execute(f"INSERT INTO coupon_template ({TEMPLATE_COLUMNS}) VALUES ({A_TEMPLATE})").lastrowid
+        coupon = db.execute(f"INSERT INTO coupon ({COUPON_COLUMNS}) VALUES ({A_COUPON})").lastrowid
+        code = db.execute("INSERT INTO coupon_code (template_id, code, created_at) "
+                          "VALUES (1, 'NEXT', '2026-01-01 00:00:00')").lastrowid
+    return {"template": template, "coupon": coupon, "code": code}
+
+
+async def test_ids_deleted_before_the_upgrade_are_not_given_again(tmp_path):
+    """Under 0004, template 3 was deleted while a coupon of it remained; coupon 3, still named
+    by the code it was redeemed from, and code 3, still named by its coupon's issue key, were
+    deleted too. After the upgrade none of those ids comes back (the rebuilt tables' sequences
+    start after the highest id anything still refers to, not after the highest row copied)."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    await asyncio.to_thread(upgrade, "coupon", url, "0004")
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        for _ in range(3):
+            db.execute(f"INSERT INTO coupon_template ({TEMPLATE_COLUMNS}) VALUES ({A_TEMPLATE})")
+        for _ in range(3):
+            db.execute(f"INSERT INTO coupon ({COUPON_COLUMNS}) VALUES ({A_COUPON})")
+        for n in (1, 2, 3):
+            db.execute(f"INSERT INTO coupon_code (template_id, code, created_at, coupon_id) "
+                       f"VALUES (1, 'C{n}', '2026-01-01 00:00:00', {3 if n == 1 else 'NULL'})")
+        db.execute("UPDATE coupon SET template_id = 3 WHERE id = 1")
+        db.execute("UPDATE coupon SET issue_key = 'code:3' WHERE id = 2")
+        for table, row_id in (("coupon_template", 3), ("coupon", 3), ("coupon_code", 3), ("coupon_code", 2)):
+            db.execute(f"DELETE FROM {table} WHERE id = {row_id}")
+    await asyncio.to_thread(upgrade, "coupon", url)
+    assert next_ids(tmp_path / "old.db") == {"template": 4, "coupon": 4, "code": 4}
+
+
+async def test_a_deleted_template_named_only_by_its_codes_is_not_given_again(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    await asyncio.to_thread(upgrade, "coupon", url, "0004")
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        for _ in range(2):
+            db.execute(f"INSERT INTO coupon_template ({TEMPLATE_COLUMNS}) VALUES ({A_TEMPLATE})")
+        db.execute("INSERT INTO coupon_code (template_id, code, created_at) VALUES (2, 'C1', '2026-01-01 00:00:00')")
+        db.execute("DELETE FROM coupon_template WHERE id = 2")
+    await asyncio.to_thread(upgrade, "coupon", url)
+    assert next_ids(tmp_path / "old.db") == {"template": 3, "coupon": 1, "code": 2}

@@ -5,22 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.coupon import lifecycle, service
+from services.coupon import payments, service
 from shared.consumer import Handler
 from shared.events import Envelope, OrderCancelled, OrderPaid, UserRegistered
 
 
 async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
-    paid = OrderPaid.model_validate(envelope.data)
-    await lifecycle.commit_order(session, paid.order_id, paid.paid_at)
-    if paid.give_coupons:
-        await service.grant_order_rewards(session, paid.order_id, paid.user_id, paid.give_coupons, paid.paid_at)
+    await payments.order_paid(session, OrderPaid.model_validate(envelope.data))
 
 
 async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
-    cancelled = OrderCancelled.model_validate(envelope.data)
-    await lifecycle.release_order(session, cancelled.order_id, cancelled.cancelled_at)
-    await lifecycle.revoke_order_rewards(session, cancelled.order_id, cancelled.reason.value, cancelled.cancelled_at)
+    await payments.order_cancelled(session, OrderCancelled.model_validate(envelope.data))
 
 
 async def on_user_registered(session: AsyncSession, envelope: Envelope) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from services.coupon.errors import (
+    CouponHeld,
     CouponInUse,
     CouponTakenBack,
     InvalidTemplate,
@@ -209,8 +210,9 @@ def can_take_again(quota: Quota, held_by_user: int) -> bool:
 #   UNUSED --hold--> HELD --order.paid--> USED
 #   HELD --release (cancel, failed checkout, hold time up)--> UNUSED, or EXPIRED past its end
 #   USED --order.cancelled after payment--> UNUSED / EXPIRED (the use is returned)
+#   HELD --hold time up (job)--> UNUSED / EXPIRED, remembering the order (released_order_id)
 #   UNUSED --window ends--> EXPIRED
-#   UNUSED --the rewarding order is cancelled--> REVOKED;  UNUSED or EXPIRED --operator--> RECALLED
+#   UNUSED or HELD --the rewarding order is cancelled--> REVOKED;  UNUSED or EXPIRED --operator--> RECALLED
 
 def released_status(valid_end: datetime, now: datetime) -> CouponStatus:
     """What a coupon given back by an order becomes (the repository applies it in SQL as well)."""
@@ -219,7 +221,9 @@ def released_status(valid_end: datetime, now: datetime) -> CouponStatus:
 
 def check_recallable(coupon_id: int, status: CouponStatus, use_order_id: int | None) -> None:
     """An operator may take back a coupon no order uses and not taken back already."""
-    if status in IN_USE:
+    if status is CouponStatus.HELD:
+        raise CouponHeld(id=coupon_id, order_id=use_order_id)
+    if status is CouponStatus.USED:
         raise CouponInUse(id=coupon_id, order_id=use_order_id)
     if status in TAKEN_BACK:
         raise CouponTakenBack(id=coupon_id)
@@ -272,6 +276,7 @@ class Unusable(StrEnum):
     NO_PRODUCT_IN_SCOPE = "NO_PRODUCT_IN_SCOPE"
     BELOW_THRESHOLD = "BELOW_THRESHOLD"
     NOTHING_TO_PAY = "NOTHING_TO_PAY"
+    ZERO_DISCOUNT = "ZERO_DISCOUNT"
 
 
 USABLE_FROM = Reason("NOT_YET_VALID", en="Usable from {valid_start}", zh="{valid_start} 起可用")
@@ -280,9 +285,10 @@ NO_PRODUCT_IN_SCOPE = Reason("NO_PRODUCT_IN_SCOPE", en="No product in your cart 
 SPEND_MORE = Reason("BELOW_THRESHOLD", en="Spend ¥{shortfall} more to use it", zh="再买 ¥{shortfall} 可用")
 NOTHING_TO_PAY = Reason("NOTHING_TO_PAY", en="The order amount is too small to use a coupon",
                         zh="订单金额过低，无法使用优惠券")
+ZERO_DISCOUNT = Reason("ZERO_DISCOUNT", en="It takes nothing off this order", zh="对本单没有优惠金额，无法使用")
 UNUSABLE_REASONS = {Unusable.NOT_YET_VALID: USABLE_FROM, Unusable.EXPIRED: COUPON_EXPIRED,
                     Unusable.NO_PRODUCT_IN_SCOPE: NO_PRODUCT_IN_SCOPE, Unusable.BELOW_THRESHOLD: SPEND_MORE,
-                    Unusable.NOTHING_TO_PAY: NOTHING_TO_PAY}
+                    Unusable.NOTHING_TO_PAY: NOTHING_TO_PAY, Unusable.ZERO_DISCOUNT: ZERO_DISCOUNT}
 SHOWN_TIME = "%Y-%m-%d %H:%M"  # how a buyer reads a time, in the business timezone
 
 
@@ -350,7 +356,10 @@ def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime, *
                      details={"shortfall": format_yuan(coupon.terms.use_price - amount)})
     if index.total <= 1:
         return Match(coupon.id, False, reason=Unusable.NOTHING_TO_PAY)
-    return Match(coupon.id, True, capped(discount(coupon.terms, amount), index.total), indexes)
+    off = capped(discount(coupon.terms, amount), index.total)
+    if off == 0:  # a percent rounded down to nothing: using it would spend it for nothing
+        return Match(coupon.id, False, reason=Unusable.ZERO_DISCOUNT)
+    return Match(coupon.id, True, off, indexes)
 
 
 def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine], now: datetime,
@@ -360,7 +369,7 @@ def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine], now:
     index = CartIndex(lines)
     matches = [match_coupon(coupon, lines, now, zone=zone, index=index) for coupon in coupons]
     ends = {coupon.id: coupon.valid_end for coupon in coupons}
-    usable = [m for m in matches if m.usable and m.discount > 0]
+    usable = [m for m in matches if m.usable]
     best = min(usable, key=lambda m: (-m.discount, ends[m.coupon_id], m.coupon_id), default=None)
     return matches, best
 

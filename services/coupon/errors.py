@@ -68,8 +68,21 @@ class CouponNotFound(NotFound):
 
 class CouponInUse(Conflict):
     code = "COUPON_IN_USE"
-    messages = {"en": "Coupon {id} is used by order {order_id} and cannot be recalled",
-                "zh-CN": "优惠券 {id} 已被订单 {order_id} 使用，不能回收"}
+    messages = {"en": "Coupon {id} was used by the paid order {order_id} and cannot be recalled",
+                "zh-CN": "优惠券 {id} 已被订单 {order_id} 使用（已支付），不能回收"}
+
+
+class CouponHeld(CouponInUse):
+    """The same refusal (same code) for a coupon an unpaid order holds: it is not used (yet)."""
+
+    messages = {"en": "Coupon {id} is held by the unpaid order {order_id} and cannot be recalled",
+                "zh-CN": "优惠券 {id} 正被未支付的订单 {order_id} 占用，不能回收"}
+
+
+class OrderCancelled(Conflict):
+    code = "COUPON_ORDER_CANCELLED"
+    messages = {"en": "Order {order_id} was cancelled: no coupon can be held for it",
+                "zh-CN": "订单 {order_id} 已取消，不能再占用优惠券"}
 
 
 class CouponTakenBack(Conflict):

@@ -1,8 +1,9 @@
-"""An issued coupon's life after issue: held by an order being created, used when it is paid,
-given back when it is not (the checkout contract: hold, commit, release by order id, see
-docs/checkout.md), revoked when its rewarding order is cancelled, recalled by an operator.
-Coupons are never deleted. Like service.py, these flush and never commit, except
-`hold_for_order`, which owns its transaction so that it can run again after a deadlock."""
+"""An issued coupon's life after issue: held by an order being created, given back when its
+checkout fails or its hold runs out (the checkout contract: hold, commit, release by order id, see
+docs/checkout.md), revoked when its rewarding order is cancelled, recalled by an operator. What
+an order's payment and cancel do is in payments.py. Coupons are never deleted. Like service.py,
+these flush and never commit, except `hold_for_order`, which owns its transaction so that it
+can run again after a deadlock."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.coupon import domain
+from services.coupon import domain, outcomes
 from services.coupon import repository as repo
+from services.coupon import repository_orders as orders
 from services.coupon.domain import CouponStatus
-from services.coupon.errors import CouponNotFound, CouponNotUsable
+from services.coupon.errors import CouponNotFound, CouponNotUsable, OrderCancelled
 from services.coupon.models import Coupon, outbox
 from shared.db import is_deadlock
 from shared.events import new_event
@@ -25,15 +27,24 @@ from shared.outbox import add_to_outbox
 async def hold(session: AsyncSession, order_id: int, user_id: int, coupon_id: int, now: datetime,
                hold_seconds: int) -> Coupon:
     """Reserve the coupon for an order being created. Idempotent: the same order asking again
-    gets the same hold; any other order is refused. An order holds one coupon: when a retried
-    checkout chose another one, the order's earlier hold goes back in the same transaction."""
+    gets the same hold, running again from now (a retried checkout never stores a hold already
+    due); any other order is refused, and so is an order already cancelled. An order holds one
+    coupon: when a retried checkout chose another one, the order's earlier hold goes back in the
+    same transaction."""
+    if await orders.is_cancelled(session, order_id):
+        raise OrderCancelled(order_id=order_id)
     until = now + timedelta(seconds=hold_seconds)
-    if await repo.hold_if_unused(session, coupon_id, user_id, order_id, now, until):
-        await repo.release_other_holds(session, order_id, coupon_id, now)
-    coupon = await repo.get_coupon(session, coupon_id)
-    if coupon is None or coupon.user_id != user_id or coupon.use_order_id != order_id \
-            or coupon.status not in domain.IN_USE:
-        raise CouponNotUsable(coupon_id=coupon_id)
+    if await orders.hold_if_unused(session, coupon_id, user_id, order_id, now, until):
+        await orders.release_other_holds(session, order_id, coupon_id, now)
+        await orders.forget_released(session, order_id)  # what it held before no longer matters
+    elif not await orders.extend_hold(session, coupon_id, user_id, order_id, now, until):
+        coupon = await orders.get_coupon(session, coupon_id)
+        if coupon is None or coupon.user_id != user_id or coupon.use_order_id != order_id \
+                or coupon.status != CouponStatus.USED:
+            raise CouponNotUsable(coupon_id=coupon_id)
+        return coupon  # already used by this order (paid): the same answer
+    coupon = await orders.get_coupon(session, coupon_id)
+    assert coupon is not None
     return coupon
 
 
@@ -52,71 +63,72 @@ async def hold_for_order(sessions: async_sessionmaker[AsyncSession], order_id: i
     raise AssertionError("unreachable")
 
 
-async def commit_order(session: AsyncSession, order_id: int, now: datetime) -> int:
-    """order.paid: the order's held coupons are used for good. A second delivery finds nothing."""
-    committed = await repo.commit_holds(session, order_id, now)
-    for coupon in committed:
-        await repo.add_use_count(session, coupon.template_id, 1)
-        await add_to_outbox(session, outbox, new_event(
-            "promo.coupon.used", source="promo-coupon", subject=order_id, time=now,
-            data={"coupon_id": coupon.id, "template_id": coupon.template_id, "user_id": coupon.user_id,
-                  "order_id": order_id}))
-    await session.flush()
-    return len(committed)
+async def release_holds(session: AsyncSession, order_id: int, now: datetime) -> int:
+    """Pricing's checkout failed (or chose no coupon): the coupon the order HOLDS goes back, and
+    the order no longer claims one for a late payment. A coupon it USED (the order was paid)
+    goes back only through order.cancelled. Idempotent."""
+    released = await orders.release_held(session, order_id, now)
+    await orders.forget_released(session, order_id)
+    return released
 
 
-async def release_order(session: AsyncSession, order_id: int, now: datetime) -> int:
-    """order.cancelled or an expired hold: the order's coupons go back (or expire), a used one
-    with its use returned. Idempotent."""
-    released = await repo.release_order(session, order_id, now)
-    for template_id, was_used in released:
-        if was_used:
-            await repo.add_use_count(session, template_id, -1)
-    return len(released)
+async def release_expired(session: AsyncSession, due: list[tuple[int, int]], now: datetime) -> int:
+    """Holds past their time go back, one conditional statement each (still HELD by that order and
+    still due): a payment or a retried checkout committed since the list was read is left alone.
+    The order is remembered on the coupon: if it is paid after all, payments.py settles it."""
+    released = 0
+    for coupon_id, order_id in due:
+        released += await orders.release_expired_hold(session, coupon_id, order_id, now)
+    return released
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> tuple[int, int]:
     """The periodic job: holds past their time are released, unused coupons past their end expire.
     Every change is conditional, so replicas running it at once do each thing once."""
-    released = 0
-    for order_id in await repo.orders_with_expired_holds(session, now):
-        released += await release_order(session, order_id, now)
-    return released, await repo.expire_unused(session, now)
+    released = await release_expired(session, list(await orders.expired_holds(session, now)), now)
+    return released, await orders.expire_unused(session, now)
 
 
 # --- taking back ---------------------------------------------------------------------------------
 
 async def revoke_order_rewards(session: AsyncSession, order_id: int, reason: str, now: datetime) -> int:
-    """order.cancelled: the order's reward coupons still unused are revoked, their stock given
-    back (those held or used by another order stay). A second delivery finds none."""
-    coupons = await repo.unused_granted_by_order(session, order_id)
+    """order.cancelled: the order's reward coupons not used yet are revoked at once, unused or held
+    by another unpaid order (that order's hold ends; if it is paid, payments.py asks for a
+    refund). Used ones stay. A second delivery finds none."""
+    coupons = await orders.rewards_to_revoke(session, order_id)
     for coupon in coupons:
         await _take_back(session, coupon, CouponStatus.REVOKED, domain.revoked_by_order(order_id),
-                         f"order_cancelled:{reason}", now, order_id=order_id)
+                         outcomes.revoke_reason_for_order(reason), now, order_id=order_id)
     await session.flush()
     return len(coupons)
 
 
 async def _take_back(session: AsyncSession, coupon: Coupon, status: CouponStatus, by: str, reason: str,
                      now: datetime, order_id: int | None = None) -> None:
-    """Revoked or recalled: the row stays with who, why and when; its stock returns to the
-    template; `promo.coupon.revoked` tells the others."""
-    coupon.status, coupon.revoked_by, coupon.revoke_reason = status, by[:64], reason[:255]
-    coupon.revoked_at = coupon.updated_at = now
-    await repo.give_back_stock(session, coupon.template_id, 1)
+    """Revoked or recalled (the row is locked): it stays with who, why and when; its stock returns
+    to the template if it could still have been used; `promo.coupon.revoked` tells the others."""
+    was = CouponStatus(coupon.status)
     data = {"coupon_id": coupon.id, "template_id": coupon.template_id, "user_id": coupon.user_id,
             "status": int(status), "kind": status.name.lower(), "by": by, "reason": reason,
             "revoked_at": now.isoformat()}
     if order_id is not None:
         data["order_id"] = order_id
+    if was is CouponStatus.HELD:  # the holding order's hold ends; remembered for its payment
+        data["held_by_order_id"] = coupon.released_order_id = coupon.use_order_id
+        coupon.use_order_id = coupon.hold_expires_at = None
+    coupon.status, coupon.revoked_by, coupon.revoke_reason = status, by[:64], reason[:255]
+    coupon.revoked_at = coupon.updated_at = now
+    if outcomes.stock_comes_back(was):
+        await repo.give_back_stock(session, coupon.template_id, 1)
     await add_to_outbox(session, outbox, new_event("promo.coupon.revoked", source="promo-coupon",
                                                    subject=coupon.user_id, time=now, data=data))
 
 
 async def recall(session: AsyncSession, coupon_id: int, by: str, reason: str, now: datetime) -> Coupon:
     """An operator takes back a coupon no order holds or used (status RECALLED, with who and
-    why); its stock returns to the template. The row is locked: an order cannot take it meanwhile."""
-    coupon = await repo.get_coupon(session, coupon_id, for_update=True)
+    why); its stock returns to the template if it was unused (not if expired). It keeps counting
+    against the user's take limit. The row is locked: an order cannot take it meanwhile."""
+    coupon = await orders.get_coupon(session, coupon_id, for_update=True)
     if coupon is None:
         raise CouponNotFound(id=coupon_id)
     domain.check_recallable(coupon_id, CouponStatus(coupon.status), coupon.use_order_id)

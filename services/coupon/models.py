@@ -74,6 +74,10 @@ class Coupon(TermsColumns, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The order whose hold ended unpaid (its time ran out, or the coupon was revoked while held):
+    # if that order is paid later, the payment takes the coupon again or asks for a refund
+    # (lifecycle.settle_late_payment), once; cleared when settled or when the order gives it up.
+    released_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -96,6 +100,16 @@ class CouponCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = ({"sqlite_autoincrement": True},)  # issue keys name codes by id ("code:<id>")
+
+
+class CancelledOrder(Base):
+    """Orders seen cancelled (order.cancelled). order.paid and order.cancelled travel on two
+    topics, in no guaranteed order: a payment or a hold that comes after the cancel takes nothing."""
+
+    __tablename__ = "coupon_cancelled_order"
+
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cancelled_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 outbox = outbox_table(Base.metadata, "coupon")

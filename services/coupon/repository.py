@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.coupon.domain import IN_USE, TAKEN_BACK, UNLIMITED, CouponStatus, TakeType
+from services.coupon.domain import UNLIMITED, CouponStatus, TakeType
 from services.coupon.models import Coupon, CouponCode, CouponTemplate
+from services.coupon.outcomes import counts_against_the_limit
 from shared.enums import CommonStatus
 from shared.pagination import PageParams, fetch_page
 
@@ -51,14 +52,16 @@ async def page_templates(session: AsyncSession, paging: PageParams,
     return await fetch_page(session, query, paging)
 
 
-NOT_TAKEN_BACK = Coupon.status.not_in(TAKEN_BACK)  # a revoked or recalled coupon gave its stock back
+# The per-user limit counts every coupon received, recalled ones too; a revoked reward does not.
+COUNTED = Coupon.status.in_([status for status in CouponStatus if counts_against_the_limit(status)])
 
 
 async def count_issued_to_user(session: AsyncSession, template_id: int, user_id: int) -> int:
-    """Coupons of the template the user received and kept, used or not (the per-user limit). A
-    locking read: it sees every committed take, whatever snapshot the transaction already has."""
+    """Coupons of the template the user received, used or not, recalled too, not revoked (the
+    per-user limit). A locking read: it sees every committed take, whatever snapshot the
+    transaction already has."""
     return await session.scalar(select(func.count()).select_from(Coupon)
-                                .where(Coupon.template_id == template_id, Coupon.user_id == user_id, NOT_TAKEN_BACK)
+                                .where(Coupon.template_id == template_id, Coupon.user_id == user_id, COUNTED)
                                 .with_for_update()) or 0
 
 
@@ -95,7 +98,7 @@ async def takeable_templates(session: AsyncSession, now: datetime, limit: int = 
 
 async def counts_issued_to_user(session: AsyncSession, user_id: int, template_ids: list[int]) -> dict[int, int]:
     rows = await session.execute(select(Coupon.template_id, func.count()).where(
-        Coupon.user_id == user_id, Coupon.template_id.in_(template_ids), NOT_TAKEN_BACK).group_by(Coupon.template_id))
+        Coupon.user_id == user_id, Coupon.template_id.in_(template_ids), COUNTED).group_by(Coupon.template_id))
     return {template_id: count for template_id, count in rows}
 
 
@@ -131,80 +134,6 @@ async def list_matchable_coupons(session: AsyncSession, user_id: int, order_id: 
         .where(Coupon.user_id == user_id, mine).order_by(Coupon.valid_end, Coupon.id)))
 
 
-# --- holds ----------------------------------------------------------------------------------------
-
-async def hold_if_unused(session: AsyncSession, coupon_id: int, user_id: int, order_id: int, now: datetime,
-                         until: datetime) -> bool:
-    """Unused and valid now -> held by the order, in one statement: two orders cannot both win."""
-    result = await session.execute(
-        update(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == user_id, Coupon.status == CouponStatus.UNUSED,
-                             Coupon.valid_start <= now, Coupon.valid_end > now)
-        .values(status=CouponStatus.HELD, use_order_id=order_id, hold_expires_at=until, updated_at=now)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
-
-
-def _released(now: datetime) -> dict:
-    """A coupon an order gives back: unused while still valid, else expired (domain.released_status)."""
-    return dict(status=case((Coupon.valid_end > now, CouponStatus.UNUSED), else_=CouponStatus.EXPIRED),
-                use_order_id=None, used_at=None, hold_expires_at=None, updated_at=now)
-
-
-async def release_other_holds(session: AsyncSession, order_id: int, keep_coupon_id: int, now: datetime) -> int:
-    """The order's holds on coupons other than `keep_coupon_id` go back: an order holds one coupon."""
-    result = await session.execute(
-        update(Coupon).where(Coupon.use_order_id == order_id, Coupon.status == CouponStatus.HELD,
-                             Coupon.id != keep_coupon_id)
-        .values(**_released(now)).execution_options(synchronize_session=False))
-    return result.rowcount
-
-
-async def get_coupon(session: AsyncSession, coupon_id: int, *, for_update: bool = False) -> Coupon | None:
-    query = select(Coupon).where(Coupon.id == coupon_id).execution_options(populate_existing=True)
-    return await session.scalar(query.with_for_update() if for_update else query)
-
-
-async def commit_holds(session: AsyncSession, order_id: int, now: datetime) -> Sequence[Coupon]:
-    """The order's held coupons become used; returns them (none when already committed)."""
-    held = (await session.scalars(select(Coupon).where(Coupon.use_order_id == order_id,
-                                                       Coupon.status == CouponStatus.HELD)
-                                  .with_for_update().execution_options(populate_existing=True))).all()
-    for coupon in held:
-        coupon.status, coupon.used_at, coupon.hold_expires_at, coupon.updated_at = CouponStatus.USED, now, None, now
-    return held
-
-
-async def release_order(session: AsyncSession, order_id: int, now: datetime) -> Sequence[tuple[int, bool]]:
-    """The order's coupons, held or used, go back: unused while still valid, else expired.
-    Returns (template_id, was_used) for each coupon released."""
-    taken = (await session.execute(select(Coupon.template_id, Coupon.status)
-                                   .where(Coupon.use_order_id == order_id, Coupon.status.in_(IN_USE))
-                                   .with_for_update())).all()
-    if taken:
-        await session.execute(
-            update(Coupon).where(Coupon.use_order_id == order_id, Coupon.status.in_(IN_USE))
-            .values(**_released(now)).execution_options(synchronize_session=False))
-    return [(template_id, status == CouponStatus.USED) for template_id, status in taken]
-
-
-async def add_use_count(session: AsyncSession, template_id: int, delta: int) -> None:
-    await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
-                          .values(use_count=CouponTemplate.use_count + delta)
-                          .execution_options(synchronize_session=False))
-
-
-async def orders_with_expired_holds(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[int]:
-    return (await session.scalars(select(Coupon.use_order_id).where(
-        Coupon.status == CouponStatus.HELD, Coupon.hold_expires_at <= now).distinct().limit(limit))).all()
-
-
-async def expire_unused(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(
-        update(Coupon).where(Coupon.status == CouponStatus.UNUSED, Coupon.valid_end <= now)
-        .values(status=CouponStatus.EXPIRED, updated_at=now).execution_options(synchronize_session=False))
-    return result.rowcount
-
-
 # --- system issues ------------------------------------------------------------------------------
 
 async def existing_issue_keys(session: AsyncSession, keys: list[str]) -> set[str]:
@@ -217,12 +146,10 @@ async def enabled_template_ids(session: AsyncSession, take_type: int) -> Sequenc
                                   .order_by(CouponTemplate.id))).all()
 
 
-async def unused_granted_by_order(session: AsyncSession, order_id: int) -> Sequence[Coupon]:
-    """The order's reward coupons still unused, locked (they are about to be revoked)."""
-    return (await session.scalars(select(Coupon).where(Coupon.source_order_id == order_id,
-                                                       Coupon.status == CouponStatus.UNUSED)
-                                  .order_by(Coupon.id).with_for_update()
-                                  .execution_options(populate_existing=True))).all()
+async def add_use_count(session: AsyncSession, template_id: int, delta: int) -> None:
+    await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
+                          .values(use_count=CouponTemplate.use_count + delta)
+                          .execution_options(synchronize_session=False))
 
 
 async def give_back_stock(session: AsyncSession, template_id: int, count: int) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.coupon.domain import UNLIMITED, CouponStatus, DiscountType, ProductScope, TakeType, ValidityType
+from services.coupon.outcomes import revoke_reason_text
 from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
+from shared.pagination import PageParams, to_page
 from shared.schemas import Input, Output
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]  # up to 100 million yuan
@@ -188,7 +191,20 @@ class AdminCouponOut(CouponOut):
     source_order_id: int | None
     revoked_at: datetime | None
     revoked_by: str | None = Field(description='revoked or recalled by: an admin\'s subject or "order:<id>"')
-    revoke_reason: str | None
+    revoke_reason: str | None = Field(description='as stored and sent in promo.coupon.revoked: the operator\'s words, '
+                                      'or "order_cancelled:<order.cancelled reason>"')
+    revoke_reason_text: str | None = Field(default=None, description="revoke_reason as a person reads it, in the "
+                                           "caller's language (an operator's words as typed)")
+    released_order_id: int | None = Field(description="the order whose hold ended unpaid (its time ran out, or the "
+                                          "coupon was revoked while held); its late payment settles it")
+
+
+def admin_coupons_page(result: tuple[Sequence[object], int], paging: PageParams, locale: str) -> dict:
+    """A page of issued coupons for operators, each stored revoke reason also in words."""
+    page = to_page(AdminCouponOut, result, paging)
+    for item in page["items"]:
+        item.revoke_reason_text = revoke_reason_text(item.revoke_reason, locale)
+    return page
 
 
 class TemplateLookupIn(Input):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from services.coupon.models import outbox
+from services.coupon.models import Coupon, outbox
 from tests.coupon.test_api import TEMPLATES, make_template, take
-from tests.coupon.test_holds import HOLDS, hold_body
+from tests.coupon.test_holds import HOLDS, a_coupon, hold_body, paid, runner
 
 
 async def test_give_reports_who_got_one_and_who_not(client, tokens):
@@ -70,8 +70,10 @@ async def test_a_recalled_coupon_stays_with_who_and_why(client, tokens):
     mine = (await client.get("/app-api/coupon/coupons", params={"status": 6}, headers=tokens["member"])).json()
     assert [c["id"] for c in mine["items"]] == [coupon_id]
     again = await take(client, template["id"], tokens["member"])
-    assert again.status_code == 201 and again.json()["coupon_id"] != coupon_id, \
-        "a recalled coupon no longer counts against the per-user limit"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "COUPON_TAKE_LIMIT_REACHED", \
+        "a recalled coupon keeps counting against the per-user limit (a recalled duplicate is not taken again)"
+    center = (await client.get("/app-api/coupon/templates", headers=tokens["member"])).json()
+    assert [t["can_take"] for t in center if t["id"] == template["id"]] == [False]
 
 
 async def revoked_events(app) -> list[dict]:
@@ -80,3 +82,36 @@ async def revoked_events(app) -> list[dict]:
                                       .order_by(outbox.c.id))).all()
     events = [json.loads(payload)["data"] for payload in rows]
     return [{k: v for k, v in event.items() if k != "revoked_at"} for event in events]
+
+
+async def test_recalling_an_expired_coupon_gives_no_stock_back(client, tokens, coupon_app):
+    template = await make_template(client, tokens, total_count=2, take_limit_count=2)
+    expired, unused = [(await take(client, template["id"], tokens["member"])).json()["coupon_id"] for _ in range(2)]
+    async with coupon_app.state.sessionmaker() as session, session.begin():
+        await session.execute(update(Coupon).where(Coupon.id == expired).values(status=3))
+    for coupon_id in (expired, unused):
+        recalled = await client.delete(f"/admin-api/coupon/coupons/{coupon_id}", headers=tokens["admin"])
+        assert recalled.status_code == 204
+    stats = (await client.get(f"{TEMPLATES}/{template['id']}", headers=tokens["admin"])).json()
+    assert stats["take_count"] == 1, "only the unused one's stock came back"
+    answers = [(await take(client, template["id"], tokens["other_member"])).status_code for _ in range(2)]
+    assert answers == [201, 409], "one coupon of stock was left"
+
+
+async def test_recalling_a_held_coupon_says_an_unpaid_order_holds_it(client, tokens, coupon_app):
+    held, used = await a_coupon(client, tokens), await a_coupon(client, tokens)
+    for order_id, coupon_id in ((6201, held), (6202, used)):
+        await client.post(HOLDS, json=hold_body(order_id, coupon_id), headers=tokens["service"])
+    await runner(coupon_app).process(paid(6202))
+    messages = {}
+    for coupon_id in (held, used):
+        for locale in ("en", "zh-CN"):
+            response = await client.delete(f"/admin-api/coupon/coupons/{coupon_id}",
+                                           headers={**tokens["admin"], "Accept-Language": locale})
+            assert response.status_code == 409 and response.json()["error"]["code"] == "COUPON_IN_USE"
+            messages[coupon_id, locale] = response.json()["error"]["message"]
+    assert messages == {
+        (held, "en"): f"Coupon {held} is held by the unpaid order 6201 and cannot be recalled",
+        (held, "zh-CN"): f"优惠券 {held} 正被未支付的订单 6201 占用，不能回收",
+        (used, "en"): f"Coupon {used} was used by the paid order 6202 and cannot be recalled",
+        (used, "zh-CN"): f"优惠券 {used} 已被订单 6202 使用（已支付），不能回收"}

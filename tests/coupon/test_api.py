@@ -228,6 +228,18 @@ async def test_a_coupon_larger_than_the_cart_is_usable_leaving_one_fen(client, t
     assert answer["coupons"][0]["reason_message"] == "订单金额过低，无法使用优惠券"
 
 
+async def test_a_coupon_taking_nothing_off_is_unusable(client, tokens):
+    tiny = await make_template(client, tokens, name="九五折", use_price=0, discount_type=2, discount_price=None,
+                               discount_percent=95, discount_limit_price=5000)
+    await take(client, tiny["id"], tokens["member"])
+    cart = {"lines": [{"spu_id": 1, "category_id": 10, "amount": 10}]}
+    answer = (await client.post("/app-api/coupon/match", json=cart,
+                                headers={**tokens["member"], "Accept-Language": "en"})).json()
+    assert answer["best_coupon_id"] is None
+    assert [(c["usable"], c["discount"], c["reason"], c["reason_message"]) for c in answer["coupons"]] == [
+        (False, 0, "ZERO_DISCOUNT", "It takes nothing off this order")]
+
+
 async def test_not_yet_valid_is_told_in_the_business_timezone(client, tokens, coupon_app):
     later = await make_template(client, tokens, name="明天起可用", fixed_start_term=1)
     await take(client, later["id"], tokens["member"])

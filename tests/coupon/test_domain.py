@@ -38,7 +38,16 @@ from services.coupon.domain import (
     validate_template,
     validity_window,
 )
-from services.coupon.errors import CouponInUse, CouponTakenBack
+from services.coupon.errors import CouponHeld, CouponInUse, CouponTakenBack
+from services.coupon.outcomes import (
+    CANCEL_CAUSES,
+    PaymentRefusal,
+    counts_against_the_limit,
+    late_payment_refusal,
+    revoke_reason_text,
+    stock_comes_back,
+)
+from shared.events import CancelReason
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AMOUNT_OFF = Terms(use_price=10000, product_scope=ProductScope.ALL, scope_values=(), discount_type=DiscountType.PRICE,
@@ -239,6 +248,17 @@ def test_a_cart_of_one_fen_cannot_use_a_coupon():
     assert matches[0].message("en") == "The order amount is too small to use a coupon"
 
 
+def test_a_coupon_worth_nothing_on_this_cart_is_unusable():
+    """95% to pay on 10 fen rounds down to 0 off: usable, it would be spent for nothing."""
+    tiny = replace(PERCENT, discount_percent=95)
+    matches, best = match_coupons([held(1, tiny)], [CartLine(1, 10, 10)], NOW, zone=UTC)
+    assert not matches[0].usable and matches[0].reason is Unusable.ZERO_DISCOUNT and matches[0].discount == 0
+    assert matches[0].message("zh-CN") == "对本单没有优惠金额，无法使用"
+    assert matches[0].message("en") == "It takes nothing off this order"
+    assert best is None
+    assert match_coupons([held(1, tiny)], [CartLine(1, 10, 20)], NOW, zone=UTC)[0][0].discount == 1
+
+
 def test_not_yet_valid_reads_in_the_business_timezone():
     start = datetime(2026, 12, 11, 23, 3, 15, 108713, tzinfo=UTC)
     matches, _ = match_coupons([held(1, AMOUNT_OFF, start=start)], LINES, NOW, zone=ZoneInfo("Asia/Shanghai"))
@@ -259,7 +279,7 @@ def test_unused_and_expired_coupons_may_be_recalled(status):
 
 
 @pytest.mark.parametrize("status, error", [
-    (CouponStatus.HELD, CouponInUse), (CouponStatus.USED, CouponInUse),
+    (CouponStatus.HELD, CouponHeld), (CouponStatus.USED, CouponInUse),
     (CouponStatus.REVOKED, CouponTakenBack), (CouponStatus.RECALLED, CouponTakenBack),
 ])
 def test_coupons_in_use_or_taken_back_cannot_be_recalled(status, error):
@@ -272,3 +292,33 @@ def test_client_enums_carry_their_meaning_and_yudaos_numbers():
         (1, "UNUSED"), (2, "USED"), (3, "EXPIRED"), (4, "HELD"), (5, "REVOKED"), (6, "RECALLED")]
     for enum in (CouponStatus, TakeType, ValidityType, DiscountType):
         assert all(member.meaning for member in enum), enum
+
+
+# --- late payments, taking back (outcomes.py) ------------------------------------------------------
+
+@pytest.mark.parametrize("status, start, end, refusal", [
+    (CouponStatus.UNUSED, NOW - timedelta(days=1), NOW + timedelta(days=1), None),
+    (CouponStatus.UNUSED, NOW - timedelta(days=1), NOW, PaymentRefusal.COUPON_EXPIRED),  # ended as it was paid
+    (CouponStatus.UNUSED, NOW + timedelta(hours=1), NOW + timedelta(days=1), PaymentRefusal.COUPON_EXPIRED),
+    (CouponStatus.EXPIRED, NOW - timedelta(days=1), NOW + timedelta(days=1), PaymentRefusal.COUPON_EXPIRED),
+    (CouponStatus.HELD, NOW - timedelta(days=1), NOW + timedelta(days=1), PaymentRefusal.COUPON_USED_ELSEWHERE),
+    (CouponStatus.USED, NOW - timedelta(days=1), NOW + timedelta(days=1), PaymentRefusal.COUPON_USED_ELSEWHERE),
+    (CouponStatus.REVOKED, NOW - timedelta(days=1), NOW + timedelta(days=1), PaymentRefusal.COUPON_REVOKED),
+    (CouponStatus.RECALLED, NOW - timedelta(days=1), NOW + timedelta(days=1), PaymentRefusal.COUPON_RECALLED),
+])
+def test_a_late_payment_takes_a_coupon_still_unused_and_valid_when_paid(status, start, end, refusal):
+    assert late_payment_refusal(status, start, end, NOW) is refusal
+
+
+def test_stock_and_the_per_user_limit_after_taking_back():
+    assert [s for s in CouponStatus if stock_comes_back(s)] == [CouponStatus.UNUSED, CouponStatus.HELD]
+    assert [s for s in CouponStatus if not counts_against_the_limit(s)] == [CouponStatus.REVOKED]
+
+
+def test_an_order_cancel_s_reason_reads_in_words_an_operator_s_as_typed():
+    assert revoke_reason_text("order_cancelled:member_cancel", "zh-CN") == "发券的订单已取消（买家取消）"
+    assert revoke_reason_text("order_cancelled:after_sale_close", "en") == \
+        "The rewarding order was cancelled (closed by an after-sale refund)"
+    assert revoke_reason_text("order_cancelled:lost_in_space", "zh-CN") == "发券的订单已取消（原因代码 lost_in_space）"
+    assert revoke_reason_text("发错了", "en") == "发错了" and revoke_reason_text(None, "en") is None
+    assert set(CANCEL_CAUSES) == {reason.value for reason in CancelReason}

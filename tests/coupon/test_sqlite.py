@@ -22,7 +22,7 @@ async def test_ids_are_never_reused_on_sqlite(tmp_path, infra, tokens):
     await asyncio.to_thread(upgrade, "coupon", url)
     app = create_app(CouponSettings(_env_file=None, database_url=url, **infra))
     async with app.router.lifespan_context(app), asgi_client(app) as client:
-        template = (await client.post(TEMPLATES, json=template_body(take_limit_count=1),
+        template = (await client.post(TEMPLATES, json=template_body(take_limit_count=2),
                                       headers=tokens["admin"])).json()
         take = f"/app-api/coupon/templates/{template['id']}/take"
         first = (await client.post(take, headers=tokens["member"])).json()["coupon_id"]

@@ -13,6 +13,7 @@ from services.coupon import lifecycle, service
 from services.coupon import repository as repo
 from services.coupon.domain import CouponStatus, DiscountType, TakeType
 from services.coupon.errors import (
+    CouponHeld,
     CouponInUse,
     CouponNotFound,
     CouponTakenBack,
@@ -32,6 +33,7 @@ from services.coupon.schemas import (
     StatusIn,
     TemplateIn,
     TemplateOut,
+    admin_coupons_page,
 )
 from shared.auth import Admin, Role, require_role
 from shared.db import Session
@@ -93,14 +95,15 @@ async def give(template_id: PathId, body: GiveIn, session: Session, now: Now, lo
 
 
 @router.get("/coupons", response_model=Page[AdminCouponOut])
-async def page_coupons(session: Session, paging: Paging, user_id: QueryId = None, template_id: QueryId = None,
-                       status: CouponStatus | None = None):
+async def page_coupons(session: Session, paging: Paging, locale: Locale, user_id: QueryId = None,
+                       template_id: QueryId = None, status: CouponStatus | None = None):
+    """Issued coupons; a taken-back one with who, when and why (`revoke_reason_text` in the caller's language)."""
     result = await repo.page_coupons(session, paging, user_id=user_id, template_id=template_id, status=status)
-    return to_page(AdminCouponOut, result, paging)
+    return admin_coupons_page(result, paging, locale)
 
 
 @router.delete("/coupons/{coupon_id}", status_code=204,
-               responses=errors(CouponNotFound, CouponInUse, CouponTakenBack))
+               responses=errors(CouponNotFound, CouponInUse, CouponHeld, CouponTakenBack))
 async def recall(coupon_id: PathId, admin: Admin, session: Session, now: Now, reason: RecallReason = ""):
     """Recall: the coupon becomes RECALLED (kept, with who and why), its stock returns."""
     await lifecycle.recall(session, coupon_id, admin.subject, reason, now)

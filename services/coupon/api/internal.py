@@ -7,9 +7,7 @@ from fastapi import APIRouter, Depends
 from services.coupon import lifecycle, service
 from services.coupon import repository as repo
 from services.coupon.api.deps import BusinessZone, HoldSeconds, Sessions
-from services.coupon.errors import (
-    CouponNotUsable,
-)
+from services.coupon.errors import CouponNotUsable, OrderCancelled
 from services.coupon.schemas import (
     HoldIn,
     HoldOut,
@@ -39,18 +37,20 @@ async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale,
     return prebuilt_json(answer)
 
 
-@router.post("/holds", status_code=201, response_model=HoldOut, responses=errors(CouponNotUsable))
+@router.post("/holds", status_code=201, response_model=HoldOut, responses=errors(CouponNotUsable, OrderCancelled))
 async def hold(body: HoldIn, sessions: Sessions, now: Now, hold_seconds: HoldSeconds):
-    """Checkout: reserve the coupon for the order (idempotent by order id; a different coupon
-    asked by the same order replaces its earlier hold)."""
+    """Checkout: reserve the coupon for the order (idempotent by order id, the hold running again
+    from now; a different coupon asked by the same order replaces its earlier hold; refused for
+    an order already cancelled)."""
     coupon = await lifecycle.hold_for_order(sessions, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
     return HoldOut(order_id=body.order_id, coupon_id=coupon.id, hold_expires_at=coupon.hold_expires_at)
 
 
 @router.post("/holds/{order_id}/release", response_model=ReleaseOut)
 async def release(order_id: PathId, session: Session, now: Now):
-    """Checkout failed elsewhere: give the order's coupon back (idempotent)."""
-    return ReleaseOut(order_id=order_id, released=await lifecycle.release_order(session, order_id, now))
+    """Checkout failed elsewhere: give back the coupon the order holds (idempotent). A coupon the
+    order used (it was paid) is not given back here: only order.cancelled does that."""
+    return ReleaseOut(order_id=order_id, released=await lifecycle.release_holds(session, order_id, now))
 
 
 @router.post("/templates/lookup", response_model=TemplateLookupOut)

@@ -22,8 +22,7 @@ def handlers(seckill: Callable[[], orders.Seckill]) -> dict[str, Handler]:
 
     async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
         cancelled = OrderCancelled.model_validate(envelope.data)
-        # A cancelled order's units go back, paid or not: with `paid: false` its payment may still
-        # have reached us first (the two topics are not ordered together), committing them.
-        await orders.release_order(seckill(), cancelled.order_id, cancelled.cancelled_at, paid_too=True)
+        await orders.cancel_order(seckill(), cancelled.order_id,
+                                  orders.Cancellation(cancelled.cancelled_at, cancelled.paid), seckill().clock.now())
 
     return {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

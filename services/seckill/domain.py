@@ -36,6 +36,10 @@ class ReservationStatus(DescribedIntEnum):
 
 LATE_PAYABLE = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED)  # gave their stock back
 
+# the promotion's name on an order line when its activity's own name is gone (deleted, and the
+# reservation predates the name kept on it)
+FLASH_SALE = Reason("FLASH_SALE", en="flash sale", zh="秒杀活动")
+
 
 # --- errors ---------------------------------------------------------------------------------------
 

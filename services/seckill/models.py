@@ -89,11 +89,16 @@ class Reservation(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     count: Mapped[int] = mapped_column(Integer)
     price: Mapped[int] = mapped_column(BigInteger)  # fen per unit, as reserved
+    # the activity's name when reserved: a retried checkout names its promotion after a delete
+    activity_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
     status: Mapped[int] = mapped_column(SmallInteger)  # ReservationStatus
     order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # when order.paid was handled (set once: a late payment is taken again or refused once)
+    # when order.paid was handled, or an order.cancelled said the order had been paid (set once: a
+    # late payment is taken again or refused once, and never for an order closed after payment)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # when the order was cancelled (order.cancelled, whatever the reservation's state then)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,28 +21,52 @@ from services.seckill.stock import REDIS_DOWN
 log = logging.getLogger("seckill.orders")
 
 
+@dataclass(frozen=True)
+class Cancellation:
+    """order.cancelled: when, and whether the order had been paid (the order service refunds it)."""
+
+    at: datetime
+    paid: bool
+
+
 async def release(seckill: Seckill, reservation: Reservation, to: ReservationStatus, now: datetime, *,
-                  paid_too: bool = False) -> bool:
-    """Held (or, with `paid_too`, paid) -> released or expired, exactly once: the stock and the
-    user's total go back in MySQL, then in Redis (where the token makes it count once too)."""
-    only_from = (ReservationStatus.HELD, ReservationStatus.COMMITTED) if paid_too else (ReservationStatus.HELD,)
+                  paid_too: bool = False, cancelled: Cancellation | None = None) -> bool:
+    """Held (or, with `paid_too`, paid) -> released or expired, exactly once: the user's total and
+    the stock go back in MySQL (quota, then product: the rows in the order the writer locks them),
+    then in Redis, as the state that changed says (the token makes it count once there too). A
+    cancellation is recorded in the same transaction, or alone when the stock went back before."""
     async with seckill.sessions() as session, session.begin():
-        current = await repo.get_reservation(session, reservation.id)
-        if current is None or not await repo.set_status(session, reservation.id, to, now, only_from):
+        if cancelled is not None:  # first: the row stays locked, a late payment waits and then sees it
+            await repo.record_cancellation(session, reservation.id, cancelled.at, cancelled.paid, now)
+        was = await _leave(session, reservation.id, to, now, paid_too)
+        if was is None:
             return False
-        await repo.give_stock_back(session, reservation.activity_id, reservation.sku_id, reservation.count)
         await repo.take_from_quota(session, reservation.activity_id, reservation.user_id, reservation.count)
+        await repo.give_stock_back(session, reservation.activity_id, reservation.sku_id, reservation.count)
     if seckill.redis_filter:
-        if current.status == ReservationStatus.COMMITTED:
-            try:
-                await seckill.stock.restock(reservation.activity_id, reservation.sku_id, reservation.user_id,
-                                            reservation.count)
-            except REDIS_DOWN as exc:
-                log.warning("could not restock paid reservation %s in redis (reconciliation will): %r",
-                            reservation.id, exc)
-        else:
-            await give_back_in_redis(seckill, reservation.activity_id, reservation.token)
+        await _released_in_redis(seckill, reservation, was)
     return True
+
+
+async def _leave(session: AsyncSession, reservation_id: int, to: ReservationStatus, now: datetime,
+                 paid_too: bool) -> ReservationStatus | None:
+    """The state the reservation left for `to` (held, or paid with `paid_too`), None if neither:
+    one conditional update each, so what Redis does follows the change made, not an earlier read."""
+    for was in (ReservationStatus.HELD, ReservationStatus.COMMITTED) if paid_too else (ReservationStatus.HELD,):
+        if await repo.set_status(session, reservation_id, to, now, only_from=(was,)):
+            return was
+    return None
+
+
+async def _released_in_redis(seckill: Seckill, reservation: Reservation, was: ReservationStatus) -> None:
+    if was == ReservationStatus.HELD:
+        await give_back_in_redis(seckill, reservation.activity_id, reservation.token)
+        return
+    try:  # paid: Redis no longer holds its token
+        await seckill.stock.restock(reservation.activity_id, reservation.sku_id, reservation.user_id,
+                                    reservation.count)
+    except REDIS_DOWN as exc:
+        log.warning("could not restock paid reservation %s in redis (reconciliation will): %r", reservation.id, exc)
 
 
 async def hold(seckill: Seckill, order_id: int, user_id: int, activity_id: int, sku_id: int, count: int,
@@ -75,12 +100,22 @@ async def _bind(session: AsyncSession, order_id: int, user_id: int, activity_id:
     return found
 
 
-async def release_order(seckill: Seckill, order_id: int, now: datetime, *, paid_too: bool = False) -> bool:
-    """order.cancelled, or checkout failed elsewhere: the order's stock goes back; a paid order's
-    too when it was closed after payment (`paid_too`). Idempotent."""
+async def release_order(seckill: Seckill, order_id: int, now: datetime, *, paid_too: bool = False,
+                        cancelled: Cancellation | None = None) -> bool:
+    """Checkout failed elsewhere, or the order was cancelled: the order's stock goes back; a paid
+    order's too with `paid_too`. Idempotent."""
     async with seckill.sessions() as session:
         found = await repo.reservation_by_order(session, order_id)
-    return found is not None and await release(seckill, found, ReservationStatus.RELEASED, now, paid_too=paid_too)
+    return found is not None and await release(seckill, found, ReservationStatus.RELEASED, now, paid_too=paid_too,
+                                               cancelled=cancelled)
+
+
+async def cancel_order(seckill: Seckill, order_id: int, cancelled: Cancellation, now: datetime) -> bool:
+    """order.cancelled: the order's units go back, held or paid (with `paid: false` its payment may
+    still have reached us first: the two topics are not ordered together). The cancellation is
+    recorded whatever the state, so an order.paid handled after it is never taken again: for an
+    order said paid it does nothing (the order service refunds it), else it is refused."""
+    return await release_order(seckill, order_id, now, paid_too=True, cancelled=cancelled)
 
 
 async def commit_order(seckill: Seckill, order_id: int, paid_at: datetime, now: datetime | None = None) -> bool:
@@ -111,11 +146,12 @@ async def expire_due(seckill: Seckill, now: datetime) -> int:
 
 
 async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now: datetime,
-                 order_id: int | None = None) -> dict:
+                 order_id: int | None = None, locale: str = "zh-CN") -> dict:
     """Pricing: the flash price of each SKU of a seckill order, if the sale is on now, and the
     activity's name. Stock and limits are not checked here (the hold does), so what the order
     already holds never refuses it; a checkout retried after a crash (`order_id`) whose order holds
-    its reservation is priced as reserved even if the sale ended, closed or was deleted since."""
+    its reservation is priced as reserved even if the sale ended, closed or was deleted since (named
+    as when reserved, or a generic name in the caller's language if that name is unknown)."""
     try:
         offer = await offer_on_now(seckill, activity_id, sku_ids, now)
     except (domain.NotOnNow, domain.ActivityClosed, domain.ActivityNotFound):
@@ -123,8 +159,8 @@ async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now
         if own is None or set(sku_ids) != {own.sku_id}:
             raise
         offer = await seckill.catalog.offer(seckill.sessions, activity_id)
-        return {"activity_id": activity_id, "activity_name": offer.terms.name if offer else "",
-                "prices": {own.sku_id: own.price}}
+        name = offer.terms.name if offer else own.activity_name or domain.FLASH_SALE.render(locale)
+        return {"activity_id": activity_id, "activity_name": name, "prices": {own.sku_id: own.price}}
     return {"activity_id": activity_id, "activity_name": offer.terms.name,
             "prices": {sku: offer.prices[sku] for sku in sku_ids}}
 

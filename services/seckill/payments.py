@@ -1,13 +1,16 @@
 """A payment (`order.paid`) that arrives after its flash reservation gave the stock back.
 
 An expired reservation (not paid within `SECKILL_HOLD_SECONDS`) is taken again when it still can
-be: the activity is enabled, the SKU has the units left and the buyer's total stays within the
-user limit, each a conditional update in MySQL (then Redis follows); the reservation is committed
-again. Otherwise, and always for a released reservation (its order was cancelled, or its checkout
-failed, before the payment came: its units must not be tied to an order that will not ship), the
-order service is told to refund the order: `promo.seckill.payment-refused`, written to the outbox
-in the same transaction. Either happens once per reservation, whatever the redeliveries: the
-first handler marks the reservation paid (`paid_at`), the others find it marked.
+be: the activity is enabled, the buyer's total stays within the user limit and the SKU has the
+units left, each a conditional update in MySQL (then Redis follows); the reservation is committed
+again. Otherwise, and always for an order whose cancellation was handled first (`cancelled_at`)
+or whose checkout failed (released), as its units must not be tied to an order that will not
+ship, the order service is told to refund the order: `promo.seckill.payment-refused`, written to
+the outbox in the same transaction. Either happens once per reservation, whatever the
+redeliveries: the first handler marks the reservation paid (`paid_at`), the others find it marked.
+An order.cancelled that said the order had been paid marks it too: the order service refunds
+that order itself, so its order.paid, handled after it (the two topics are not ordered together),
+does nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ PAYMENT_REFUSED = "promo.seckill.payment-refused"
 class RefusedBecause(StrEnum):
     """`reason` of promo.seckill.payment-refused."""
 
-    RESERVATION_RELEASED = "reservation_released"  # the order was cancelled or its checkout failed first
+    ORDER_CANCELLED = "order_cancelled"  # order.cancelled (unpaid) was handled before the payment
+    RESERVATION_RELEASED = "reservation_released"  # its checkout failed (released by pricing) first
     SOLD_OUT = "sold_out"  # the reservation expired and fewer units than the order's are left
     USER_LIMIT_REACHED = "user_limit_reached"  # it expired and the buyer has bought up to the limit since
     ACTIVITY_CLOSED = "activity_closed"  # it expired and the activity was closed or deleted since
@@ -47,13 +51,14 @@ class RefusedBecause(StrEnum):
 
 async def settle_late(seckill: Seckill, order_id: int, paid_at: datetime, now: datetime) -> bool:
     """The order's reservation gave its stock back before this payment: taken again, or the
-    payment refused. False when there is nothing to do (no such reservation, or already done)."""
+    payment refused. False when there is nothing to do (no such reservation, already done, or the
+    order was cancelled after payment: the order service refunds it)."""
     async with seckill.sessions() as session, session.begin():
         found = await repo.reservation_by_order(session, order_id)
         if found is None or not await repo.claim_late_payment(session, found.id, paid_at, now):
             return False
-        refused = (await _take_again(session, found, paid_at, now) if found.status == ReservationStatus.EXPIRED
-                   else RefusedBecause.RESERVATION_RELEASED)
+        await session.refresh(found, with_for_update=True)  # what a cancellation committed meanwhile
+        refused = await _take_again_or_refuse(session, found, paid_at, now)
         if refused is not None:
             await _publish_refusal(session, found, refused, paid_at, now)
     if refused is not None:
@@ -67,19 +72,31 @@ async def settle_late(seckill: Seckill, order_id: int, paid_at: datetime, now: d
     return True
 
 
+async def _take_again_or_refuse(session: AsyncSession, r: Reservation, paid_at: datetime,
+                                now: datetime) -> RefusedBecause | None:
+    """A cancelled order (said unpaid: one said paid is never claimed) and a failed checkout are
+    refused; an expired reservation is taken again if it can be. None when taken again."""
+    if r.cancelled_at is not None:
+        return RefusedBecause.ORDER_CANCELLED
+    if r.status != ReservationStatus.EXPIRED:
+        return RefusedBecause.RESERVATION_RELEASED
+    return await _take_again(session, r, paid_at, now)
+
+
 async def _take_again(session: AsyncSession, r: Reservation, paid_at: datetime,
                       now: datetime) -> RefusedBecause | None:
-    """The units and the buyer's total taken again, each by a conditional update (rows in the order
-    a release locks them: reservation, product, quota); None when done, else why not."""
+    """The buyer's total and the units taken again, each by a conditional update (rows in the order
+    the writer and a release lock them: reservation, quota, product); None when done, else why not."""
     activity = await repo.get_activity(session, r.activity_id)
     if activity is None or activity.status != CommonStatus.ENABLED:
         return RefusedBecause.ACTIVITY_CLOSED
-    if not await repo.take_stock(session, r.activity_id, r.sku_id, r.count):
-        return RefusedBecause.SOLD_OUT
-    await repo.ensure_quotas(session, r.activity_id, [r.user_id])
+    # the quota row exists (made with the reservation): locked at once for update, never first
+    # shared (INSERT IGNORE) then exclusive, which deadlocks two late payments of one buyer
     if not await repo.add_to_quotas(session, r.activity_id, {r.user_id: r.count}, activity.user_limit):
-        await repo.give_stock_back(session, r.activity_id, r.sku_id, r.count)
         return RefusedBecause.USER_LIMIT_REACHED
+    if not await repo.take_stock(session, r.activity_id, r.sku_id, r.count):
+        await repo.take_from_quota(session, r.activity_id, r.user_id, r.count)
+        return RefusedBecause.SOLD_OUT
     await repo.commit(session, r.id, paid_at, now, only_from=(ReservationStatus.EXPIRED,))
     return None
 

@@ -3,10 +3,13 @@
 Redis counts a reservation when its script lets it through; MySQL records it a moment later. If
 Redis was frozen or the process was killed between the two, Redis keeps counting a reservation
 that does not exist: its token stays in the `held` hash, with the time Redis took it. Such a
-token is a *leftover* once it is `LEFTOVER_SECONDS` old, has no MySQL row, and no request of this
-process is writing it (a write takes milliseconds; one still running after that long on another
-replica is taken for a leftover too: Redis then counts that unit as free until reconciliation
-reloads it, and MySQL, the final guard, refuses whoever it lets through too many).
+token is a *leftover* once it is `LEFTOVER_SECONDS` old by Redis's clock (the stamp is Redis's
+TIME, and so is the age: the hosts' clocks may differ), has no MySQL row in a read made after
+Redis was looked at, and no request of this process is writing it (a write takes milliseconds; one
+still running after that long on another replica is taken for a leftover too: Redis then counts
+that unit as free until reconciliation reloads it, and MySQL, the final guard, refuses whoever it
+lets through too many). A token without a stamp was loaded from MySQL's held reservations: never a
+leftover.
 Reconciliation would fix the stock a minute or two later; the buyer is not made to wait for it:
 
 - A USER_LIMIT verdict from Redis is checked against MySQL (one primary-key read; remembered for
@@ -39,14 +42,11 @@ LEFTOVER_SECONDS = 10  # a token held this long without a MySQL row was never wr
 async def repair_user(seckill: Seckill, terms: domain.Terms, user_id: int, count: int) -> bool:
     """True when the user's count in Redis was checked and lowered to MySQL's (try again), False
     when the user is at the limit indeed."""
-    if seckill.stock.known_at_limit(terms.id, user_id):
+    if seckill.stock.known_at_limit(terms.id, user_id) or not await _has_room(seckill, terms, user_id, count):
         return False
-    async with seckill.sessions() as session:
+    held = await seckill.stock.held_by(terms.id, user_id)  # Redis first: MySQL is read after, fresh
+    async with seckill.sessions() as session, session.begin():
         bought = await repo.quota_of(session, terms.id, user_id)
-        if bought + count > terms.user_limit:
-            seckill.stock.remember_at_limit(terms.id, user_id)
-            return False
-        held = await seckill.stock.held_by(terms.id, user_id)
         rows = await repo.statuses_by_token(session, list(held))
     unwritten = [t for t in held if t not in rows]
     leftovers = [t for t in unwritten if _is_leftover(seckill, t, held[t].age)]
@@ -60,17 +60,33 @@ async def repair_user(seckill: Seckill, terms: domain.Terms, user_id: int, count
     return True
 
 
+async def _has_room(seckill: Seckill, terms: domain.Terms, user_id: int, count: int) -> bool:
+    """MySQL's count leaves the user room (one primary-key read); remembered a moment when not."""
+    async with seckill.sessions() as session:
+        bought = await repo.quota_of(session, terms.id, user_id)
+    if bought + count > terms.user_limit:
+        seckill.stock.remember_at_limit(terms.id, user_id)
+        return False
+    return True
+
+
 async def drop_leftover(seckill: Seckill, activity_id: int, token: str) -> bool:
     """The repeated token's first request never reached MySQL: its stock and count go back in
     Redis (True: run the request again). False when it may still be on its way."""
     held = await seckill.stock.held(activity_id, token)
     if held is None or not _is_leftover(seckill, token, held.age, besides_me=True):
         return held is None  # gone meanwhile: run again
-    log.warning("seckill activity %s: token %s was held in redis %.0f s without a mysql row; given back",
+    async with seckill.sessions() as session:  # read after Redis: a write that landed meanwhile is seen
+        if await repo.reservation_by_token(session, token) is not None:
+            return True  # run again: the request finds its first answer
+    log.warning("seckill activity %s: token %s was held in redis %s s without a mysql row; given back",
                 activity_id, token, held.age)
     await seckill.stock.release(activity_id, token)
     return True
 
 
-def _is_leftover(seckill: Seckill, token: str, age: float, *, besides_me: bool = False) -> bool:
-    return age >= LEFTOVER_SECONDS and not seckill.stock.in_flight(token, besides_me=besides_me)
+def _is_leftover(seckill: Seckill, token: str, age: int | None, *, besides_me: bool = False) -> bool:
+    """Old enough by Redis's clock, and not being written by this process. A token without a stamp
+    was loaded from MySQL's held reservations: it has a row, whatever an earlier read said."""
+    return (age is not None and age >= LEFTOVER_SECONDS
+            and not seckill.stock.in_flight(token, besides_me=besides_me))

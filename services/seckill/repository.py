@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import case, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill.domain import LATE_PAYABLE, ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot, UserQuota
+from shared.db import UTCDateTime
 from shared.enums import CommonStatus
 from shared.pagination import ActivityFilter, PageParams, fetch_page
 from shared.pagination import page_activities as shared_page_activities
@@ -182,6 +183,19 @@ async def commit(session: AsyncSession, reservation_id: int, paid_at: datetime, 
         .values(status=ReservationStatus.COMMITTED, paid_at=paid_at, updated_at=now)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+async def record_cancellation(session: AsyncSession, reservation_id: int, cancelled_at: datetime, paid: bool,
+                              now: datetime) -> None:
+    """order.cancelled, whatever the reservation's state: the first cancellation stays; one said
+    paid marks the payment handled (the order service refunds it; a late order.paid is not taken
+    again). Locks the row until the transaction ends, so a late payment waits and then sees it."""
+    at = literal(cancelled_at, UTCDateTime())  # stored in UTC whatever its offset, as the columns are
+    values: dict = {"cancelled_at": func.coalesce(Reservation.cancelled_at, at), "updated_at": now}
+    if paid:
+        values["paid_at"] = func.coalesce(Reservation.paid_at, at)
+    await session.execute(update(Reservation).where(Reservation.id == reservation_id).values(**values)
+                          .execution_options(synchronize_session=False))
 
 
 async def claim_late_payment(session: AsyncSession, reservation_id: int, paid_at: datetime, now: datetime) -> bool:

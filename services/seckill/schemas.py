@@ -13,6 +13,7 @@ from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.schemas import Input, Output
+from shared.validation import check_reason, invalid
 
 Count = Annotated[int, Field(ge=1, le=10_000)]
 Limit = Annotated[int, Field(ge=0, le=10_000, description="0 = no limit")]
@@ -21,13 +22,18 @@ WALL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
 _WALL_TIME = re.compile(WALL_TIME_PATTERN, re.ASCII)
 
 
+WALL_TIME = check_reason("WALL_TIME", en='should be a wall-clock time "HH:MM:SS" or "HH:MM" (business timezone, '
+                                         'no offset), e.g. 10:00:00 or 10:00',
+                         zh="须为营业时区的时刻（时:分:秒 或 时:分，不带时区），例如 10:00:00 或 10:00")
+
+
 def _wall_time(value: Any) -> Any:
     """"HH:MM" or "HH:MM:SS", nothing else: no offset (the time is the business timezone's), no
     fraction, no number of seconds."""
     if isinstance(value, time):
         return value
     if not isinstance(value, str) or not _WALL_TIME.fullmatch(value):
-        raise ValueError('a wall-clock time "HH:MM:SS" or "HH:MM" (business timezone, no offset)')
+        raise invalid(WALL_TIME)
     return time.fromisoformat(value)
 
 
@@ -40,7 +46,6 @@ def wall_time(description: str) -> Any:
 
 START_TIME = wall_time("business-local wall-clock time (BUSINESS_TIMEZONE), e.g. 10:00:00")
 END_TIME = wall_time("business-local wall-clock time; 00:00:00 = midnight (the slot runs to the end of the day)")
-
 
 
 # --- slots ----------------------------------------------------------------------------------------

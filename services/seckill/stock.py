@@ -4,7 +4,8 @@ and reserves atomically, so most of a flash crowd is turned away without reachin
 Keys of one activity share the hash tag `{sk:<id>}` (Redis Cluster runs a script on one slot):
 `stock` (sku -> left), `users` (user -> held or bought), `held` (token -> "sku:user:count:since",
 the reservations Redis counts, which makes a release count once; `since` is Redis's clock when it
-was taken, absent for those loaded from MySQL) and `warm` (the stock was loaded).
+was taken, absent for those loaded from MySQL; ages are measured by Redis's clock too, never this
+host's) and `warm` (the stock was loaded).
 MySQL stays the final guard (service.py); Redis is derived from it by `load` and `reconcile`, and
 one user's count is repaired on the spot by `repair_user` (service.py decides when).
 """
@@ -49,13 +50,14 @@ class Held:
     """A reservation Redis counts."""
 
     count: int
-    age: float  # seconds since Redis took it (a large number for those loaded from MySQL)
+    age: int | None  # seconds since Redis took it, by Redis's clock; None for those loaded from MySQL
 
     @classmethod
-    def parse(cls, value: bytes | str) -> tuple[int, Held]:
-        """(user, held) from "sku:user:count[:since]"."""
+    def parse(cls, value: bytes | str, redis_now: int) -> tuple[int, Held]:
+        """(user, held) from "sku:user:count[:since]", `redis_now` being Redis's TIME (this host's
+        clock may differ from the one that stamped it)."""
         _, user, count, *since = _text(value).split(":")
-        return int(user), cls(int(count), time.time() - int(since[0]) if since else float("inf"))
+        return int(user), cls(int(count), redis_now - int(since[0]) if since else None)
 
 
 @dataclass(frozen=True)
@@ -137,17 +139,21 @@ class StockFilter:
 
     async def held_by(self, activity_id: int, user_id: int) -> dict[str, Held]:
         """token -> the user's reservations Redis holds (a scan of the held hash: only on the rare
-        path where Redis and MySQL disagree on the user)."""
+        path where Redis and MySQL disagree on the user). Ages by Redis's clock before the scan."""
+        redis_now = (await self.redis.time())[0]
         found = {}
         async for token, value in self.redis.hscan_iter(keys(activity_id)[2], count=1000):
-            holder, held = Held.parse(value)
+            holder, held = Held.parse(value, redis_now)
             if holder == user_id:
                 found[_text(token)] = held
         return found
 
     async def held(self, activity_id: int, token: str) -> Held | None:
-        value = await self.redis.hget(keys(activity_id)[2], token)
-        return None if value is None else Held.parse(value)[1]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(keys(activity_id)[2], token)
+            pipe.time()
+            value, (redis_now, _) = await pipe.execute()
+        return None if value is None else Held.parse(value, redis_now)[1]
 
     async def repair_user(self, activity_id: int, user_id: int, counted: int, give_back: list[str],
                           final: list[str]) -> int:

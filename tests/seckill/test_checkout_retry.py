@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from services.seckill.domain import ReservationStatus
+from services.seckill.models import Reservation
 from tests.seckill.conftest import make_sale
 from tests.seckill.test_reservations import state
 
@@ -52,3 +55,25 @@ async def test_a_retry_after_the_slot_ended_is_priced_as_reserved(client, tokens
     for refused in (body(), body(order_id=9012), {**body(order_id=9011), "sku_ids": [1001, 1002]}):
         late = await client.post("/internal/seckill/prices", json=refused, headers=service)
         assert late.status_code == 409 and late.json()["error"]["code"] == "SECKILL_NOT_ON_NOW", refused
+
+
+async def test_a_retry_after_the_activity_was_deleted_is_priced_and_named(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=5)
+    service, admin = tokens["service"], tokens["admin"]
+    held = await client.post("/internal/seckill/holds", json=hold_body(9021, activity_id), headers=service)
+    assert held.status_code == 201, held.text
+    assert (await client.post(f"/admin-api/seckill/activities/{activity_id}/close", headers=admin)).status_code == 204
+    assert (await client.delete(f"/admin-api/seckill/activities/{activity_id}", headers=admin)).status_code == 204
+    body = {"activity_id": activity_id, "sku_ids": [1001], "order_id": 9021}
+    retried = await client.post("/internal/seckill/prices", json=body, headers=service)
+    assert retried.status_code == 200, retried.text
+    assert retried.json() == {"activity_id": activity_id, "activity_name": "秒杀", "prices": {"1001": 9900}}, \
+        "named as when reserved"
+    other = await client.post("/internal/seckill/prices", json={**body, "order_id": 9022}, headers=service)
+    assert other.status_code == 404 and other.json()["error"]["code"] == "SECKILL_ACTIVITY_NOT_FOUND"
+    async with seckill_app.state.sessionmaker() as session, session.begin():  # reserved before names were kept
+        await session.execute(update(Reservation).values(activity_name=""))
+    for language, name in (("en", "flash sale"), ("zh-CN", "秒杀活动")):
+        unnamed = await client.post("/internal/seckill/prices", json=body,
+                                    headers={**service, "Accept-Language": language})
+        assert unnamed.status_code == 200 and unnamed.json()["activity_name"] == name, unnamed.text

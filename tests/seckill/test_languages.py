@@ -94,3 +94,15 @@ async def test_admin_mistakes_name_their_field_in_the_callers_language(client, t
     assert removed.status_code == 422
     assert removed.json()["error"]["message"] == "秒杀活动无效：SKU 1002 已有售出，不能移除"
     assert removed.json()["error"]["details"]["reason_code"] == "SKU_HAS_SALES"
+
+
+async def test_a_wrong_slot_time_says_what_is_expected_in_the_callers_language(client, tokens):
+    for language, hint in (("en", 'should be a wall-clock time "HH:MM:SS" or "HH:MM"'),
+                           ("zh-CN", "须为营业时区的时刻（时:分:秒 或 时:分，不带时区）")):
+        refused = await client.post("/admin-api/seckill/slots", json=slot(start="10:00:00+08:00"),
+                                    headers={**tokens["admin"], "Accept-Language": language})
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["error"]["details"]["errors"]
+        assert error["loc"] == ["body", "start_time"] and error["type"] == "WALL_TIME"
+        assert error["msg"].startswith(hint), error
+        assert speaks(error["msg"].replace("HH:MM:SS", "").replace("HH:MM", ""), language), error

@@ -142,3 +142,16 @@ async def test_a_late_payment_whose_expiry_never_reached_redis_is_counted_once(c
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (8, 8, {1001: 2})
     assert not await seckill_app.state.redis.hexists(keys(activity_id)[2], held.token), "final, not held"
+
+
+async def test_a_late_payment_after_the_activity_was_closed_is_refused(client, tokens, seckill_app):
+    activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=2)
+    held = await expired_order(seckill_app, activity_id, 7407)
+    closed = await client.post(f"/admin-api/seckill/activities/{activity_id}/close", headers=tokens["admin"])
+    assert closed.status_code == 204, closed.text
+    seckill, later = seckill_app.state.seckill, seckill_app.state.test_clock.now() + LATE
+    assert await orders.commit_order(seckill, 7407, later) and not await orders.commit_order(seckill, 7407, later)
+    assert [r["data"]["reason"] for r in await refusals(seckill_app)] == ["activity_closed"]
+    assert (await reservation(seckill_app, held.id)).status == ReservationStatus.EXPIRED
+    after = await state(seckill_app, activity_id)
+    assert (after["mysql_stock"], after["quotas"]) == (10, {1001: 0}), "nothing taken for a closed sale"

@@ -3,7 +3,9 @@ reservation status), and the demo seed (issue 12, points 9 and 18)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from services.seckill import domain, repository
 from services.seckill.catalog import slot_of
 from services.seckill.seed import DEMO_SKU, DEMO_SPU, seed_demo
+from shared.migrations import upgrade
 from tests.seckill.conftest import slot
 
 
@@ -75,3 +78,24 @@ async def test_the_demo_is_seeded_once_and_on_at_any_hour(client, seckill_app, h
     assert today["current_slot_id"] == demo_slot.id and [s["state"] for s in today["slots"]] == ["on"]
     listed = (await client.get(f"/app-api/seckill/slots/{demo_slot.id}/activities")).json()
     assert [a["id"] for a in listed] == [demo.id]
+
+
+async def test_migration_0004_keeps_the_activity_name_on_earlier_reservations(tmp_path):
+    """Earlier reservations get their activity's name; one whose activity is gone gets none (a
+    generic name is shown for it)."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/seckill.db"
+    await asyncio.to_thread(upgrade, "seckill", url, "0003")
+    with sqlite3.connect(tmp_path / "seckill.db") as db:
+        db.execute("INSERT INTO seckill_activity (id, name, spu_id, slot_ids, start_date, end_date, user_limit, "
+                   "order_limit, status, sort, remark, created_at, updated_at) VALUES (1, '早场秒杀', 101, '[1]', "
+                   "'2026-11-22', '2026-11-23', 0, 0, 0, 0, '', '2026-11-22 00:00:00', '2026-11-22 00:00:00')")
+        for token, activity_id, status in (("o:1", 1, 20), ("o:2", 2, 30)):
+            db.execute("INSERT INTO seckill_reservation (token, activity_id, sku_id, user_id, count, price, status, "
+                       "order_id, expires_at, paid_at, created_at, updated_at) VALUES (?, ?, 1001, 1001, 1, 9900, ?, "
+                       "NULL, '2026-11-22 00:05:00', NULL, '2026-11-22 00:00:00', '2026-11-22 00:01:00')",
+                       (token, activity_id, status))
+    await asyncio.to_thread(upgrade, "seckill", url)
+    with sqlite3.connect(tmp_path / "seckill.db") as db:
+        rows = db.execute("SELECT token, activity_name, cancelled_at FROM seckill_reservation "
+                          "ORDER BY token").fetchall()
+    assert rows == [("o:1", "早场秒杀", None), ("o:2", "", None)]

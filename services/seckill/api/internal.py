@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from services.seckill import domain, orders
 from services.seckill.schemas import HoldIn, PricesIn, PricesOut, ReleaseOut, ReservationOut
 from shared.auth import Role, require_role
-from shared.deps import Now
+from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId
 from shared.openapi import errors
@@ -19,11 +19,11 @@ router = APIRouter(prefix="/internal/seckill", tags=["internal: seckill"],
 @router.post("/prices", response_model=PricesOut,
              responses=errors(domain.ActivityNotFound, domain.ActivityClosed, domain.NotOnNow,
                               domain.SkuNotInActivity))
-async def prices(body: PricesIn, request: Request, now: Now):
+async def prices(body: PricesIn, request: Request, now: Now, locale: Locale):
     """The flash price of each SKU of a seckill order while the sale is on, and the activity's name.
     Never refused for stock or limits (the hold checks them). With `order_id` (a checkout retried
     after a crash), the SKU the order already holds is priced as reserved even if the sale ended since."""
-    return await orders.prices(request.app.state.seckill, body.activity_id, body.sku_ids, now, body.order_id)
+    return await orders.prices(request.app.state.seckill, body.activity_id, body.sku_ids, now, body.order_id, locale)
 
 
 @router.post("/holds", status_code=201, response_model=ReservationOut,

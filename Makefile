@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install bench fuzz lint migrate clean lock
+.PHONY: run test install bench fuzz mutate lint migrate clean lock
 
 # requirements.lock: what runs (the image uses it); requirements-dev.lock: plus the test tools.
 # Regenerate both after changing pyproject.toml: `make lock`.
@@ -34,6 +34,16 @@ $(VENV)-fuzz/bin/st: fuzz/requirements.lock
 fuzz: install $(VENV)-fuzz/bin/st  ## schemathesis over every service's OpenAPI on MariaDB; results in fuzz/results.md
 	$(BIN)/python -m fuzz --st $(VENV)-fuzz/bin/st $(FUZZ_ARGS)
 
+# mutmut needs the suite's own packages and test tools beside it: a virtualenv of its own
+$(VENV)-mutate/bin/mutmut: requirements-mutate.lock
+	$(PYTHON) -m venv $(VENV)-mutate
+	$(VENV)-mutate/bin/pip install -q --require-hashes -r requirements-mutate.lock
+	@touch $@
+
+mutate: $(VENV)-mutate/bin/mutmut  ## mutation testing of the pure modules; survivors in mutation/results.md
+	$(VENV)-mutate/bin/mutmut run --max-children 2
+	$(VENV)-mutate/bin/python -m mutation
+
 lint: install
 	$(BIN)/ruff check .
 
@@ -41,10 +51,12 @@ migrate: install
 	$(BIN)/promo migrate
 
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache mutants
 
 lock: install
 	$(BIN)/pip install -q uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
 	$(BIN)/uv pip compile fuzz/requirements.in --python-version 3.11 --generate-hashes -o fuzz/requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra mutate -c requirements-dev.lock --python-version 3.11 \
+		--generate-hashes -o requirements-mutate.lock

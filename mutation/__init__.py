@@ -1,0 +1,1 @@
+"""`make mutate`: mutation testing of the pure modules with mutmut. See mutation/README.md."""

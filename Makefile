@@ -44,8 +44,9 @@ mutate: $(VENV)-mutate/bin/mutmut  ## mutation testing of the pure modules; surv
 	$(VENV)-mutate/bin/mutmut run --max-children 2
 	$(VENV)-mutate/bin/python -m mutation
 
-lint: install
+lint: install  ## ruff, and the import contracts of pyproject.toml [tool.importlinter]
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 migrate: install
 	$(BIN)/promo migrate

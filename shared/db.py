@@ -165,3 +165,11 @@ async def session_scope(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 Session = Annotated[AsyncSession, Depends(session_scope, scope="function")]
+
+
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.sessionmaker
+
+
+# For flows, which open and commit their own transactions (a checkout calls other services between them).
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]

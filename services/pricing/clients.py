@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.pricing.calculator import CouponLine, SpecialKind, SpecialPrice
-from services.pricing.domain import GiftTemplate
-from services.pricing.schemas import LineIn, SpecialActivityIn
+from services.pricing.domain import GiftTemplate, SpecialOrder
 from shared.http import DependencyUnavailable, Refused, ServiceClient
 
 ADMIN_GIVE = 2  # the coupon service's take type of templates the system may issue (rewards)
@@ -78,11 +77,11 @@ class SeckillClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn, lines: Sequence[LineIn],
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
                           order_id: int | None = None, locale: str = "en") -> SpecialPrice:
         answer = await self.client.post("/internal/seckill/prices", _with_order({
             "user_id": user_id, "activity_id": activity.activity_id,
-            "sku_ids": sorted({line.sku_id for line in lines})}, order_id), locale=locale)
+            "sku_ids": sorted(set(sku_ids))}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.SECKILL, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},
                             name=answer.get("activity_name") or "")
@@ -105,16 +104,16 @@ class GroupbuyClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn, lines: Sequence[LineIn],
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
                           order_id: int | None = None, locale: str = "en") -> SpecialPrice:
         answer = await self.client.post("/internal/groupbuy/prices", _with_order({
             "user_id": user_id, "activity_id": activity.activity_id, "group_id": activity.group_id,
-            "sku_ids": sorted({line.sku_id for line in lines})}, order_id), locale=locale)
+            "sku_ids": sorted(set(sku_ids))}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.GROUPBUY, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},
                             name=answer.get("activity_name") or "")
 
-    async def hold(self, order_id: int, user_id: int, activity: SpecialActivityIn, sku_id: int,
+    async def hold(self, order_id: int, user_id: int, activity: SpecialOrder, sku_id: int,
                    count: int, locale: str) -> dict[str, Any]:
         return await self.client.post("/internal/groupbuy/holds", {
             "order_id": order_id, "user_id": user_id, "activity_id": activity.activity_id,

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.pricing import checkout
+from services.pricing import snapshots
 from shared.consumer import Handler
 from shared.events import Envelope, OrderCancelled, OrderPaid
 
 
 async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
     paid = OrderPaid.model_validate(envelope.data)
-    await checkout.mark_paid(session, paid.order_id, paid.paid_at)
+    await snapshots.mark_paid(session, paid.order_id, paid.paid_at)
 
 
 async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
     cancelled = OrderCancelled.model_validate(envelope.data)
-    await checkout.mark_cancelled(session, cancelled.order_id, cancelled.user_id, cancelled.cancelled_at)
+    await snapshots.mark_cancelled(session, cancelled.order_id, cancelled.user_id, cancelled.cancelled_at)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
-from services.pricing.calculator import ConditionType, DiscountType, ProductScope, RewardLevel
+from services.pricing.calculator import ConditionType, DiscountType, ProductScope, RewardLevel, SpecialKind
 from shared.enums import CommonStatus, scope_problems
 from shared.errors import Conflict, NotFound, Reason, RuleViolation
 
@@ -231,6 +231,20 @@ def first_scope_conflict(new: Scope, others: Iterable[tuple[str, Scope]]) -> tup
 
 
 # --- checkout -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpecialOrder:
+    """A special activity's order as the order service described it: which activity, and what
+    its owner needs to hold for it (the group to join, the buyer's reservation, ...)."""
+
+    type: SpecialKind
+    activity_id: int
+    group_id: int | None = None
+    record_id: int | None = None
+    reservation_id: int | None = None
+    nickname: str = ""
+    avatar: str = ""
+
 
 class CheckoutStatus(IntEnum):
     PENDING = 1  # holds being placed

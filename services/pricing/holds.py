@@ -14,8 +14,7 @@ from typing import Protocol
 
 from services.pricing.calculator import Line, Quote, SpecialKind
 from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
-from services.pricing.domain import ONE_SKU_PER_ORDER, HoldFailed, owner_name
-from services.pricing.schemas import SpecialActivityIn
+from services.pricing.domain import ONE_SKU_PER_ORDER, HoldFailed, SpecialOrder, owner_name
 from shared.http import DependencyUnavailable, Refused
 
 log = logging.getLogger("pricing.holds")
@@ -26,7 +25,7 @@ class HoldRequest:
     order_id: int
     user_id: int
     quote: Quote
-    activity: SpecialActivityIn | None = None  # a special activity order's context, as the order service sent it
+    activity: SpecialOrder | None = None  # a special activity order's context, as the order service sent it
     locale: str = "en"  # an owner's refusal is relayed in the caller's language
 
 

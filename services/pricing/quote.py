@@ -17,8 +17,9 @@ from services.pricing import domain
 from services.pricing.calculator import ChosenCoupon, ConditionType, Kind
 from services.pricing.catalog import Catalog
 from services.pricing.clients import CouponClient, CouponVerdict
+from services.pricing.domain import SpecialOrder
 from services.pricing.holds import HoldOwner
-from services.pricing.schemas import LineIn, QuoteIn, SpecialActivityIn
+from services.pricing.schemas import QuoteIn, SpecialActivityIn
 from shared.errors import Unauthorized
 from shared.http import DependencyUnavailable, Refused
 from shared.money import MAX_FEN
@@ -30,7 +31,7 @@ class SpecialPriceSource(Protocol):
     """A special activity's service pricing its SKUs for an order (seckill, group buy, ...). With
     `order_id` (a checkout), what that order already holds counts as its own."""
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialActivityIn, lines: Sequence[LineIn],
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
                           order_id: int | None, locale: str) -> calc.SpecialPrice: ...
 
 
@@ -85,10 +86,19 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn, o
     if source is None:
         raise domain.ActivityTypeUnavailable(type=kind, type_name=domain.activity_kind_name(kind))
     try:
-        return await source.unit_prices(user_id, body.activity, body.lines, order_id, locale)
+        return await source.unit_prices(user_id, special_order(body.activity), [line.sku_id for line in body.lines],
+                                        order_id, locale)
     except Refused as refused:
         raise domain.ActivityRefused(type=kind, type_name=domain.activity_kind_name(kind), reason=refused.message,
                                      owner_code=refused.code) from refused
+
+
+def special_order(activity: SpecialActivityIn | None) -> SpecialOrder | None:
+    """The order service's description of a special activity's order, as the rules take it."""
+    if activity is None:
+        return None
+    return SpecialOrder(activity.type, activity.activity_id, activity.group_id, activity.record_id,
+                        activity.reservation_id, activity.nickname, activity.avatar)
 
 
 def no_coupons(available: bool = True) -> dict:

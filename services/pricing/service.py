@@ -17,6 +17,9 @@ from services.pricing.clients import CouponClient
 from services.pricing.models import DiscountActivity, DiscountProduct, RewardActivity
 from services.pricing.schemas import DiscountActivityIn, RewardActivityIn, SkuDiscountOut
 from shared.enums import CommonStatus
+from shared.pagination import PageParams
+
+ActivityFilter = repo.ActivityFilter
 
 # --- limited-time discounts -----------------------------------------------------------------------
 
@@ -62,6 +65,12 @@ async def update_discount(session: AsyncSession, activity_id: int, data: Discoun
     await repo.replace_discount_products(session, activity_id, _products(activity_id, data))
     await session.flush()
     return (await discount_views(session, [activity], now))[0]
+
+
+async def page_discounts(session: AsyncSession, paging: PageParams, f: ActivityFilter, now: datetime) -> dict:
+    rows, total = await repo.page_activities(session, DiscountActivity, paging, f)
+    return {"items": await discount_views(session, rows, now), "total": total, "page": paging.page,
+            "size": paging.size}
 
 
 async def discount_views(session: AsyncSession, activities: Sequence[DiscountActivity], now: datetime) -> list[dict]:
@@ -155,6 +164,13 @@ async def update_reward(session: AsyncSession, coupons: CouponClient, activity_i
     _apply_reward(activity, data, now)
     await session.flush()
     return reward_view(activity, now, locale)
+
+
+async def page_rewards(session: AsyncSession, paging: PageParams, f: ActivityFilter, now: datetime,
+                       locale: str) -> dict:
+    rows, total = await repo.page_activities(session, RewardActivity, paging, f)
+    return {"items": [reward_view(row, now, locale) for row in rows], "total": total, "page": paging.page,
+            "size": paging.size}
 
 
 def levels_view(condition: ConditionType, levels: Sequence[calc.RewardLevel], locale: str) -> list[dict]:

@@ -1,10 +1,18 @@
 """What a checkout stores so its price can be re-derived later (audits, refunds): the promotions'
-terms as they were priced, the coupon verdict and the points rules, as plain JSON."""
+terms as they were priced, the coupon verdict and the points rules, as plain JSON; and the
+snapshot's status, which follows the order (paid, cancelled)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.pricing import calculator as calc
+from services.pricing import domain
+from services.pricing import repository as repo
 from services.pricing.calculator import (
     ChosenCoupon,
     ConditionType,
@@ -18,6 +26,9 @@ from services.pricing.calculator import (
     SpecialKind,
     SpecialPrice,
 )
+from services.pricing.domain import CheckoutStatus
+from services.pricing.models import Checkout
+from services.pricing.schemas import CheckoutIn
 
 
 def level_to_json(level: RewardLevel) -> dict[str, Any]:
@@ -64,3 +75,38 @@ def from_json(data: dict[str, Any]) -> tuple[Offers, ChosenCoupon | None, Points
         SpecialKind(s["kind"]), s["activity_id"], {int(k): v for k, v in s["unit_prices"].items()},
         {int(k): v for k, v in s["unit_points"].items()}, s.get("name", ""))
     return Offers(discounts, rewards), coupon, PointsRules(**data["points_rules"]), special
+
+
+async def get_snapshot(session: AsyncSession, order_id: int) -> Checkout:
+    row = await repo.get_checkout(session, order_id)
+    if row is None or row.result is None:  # still running, or cancelled before it ever ran
+        raise domain.SnapshotNotFound(order_id=order_id)
+    return row
+
+
+def rederive(row: Checkout) -> calc.Quote:
+    """The snapshot's price computed again from what it stored (for audits and refunds)."""
+    body = CheckoutIn.model_validate(row.request)
+    offers, coupon, rules, special = from_json(row.offers or {})
+    lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected) for x in body.lines)
+    cart = calc.Cart(lines, body.member_pay_bp, body.use_points, body.points_balance, special)
+    return calc.finish(calc.price_until_coupon(cart, offers), coupon, rules)
+
+
+async def mark_paid(session: AsyncSession, order_id: int, now: datetime) -> bool:
+    return await repo.set_checkout_status(session, order_id, CheckoutStatus.PAID, now,
+                                          only_from=(CheckoutStatus.HELD,))
+
+
+async def mark_cancelled(session: AsyncSession, order_id: int, user_id: int, now: datetime) -> bool:
+    """order.cancelled: the checkout is closed; one that never ran is recorded so a late one is refused."""
+    if await repo.set_checkout_status(session, order_id, CheckoutStatus.CANCELLED, now,
+                                      only_from=(CheckoutStatus.PENDING, CheckoutStatus.HELD, CheckoutStatus.PAID)):
+        return True
+    if await repo.get_checkout(session, order_id) is None:
+        session.add(Checkout(order_id=order_id, user_id=user_id, snapshot_id=str(uuid.uuid4()),
+                             status=CheckoutStatus.CANCELLED, fingerprint="", request={}, holds=[],
+                             claimed_at=now, created_at=now, updated_at=now))
+        await session.flush()
+        return True
+    return False

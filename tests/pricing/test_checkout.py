@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from services.coupon.models import Coupon
-from services.pricing import checkout as checkouts
-from services.pricing import consumers
+from services.pricing import consumers, flows, snapshots
 from services.pricing import quote as quotes
 from services.pricing.domain import OrderAlreadyCancelled
 from services.pricing.holds import Hold, HoldRequest
@@ -94,7 +93,7 @@ async def test_checkout_holds_the_coupon_and_a_retry_takes_nothing_twice(client,
     snap = snapshot.json()
     assert snap["snapshot_id"] == body["snapshot_id"] and snap["status"] == "held"
     assert snap["offers"]["coupon"]["coupon_id"] == coupon_id and snap["offers"]["discounts"][0]["pay_bp"] == 8500
-    rederived = checkouts.rederive(await checkout_row(pricing_app, 8001))
+    rederived = snapshots.rederive(await checkout_row(pricing_app, 8001))
     assert rederived.totals.pay == body["totals"]["pay"]
     assert [p.pay for p in rederived.lines[:2]] == [line["pay_amount"] for line in body["lines"]]
     missing = await client.get("/internal/pricing/snapshots/8999", headers=tokens["service"])
@@ -164,7 +163,7 @@ async def stale_claim(pricing_app, order_id: int) -> None:
     long_ago = datetime.now(UTC) - timedelta(minutes=5)
     async with pricing_app.state.sessionmaker() as session, session.begin():
         session.add(Checkout(order_id=order_id, user_id=1001, snapshot_id="dead", status=1,
-                             fingerprint=checkouts.fingerprint(body), request=body.model_dump(mode="json"), holds=[],
+                             fingerprint=flows.fingerprint(body), request=body.model_dump(mode="json"), holds=[],
                              claimed_at=long_ago, created_at=long_ago, updated_at=long_ago))
 
 
@@ -261,7 +260,7 @@ async def test_a_slow_attempt_finishing_after_another_keeps_the_holds(client, pr
         body = CheckoutIn.model_validate(order(8501))
         async with pricing_app.state.sessionmaker() as session:
             priced = await quotes.price(session, pricing_app.state.pricing, 1001, body, datetime.now(UTC), "en")
-        late = await checkouts._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
+        late = await flows._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
                                      [Hold("seat", 8501)], "en", datetime.now(UTC))
     finally:
         pricing_app.state.pricing.holds.remove(seat)
@@ -272,7 +271,7 @@ async def test_a_slow_attempt_finishing_after_another_keeps_the_holds(client, pr
     pricing_app.state.pricing.holds.append(seat)
     try:
         with pytest.raises(OrderAlreadyCancelled):
-            await checkouts._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
+            await flows._finish(pricing_app.state.sessionmaker, pricing_app.state.pricing, body, priced,
                                   [Hold("seat", 8501)], "en", datetime.now(UTC))
     finally:
         pricing_app.state.pricing.holds.remove(seat)

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.pricing import domain, service
-from services.pricing import repository as repo
 from services.pricing.api.deps import Coupons
 from services.pricing.models import DiscountActivity, RewardActivity
 from services.pricing.schemas import DiscountActivityIn, DiscountActivityOut, RewardActivityIn, RewardActivityOut
@@ -28,8 +27,8 @@ Name = Annotated[str | None, Query(max_length=50)]
 Lifecycle = errors(domain.ActivityClosed, domain.ActivityAlreadyClosed, domain.ActivityNotClosed)
 
 
-def _filter(name: str | None, status: CommonStatus | None, running: bool, now) -> repo.ActivityFilter:
-    return repo.ActivityFilter(name, status, now if running else None)
+def _filter(name: str | None, status: CommonStatus | None, running: bool, now) -> service.ActivityFilter:
+    return service.ActivityFilter(name, status, now if running else None)
 
 
 # --- limited-time discounts -----------------------------------------------------------------------
@@ -43,9 +42,7 @@ async def create_discount(body: DiscountActivityIn, session: Session, now: Now):
 @router.get("/discounts", response_model=Page[DiscountActivityOut])
 async def page_discounts(session: Session, paging: Paging, now: Now, name: Name = None,
                          status: CommonStatus | None = None, running: bool = False):
-    rows, total = await repo.page_activities(session, DiscountActivity, paging, _filter(name, status, running, now))
-    return {"items": await service.discount_views(session, rows, now), "total": total, "page": paging.page,
-            "size": paging.size}
+    return await service.page_discounts(session, paging, _filter(name, status, running, now), now)
 
 
 @router.get("/discounts/{activity_id}", response_model=DiscountActivityOut,
@@ -88,9 +85,7 @@ async def create_reward(body: RewardActivityIn, session: Session, coupons: Coupo
 @router.get("/rewards", response_model=Page[RewardActivityOut])
 async def page_rewards(session: Session, paging: Paging, now: Now, locale: Locale, name: Name = None,
                        status: CommonStatus | None = None, running: bool = False):
-    rows, total = await repo.page_activities(session, RewardActivity, paging, _filter(name, status, running, now))
-    return {"items": [service.reward_view(row, now, locale) for row in rows], "total": total, "page": paging.page,
-            "size": paging.size}
+    return await service.page_rewards(session, paging, _filter(name, status, running, now), now, locale)
 
 
 @router.get("/rewards/{activity_id}", response_model=RewardActivityOut,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from services.pricing import calculator as calc
-from services.pricing import checkout as checkouts
-from services.pricing import domain
+from services.pricing import domain, flows, snapshots
 from services.pricing import quote as quotes
 from services.pricing.api.deps import PricingContext
 from services.pricing.domain import CHECKOUT_STATUS_NAMES, CheckoutStatus
 from services.pricing.schemas import CheckoutIn, CheckoutOut, QuoteOut, ServiceQuoteIn, SnapshotOut
 from shared.auth import Role, require_role
-from shared.db import Session
+from shared.db import Session, Sessions
 from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
 from shared.http import DependencyUnavailable
@@ -37,15 +36,15 @@ async def quote(body: ServiceQuoteIn, session: Session, pricing: PricingContext,
 @router.post("/checkout", response_model=CheckoutOut,
              responses=errors(*PRICING_ERRORS, domain.HoldFailed, domain.CheckoutInProgress,
                               domain.CheckoutMismatch, domain.OrderAlreadyCancelled))
-async def checkout(body: CheckoutIn, request: Request, pricing: PricingContext, now: Now, locale: Locale):
+async def checkout(body: CheckoutIn, sessions: Sessions, pricing: PricingContext, now: Now, locale: Locale):
     """Order creation: re-price, hold every limited resource the order uses, store the snapshot.
     Idempotent by order id."""
-    return await checkouts.checkout(request.app.state.sessionmaker, pricing, body, now, locale)
+    return await flows.checkout(sessions, pricing, body, now, locale)
 
 
 @router.get("/snapshots/{order_id}", response_model=SnapshotOut, responses=errors(domain.SnapshotNotFound))
 async def snapshot(order_id: PathId, session: Session):
     """What the order was priced with (request, promotions' terms, result, holds), for audits and refunds."""
-    row = await checkouts.get_snapshot(session, order_id)
+    row = await snapshots.get_snapshot(session, order_id)
     return SnapshotOut.model_validate({**{c: getattr(row, c) for c in SnapshotOut.model_fields if c != "status"},
                                        "status": CHECKOUT_STATUS_NAMES[CheckoutStatus(row.status)]})

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.pricing import calculator as calc
 from services.pricing import domain, snapshots
 from services.pricing import repository as repo
 from services.pricing.domain import CheckoutStatus
 from services.pricing.holds import Hold, HoldOwner, HoldRequest, place_holds, release_holds
 from services.pricing.models import Checkout
-from services.pricing.quote import Priced, Pricing, price, render
+from services.pricing.quote import Priced, Pricing, price, render, special_order
 from services.pricing.schemas import CheckoutIn, CheckoutOut, QuoteOut
 
 
@@ -45,8 +44,8 @@ async def checkout(sessionmaker: async_sessionmaker[AsyncSession], pricing: Pric
         async with sessionmaker() as session:
             # a retry that took over a stale claim finds the holds the dead attempt took: its own
             priced = await price(session, pricing, body.user_id, body, now, locale, order_id=body.order_id)
-        holds = await place_holds(pricing.holds, HoldRequest(body.order_id, body.user_id, priced.quote, body.activity,
-                                                             locale), after_crash=takeover)
+        request = HoldRequest(body.order_id, body.user_id, priced.quote, special_order(body.activity), locale)
+        holds = await place_holds(pricing.holds, request, after_crash=takeover)
     except Exception:
         await _forget_claim(sessionmaker, body.order_id)
         raise
@@ -115,38 +114,3 @@ async def _forget_claim(sessionmaker: async_sessionmaker[AsyncSession], order_id
         row = await repo.get_checkout(session, order_id, for_update=True)
         if row is not None and row.status == CheckoutStatus.PENDING:
             await session.delete(row)
-
-
-async def get_snapshot(session: AsyncSession, order_id: int) -> Checkout:
-    row = await repo.get_checkout(session, order_id)
-    if row is None or row.result is None:  # still running, or cancelled before it ever ran
-        raise domain.SnapshotNotFound(order_id=order_id)
-    return row
-
-
-def rederive(row: Checkout) -> calc.Quote:
-    """The snapshot's price computed again from what it stored (for audits and refunds)."""
-    body = CheckoutIn.model_validate(row.request)
-    offers, coupon, rules, special = snapshots.from_json(row.offers or {})
-    lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected) for x in body.lines)
-    cart = calc.Cart(lines, body.member_pay_bp, body.use_points, body.points_balance, special)
-    return calc.finish(calc.price_until_coupon(cart, offers), coupon, rules)
-
-
-async def mark_paid(session: AsyncSession, order_id: int, now: datetime) -> bool:
-    return await repo.set_checkout_status(session, order_id, CheckoutStatus.PAID, now,
-                                          only_from=(CheckoutStatus.HELD,))
-
-
-async def mark_cancelled(session: AsyncSession, order_id: int, user_id: int, now: datetime) -> bool:
-    """order.cancelled: the checkout is closed; one that never ran is recorded so a late one is refused."""
-    if await repo.set_checkout_status(session, order_id, CheckoutStatus.CANCELLED, now,
-                                      only_from=(CheckoutStatus.PENDING, CheckoutStatus.HELD, CheckoutStatus.PAID)):
-        return True
-    if await repo.get_checkout(session, order_id) is None:
-        session.add(Checkout(order_id=order_id, user_id=user_id, snapshot_id=str(uuid.uuid4()),
-                             status=CheckoutStatus.CANCELLED, fingerprint="", request={}, holds=[],
-                             claimed_at=now, created_at=now, updated_at=now))
-        await session.flush()
-        return True
-    return False

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.seckill import orders
+from services.seckill.context import Seckill
+from services.seckill.flows import orders
 from shared.consumer import Handler
 from shared.events import Envelope, OrderCancelled, OrderPaid
 
 
-def handlers(seckill: Callable[[], orders.Seckill]) -> dict[str, Handler]:
+def handlers(seckill: Callable[[], Seckill]) -> dict[str, Handler]:
     """`seckill()` is the app's context once it has started. The reservation's own transactions
     do the work (MySQL, then Redis); the runner's session records the event in the inbox."""
 

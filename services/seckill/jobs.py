@@ -9,8 +9,8 @@ import logging
 
 from fastapi import FastAPI
 
-from services.seckill import orders, service
-from services.seckill import repository as repo
+from services.seckill.flows import orders
+from services.seckill.flows.reconcile import Reconciler
 
 log = logging.getLogger("seckill.jobs")
 
@@ -29,29 +29,13 @@ async def expire_forever(app: FastAPI) -> None:
 
 
 async def reconcile_forever(app: FastAPI) -> None:
-    """Redis re-derived from MySQL for today's activities. A drift seen once may be reservations
-    between Redis and MySQL at that moment; the same drift seen twice in a row is real, and fixed."""
-    seckill: service.Seckill = app.state.seckill
-    previous: dict[int, dict[int, int]] = {}
+    """Redis re-derived from MySQL for today's activities: a drift seen twice in a row is fixed
+    (flows/reconcile.py)."""
+    reconciler = Reconciler(app.state.seckill)
     while True:
         await asyncio.sleep(app.state.settings.seckill_reconcile_interval_seconds)
         try:
-            async with seckill.sessions() as session:
-                activity_ids = [a.id for a in await repo.activities_on(
-                    session, seckill.local(app.state.clock.now()).date())]
-            seen: dict[int, dict[int, int]] = {}
-            for activity_id in activity_ids:
-                report = await service.reconcile(seckill, activity_id, fix=False)
-                if report["drift"]:
-                    seen[activity_id] = report["drift"]
-                    log.warning("seckill activity %s: redis stock differs from mysql by %s", activity_id,
-                                report["drift"])
-                    if previous.get(activity_id) == report["drift"]:
-                        await service.load_stock(seckill, activity_id)
-                        seen.pop(activity_id)
-                elif not report["loaded"]:
-                    await service.load_stock(seckill, activity_id)
-            previous = seen
+            await reconciler.round(app.state.clock.now())
         except asyncio.CancelledError:
             raise
         except Exception as exc:

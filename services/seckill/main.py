@@ -11,10 +11,10 @@ from services.seckill import consumers, jobs, models
 from services.seckill.api import admin, app, internal
 from services.seckill.api.crowd import ReservationFastPath
 from services.seckill.catalog import Catalog
-from services.seckill.service import Seckill
+from services.seckill.context import Seckill
+from services.seckill.flows.writer import ReservationWriter
 from services.seckill.settings import SeckillSettings
 from services.seckill.stock import StockFilter
-from services.seckill.writer import ReservationWriter
 from shared.app import Messaging, create_service_app
 from shared.clock import Clock
 

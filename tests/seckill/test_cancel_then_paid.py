@@ -10,8 +10,9 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from services.seckill import consumers, orders
+from services.seckill import consumers
 from services.seckill.domain import ReservationStatus
+from services.seckill.flows import orders
 from services.seckill.stock import keys
 from shared.events import Envelope, decode
 from tests.seckill.conftest import make_sale

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from services.seckill import orders
 from services.seckill.domain import ReservationStatus
+from services.seckill.flows import orders
 from services.seckill.models import Reservation
 from shared.events import encode, new_event
 from shared.kafka import make_producer

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.seckill import orders, service
 from services.seckill.domain import ReservationStatus
+from services.seckill.flows import orders, reservations
+from services.seckill.flows.payments import PAYMENT_REFUSED
 from services.seckill.models import Reservation, outbox
-from services.seckill.payments import PAYMENT_REFUSED
 from services.seckill.stock import StockFilter, keys
 from shared.kafka import make_producer
 from shared.redis import make_redis
@@ -77,7 +77,7 @@ async def test_a_late_payment_with_the_stock_gone_is_refused_once(client, tokens
     activity_id = await make_sale(client, tokens["admin"], stock=3, user_limit=3)
     held = await expired_order(seckill_app, activity_id, 7402)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
-    await service.reserve(seckill, 2002, activity_id, 1001, 2, now + LATE)  # 1 left: fewer than the order's 2
+    await reservations.reserve(seckill, 2002, activity_id, 1001, 2, now + LATE)  # 1 left: fewer than the order's 2
     await deliver_paid_twice(seckill_app, 7402, held.id)
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (1, 1, {1001: 0, 2002: 2})
@@ -93,7 +93,7 @@ async def test_a_late_payment_respects_the_user_limit(client, tokens, seckill_ap
     activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=2)
     await expired_order(seckill_app, activity_id, 7403)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now() + LATE
-    await service.reserve(seckill, 1001, activity_id, 1001, 1, now)  # the buyer bought one since: 1 + 2 > 2
+    await reservations.reserve(seckill, 1001, activity_id, 1001, 1, now)  # the buyer bought one since: 1 + 2 > 2
     answers = await asyncio.gather(*(orders.commit_order(seckill, 7403, now) for _ in range(3)))
     assert answers.count(True) == 1, "handled once, concurrent deliveries included"
     assert [r["data"]["reason"] for r in await refusals(seckill_app)] == ["user_limit_reached"]

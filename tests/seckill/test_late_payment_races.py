@@ -8,9 +8,9 @@ import asyncio
 
 from sqlalchemy import select, text
 
-from services.seckill import orders, payments, service
 from services.seckill import repository as repo
 from services.seckill.domain import ReservationStatus
+from services.seckill.flows import orders, payments, reservations
 from services.seckill.models import Reservation
 from services.seckill.stock import keys
 from tests.seckill.conftest import make_sale
@@ -52,7 +52,7 @@ async def test_concurrent_late_payments_competing_with_buyers_are_each_taken_or_
 
     async def buyer(user_id: int) -> str:
         try:
-            await service.reserve(seckill, user_id, activity_id, 1001, 1, later)
+            await reservations.reserve(seckill, user_id, activity_id, 1001, 1, later)
             return "ok"
         except Exception as exc:  # sold out: the late payments took the units first
             return type(exc).__name__
@@ -120,7 +120,7 @@ async def test_a_late_payment_and_a_reservation_lock_quota_and_product_in_one_or
         monkeypatch.setattr(payments.repo, name, pausing(getattr(repo, name)))
     late = asyncio.create_task(orders.commit_order(seckill, 7950, later))
     await asyncio.wait_for(locked.wait(), 10)
-    buyer = asyncio.create_task(service.reserve(seckill, 1001, activity_id, 1001, 1, later))
+    buyer = asyncio.create_task(reservations.reserve(seckill, 1001, activity_id, 1001, 1, later))
     for _ in range(100):  # until the writer waits for a row the late payment holds
         if await waiting_for_a_lock(seckill_app):
             break

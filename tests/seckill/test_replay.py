@@ -8,8 +8,8 @@ import asyncio
 from sqlalchemy import insert, select
 
 from promo.cli import replay
-from services.seckill import orders
 from services.seckill.domain import ReservationStatus
+from services.seckill.flows import orders
 from services.seckill.models import Reservation, inbox
 from shared.events import encode, new_event
 from tests.seckill.conftest import make_sale

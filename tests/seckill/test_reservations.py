@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from services.seckill import orders, service
 from services.seckill.domain import ReservationStatus, SoldOut, UserLimitReached
+from services.seckill.flows import orders, reconcile, reservations
 from services.seckill.models import Product, Reservation, UserQuota
 from services.seckill.schemas import ReservationOut
 from services.seckill.stock import StockFilter, keys
@@ -100,7 +100,7 @@ async def crowd(app, activity_id: int, attempts: int, users: int, on_halfway=Non
 
     async def one(user_id: int) -> None:
         try:
-            await service.reserve(seckill, user_id, activity_id, 1001, 1, now)
+            await reservations.reserve(seckill, user_id, activity_id, 1001, 1, now)
             code = "reserved"
         except DomainError as error:
             code = error.code
@@ -134,7 +134,7 @@ async def test_redis_flushed_halfway_still_sells_no_more_than_the_stock(client, 
     assert outcomes["reserved"] == after["reserved"] <= 100, outcomes
     assert after["mysql_stock"] == 100 - after["reserved"] >= 0, "MySQL never goes below zero"
     assert max(after["per_user"].values()) == 1, "no user over the limit"
-    report = await service.reconcile(seckill_app.state.seckill, activity_id, fix=True)
+    report = await reconcile.reconcile(seckill_app.state.seckill, activity_id, fix=True)
     assert (await state(seckill_app, activity_id))["redis_stock"] == after["mysql_stock"], report
 
 
@@ -161,7 +161,7 @@ async def test_cancel_and_expiry_give_stock_back_exactly_once(client, tokens, se
 async def test_paid_orders_keep_their_stock(client, tokens, seckill_app):
     activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=2)
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
-    reserved, _ = await service.reserve(seckill, 1001, activity_id, 1001, 2, now, key="k1")
+    reserved, _ = await reservations.reserve(seckill, 1001, activity_id, 1001, 2, now, key="k1")
     held = await orders.hold(seckill, 7003, 1001, activity_id, 1001, 2, reserved.id, now)
     assert held.id == reserved.id and held.order_id == 7003, "checkout uses the buyer's reservation"
     assert await orders.commit_order(seckill, 7003, now) and not await orders.commit_order(seckill, 7003, now)

@@ -3,8 +3,8 @@ left, and the next buyer asking for what is left still gets it (issue 12, point 
 
 from __future__ import annotations
 
-from services.seckill import service
 from services.seckill.domain import SoldOut, StockNotEnough
+from services.seckill.flows import reservations
 from services.seckill.stock import keys
 from shared.auth import Role
 from tests.conftest import bearer
@@ -43,14 +43,14 @@ async def test_mysql_refusing_more_than_is_left_is_not_sold_out_either(client, t
     seckill, now = seckill_app.state.seckill, seckill_app.state.test_clock.now()
     await seckill_app.state.redis.hincrby(keys(activity_id)[0], "1001", 10)
     try:
-        await service.reserve(seckill, 4001, activity_id, 1001, 4, now)
+        await reservations.reserve(seckill, 4001, activity_id, 1001, 4, now)
         raise AssertionError("4 of 3 reserved")
     except StockNotEnough as refused:
         assert refused.details == {"left": 3}
     assert not seckill.stock.known_sold_out(activity_id, 1001)
-    assert (await service.reserve(seckill, 4002, activity_id, 1001, 3, now))[1], "the 3 left still sell"
+    assert (await reservations.reserve(seckill, 4002, activity_id, 1001, 3, now))[1], "the 3 left still sell"
     try:
-        await service.reserve(seckill, 4003, activity_id, 1001, 1, now)
+        await reservations.reserve(seckill, 4003, activity_id, 1001, 1, now)
         raise AssertionError("1 of 0 reserved")
     except SoldOut:
         pass

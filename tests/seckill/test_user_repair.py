@@ -9,8 +9,8 @@ import time
 from datetime import timedelta
 from unittest import mock
 
-from services.seckill import orders, service
 from services.seckill.domain import ReservationStatus
+from services.seckill.flows import orders, reservations
 from services.seckill.stock import StockFilter, keys
 from shared.auth import Role
 from shared.redis import make_redis
@@ -51,9 +51,9 @@ async def test_a_count_without_a_token_is_lowered_to_mysqls_and_a_real_limit_sti
         client, tokens, seckill_app):
     activity_id = await make_sale(client, tokens["admin"], stock=10, user_limit=2)
     seckill, now, redis = seckill_app.state.seckill, seckill_app.state.test_clock.now(), seckill_app.state.redis
-    await service.reserve(seckill, 1001, activity_id, 1001, 1, now)
+    await reservations.reserve(seckill, 1001, activity_id, 1001, 1, now)
     await redis.hincrby(keys(activity_id)[1], "1001", 5)  # e.g. a paid release whose Redis restock failed
-    assert (await service.reserve(seckill, 1001, activity_id, 1001, 1, now))[1]
+    assert (await reservations.reserve(seckill, 1001, activity_id, 1001, 1, now))[1]
     assert int(await redis.hget(keys(activity_id)[1], "1001")) == 2
     refused = await client.post("/app-api/seckill/reservations", json=grab(activity_id), headers=tokens["member"])
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "SECKILL_USER_LIMIT_REACHED"
@@ -150,7 +150,7 @@ async def test_a_write_landing_while_redis_is_scanned_is_not_given_back(client, 
         return await scan(activity, user_id)
 
     monkeypatch.setattr(seckill.stock, "held_by", scan_while_the_slow_write_lands)
-    assert (await service.reserve(seckill, 1001, activity_id, 1001, 1, now))[1]
+    assert (await reservations.reserve(seckill, 1001, activity_id, 1001, 1, now))[1]
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (8, 8, {1001: 2})
     assert await redis.hexists(keys(activity_id)[2], "r:slow") and not await redis.hexists(keys(activity_id)[2],
@@ -174,7 +174,7 @@ async def test_tokens_mysql_released_or_paid_are_given_back_or_dropped(client, t
         await seckill.stock.redis.aclose()
         seckill.stock = working
     assert (await state(seckill_app, activity_id))["redis_stock"] == 7, "Redis still counts all three"
-    reserved, _ = await service.reserve(seckill, 1001, activity_id, 1001, 1, now + LATE)
+    reserved, _ = await reservations.reserve(seckill, 1001, activity_id, 1001, 1, now + LATE)
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"], after["quotas"]) == (8, 8, {1001: 2})
     assert int(await redis.hget(keys(activity_id)[1], "1001")) == 2

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.seckill import domain, service
-from services.seckill import repository as repo
+from services.seckill.api.deps import SeckillContext
+from services.seckill.flows import admin
+from services.seckill.flows import reconcile as reconciliation
 from services.seckill.schemas import ActivityIn, ActivityOut, DriftOut, SlotIn, SlotOut
 from shared.auth import Role, require_role
 from shared.db import Session
@@ -26,14 +28,13 @@ router = APIRouter(prefix="/admin-api/seckill", tags=["admin: seckill"],
 
 @router.post("/slots", status_code=201, response_model=SlotOut, responses=errors(domain.SlotInvalid,
                                                                                  domain.SlotOverlaps))
-async def create_slot(body: SlotIn, request: Request, session: Session, now: Now):
-    request.app.state.seckill.catalog.forget()
-    return await service.create_slot(session, body, now)
+async def create_slot(body: SlotIn, seckill: SeckillContext, now: Now):
+    return await admin.save_slot(seckill, None, body, now)
 
 
 @router.get("/slots", response_model=list[SlotOut])
 async def list_slots(session: Session):
-    return await repo.all_slots(session)
+    return await service.all_slots(session)
 
 
 @router.get("/slots/{slot_id}", response_model=SlotOut, responses=errors(domain.SlotNotFound))
@@ -43,15 +44,13 @@ async def get_slot(slot_id: PathId, session: Session):
 
 @router.put("/slots/{slot_id}", response_model=SlotOut,
             responses=errors(domain.SlotNotFound, domain.SlotInvalid, domain.SlotOverlaps))
-async def update_slot(slot_id: PathId, body: SlotIn, request: Request, session: Session, now: Now):
-    request.app.state.seckill.catalog.forget()
-    return await service.update_slot(session, slot_id, body, now)
+async def update_slot(slot_id: PathId, body: SlotIn, seckill: SeckillContext, now: Now):
+    return await admin.save_slot(seckill, slot_id, body, now)
 
 
 @router.delete("/slots/{slot_id}", status_code=204, responses=errors(domain.SlotNotFound, domain.SlotInUse))
-async def delete_slot(slot_id: PathId, request: Request, session: Session):
-    request.app.state.seckill.catalog.forget()
-    await service.delete_slot(session, slot_id)
+async def delete_slot(slot_id: PathId, seckill: SeckillContext):
+    await admin.delete_slot(seckill, slot_id)
     return Response(status_code=204)
 
 
@@ -61,18 +60,16 @@ ACTIVITY_ERRORS = (domain.ActivityInvalid, domain.SlotNotFound, domain.SlotDisab
 
 
 @router.post("/activities", status_code=201, response_model=ActivityOut, responses=errors(*ACTIVITY_ERRORS))
-async def create_activity(body: ActivityIn, request: Request, now: Now):
+async def create_activity(body: ActivityIn, seckill: SeckillContext, now: Now):
     """Created enabled; its stock is loaded into Redis at once."""
-    return await service.save_activity(request.app.state.seckill, None, body, now)
+    return await admin.save_activity(seckill, None, body, now)
 
 
 @router.get("/activities", response_model=Page[ActivityOut])
 async def page_activities(session: Session, paging: Paging,
                           name: Annotated[str | None, Query(max_length=50)] = None,
                           status: CommonStatus | None = None, spu_id: QueryId = None):
-    rows, total = await repo.page_activities(session, repo.ActivityFilter(name, status, spu_id), paging)
-    return {"items": await service.activity_views(session, rows), "total": total, "page": paging.page,
-            "size": paging.size}
+    return await service.page_activities(session, name, status, spu_id, paging)
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut, responses=errors(domain.ActivityNotFound))
@@ -82,28 +79,28 @@ async def get_activity(activity_id: PathId, session: Session):
 
 @router.put("/activities/{activity_id}", response_model=ActivityOut,
             responses=errors(domain.ActivityNotFound, domain.ActivityClosed, *ACTIVITY_ERRORS))
-async def update_activity(activity_id: PathId, body: ActivityIn, request: Request, now: Now):
+async def update_activity(activity_id: PathId, body: ActivityIn, seckill: SeckillContext, now: Now):
     """Refused once closed. A SKU's stock is what is left to sell from now on."""
-    return await service.save_activity(request.app.state.seckill, activity_id, body, now)
+    return await admin.save_activity(seckill, activity_id, body, now)
 
 
 @router.post("/activities/{activity_id}/close", status_code=204,
              responses=errors(domain.ActivityNotFound, domain.AlreadyClosed))
-async def close_activity(activity_id: PathId, request: Request, now: Now):
+async def close_activity(activity_id: PathId, seckill: SeckillContext, now: Now):
     """For good: a closed activity cannot be opened again."""
-    await service.close_and_unload(request.app.state.seckill, activity_id, now)
+    await admin.close_and_unload(seckill, activity_id, now)
     return Response(status_code=204)
 
 
 @router.delete("/activities/{activity_id}", status_code=204,
                responses=errors(domain.ActivityNotFound, domain.DeleteRefused))
-async def delete_activity(activity_id: PathId, request: Request, now: Now):
+async def delete_activity(activity_id: PathId, seckill: SeckillContext, now: Now):
     """Only a closed or ended activity."""
-    await service.delete_and_unload(request.app.state.seckill, activity_id, now)
+    await admin.delete_and_unload(seckill, activity_id, now)
     return Response(status_code=204)
 
 
 @router.post("/activities/{activity_id}/reconcile", response_model=DriftOut)
-async def reconcile(activity_id: PathId, request: Request):
+async def reconcile(activity_id: PathId, seckill: SeckillContext):
     """Redis's stock against MySQL's; reloaded from MySQL when they differ."""
-    return await service.reconcile(request.app.state.seckill, activity_id, fix=True)
+    return await reconciliation.reconcile(seckill, activity_id, fix=True)

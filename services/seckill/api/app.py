@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from services.seckill import domain, service
-from services.seckill import repository as repo
 from services.seckill.api import crowd
+from services.seckill.api.deps import SeckillContext
 from services.seckill.schemas import AppActivityOut, ReservationIn, ReservationOut, TodayOut
 from shared.auth import Member
 from shared.db import Session
@@ -19,23 +19,22 @@ from shared.pagination import Page, Paging, to_page
 router = APIRouter(prefix="/app-api/seckill", tags=["app: seckill"])
 
 
-
 @router.get("/slots/today", response_model=TodayOut)
-async def today(request: Request, session: Session, now: Now):
+async def today(seckill: SeckillContext, session: Session, now: Now):
     """Today's slots (business timezone) with their state, and the one on now."""
-    return await service.today(session, request.app.state.seckill, now)
+    return await service.today(session, seckill, now)
 
 
 @router.get("/slots/{slot_id}/activities", response_model=list[AppActivityOut])
-async def slot_activities(slot_id: PathId, request: Request, session: Session, now: Now):
+async def slot_activities(slot_id: PathId, seckill: SeckillContext, session: Session, now: Now):
     """The activities of a slot today, with each SKU's flash price and live stock."""
-    return await service.slot_activities(session, request.app.state.seckill, slot_id, now)
+    return await service.slot_activities(session, seckill, slot_id, now)
 
 
 @router.get("/activities/{activity_id}", response_model=AppActivityOut,
             responses=errors(domain.ActivityNotFound, domain.ActivityClosed))
-async def activity(activity_id: PathId, request: Request, session: Session):
-    return await service.app_activity(session, request.app.state.seckill, activity_id)
+async def activity(activity_id: PathId, seckill: SeckillContext, session: Session):
+    return await service.app_activity(session, seckill, activity_id)
 
 
 @router.post("/reservations", status_code=201, response_model=ReservationOut,
@@ -55,4 +54,4 @@ async def reserve(body: ReservationIn, request: Request):
 
 @router.get("/reservations", response_model=Page[ReservationOut], responses=errors(Unauthorized, Forbidden))
 async def my_reservations(member: Member, session: Session, paging: Paging):
-    return to_page(ReservationOut, await repo.my_reservations(session, member.user_id, paging), paging)
+    return to_page(ReservationOut, await service.my_reservations(session, member.user_id, paging), paging)

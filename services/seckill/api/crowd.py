@@ -17,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.seckill import service
+from services.seckill.flows.reservations import reserve
 from services.seckill.schemas import ReservationIn
 from services.seckill.service import reservation_view
 from shared.auth import Role
@@ -48,7 +48,7 @@ async def answer(app: FastAPI, headers: Headers, body: bytes) -> Response:
         except ValidationError as exc:
             raise ValidationFailed(errors=[{"loc": ["body", *(str(p) for p in e["loc"])], "msg": e["msg"],
                                             "type": e["type"]} for e in exc.errors()]) from exc
-        reservation, new = await service.reserve(app.state.seckill, principal.user_id, data.activity_id,
+        reservation, new = await reserve(app.state.seckill, principal.user_id, data.activity_id,
                                                  data.sku_id, data.count, app.state.clock.now(), key=key)
         return prebuilt_json(reservation_view(reservation), status_code=201 if new else 200)
     except DomainError as error:

@@ -18,20 +18,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill import repository as repo
+from services.seckill.context import Seckill
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Reservation, outbox
 from services.seckill.stock import REDIS_DOWN
 from shared.enums import CommonStatus
 from shared.events import new_event
 from shared.outbox import add_to_outbox
-
-if TYPE_CHECKING:
-    from services.seckill.service import Seckill
 
 log = logging.getLogger("seckill.payments")
 

@@ -25,14 +25,11 @@ Reconciliation would fix the stock a minute or two later; the buyer is not made 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from services.seckill import domain
 from services.seckill import repository as repo
+from services.seckill.context import Seckill
 from services.seckill.domain import ReservationStatus
-
-if TYPE_CHECKING:
-    from services.seckill.service import Seckill
 
 log = logging.getLogger("seckill.repair")
 

@@ -11,11 +11,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.seckill import domain, payments
+from services.seckill import domain
 from services.seckill import repository as repo
+from services.seckill.context import Seckill
 from services.seckill.domain import ReservationStatus
+from services.seckill.flows import payments
+from services.seckill.flows.reservations import give_back_in_redis, offer_on_now, reserve
 from services.seckill.models import Reservation
-from services.seckill.service import Seckill, give_back_in_redis, offer_on_now, reserve
 from services.seckill.stock import REDIS_DOWN
 
 log = logging.getLogger("seckill.orders")

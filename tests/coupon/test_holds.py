@@ -4,12 +4,13 @@ MariaDB."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from services.coupon import consumers, lifecycle, payments
-from services.coupon.models import Coupon, CouponTemplate, inbox
+from services.coupon.models import Coupon, CouponTemplate, inbox, outbox
 from shared.clock import SystemClock
 from shared.consumer import ConsumerRunner, Outcome
 from shared.events import encode, new_event
@@ -95,6 +96,32 @@ async def test_order_paid_twice_commits_once(client, tokens, coupon_app):
     row = await coupon_row(coupon_app, coupon_id)
     assert row.status == 2 and row.hold_expires_at is None and row.use_order_id == 7201
     assert await use_count(coupon_app, coupon_id) == 1
+
+
+async def used_events(app) -> list[tuple[str, dict]]:
+    """promo.coupon.used as the outbox holds it for the relay: the message key and the envelope."""
+    async with app.state.sessionmaker() as session:
+        rows = (await session.execute(select(outbox.c.key, outbox.c.payload)
+                                      .where(outbox.c.topic == "promo.coupon.used").order_by(outbox.c.id))).all()
+    return [(key, json.loads(payload)) for key, payload in rows]
+
+
+async def test_order_paid_publishes_promo_coupon_used_once_per_coupon_with_its_fields(client, tokens, coupon_app):
+    first, second = await a_coupon(client, tokens), await a_coupon(client, tokens)
+    for order_id, coupon_id in ((7211, first), (7212, second)):
+        assert (await client.post(HOLDS, json=hold_body(order_id, coupon_id),
+                                  headers=tokens["service"])).status_code == 201
+    event = paid(7211)
+    for raw in (event, event, paid(7211), paid(7212)):  # delivered twice, republished with a new id, another order
+        await runner(coupon_app).process(raw)
+    published = await used_events(coupon_app)
+    assert [(key, e["type"], e["source"], e["subject"], e["data"]) for key, e in published] == [
+        (str(order_id), "promo.coupon.used", "promo-coupon", str(order_id),
+         {"coupon_id": coupon_id, "template_id": (await coupon_row(coupon_app, coupon_id)).template_id,
+          "user_id": 1001, "order_id": order_id})
+        for order_id, coupon_id in ((7211, first), (7212, second))]
+    paid_at = datetime.fromisoformat(json.loads(event)["data"]["paid_at"])
+    assert datetime.fromisoformat(published[0][1]["time"]) == paid_at == (await coupon_row(coupon_app, first)).used_at
 
 
 async def test_order_cancelled_releases_the_coupon_once(client, tokens, coupon_app):

@@ -8,16 +8,16 @@ import logging
 
 from fastapi import FastAPI
 
-from services.groupbuy import service
+from services.groupbuy import flows
 
 log = logging.getLogger("groupbuy.jobs")
 
 
-STEPS = (("seats_released", service.expire_holds), ("groups_ended", service.end_due_groups),
-         ("robots_joined", service.robots_join), ("robot_groups_opened", service.keep_groups_open))
+STEPS = (("seats_released", flows.expire_holds), ("groups_ended", flows.end_due_groups),
+         ("robots_joined", flows.robots_join), ("robot_groups_opened", flows.keep_groups_open))
 
 
-async def run_once(gb: service.Groupbuy, now) -> dict[str, object]:
+async def run_once(gb: flows.Groupbuy, now) -> dict[str, object]:
     """Each step on its own: one that fails (a deadlock, a lost connection) is logged and the
     others still run; the next round tries it again."""
     done: dict[str, object] = {}

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from services.groupbuy import consumers, jobs, models
 from services.groupbuy.api import admin, app, internal
-from services.groupbuy.service import Groupbuy
+from services.groupbuy.flows import Groupbuy
+from services.groupbuy.groups import Robots
 from services.groupbuy.settings import GroupbuySettings
 from shared.app import Messaging, create_service_app
 from shared.clock import Clock
@@ -17,9 +18,9 @@ from shared.clock import Clock
 @contextlib.asynccontextmanager
 async def groupbuy_context(app: FastAPI):
     settings: GroupbuySettings = app.state.settings
+    robots = Robots(tuple(settings.groupbuy_robot_nicknames), settings.groupbuy_robot_avatar)
     app.state.groupbuy = Groupbuy(sessions=app.state.sessionmaker, hold_seconds=settings.groupbuy_hold_seconds,
-                                  robot_nicknames=tuple(settings.groupbuy_robot_nicknames),
-                                  robot_avatar=settings.groupbuy_robot_avatar)
+                                  robots=robots)
     yield
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from services.groupbuy import service
+from services.groupbuy import flows, service
 from tests.groupbuy.conftest import NOW, activity, make_activity, seat
 
 
@@ -59,13 +59,13 @@ async def test_lifecycle_close_once_no_update_after_delete_only_when_idle(client
     activity_id = await make_activity(client, admin)
     url = f"/admin-api/groupbuy/activities/{activity_id}"
     assert (await client.delete(url, headers=admin)).json()["error"]["code"] == "GROUPBUY_ACTIVITY_DELETE_REFUSED"
-    await service.hold(groupbuy_app.state.groupbuy, seat(1, 11, activity_id), NOW)  # a group now runs
+    await flows.hold(groupbuy_app.state.groupbuy, seat(1, 11, activity_id), NOW)  # a group now runs
     assert (await client.post(f"{url}/close", headers=admin)).status_code == 204
     again = await client.post(f"{url}/close", headers=admin)
     assert again.status_code == 409 and again.json()["error"]["code"] == "GROUPBUY_ACTIVITY_ALREADY_CLOSED"
     assert (await client.put(url, headers=admin, json=activity())).json()["error"]["code"] == "GROUPBUY_ACTIVITY_CLOSED"
     assert (await client.delete(url, headers=admin)).status_code == 409  # its group is still pending
-    await service.release_order(groupbuy_app.state.groupbuy, 1, NOW)
+    await flows.release_order(groupbuy_app.state.groupbuy, 1, NOW)
     assert (await client.delete(url, headers=admin)).status_code == 204
     assert (await client.get(url, headers=admin)).json()["error"]["code"] == "GROUPBUY_ACTIVITY_NOT_FOUND"
 
@@ -82,10 +82,10 @@ async def test_roles_every_part_checks_its_own(client, tokens):
 async def test_groups_members_pages_and_stats(client, tokens, groupbuy_app):
     admin, gb = tokens["admin"], groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, admin)
-    await service.hold(gb, seat(1, 11, activity_id), NOW)
+    await flows.hold(gb, seat(1, 11, activity_id), NOW)
     async with groupbuy_app.state.sessionmaker() as session, session.begin():
         await service.pay(session, 1, NOW, NOW)
-    await service.hold(gb, seat(2, 12, activity_id), NOW)  # another leader, unpaid
+    await flows.hold(gb, seat(2, 12, activity_id), NOW)  # another leader, unpaid
     groups = (await client.get("/admin-api/groupbuy/groups", headers=admin,
                                params={"activity_id": activity_id, "status": 10})).json()
     assert groups["total"] == 1 and groups["items"][0]["leader_user_id"] == 11

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from services.groupbuy import service
+from services.groupbuy import flows, groups
 from services.groupbuy.domain import GroupStatus, MemberStatus
 from shared.events import encode, new_event
 from shared.kafka import make_producer
@@ -36,7 +36,7 @@ async def eventually(check, what: str) -> None:
 async def test_paid_and_cancelled_delivered_twice_change_state_once(client, tokens, groupbuy_app):
     app, gb = groupbuy_app, groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, tokens["admin"], size=2)
-    leader = await service.hold(gb, seat(8101, 11, activity_id), NOW)
+    leader = await flows.hold(gb, seat(8101, 11, activity_id), NOW)
     producer = make_producer(app.state.settings)
     await producer.start()
     try:
@@ -46,7 +46,7 @@ async def test_paid_and_cancelled_delivered_twice_change_state_once(client, toke
         async def opened():
             return (await group_of(app, leader.group_id)).status == GroupStatus.IN_PROGRESS
         await eventually(opened, "the leader's payment opened the group")
-        member = await service.hold(gb, seat(8102, 12, activity_id, leader.group_id), NOW)
+        member = await flows.hold(gb, seat(8102, 12, activity_id, leader.group_id), NOW)
         for _ in range(2):
             await producer.send_and_wait("order.cancelled", cancelled(8102, 12, NOW), key=b"8102")
 
@@ -54,7 +54,7 @@ async def test_paid_and_cancelled_delivered_twice_change_state_once(client, toke
             return (await member_of(app, member.id)).status == MemberStatus.VOID
         await eventually(freed, "the cancelled order's seat was given back")
         # the seat went back once: one free seat, and another buyer takes it and completes the group
-        late = await service.hold(gb, seat(8103, 13, activity_id, leader.group_id), NOW)
+        late = await flows.hold(gb, seat(8103, 13, activity_id, leader.group_id), NOW)
         for _ in range(2):
             await producer.send_and_wait("order.paid", paid(8103, 13, NOW), key=b"8103")
 
@@ -66,13 +66,13 @@ async def test_paid_and_cancelled_delivered_twice_change_state_once(client, toke
             await producer.send_and_wait("order.paid", paid(8102, 12, NOW + timedelta(minutes=1)), key=b"8102")
 
         async def refunded():
-            return len(await events(app, service.FAILED)) == 1
+            return len(await events(app, groups.FAILED)) == 1
         await eventually(refunded, "the late payment got its failure event")
         await asyncio.sleep(1.0)  # let the second deliveries land too
     finally:
         await producer.stop()
     group = await group_of(app, leader.group_id)
     assert (group.paid_count, group.seats_taken) == (2, 2)
-    assert [sorted(e.data["order_ids"]) for e in await events(app, service.SUCCEEDED)] == [[8101, 8103]]
-    assert [e.data["order_ids"] for e in await events(app, service.FAILED)] == [[8102]]
+    assert [sorted(e.data["order_ids"]) for e in await events(app, groups.SUCCEEDED)] == [[8101, 8103]]
+    assert [e.data["order_ids"] for e in await events(app, groups.FAILED)] == [[8102]]
     assert (await member_of(app, late.id)).status == MemberStatus.SUCCESS

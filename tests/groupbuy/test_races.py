@@ -11,9 +11,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.groupbuy import jobs, service
+from services.groupbuy import flows, jobs, service
 from services.groupbuy import repository as repo
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
+from services.groupbuy.groups import FAILED, SUCCEEDED
 from services.groupbuy.models import Group, Member
 from shared.errors import DomainError
 from tests.groupbuy.conftest import NOW, events, make_activity, seat
@@ -27,13 +28,13 @@ def summary(found) -> list[tuple[str, list[int], str | None]]:
 async def test_a_payment_read_before_the_group_failed_is_refunded_not_counted(client, tokens, groupbuy_app):
     app, gb = groupbuy_app, groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, tokens["admin"], size=2)
-    leader = await service.hold(gb, seat(1, 11, activity_id), NOW)
+    leader = await flows.hold(gb, seat(1, 11, activity_id), NOW)
     await pay(app, 1)
-    await service.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)
+    await flows.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)
     later = NOW + timedelta(hours=24)
     async with app.state.sessionmaker() as session, session.begin():
         await repo.member_by_order(session, 2)  # this session has seen the seat pending
-        assert await service.end_due_groups(gb, later) == (0, 1)  # meanwhile another replica ends the group
+        assert await flows.end_due_groups(gb, later) == (0, 1)  # meanwhile another replica ends the group
         assert await service.pay(session, 2, later, later)
     assert (await group_of(app, leader.group_id)).status == GroupStatus.FAILED
     assert summary(await events(app)) == [("failed", [1], "expired"), ("failed", [2], "paid_after_seat_released")]
@@ -42,9 +43,9 @@ async def test_a_payment_read_before_the_group_failed_is_refunded_not_counted(cl
 async def test_the_hold_expiry_job_leaves_a_seat_paid_meanwhile(client, tokens, groupbuy_app, monkeypatch):
     app, gb = groupbuy_app, groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, tokens["admin"], size=3)
-    leader = await service.hold(gb, seat(1, 11, activity_id), NOW)
+    leader = await flows.hold(gb, seat(1, 11, activity_id), NOW)
     await pay(app, 1)
-    member = await service.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)
+    member = await flows.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)
     due_at = NOW + timedelta(seconds=900)
     listed = repo.due_holds
 
@@ -54,7 +55,7 @@ async def test_the_hold_expiry_job_leaves_a_seat_paid_meanwhile(client, tokens, 
         return found
 
     monkeypatch.setattr(repo, "due_holds", listed_then_paid)
-    assert await service.expire_holds(gb, due_at) == 0
+    assert await flows.expire_holds(gb, due_at) == 0
     assert (await member_of(app, member.id)).status == MemberStatus.JOINED
     group = await group_of(app, leader.group_id)
     assert (group.seats_taken, group.paid_count, group.real_paid_count) == (2, 2, 2)
@@ -65,9 +66,9 @@ async def test_an_unpaid_cancellation_after_the_payment_frees_the_seat_once_and_
     """order.paid and order.cancelled are different topics: the payment may be handled first."""
     app, gb = groupbuy_app, groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, tokens["admin"], size=3)
-    leader = await service.hold(gb, seat(1, 11, activity_id), NOW)
+    leader = await flows.hold(gb, seat(1, 11, activity_id), NOW)
     await pay(app, 1)
-    member = await service.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)
+    member = await flows.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)
     async with app.state.sessionmaker() as session, session.begin():
         await repo.member_by_order(session, 2)  # seen pending here...
         await pay(app, 2)  # ...paid elsewhere...
@@ -82,22 +83,22 @@ async def test_an_unpaid_cancellation_after_the_payment_frees_the_seat_once_and_
 async def test_a_payment_after_the_groups_time_ends_the_group_before_the_job_does(client, tokens, groupbuy_app):
     app, gb = groupbuy_app, groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, tokens["admin"], size=2, hours=1)
-    leader = await service.hold(gb, seat(1, 11, activity_id), NOW)
+    leader = await flows.hold(gb, seat(1, 11, activity_id), NOW)
     await pay(app, 1)
-    await service.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW + timedelta(minutes=59))
+    await flows.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW + timedelta(minutes=59))
     await pay(app, 2, NOW + timedelta(minutes=70))
     assert (await group_of(app, leader.group_id)).status == GroupStatus.FAILED
     assert summary(await events(app)) == [("failed", [1], "expired"), ("failed", [2], "paid_after_seat_released")]
-    assert await service.end_due_groups(gb, NOW + timedelta(hours=2)) == (0, 0)
+    assert await flows.end_due_groups(gb, NOW + timedelta(hours=2)) == (0, 0)
 
 
 async def test_a_retry_refused_while_its_first_attempt_commits_gets_the_first_seat(
         client, tokens, groupbuy_app, monkeypatch):
     app, gb = groupbuy_app, groupbuy_app.state.groupbuy
     activity_id = await make_activity(client, tokens["admin"], size=2)
-    leader = await service.hold(gb, seat(1, 11, activity_id), NOW)
+    leader = await flows.hold(gb, seat(1, 11, activity_id), NOW)
     await pay(app, 1)
-    first = await service.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)  # the last seat
+    first = await flows.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)  # the last seat
     lookup, calls = repo.member_by_order, []
 
     async def not_yet_committed_at_first(session, order_id, **options):
@@ -105,13 +106,13 @@ async def test_a_retry_refused_while_its_first_attempt_commits_gets_the_first_se
         return None if len(calls) == 1 else await lookup(session, order_id, **options)
 
     monkeypatch.setattr(repo, "member_by_order", not_yet_committed_at_first)
-    again = await service.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)  # would be GroupFull
+    again = await flows.hold(gb, seat(2, 12, activity_id, leader.group_id), NOW)  # would be GroupFull
     assert again.id == first.id
 
 
 async def test_a_closed_activity_lists_no_group_to_join(client, tokens, groupbuy_app):
     activity_id = await make_activity(client, tokens["admin"], size=2, keep_open_groups=2)
-    assert await service.keep_groups_open(groupbuy_app.state.groupbuy, NOW) == 2
+    assert await flows.keep_groups_open(groupbuy_app.state.groupbuy, NOW) == 2
     await client.post(f"/admin-api/groupbuy/activities/{activity_id}/close", headers=tokens["admin"])
     assert (await client.get(f"/app-api/groupbuy/activities/{activity_id}/groups")).json() == []
 
@@ -135,7 +136,7 @@ async def test_mixed_load_keeps_every_group_consistent(client, tokens, groupbuy_
                 groups = await repo.joinable_groups(session, activity_id, clock[0], 10)
             group_id = rnd.choice(groups).id if groups and rnd.random() < 0.8 else None
             try:
-                await service.hold(gb, seat(order_id, user_id, activity_id, group_id), clock[0])
+                await flows.hold(gb, seat(order_id, user_id, activity_id, group_id), clock[0])
             except DomainError:
                 continue
             except Exception as exc:  # a deadlock or anything else the buyer would see as a 5xx
@@ -167,7 +168,7 @@ async def test_mixed_load_keeps_every_group_consistent(client, tokens, groupbuy_
             seats[member.group_id].append(member)
     published = await events(app)
     ended = collections.Counter((e.data["group_id"], e.type, e.data.get("reason")) for e in published)
-    refunded = [o for e in published if e.type == service.FAILED for o in e.data["order_ids"]]
+    refunded = [o for e in published if e.type == FAILED for o in e.data["order_ids"]]
     assert len(refunded) == len(set(refunded)), "an order refunded twice"
     for group in groups:
         members = seats[group.id]
@@ -178,8 +179,8 @@ async def test_mixed_load_keeps_every_group_consistent(client, tokens, groupbuy_
                 len(holding), len(paid), sum(m.kind == MemberKind.REAL for m in paid)), group.id
         if group.status == GroupStatus.SUCCESS:
             assert sum(m.status == MemberStatus.SUCCESS for m in members) == group.size, group.id
-            assert ended[(group.id, service.SUCCEEDED, None)] == 1
-        assert not (ended[(group.id, service.SUCCEEDED, None)] and ended[(group.id, service.FAILED, "expired")])
+            assert ended[(group.id, SUCCEEDED, None)] == 1
+        assert not (ended[(group.id, SUCCEEDED, None)] and ended[(group.id, FAILED, "expired")])
         for member in members:
             if member.kind == MemberKind.REAL and member.paid_at is not None:
                 # shipped, still running, or refunded once: by our event or by the order service

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from services.groupbuy import service
+from services.groupbuy import flows
 from services.groupbuy.models import Activity, Group
 from services.groupbuy.seed import seed_demo
 from tests.groupbuy.conftest import NOW, make_activity, seat
@@ -32,8 +32,8 @@ async def test_no_demo_over_existing_data_even_once_its_activities_are_deleted(c
     admin = tokens["admin"]
     activity_id = await make_activity(client, admin)
     assert not await seed(groupbuy_app)
-    await service.hold(groupbuy_app.state.groupbuy, seat(1, 11, activity_id), NOW)
-    await service.release_order(groupbuy_app.state.groupbuy, 1, NOW)  # a void group stays for the record
+    await flows.hold(groupbuy_app.state.groupbuy, seat(1, 11, activity_id), NOW)
+    await flows.release_order(groupbuy_app.state.groupbuy, 1, NOW)  # a void group stays for the record
     await client.post(f"/admin-api/groupbuy/activities/{activity_id}/close", headers=admin)
     assert (await client.delete(f"/admin-api/groupbuy/activities/{activity_id}", headers=admin)).status_code == 204
     assert (await count(groupbuy_app, Activity), await count(groupbuy_app, Group)) == (0, 1)

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.groupbuy import domain, service
-from services.groupbuy import repository as repo
+from services.groupbuy import activities, domain, pages
 from services.groupbuy.domain import GroupStatus, MemberStatus
 from services.groupbuy.schemas import ActivityIn, ActivityOut, AdminGroupOut, AdminGroupRowOut, MemberOut, StatsOut
 from shared.auth import Role, require_role
@@ -17,7 +16,7 @@ from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId, QueryId
 from shared.openapi import errors
-from shared.pagination import Page, Paging, to_page
+from shared.pagination import ActivityFilter, Page, Paging, to_page
 
 router = APIRouter(prefix="/admin-api/groupbuy", tags=["admin: groupbuy"],
                    dependencies=[Depends(require_role(Role.ADMIN))], responses=errors(Unauthorized, Forbidden))
@@ -28,36 +27,35 @@ ACTIVITY_ERRORS = (domain.ActivityInvalid, domain.SpuConflict)
 @router.post("/activities", status_code=201, response_model=ActivityOut, responses=errors(*ACTIVITY_ERRORS))
 async def create_activity(body: ActivityIn, session: Session, now: Now):
     """Created enabled."""
-    return (await service.activity_views(session, [await service.create_activity(session, body, now)]))[0]
+    activity = await activities.create_activity(session, body, now)
+    return (await activities.activity_views(session, [activity]))[0]
 
 
 @router.get("/activities", response_model=Page[ActivityOut])
 async def page_activities(session: Session, paging: Paging,
                           name: Annotated[str | None, Query(max_length=50)] = None,
                           status: CommonStatus | None = None, spu_id: QueryId = None):
-    rows, total = await repo.page_activities(session, repo.ActivityFilter(name, status, spu_id), paging)
-    return {"items": await service.activity_views(session, rows), "total": total, "page": paging.page,
-            "size": paging.size}
+    return await activities.activities_page(session, ActivityFilter(name, status, spu_id), paging)
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut, responses=errors(domain.ActivityNotFound))
 async def get_activity(activity_id: PathId, session: Session):
-    return await service.get_activity_view(session, activity_id)
+    return await activities.get_activity_view(session, activity_id)
 
 
 @router.put("/activities/{activity_id}", response_model=ActivityOut,
             responses=errors(domain.ActivityNotFound, domain.ActivityClosed, *ACTIVITY_ERRORS))
 async def update_activity(activity_id: PathId, body: ActivityIn, session: Session, now: Now):
     """Refused once closed. Running groups keep their size and each seat its price."""
-    return (await service.activity_views(session, [await service.update_activity(session, activity_id, body,
-                                                                                  now)]))[0]
+    activity = await activities.update_activity(session, activity_id, body, now)
+    return (await activities.activity_views(session, [activity]))[0]
 
 
 @router.post("/activities/{activity_id}/close", status_code=204,
              responses=errors(domain.ActivityNotFound, domain.AlreadyClosed))
 async def close_activity(activity_id: PathId, session: Session, now: Now):
     """For good: no new group or member; running groups end with their time."""
-    await service.close_activity(session, activity_id, now)
+    await activities.close_activity(session, activity_id, now)
     return Response(status_code=204)
 
 
@@ -65,31 +63,32 @@ async def close_activity(activity_id: PathId, session: Session, now: Now):
                responses=errors(domain.ActivityNotFound, domain.DeleteRefused))
 async def delete_activity(activity_id: PathId, session: Session, now: Now):
     """Only a closed or ended activity with no group still running; its groups stay for the record."""
-    await service.delete_activity(session, activity_id, now)
+    await activities.delete_activity(session, activity_id, now)
     return Response(status_code=204)
 
 
 @router.get("/groups", response_model=Page[AdminGroupRowOut])
 async def page_groups(session: Session, paging: Paging, activity_id: QueryId = None,
                       status: GroupStatus | None = None, leader_user_id: QueryId = None):
-    return to_page(AdminGroupRowOut, await repo.page_groups(
-        session, repo.GroupFilter(activity_id, status, leader_user_id), paging), paging)
+    return to_page(AdminGroupRowOut, await pages.groups_page(
+        session, paging, activity_id=activity_id, status=status, leader_user_id=leader_user_id), paging)
 
 
 @router.get("/groups/{group_id}", response_model=AdminGroupOut, responses=errors(domain.GroupNotFound))
 async def get_group(group_id: PathId, session: Session, now: Now):
     """A group with every seat: buyers (with their orders), robots and placeholders."""
-    return await service.admin_group(session, group_id, now)
+    return await pages.admin_group(session, group_id, now)
 
 
 @router.get("/members", response_model=Page[MemberOut])
 async def page_members(session: Session, paging: Paging, activity_id: QueryId = None, group_id: QueryId = None,
                        user_id: QueryId = None, status: MemberStatus | None = None, order_id: QueryId = None):
-    return to_page(MemberOut, await repo.page_members(
-        session, repo.MemberFilter(activity_id, group_id, user_id, status, order_id), paging), paging)
+    return to_page(MemberOut, await pages.members_page(
+        session, paging, activity_id=activity_id, group_id=group_id, user_id=user_id, status=status,
+        order_id=order_id), paging)
 
 
 @router.get("/stats", response_model=StatsOut)
 async def stats(session: Session, activity_id: QueryId = None):
     """Groups opened, succeeded, failed; members; for one activity or all."""
-    return await service.stats(session, activity_id)
+    return await pages.stats(session, activity_id)

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.groupbuy import domain, service
-from services.groupbuy import repository as repo
+from services.groupbuy import activities, domain, pages
 from services.groupbuy.schemas import AppActivityOut, AppGroupOut, GroupOut, MyGroupOut
 from shared.auth import Member
 from shared.db import Session
@@ -23,15 +22,13 @@ router = APIRouter(prefix="/app-api/groupbuy", tags=["app: groupbuy"])
 @router.get("/activities", response_model=Page[AppActivityOut])
 async def running_activities(session: Session, paging: Paging, now: Now, spu_id: QueryId = None):
     """Activities running now (for a product page: `?spu_id=`), with prices and how many joined."""
-    rows, total = await repo.page_running(session, now, spu_id, paging)
-    return {"items": await service.activity_views(session, rows), "total": total, "page": paging.page,
-            "size": paging.size}
+    return await activities.running_page(session, now, spu_id, paging)
 
 
 @router.get("/activities/{activity_id}", response_model=AppActivityOut,
             responses=errors(domain.ActivityNotFound, domain.ActivityClosed))
 async def activity(activity_id: PathId, session: Session):
-    return await service.app_activity(session, activity_id)
+    return await pages.app_activity(session, activity_id)
 
 
 @router.get("/activities/{activity_id}/groups", response_model=list[GroupOut],
@@ -39,15 +36,15 @@ async def activity(activity_id: PathId, session: Session):
 async def open_groups(activity_id: PathId, session: Session, now: Now,
                       limit: Annotated[int, Query(ge=1, le=50)] = 10):
     """Groups a buyer can join now, closest to filling first."""
-    return await service.open_groups(session, activity_id, now, limit)
+    return await pages.open_groups(session, activity_id, now, limit)
 
 
 @router.get("/groups/{group_id}", response_model=AppGroupOut, responses=errors(domain.GroupNotFound))
 async def group(group_id: PathId, session: Session, now: Now):
-    return await service.app_group(session, group_id, now)
+    return await pages.app_group(session, group_id, now)
 
 
 @router.get("/my-groups", response_model=Page[MyGroupOut], responses=errors(Unauthorized, Forbidden))
 async def my_groups(member: Member, session: Session, paging: Paging, now: Now):
     """The buyer's seats, newest first, with their groups."""
-    return await service.my_groups(session, member.user_id, paging, now)
+    return await pages.my_groups(session, member.user_id, paging, now)

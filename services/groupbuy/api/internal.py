@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
-from services.groupbuy import domain, service
+from services.groupbuy import domain, flows, service
+from services.groupbuy.api.deps import GroupbuyContext
 from services.groupbuy.schemas import HoldIn, PricesIn, PricesOut, ReleaseOut, SeatOut
 from shared.auth import Role, require_role
 from shared.db import Session
@@ -31,13 +32,13 @@ async def prices(body: PricesIn, session: Session, now: Now):
 @router.post("/holds", status_code=201, response_model=SeatOut,
              responses=errors(*SEAT_ERRORS, domain.OrderLimitExceeded, domain.UserLimitReached,
                               domain.AlreadyInGroup, domain.OrderHoldsAnotherSeat))
-async def hold(body: HoldIn, request: Request, now: Now):
+async def hold(body: HoldIn, gb: GroupbuyContext, now: Now):
     """Checkout: a seat for the order (pending payment), in a new group or in `group_id`.
     Idempotent by order id."""
-    return await service.hold(request.app.state.groupbuy, body, now)
+    return await flows.hold(gb, body, now)
 
 
 @router.post("/holds/{order_id}/release", response_model=ReleaseOut)
-async def release(order_id: PathId, request: Request, now: Now):
+async def release(order_id: PathId, gb: GroupbuyContext, now: Now):
     """Checkout failed elsewhere: the order's seat goes back (idempotent)."""
-    return {"order_id": order_id, "released": await service.release_order(request.app.state.groupbuy, order_id, now)}
+    return {"order_id": order_id, "released": await flows.release_order(gb, order_id, now)}

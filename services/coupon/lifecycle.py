@@ -2,15 +2,13 @@
 checkout fails or its hold runs out (the checkout contract: hold, commit, release by order id, see
 docs/checkout.md), revoked when its rewarding order is cancelled, recalled by an operator. What
 an order's payment and cancel do is in payments.py. Coupons are never deleted. Like service.py,
-these flush and never commit, except `hold_for_order`, which owns its transaction so that it
-can run again after a deadlock."""
+these flush and never commit (a checkout's hold runs in a transaction of its own: flows.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon import domain, outcomes
 from services.coupon import repository as repo
@@ -18,7 +16,6 @@ from services.coupon import repository_orders as orders
 from services.coupon.domain import CouponStatus
 from services.coupon.errors import CouponNotFound, CouponNotUsable, OrderCancelled
 from services.coupon.models import Coupon, outbox
-from shared.db import is_deadlock
 from shared.events import new_event
 from shared.outbox import add_to_outbox
 
@@ -46,21 +43,6 @@ async def hold(session: AsyncSession, order_id: int, user_id: int, coupon_id: in
     coupon = await orders.get_coupon(session, coupon_id)
     assert coupon is not None
     return coupon
-
-
-async def hold_for_order(sessions: async_sessionmaker[AsyncSession], order_id: int, user_id: int, coupon_id: int,
-                         now: datetime, hold_seconds: int) -> Coupon:
-    """`hold` in a transaction of its own. Two holds of one order for two coupons at the same
-    time each wait for the other's row to give it back, a deadlock MySQL ends by rolling one
-    back; that one runs again, sees the other's hold committed and replaces it."""
-    for attempt in range(3):
-        try:
-            async with sessions() as session, session.begin():
-                return await hold(session, order_id, user_id, coupon_id, now, hold_seconds)
-        except OperationalError as error:
-            if not is_deadlock(error) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 async def release_holds(session: AsyncSession, order_id: int, now: datetime) -> int:

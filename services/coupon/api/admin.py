@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime
 
-from services.coupon import lifecycle, service
-from services.coupon import repository as repo
-from services.coupon.domain import CouponStatus, DiscountType, TakeType
+from services.coupon import lifecycle, pages, service
+from services.coupon.api.deps import TemplateQuery
+from services.coupon.domain import CouponStatus
 from services.coupon.errors import (
     CouponHeld,
     CouponInUse,
@@ -33,16 +30,14 @@ from services.coupon.schemas import (
     StatusIn,
     TemplateIn,
     TemplateOut,
-    admin_coupons_page,
 )
 from shared.auth import Admin, Role, require_role
 from shared.db import Session
 from shared.deps import Locale, Now
-from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId, QueryId
 from shared.openapi import errors
-from shared.pagination import Page, Paging, to_page
+from shared.pagination import Page, Paging
 
 RecallReason = Annotated[str, Query(max_length=255, description="why, kept with the coupon and sent in the event")]
 
@@ -56,12 +51,8 @@ async def create_template(body: TemplateIn, session: Session, now: Now):
 
 
 @router.get("/templates", response_model=Page[TemplateOut])
-async def page_templates(session: Session, paging: Paging, name: Annotated[str | None, Query(max_length=64)] = None,
-                         status: CommonStatus | None = None, discount_type: DiscountType | None = None,
-                         take_type: TakeType | None = None, created_from: AwareDatetime | None = None,
-                         created_to: AwareDatetime | None = None):
-    f = repo.TemplateFilter(name, status, discount_type, take_type, created_from, created_to)
-    return to_page(TemplateOut, await repo.page_templates(session, paging, f), paging)
+async def page_templates(session: Session, paging: Paging, f: TemplateQuery):
+    return await pages.page_templates(session, paging, f)
 
 
 @router.get("/templates/{template_id}", response_model=TemplateOut, responses=errors(TemplateNotFound))
@@ -98,8 +89,7 @@ async def give(template_id: PathId, body: GiveIn, session: Session, now: Now, lo
 async def page_coupons(session: Session, paging: Paging, locale: Locale, user_id: QueryId = None,
                        template_id: QueryId = None, status: CouponStatus | None = None):
     """Issued coupons; a taken-back one with who, when and why (`revoke_reason_text` in the caller's language)."""
-    result = await repo.page_coupons(session, paging, user_id=user_id, template_id=template_id, status=status)
-    return admin_coupons_page(result, paging, locale)
+    return await pages.page_coupons(session, paging, locale, user_id=user_id, template_id=template_id, status=status)
 
 
 @router.delete("/coupons/{coupon_id}", status_code=204,
@@ -119,17 +109,11 @@ async def generate_codes(template_id: PathId, body: CodesIn, session: Session, n
 
 @router.get("/templates/{template_id}/codes", response_model=Page[CodeOut])
 async def page_codes(template_id: PathId, session: Session, paging: Paging, redeemed: bool | None = None):
-    return to_page(CodeOut, await repo.page_codes(session, template_id, redeemed, paging), paging)
+    return await pages.page_codes(session, template_id, redeemed, paging)
 
 
 @router.get("/templates/{template_id}/codes.csv", response_class=Response)
 async def export_codes(template_id: PathId, session: Session):
     """All codes of a template as CSV (to print or mail out)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["code", "redeemed_by", "redeemed_at", "coupon_id"])
-    for code in await repo.all_codes(session, template_id):
-        writer.writerow([code.code, code.redeemed_by or "", code.redeemed_at.isoformat() if code.redeemed_at else "",
-                         code.coupon_id or ""])
-    return Response(out.getvalue(), media_type="text/csv",
+    return Response(await pages.export_codes(session, template_id), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="coupon-{template_id}-codes.csv"'})

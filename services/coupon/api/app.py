@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.coupon import repository as repo
-from services.coupon import service
+from services.coupon import pages, service
 from services.coupon.api.deps import BusinessZone
 from services.coupon.domain import CouponStatus, TakeType
 from services.coupon.errors import (
@@ -36,7 +34,7 @@ from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId, QueryId
 from shared.openapi import errors
-from shared.pagination import Page, Paging, to_page
+from shared.pagination import Page, Paging
 
 router = APIRouter(prefix="/app-api/coupon", tags=["app: coupon"], responses=errors(Unauthorized, Forbidden))
 
@@ -63,18 +61,14 @@ async def coupon_center(session: Session, now: Now, caller: MaybePrincipal, spu_
 @router.get("/coupons", response_model=Page[CouponOut])
 async def my_coupons(member: Member, session: Session, paging: Paging, now: Now, status: CouponStatus | None = None,
                      expiring_within_days: Days = None):
-    ending = now + timedelta(days=expiring_within_days) if expiring_within_days else None
-    return to_page(CouponOut, await repo.page_user_coupons(session, member.user_id, status, paging, ending), paging)
+    return await pages.page_my_coupons(session, member.user_id, paging, now, status, expiring_within_days)
 
 
 @router.get("/coupons/summary", response_model=CouponSummaryOut)
 async def my_coupon_summary(member: Member, session: Session, now: Now,
                             expiring_within_days: Annotated[int, Query(ge=1, le=365)] = 3):
     """Badge counts: unused coupons, and those among them ending soon."""
-    ending = now + timedelta(days=expiring_within_days)
-    return CouponSummaryOut(unused=await repo.count_unused(session, member.user_id, now),
-                            expiring_soon=await repo.count_unused(session, member.user_id, now, ending),
-                            expiring_within_days=expiring_within_days)
+    return await pages.coupon_summary(session, member.user_id, now, expiring_within_days)
 
 
 @router.post("/match", response_model=MatchOut)

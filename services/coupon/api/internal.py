@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from services.coupon import lifecycle, service
-from services.coupon import repository as repo
-from services.coupon.api.deps import BusinessZone, HoldSeconds, Sessions
+from services.coupon import flows, lifecycle, pages, service
+from services.coupon.api.deps import BusinessZone, HoldSeconds
 from services.coupon.errors import CouponNotUsable, OrderCancelled
 from services.coupon.schemas import (
     HoldIn,
@@ -14,12 +13,11 @@ from services.coupon.schemas import (
     MatchOut,
     ReleaseOut,
     ServiceCartIn,
-    TemplateBriefOut,
     TemplateLookupIn,
     TemplateLookupOut,
 )
 from shared.auth import Role, require_role
-from shared.db import Session
+from shared.db import Session, Sessions
 from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId
@@ -42,7 +40,7 @@ async def hold(body: HoldIn, sessions: Sessions, now: Now, hold_seconds: HoldSec
     """Checkout: reserve the coupon for the order (idempotent by order id, the hold running again
     from now; a different coupon asked by the same order replaces its earlier hold; refused for
     an order already cancelled)."""
-    coupon = await lifecycle.hold_for_order(sessions, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
+    coupon = await flows.hold_for_order(sessions, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
     return HoldOut(order_id=body.order_id, coupon_id=coupon.id, hold_expires_at=coupon.hold_expires_at)
 
 
@@ -57,5 +55,4 @@ async def release(order_id: PathId, session: Session, now: Now):
 async def lookup_templates(body: TemplateLookupIn, session: Session):
     """Pricing checks the templates a spend-and-save level gives when it is saved: those that
     exist are listed (a missing id is simply absent)."""
-    found = await repo.templates_by_ids(session, list(dict.fromkeys(body.template_ids)))
-    return TemplateLookupOut(templates=[TemplateBriefOut.model_validate(t) for t in found])
+    return await pages.lookup_templates(session, body.template_ids)

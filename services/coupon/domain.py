@@ -1,7 +1,10 @@
 """Coupon rules. Pure: plain values and `now` in, a decision or a domain error out.
 
 A coupon's terms (threshold, scope, discount) are a snapshot of its template taken when it was
-issued, so later template edits never change coupons already in users' hands.
+issued, so later template edits never change coupons already in users' hands. A coupon is valid
+from `valid_start` up to, not including, `valid_end`. What a template may say and when it may
+issue coupons is in template_rules.py; here: the values, an issued coupon's life, discounts and
+matching a cart, codes.
 """
 
 from __future__ import annotations
@@ -9,22 +12,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
-from services.coupon.errors import (
-    CouponHeld,
-    CouponInUse,
-    CouponTakenBack,
-    InvalidTemplate,
-    OutOfStock,
-    TakeLimitReached,
-    TemplateDisabled,
-    TemplateExpired,
-    TotalBelowTaken,
-    WrongTakeType,
-)
-from shared.enums import DescribedIntEnum, ProductScope, scope_problems
+from services.coupon.errors import CouponHeld, CouponInUse, CouponTakenBack
+from shared.enums import DescribedIntEnum, ProductScope
 from shared.errors import Reason
 from shared.money import format_yuan
 
@@ -94,115 +86,6 @@ class Validity:
     valid_end: datetime | None = None
     fixed_start_term: int | None = None  # days after taking
     fixed_end_term: int | None = None  # days valid
-
-
-# --- templates ----------------------------------------------------------------------------------
-
-TAKE_LIMIT_ABOVE_TOTAL = Reason("TAKE_LIMIT_ABOVE_TOTAL", en="take_limit_count exceeds total_count",
-                                zh="每人限领数量不能超过发放总量")
-TOTAL_COUNT_ZERO = Reason("TOTAL_COUNT_ZERO", en="total_count must be -1 (unlimited) or at least 1",
-                          zh="发放总量须为 -1（不限）或至少 1 张")
-TAKE_LIMIT_ZERO = Reason("TAKE_LIMIT_ZERO", en="take_limit_count must be -1 (unlimited) or at least 1",
-                         zh="每人限领数量须为 -1（不限）或至少 1 张")
-DATES_REQUIRED = Reason("DATES_REQUIRED", en="valid_start and valid_end are required for fixed dates",
-                        zh="固定日期的有效期须填写开始时间和结束时间")
-END_NOT_AFTER_START = Reason("END_NOT_AFTER_START", en="valid_end must be after valid_start",
-                             zh="结束时间必须晚于开始时间")
-END_IN_PAST = Reason("END_IN_PAST", en="valid_end is already past", zh="结束时间已过，须晚于当前时间")
-TERMS_REQUIRED = Reason("TERMS_REQUIRED", en="fixed_start_term and fixed_end_term are required for a relative "
-                        "validity", zh="领取后生效的有效期须填写生效天数和有效天数")
-DISCOUNT_PRICE_REQUIRED = Reason("DISCOUNT_PRICE_REQUIRED", en="discount_price is required for an amount-off coupon",
-                                 zh="满减券须填写优惠金额")
-DISCOUNT_ABOVE_THRESHOLD = Reason("DISCOUNT_ABOVE_THRESHOLD", en="discount_price exceeds use_price (the threshold)",
-                                  zh="优惠金额不能超过使用门槛金额")
-PERCENT_TERMS_REQUIRED = Reason("PERCENT_TERMS_REQUIRED", en="discount_percent and discount_limit_price are required "
-                                "for a percent coupon", zh="折扣券须填写折扣比例和最多优惠金额")
-
-
-def validate_template(terms: Terms, quota: Quota, validity: Validity, now: datetime) -> None:
-    """Cross-field rules (field bounds are the schema's job): the first problem, naming its field."""
-    for name, reason in _template_problems(terms, quota, validity, now):
-        raise InvalidTemplate(reason=reason, field=name)
-
-
-def _template_problems(terms: Terms, quota: Quota, validity: Validity, now: datetime) -> list[tuple[str, Reason]]:
-    return [*_quota_problems(quota), *_scope_problems(terms), *_validity_problems(validity, now),
-            *_discount_problems(terms)]
-
-
-def _quota_problems(quota: Quota) -> list[tuple[str, Reason]]:
-    problems = []
-    if quota.total_count == 0:
-        problems.append(("total_count", TOTAL_COUNT_ZERO))
-    if quota.take_limit_count == 0:
-        problems.append(("take_limit_count", TAKE_LIMIT_ZERO))
-    if UNLIMITED not in (quota.total_count, quota.take_limit_count) and quota.take_limit_count > quota.total_count:
-        problems.append(("take_limit_count", TAKE_LIMIT_ABOVE_TOTAL))
-    return problems
-
-
-def _scope_problems(terms: Terms) -> list[tuple[str, Reason]]:
-    return [("product_scope_values", reason) for reason in scope_problems(terms.product_scope, terms.scope_values)]
-
-
-def _validity_problems(validity: Validity, now: datetime) -> list[tuple[str, Reason]]:
-    if validity.validity_type is ValidityType.TERM:
-        if validity.fixed_start_term is None or validity.fixed_end_term is None:
-            return [("fixed_start_term" if validity.fixed_start_term is None else "fixed_end_term", TERMS_REQUIRED)]
-        return []
-    if validity.valid_start is None or validity.valid_end is None:
-        return [("valid_start" if validity.valid_start is None else "valid_end", DATES_REQUIRED)]
-    if validity.valid_end <= validity.valid_start:
-        return [("valid_end", END_NOT_AFTER_START)]
-    return [("valid_end", END_IN_PAST)] if validity.valid_end <= now else []
-
-
-def _discount_problems(terms: Terms) -> list[tuple[str, Reason]]:
-    if terms.discount_type is DiscountType.PERCENT:
-        if not terms.discount_percent or not terms.discount_limit_price:
-            return [("discount_percent" if not terms.discount_percent else "discount_limit_price",
-                     PERCENT_TERMS_REQUIRED)]
-        return []
-    if not terms.discount_price:
-        return [("discount_price", DISCOUNT_PRICE_REQUIRED)]
-    if terms.use_price > 0 and terms.discount_price > terms.use_price:
-        return [("discount_price", DISCOUNT_ABOVE_THRESHOLD)]  # no threshold: the cap of `capped` applies
-    return []
-
-
-def check_total_not_below_taken(total_count: int, take_count: int) -> None:
-    if total_count != UNLIMITED and total_count < take_count:
-        raise TotalBelowTaken(take_count=take_count)
-
-
-def validity_window(validity: Validity, taken_at: datetime) -> tuple[datetime, datetime]:
-    """The issued coupon's own window, fixed at the moment it is issued."""
-    if validity.validity_type is ValidityType.DATE:
-        assert validity.valid_start is not None and validity.valid_end is not None
-        return validity.valid_start, validity.valid_end
-    assert validity.fixed_start_term is not None and validity.fixed_end_term is not None
-    start = taken_at + timedelta(days=validity.fixed_start_term)
-    return start, start + timedelta(days=validity.fixed_end_term)
-
-
-def check_can_issue(*, enabled: bool, take_type: TakeType, requested: TakeType, validity: Validity,
-                    quota: Quota, take_count: int, held_by_user: int, count: int, now: datetime) -> None:
-    """May `count` more coupons go to one user? The database re-checks stock and the per-user
-    limit atomically; this gives the precise reason first."""
-    if not enabled:
-        raise TemplateDisabled()
-    if take_type is not requested:
-        raise WrongTakeType()
-    if validity.validity_type is ValidityType.DATE and validity.valid_end is not None and validity.valid_end <= now:
-        raise TemplateExpired()
-    if quota.take_limit_count != UNLIMITED and held_by_user + count > quota.take_limit_count:
-        raise TakeLimitReached(limit=quota.take_limit_count)
-    if quota.total_count != UNLIMITED and take_count + count > quota.total_count:
-        raise OutOfStock()
-
-
-def can_take_again(quota: Quota, held_by_user: int) -> bool:
-    return quota.take_limit_count == UNLIMITED or held_by_user < quota.take_limit_count
 
 
 # --- an issued coupon's life ----------------------------------------------------------------------
@@ -337,26 +220,24 @@ class CartIndex:
         return tuple(sorted(i for value in set(terms.scope_values) for i in index.get(value, ())))
 
 
-def match_coupon(coupon: HeldCoupon, lines: Sequence[CartLine], now: datetime, *, zone: tzinfo = UTC,
-                 index: CartIndex | None = None) -> Match:
+def match_coupon(coupon: HeldCoupon, cart: CartIndex, now: datetime, *, zone: tzinfo = UTC) -> Match:
     """One coupon against the cart. `zone` is the business timezone a buyer reads times in."""
     if now < coupon.valid_start:
         return Match(coupon.id, False, reason=Unusable.NOT_YET_VALID,
                      details={"valid_start": coupon.valid_start.astimezone(zone).strftime(SHOWN_TIME)})
-    if now > coupon.valid_end:
+    if now >= coupon.valid_end:  # as a hold sees it: valid up to, not including, its end
         return Match(coupon.id, False, reason=Unusable.EXPIRED)
-    index = index or CartIndex(lines)
-    indexes = index.in_scope(coupon.terms)
+    indexes = cart.in_scope(coupon.terms)
     if not indexes:
         return Match(coupon.id, False, reason=Unusable.NO_PRODUCT_IN_SCOPE)
-    amounts = index.amounts
-    amount = index.total if indexes is index.every else sum([amounts[i] for i in indexes])
+    amounts = cart.amounts
+    amount = cart.total if indexes is cart.every else sum([amounts[i] for i in indexes])
     if amount < coupon.terms.use_price:
         return Match(coupon.id, False, reason=Unusable.BELOW_THRESHOLD,
                      details={"shortfall": format_yuan(coupon.terms.use_price - amount)})
-    if index.total <= 1:
+    if cart.total <= 1:
         return Match(coupon.id, False, reason=Unusable.NOTHING_TO_PAY)
-    off = capped(discount(coupon.terms, amount), index.total)
+    off = capped(discount(coupon.terms, amount), cart.total)
     if off == 0:  # a percent rounded down to nothing: using it would spend it for nothing
         return Match(coupon.id, False, reason=Unusable.ZERO_DISCOUNT)
     return Match(coupon.id, True, off, indexes)
@@ -366,8 +247,8 @@ def match_coupons(coupons: Sequence[HeldCoupon], lines: Sequence[CartLine], now:
                   *, zone: tzinfo = UTC) -> tuple[list[Match], Match | None]:
     """Every coupon's verdict, and the best usable one: the largest discount; on a tie the one
     that expires first (use it before it is lost), then the lowest id."""
-    index = CartIndex(lines)
-    matches = [match_coupon(coupon, lines, now, zone=zone, index=index) for coupon in coupons]
+    cart = CartIndex(lines)
+    matches = [match_coupon(coupon, cart, now, zone=zone) for coupon in coupons]
     ends = {coupon.id: coupon.valid_end for coupon in coupons}
     usable = [m for m in matches if m.usable]
     best = min(usable, key=lambda m: (-m.discount, ends[m.coupon_id], m.coupon_id), default=None)

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.coupon import domain
+from services.coupon import domain, template_rules
 from services.coupon import repository as repo
 from services.coupon.domain import CouponStatus, TakeType
 from services.coupon.errors import (
@@ -58,7 +58,7 @@ def _validity(source: TemplateIn | CouponTemplate) -> domain.Validity:
 
 
 def _validate(data: TemplateIn, now: datetime) -> None:
-    domain.validate_template(_terms(data), _quota(data), _validity(data), now)
+    template_rules.validate_template(_terms(data), _quota(data), _validity(data), now)
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ async def create_template(session: AsyncSession, data: TemplateIn, now: datetime
 async def update_template(session: AsyncSession, template_id: int, data: TemplateIn, now: datetime) -> CouponTemplate:
     template = await get_template(session, template_id, for_update=True)
     _validate(data, now)
-    domain.check_total_not_below_taken(data.total_count, template.take_count)
+    template_rules.check_total_not_below_taken(data.total_count, template.take_count)
     for name, value in data.model_dump().items():
         setattr(template, name, value)
     template.updated_at = now
@@ -112,9 +112,15 @@ async def delete_template(session: AsyncSession, template_id: int) -> None:
 def _refuse_early(template: CouponTemplate, requested: TakeType, count: int, now: datetime) -> None:
     """Without waiting for the row lock: a sold-out, disabled or expired template says no at once
     (after a sell-out, thousands of refusals must not queue behind each other)."""
-    domain.check_can_issue(enabled=template.status == CommonStatus.ENABLED, take_type=TakeType(template.take_type),
-                           requested=requested, validity=_validity(template), quota=_quota(template),
-                           take_count=template.take_count, held_by_user=0, count=count, now=now)
+    _check_can_issue(template, requested, 0, count, now)
+
+
+def _check_can_issue(template: CouponTemplate, requested: TakeType, held_by_user: int, count: int,
+                     now: datetime) -> None:
+    template_rules.check_can_issue(
+        enabled=template.status == CommonStatus.ENABLED, take_type=TakeType(template.take_type), requested=requested,
+        validity=_validity(template), quota=_quota(template), take_count=template.take_count,
+        held_by_user=held_by_user, count=count, now=now)
 
 
 async def issue(session: AsyncSession, template_id: int, user_id: int, requested: TakeType, now: datetime,
@@ -133,12 +139,10 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
         if not count:
             return [], False
     held = await repo.count_issued_to_user(session, template_id, user_id)
-    domain.check_can_issue(enabled=template.status == CommonStatus.ENABLED, take_type=TakeType(template.take_type),
-                           requested=requested, validity=_validity(template), quota=_quota(template),
-                           take_count=template.take_count, held_by_user=held, count=count, now=now)
+    _check_can_issue(template, requested, held, count, now)
     if not await repo.add_take_count_if_stock(session, template_id, count):
         raise OutOfStock()
-    start, end = domain.validity_window(_validity(template), now)
+    start, end = template_rules.validity_window(_validity(template), now)
     coupons = [Coupon(template_id=template.id, user_id=user_id, name=template.name, take_type=template.take_type,
                       status=CouponStatus.UNUSED, valid_start=start, valid_end=end, created_at=now, updated_at=now,
                       issue_key=keys[i] if keys else None, source_order_id=source_order_id,
@@ -150,7 +154,7 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
             "promo.coupon.issued", source="promo-coupon", subject=user_id, time=now,
             data={"coupon_id": coupon.id, "template_id": template.id, "user_id": user_id,
                   "take_type": template.take_type, "valid_start": start.isoformat(), "valid_end": end.isoformat()}))
-    return coupons, domain.can_take_again(_quota(template), held + count)
+    return coupons, template_rules.can_take_again(_quota(template), held + count)
 
 
 # --- matching -------------------------------------------------------------------------------------
@@ -226,7 +230,7 @@ async def coupon_center(session: AsyncSession, user_id: int | None, spu_id: int 
                  if domain.applies_to_product(_terms(t), spu_id, category_id)]
     held = await repo.counts_issued_to_user(session, user_id, [t.id for t in templates]) if user_id else {}
     return [CenterTemplateOut(**TemplateTerms.model_validate(t).model_dump(),
-                              can_take=domain.can_take_again(_quota(t), held.get(t.id, 0))) for t in templates]
+                              can_take=template_rules.can_take_again(_quota(t), held.get(t.id, 0))) for t in templates]
 
 
 # --- admin: give ---------------------------------------------------------------------------------

@@ -9,34 +9,26 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.coupon.domain import (
-    UNLIMITED,
+    CODE_ALPHABET,
     CartLine,
     CouponStatus,
     DiscountType,
     HeldCoupon,
-    InvalidTemplate,
-    OutOfStock,
+    Match,
     ProductScope,
     Quota,
-    TakeLimitReached,
     TakeType,
-    TemplateDisabled,
-    TemplateExpired,
     Terms,
-    TotalBelowTaken,
     Unusable,
     Validity,
     ValidityType,
-    WrongTakeType,
-    can_take_again,
-    check_can_issue,
+    applies_to_product,
     check_recallable,
-    check_total_not_below_taken,
     discount,
     match_coupons,
+    new_codes,
+    normalize_code,
     released_status,
-    validate_template,
-    validity_window,
 )
 from services.coupon.errors import CouponHeld, CouponInUse, CouponTakenBack
 from services.coupon.outcomes import (
@@ -59,109 +51,6 @@ DATES = Validity(ValidityType.DATE, valid_start=NOW - timedelta(days=1), valid_e
 QUOTA = Quota(total_count=100, take_limit_count=2)
 
 
-def issue(**overrides):
-    values = dict(enabled=True, take_type=TakeType.USER, requested=TakeType.USER, validity=TERM, quota=QUOTA,
-                  take_count=0, held_by_user=0, count=1, now=NOW)
-    check_can_issue(**{**values, **overrides})
-
-
-# --- template validation ------------------------------------------------------------------------
-
-def test_a_sound_template_passes():
-    validate_template(AMOUNT_OFF, QUOTA, TERM, NOW)
-    validate_template(PERCENT, Quota(UNLIMITED, UNLIMITED), DATES, NOW)
-
-
-@pytest.mark.parametrize("terms, quota, validity, field, code", [
-    (AMOUNT_OFF, Quota(1, 2), TERM, "take_limit_count", "TAKE_LIMIT_ABOVE_TOTAL"),
-    (AMOUNT_OFF, Quota(10, 0), TERM, "take_limit_count", "TAKE_LIMIT_ZERO"),
-    (AMOUNT_OFF, Quota(0, UNLIMITED), TERM, "total_count", "TOTAL_COUNT_ZERO"),
-    (replace(AMOUNT_OFF, product_scope=ProductScope.SPU), QUOTA, TERM, "product_scope_values", "SCOPE_WITHOUT_VALUES"),
-    (replace(AMOUNT_OFF, scope_values=(1,)), QUOTA, TERM, "product_scope_values", "SCOPE_ALL_WITH_VALUES"),
-    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW), "valid_end", "DATES_REQUIRED"),
-    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW, valid_end=NOW), "valid_end",
-     "END_NOT_AFTER_START"),
-    (AMOUNT_OFF, QUOTA, Validity(ValidityType.DATE, valid_start=NOW - timedelta(days=9),
-                                 valid_end=NOW - timedelta(seconds=1)), "valid_end", "END_IN_PAST"),
-    (AMOUNT_OFF, QUOTA, Validity(ValidityType.TERM, fixed_start_term=1), "fixed_end_term", "TERMS_REQUIRED"),
-    (replace(AMOUNT_OFF, discount_price=None), QUOTA, TERM, "discount_price", "DISCOUNT_PRICE_REQUIRED"),
-    (replace(AMOUNT_OFF, discount_price=20000), QUOTA, TERM, "discount_price", "DISCOUNT_ABOVE_THRESHOLD"),
-    (replace(PERCENT, discount_limit_price=None), QUOTA, TERM, "discount_limit_price", "PERCENT_TERMS_REQUIRED"),
-])
-def test_inconsistent_templates_are_rejected_naming_the_field(terms, quota, validity, field, code):
-    with pytest.raises(InvalidTemplate) as caught:
-        validate_template(terms, quota, validity, NOW)
-    assert caught.value.details["field"] == field and caught.value.details["reason"].code == code
-
-
-def test_unlimited_total_allows_any_per_user_limit():
-    validate_template(AMOUNT_OFF, Quota(UNLIMITED, 5), TERM, NOW)
-    validate_template(AMOUNT_OFF, Quota(5, UNLIMITED), TERM, NOW)
-
-
-def test_a_discount_up_to_the_threshold_or_without_one_is_allowed():
-    validate_template(replace(AMOUNT_OFF, discount_price=10000), QUOTA, TERM, NOW)  # 满100减100: capped when matched
-    validate_template(replace(AMOUNT_OFF, use_price=0, discount_price=10**6), QUOTA, TERM, NOW)
-    validate_template(replace(PERCENT, use_price=100, discount_limit_price=10**6), QUOTA, TERM, NOW)
-
-
-def test_total_cannot_drop_below_what_was_taken():
-    check_total_not_below_taken(10, 10)
-    check_total_not_below_taken(UNLIMITED, 10)
-    with pytest.raises(TotalBelowTaken):
-        check_total_not_below_taken(9, 10)
-
-
-# --- validity -----------------------------------------------------------------------------------
-
-def test_fixed_dates_are_copied_and_terms_count_from_the_take():
-    assert validity_window(DATES, NOW) == (DATES.valid_start, DATES.valid_end)
-    later = Validity(ValidityType.TERM, fixed_start_term=2, fixed_end_term=30)
-    assert validity_window(later, NOW) == (NOW + timedelta(days=2), NOW + timedelta(days=32))
-
-
-# --- issuing ------------------------------------------------------------------------------------
-
-def test_take_is_allowed_within_the_rules():
-    issue()
-    issue(held_by_user=1)
-    issue(quota=Quota(UNLIMITED, UNLIMITED), take_count=10**6, held_by_user=10**3)
-
-
-def test_take_rejected_when_template_disabled():  # yudao lets a disabled template be taken; we don't
-    with pytest.raises(TemplateDisabled):
-        issue(enabled=False)
-
-
-def test_take_rejected_for_the_wrong_take_type():
-    with pytest.raises(WrongTakeType):
-        issue(take_type=TakeType.ADMIN)
-
-
-def test_take_rejected_after_the_fixed_end():
-    with pytest.raises(TemplateExpired):
-        issue(validity=replace(DATES, valid_end=NOW))
-
-
-def test_take_rejected_at_the_per_user_limit():
-    with pytest.raises(TakeLimitReached) as caught:
-        issue(held_by_user=2)
-    assert caught.value.details == {"limit": 2}
-
-
-def test_take_rejected_when_exhausted_and_a_batch_may_not_overshoot():
-    with pytest.raises(OutOfStock):
-        issue(take_count=100)
-    with pytest.raises(OutOfStock):  # yudao's guard lets a batch of N overshoot by N-1
-        issue(quota=Quota(100, UNLIMITED), take_count=98, count=3)
-    issue(quota=Quota(100, UNLIMITED), take_count=97, count=3)
-
-
-def test_can_take_again_follows_the_per_user_limit():
-    assert can_take_again(QUOTA, 1) and not can_take_again(QUOTA, 2)
-    assert can_take_again(Quota(10, UNLIMITED), 99)
-
-
 # --- discounts ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("terms, amount, off", [
@@ -172,6 +61,9 @@ def test_can_take_again_follows_the_per_user_limit():
     (PERCENT, 1, 0),  # 20% of 1 fen rounds down
     (replace(PERCENT, discount_percent=99), 150, 1),
     (AMOUNT_OFF, 0, 0),
+    (AMOUNT_OFF, 1, 1),  # a line of one fen: that fen off (matching's cap keeps one fen of the cart to pay)
+    (replace(AMOUNT_OFF, discount_price=None), 500, 0),  # terms without an amount take nothing off
+    (replace(PERCENT, discount_limit_price=None), 10000, 0),  # nor a percent without its cap
 ])
 def test_discounts(terms, amount, off):
     assert discount(terms, amount) == off
@@ -198,11 +90,11 @@ def test_each_coupon_gets_a_verdict_and_a_reason():
     matches, best = match_coupons(coupons, LINES, NOW, zone=UTC)
     by_id = {m.coupon_id: m for m in matches}
     assert by_id[1].usable and by_id[1].discount == 1000 and by_id[1].line_indexes == (0, 1)
-    assert by_id[2].reason is Unusable.BELOW_THRESHOLD
+    assert by_id[2] == Match(2, False, reason=Unusable.BELOW_THRESHOLD, details={"shortfall": "90.00"})
     assert by_id[2].message("zh-CN") == "再买 ¥90.00 可用" and by_id[2].message("en") == "Spend ¥90.00 more to use it"
-    assert by_id[3].reason is Unusable.NOT_YET_VALID
-    assert by_id[4].reason is Unusable.EXPIRED and by_id[4].message("en") == "Expired"
-    assert by_id[5].reason is Unusable.NO_PRODUCT_IN_SCOPE
+    assert by_id[3] == Match(3, False, reason=Unusable.NOT_YET_VALID, details={"valid_start": "2026-11-22 13:00"})
+    assert by_id[4] == Match(4, False, reason=Unusable.EXPIRED) and by_id[4].message("en") == "Expired"
+    assert by_id[5] == Match(5, False, reason=Unusable.NO_PRODUCT_IN_SCOPE)
     assert by_id[6].usable and by_id[6].discount == 600 and by_id[6].line_indexes == (1,)
     assert best is by_id[1]
 
@@ -212,6 +104,17 @@ def test_threshold_counts_only_lines_in_scope():
     matches, best = match_coupons([held(1, spu_only)], LINES, NOW, zone=UTC)
     assert matches[0].reason is Unusable.BELOW_THRESHOLD and matches[0].details == {"shortfall": "20.00"}
     assert best is None
+
+
+def test_a_coupon_is_valid_from_its_start_up_to_not_including_its_end():
+    """As a hold sees it (valid_start <= now < valid_end): matching never offers what a hold refuses."""
+    matches, best = match_coupons([held(1, AMOUNT_OFF, start=NOW), held(2, AMOUNT_OFF, end=NOW)], LINES, NOW)
+    assert matches == [Match(1, True, 1000, (0, 1)), Match(2, False, reason=Unusable.EXPIRED)] and best == matches[0]
+
+
+def test_a_cart_reaching_the_threshold_exactly_may_use_the_coupon():
+    matches, _ = match_coupons([held(1, replace(AMOUNT_OFF, use_price=11000))], LINES, NOW)
+    assert matches == [Match(1, True, 1000, (0, 1))]
 
 
 def test_best_coupon_ties_go_to_the_one_expiring_first_then_lowest_id():
@@ -243,16 +146,21 @@ def test_the_cap_counts_every_line_sent_not_only_those_in_scope():
 
 def test_a_cart_of_one_fen_cannot_use_a_coupon():
     matches, best = match_coupons([held(1, NO_THRESHOLD)], [CartLine(1, 10, 1)], NOW, zone=UTC)
-    assert not matches[0].usable and matches[0].reason is Unusable.NOTHING_TO_PAY and best is None
+    assert matches == [Match(1, False, reason=Unusable.NOTHING_TO_PAY)] and best is None
     assert matches[0].message("zh-CN") == "订单金额过低，无法使用优惠券"
     assert matches[0].message("en") == "The order amount is too small to use a coupon"
+
+
+def test_a_cart_of_two_fen_may_use_a_coupon_for_one():
+    matches, best = match_coupons([held(1, NO_THRESHOLD)], [CartLine(1, 10, 2)], NOW)
+    assert matches == [Match(1, True, 1, (0,))] and best == matches[0]
 
 
 def test_a_coupon_worth_nothing_on_this_cart_is_unusable():
     """95% to pay on 10 fen rounds down to 0 off: usable, it would be spent for nothing."""
     tiny = replace(PERCENT, discount_percent=95)
     matches, best = match_coupons([held(1, tiny)], [CartLine(1, 10, 10)], NOW, zone=UTC)
-    assert not matches[0].usable and matches[0].reason is Unusable.ZERO_DISCOUNT and matches[0].discount == 0
+    assert matches == [Match(1, False, reason=Unusable.ZERO_DISCOUNT)]
     assert matches[0].message("zh-CN") == "对本单没有优惠金额，无法使用"
     assert matches[0].message("en") == "It takes nothing off this order"
     assert best is None
@@ -264,6 +172,28 @@ def test_not_yet_valid_reads_in_the_business_timezone():
     matches, _ = match_coupons([held(1, AMOUNT_OFF, start=start)], LINES, NOW, zone=ZoneInfo("Asia/Shanghai"))
     assert matches[0].message("zh-CN") == "2026-12-12 07:03 起可用"
     assert matches[0].message("en") == "Usable from 2026-12-12 07:03"
+
+
+# --- the coupon center filtered by a product --------------------------------------------------------
+
+SPU_1 = replace(AMOUNT_OFF, product_scope=ProductScope.SPU, scope_values=(1,))
+CATEGORY_10 = replace(AMOUNT_OFF, product_scope=ProductScope.CATEGORY, scope_values=(10,))
+
+
+@pytest.mark.parametrize("terms, spu_id, category_id, applies", [
+    (SPU_1, None, None, True),  # no product asked: every coupon
+    (CATEGORY_10, None, None, True),
+    (AMOUNT_OFF, 5, 50, True),  # all products
+    (AMOUNT_OFF, 5, None, True),
+    (SPU_1, 1, 50, True),
+    (SPU_1, 5, 10, False),  # its category does not matter
+    (SPU_1, 5, None, False),
+    (CATEGORY_10, 5, 10, True),
+    (CATEGORY_10, 1, 50, False),
+    (CATEGORY_10, None, 50, False),
+])
+def test_a_coupon_applies_to_a_product_in_its_scope(terms, spu_id, category_id, applies):
+    assert applies_to_product(terms, spu_id, category_id) is applies
 
 
 # --- an issued coupon's life --------------------------------------------------------------------
@@ -283,8 +213,23 @@ def test_unused_and_expired_coupons_may_be_recalled(status):
     (CouponStatus.REVOKED, CouponTakenBack), (CouponStatus.RECALLED, CouponTakenBack),
 ])
 def test_coupons_in_use_or_taken_back_cannot_be_recalled(status, error):
-    with pytest.raises(error):
+    with pytest.raises(error) as caught:
         check_recallable(1, status, 7)
+    in_use = status in (CouponStatus.HELD, CouponStatus.USED)
+    assert caught.value.details == ({"id": 1, "order_id": 7} if in_use else {"id": 1})
+
+
+# --- codes --------------------------------------------------------------------------------------
+
+def test_new_codes_are_distinct_prefixed_and_readable():
+    codes = new_codes(200, "VIP", 8)
+    assert len(codes) == 200
+    assert all(len(code) == 11 and code.startswith("VIP") and set(code[3:]) <= set(CODE_ALPHABET) for code in codes)
+    assert not set(CODE_ALPHABET) & set("01ILO"), "no look-alikes"
+
+
+def test_a_code_is_read_as_typed_in_any_case_with_spaces_or_dashes():
+    assert normalize_code(" vx-2k9\tpq ") == "VX2K9PQ"
 
 
 def test_client_enums_carry_their_meaning_and_yudaos_numbers():

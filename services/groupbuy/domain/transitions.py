@@ -143,7 +143,7 @@ def pay(group: GroupState, seat: SeatState, terms: Terms | None, paid_at: dateti
     ending = None
     if seat.status == MemberStatus.PENDING and is_time_up(group, paid_at):
         ending = time_up(group, terms, now)
-        group, seat = ending.group, end_seat(seat, ending.group.status, now)
+        group, seat = ending.group, _end(seat, MemberStatus.VOID, now)  # unpaid: given back with its group
     if seat.status == MemberStatus.VOID and seat.paid_at is None:
         seat = replace(seat, paid_at=paid_at)
         if ending is not None:
@@ -154,7 +154,7 @@ def pay(group: GroupState, seat: SeatState, terms: Terms | None, paid_at: dateti
     seat = replace(seat, status=MemberStatus.JOINED, paid_at=paid_at)
     group = replace(group, paid_count=group.paid_count + 1, real_paid_count=group.real_paid_count + 1)
     if group.status == GroupStatus.PENDING:
-        assert terms is not None, "an activity with a running group cannot be deleted"
+        assert terms is not None  # an activity with a running group cannot be deleted
         group = replace(group, status=GroupStatus.IN_PROGRESS, started_at=paid_at,
                         expires_at=expires_at(paid_at, terms.limit_hours),
                         robots_at=robots_due_at(paid_at, terms.robot_join_after_hours))

@@ -122,13 +122,12 @@ def revoked_by_order(order_id: int) -> str:
 def discount(terms: Terms, amount: int) -> int:
     """Fen off `amount` (what the lines in scope still cost). Percent discounts round down, in the
     merchant's favour, and never exceed the cap; no discount exceeds the amount."""
-    if amount <= 0:
-        return 0
     if terms.discount_type is DiscountType.PRICE:
         off = terms.discount_price or 0
+    elif terms.discount_percent:
+        off = min(amount * (100 - terms.discount_percent) // 100, terms.discount_limit_price or 0)
     else:
-        off = amount * (100 - (terms.discount_percent or 100)) // 100
-        off = min(off, terms.discount_limit_price or 0)
+        off = 0  # a percent coupon without its percent (validation refuses it) takes nothing off
     return max(0, min(off, amount))
 
 

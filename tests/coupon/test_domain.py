@@ -64,6 +64,8 @@ QUOTA = Quota(total_count=100, take_limit_count=2)
     (AMOUNT_OFF, 1, 1),  # a line of one fen: that fen off (matching's cap keeps one fen of the cart to pay)
     (replace(AMOUNT_OFF, discount_price=None), 500, 0),  # terms without an amount take nothing off
     (replace(PERCENT, discount_limit_price=None), 10000, 0),  # nor a percent without its cap
+    (replace(PERCENT, discount_percent=None), 10000, 0),  # or without its percent
+    (AMOUNT_OFF, -5, 0),  # nothing left to pay on the lines: nothing off
 ])
 def test_discounts(terms, amount, off):
     assert discount(terms, amount) == off

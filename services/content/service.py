@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -13,15 +14,27 @@ from services.content import repository as repo
 from services.content.domain import (
     ArticleNotFound,
     BannerNotFound,
+    BannerPosition,
     CategoryHasArticles,
     CategoryNotFound,
     UnknownCategory,
 )
 from services.content.models import Article, ArticleCategory, Banner, Base
-from services.content.schemas import ArticleIn, BannerIn, CategoryIn
+from services.content.schemas import (
+    AppArticleSummary,
+    ArticleIn,
+    ArticleOut,
+    BannerIn,
+    BannerOut,
+    CategoryIn,
+    CategoryOut,
+)
+from shared.enums import CommonStatus
 from shared.errors import NotFound
+from shared.pagination import PageParams, to_page
 
 M = TypeVar("M", bound=Base)
+ArticleFilter = repo.ArticleFilter
 
 
 async def _add(session: AsyncSession, model: type[M], data: BaseModel, now: datetime) -> M:
@@ -56,6 +69,15 @@ async def get_category(session: AsyncSession, category_id: int) -> ArticleCatego
     return _found(await repo.get_category(session, category_id), CategoryNotFound, category_id)
 
 
+async def page_categories(session: AsyncSession, paging: PageParams, name: str | None,
+                          status: CommonStatus | None) -> dict:
+    return to_page(CategoryOut, await repo.page_categories(session, paging, name=name, status=status), paging)
+
+
+async def enabled_categories(session: AsyncSession) -> Sequence[ArticleCategory]:
+    return await repo.list_enabled_categories(session)
+
+
 async def create_category(session: AsyncSession, data: CategoryIn, now: datetime) -> ArticleCategory:
     return await _add(session, ArticleCategory, data, now)
 
@@ -86,6 +108,16 @@ async def _check_category(session: AsyncSession, category_id: int) -> None:
         raise UnknownCategory(category_id=category_id)
 
 
+async def page_articles(session: AsyncSession, paging: PageParams, f: ArticleFilter) -> dict:
+    """Operators' list: every article, whatever its status or its category's."""
+    return to_page(ArticleOut, await repo.page_articles(session, paging, f, visible_only=False), paging)
+
+
+async def page_visible_articles(session: AsyncSession, paging: PageParams, f: ArticleFilter) -> dict:
+    """Buyers' list: enabled articles of enabled categories."""
+    return to_page(AppArticleSummary, await repo.page_articles(session, paging, f, visible_only=True), paging)
+
+
 async def create_article(session: AsyncSession, data: ArticleIn, now: datetime) -> Article:
     await _check_category(session, data.category_id)
     return await _add(session, Article, data, now)
@@ -114,6 +146,16 @@ async def view_article(session: AsyncSession, article_id: int) -> Article:
 
 async def get_banner(session: AsyncSession, banner_id: int) -> Banner:
     return _found(await repo.get_banner(session, banner_id), BannerNotFound, banner_id)
+
+
+async def page_banners(session: AsyncSession, paging: PageParams, title: str | None, position: BannerPosition | None,
+                       status: CommonStatus | None) -> dict:
+    result = await repo.page_banners(session, paging, title=title, position=position, status=status)
+    return to_page(BannerOut, result, paging)
+
+
+async def enabled_banners(session: AsyncSession, position: BannerPosition) -> Sequence[Banner]:
+    return await repo.list_enabled_banners(session, position)
 
 
 async def create_banner(session: AsyncSession, data: BannerIn, now: datetime) -> Banner:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Depends, Response
 
-from fastapi import APIRouter, Depends, Query, Response
-
-from services.content import repository as repo
 from services.content import service
+from services.content.api.deps import AdminArticleQuery, Search
 from services.content.domain import (
     ArticleNotFound,
     BannerNotFound,
@@ -22,15 +20,12 @@ from shared.db import Session
 from shared.deps import Now
 from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
-from shared.ids import PathId, QueryId
+from shared.ids import PathId
 from shared.openapi import errors
-from shared.pagination import Page, Paging, to_page
+from shared.pagination import Page, Paging
 
 router = APIRouter(prefix="/admin-api/content", tags=["admin: content"],
                    dependencies=[Depends(require_role(Role.ADMIN))], responses=errors(Unauthorized, Forbidden))
-
-Search = Annotated[str | None, Query(max_length=64)]
-
 
 @router.post("/article-categories", status_code=201, response_model=CategoryOut)
 async def create_category(body: CategoryIn, session: Session, now: Now):
@@ -40,7 +35,7 @@ async def create_category(body: CategoryIn, session: Session, now: Now):
 @router.get("/article-categories", response_model=Page[CategoryOut])
 async def page_categories(session: Session, paging: Paging, name: Search = None,
                           status: CommonStatus | None = None):
-    return to_page(CategoryOut, await repo.page_categories(session, paging, name=name, status=status), paging)
+    return await service.page_categories(session, paging, name, status)
 
 
 @router.get("/article-categories/{category_id}", response_model=CategoryOut, responses=errors(CategoryNotFound))
@@ -66,11 +61,8 @@ async def create_article(body: ArticleIn, session: Session, now: Now):
 
 
 @router.get("/articles", response_model=Page[ArticleOut])
-async def page_articles(session: Session, paging: Paging, category_id: QueryId = None, title: Search = None,
-                        status: CommonStatus | None = None, recommend_hot: bool | None = None,
-                        recommend_banner: bool | None = None):
-    f = repo.ArticleFilter(category_id, title, status, recommend_hot, recommend_banner)
-    return to_page(ArticleOut, await repo.page_articles(session, paging, f, visible_only=False), paging)
+async def page_articles(session: Session, paging: Paging, f: AdminArticleQuery):
+    return await service.page_articles(session, paging, f)
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, responses=errors(ArticleNotFound))
@@ -97,8 +89,7 @@ async def create_banner(body: BannerIn, session: Session, now: Now):
 @router.get("/banners", response_model=Page[BannerOut])
 async def page_banners(session: Session, paging: Paging, title: Search = None,
                        position: BannerPosition | None = None, status: CommonStatus | None = None):
-    result = await repo.page_banners(session, paging, title=title, position=position, status=status)
-    return to_page(BannerOut, result, paging)
+    return await service.page_banners(session, paging, title, position, status)
 
 
 @router.get("/banners/{banner_id}", response_model=BannerOut, responses=errors(BannerNotFound))

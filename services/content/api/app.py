@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Depends, Response
 
-from fastapi import APIRouter, Depends, Query, Response
-
-from services.content import repository as repo
 from services.content import service
+from services.content.api.deps import AppArticleQuery
 from services.content.domain import ArticleNotFound, BannerNotFound, BannerPosition
 from services.content.schemas import AppArticle, AppArticleSummary, AppBanner, AppCategory
 from shared.auth import optional_principal
 from shared.db import Session
 from shared.errors import InvalidToken
-from shared.ids import PathId, QueryId
+from shared.ids import PathId
 from shared.openapi import errors
-from shared.pagination import Page, Paging, to_page
+from shared.pagination import Page, Paging
 
 router = APIRouter(prefix="/app-api/content", tags=["app: content"],
                    dependencies=[Depends(optional_principal)], responses=errors(InvalidToken))
@@ -23,16 +21,12 @@ router = APIRouter(prefix="/app-api/content", tags=["app: content"],
 
 @router.get("/article-categories", response_model=list[AppCategory])
 async def list_categories(session: Session):
-    return await repo.list_enabled_categories(session)
+    return await service.enabled_categories(session)
 
 
 @router.get("/articles", response_model=Page[AppArticleSummary])
-async def page_articles(session: Session, paging: Paging, category_id: QueryId = None,
-                        hot: Annotated[bool | None, Query(description="only hot (true) articles")] = None,
-                        banner: Annotated[bool | None, Query(description="only banner-recommended")] = None,
-                        title: Annotated[str | None, Query(max_length=64)] = None):
-    f = repo.ArticleFilter(category_id=category_id, title=title, recommend_hot=hot, recommend_banner=banner)
-    return to_page(AppArticleSummary, await repo.page_articles(session, paging, f, visible_only=True), paging)
+async def page_articles(session: Session, paging: Paging, f: AppArticleQuery):
+    return await service.page_visible_articles(session, paging, f)
 
 
 @router.get("/articles/{article_id}", response_model=AppArticle, responses=errors(ArticleNotFound))
@@ -42,7 +36,7 @@ async def view_article(article_id: PathId, session: Session):
 
 @router.get("/banners", response_model=list[AppBanner])
 async def list_banners(session: Session, position: BannerPosition):
-    return await repo.list_enabled_banners(session, position)
+    return await service.enabled_banners(session, position)
 
 
 @router.post("/banners/{banner_id}/clicks", status_code=204, responses=errors(BannerNotFound))

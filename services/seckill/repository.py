@@ -89,8 +89,10 @@ async def take_stock(session: AsyncSession, activity_id: int, sku_id: int, count
 
 
 async def sku_stock(session: AsyncSession, activity_id: int, sku_id: int) -> int | None:
+    """What is left now: a locking read, as a plain one answers from the transaction's snapshot,
+    which may predate the writes (another replica's) that left the row short."""
     return await session.scalar(select(Product.stock).where(Product.activity_id == activity_id,
-                                                            Product.sku_id == sku_id))
+                                                            Product.sku_id == sku_id).with_for_update())
 
 
 async def give_stock_back(session: AsyncSession, activity_id: int, sku_id: int, count: int) -> None:

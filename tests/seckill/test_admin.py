@@ -79,3 +79,36 @@ async def test_concurrent_creates_of_one_spu_let_exactly_one_through(client, tok
                                                  json=activity([slot_id], name=f"并发{n}")) for n in range(5)])
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409]
     assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {"SECKILL_ACTIVITY_SPU_CONFLICT"}
+
+
+async def test_a_missing_slot_is_404_and_an_activity_cannot_use_one(client, tokens):
+    admin = tokens["admin"]
+    for answer in (await client.get("/admin-api/seckill/slots/999999", headers=admin),
+                   await client.put("/admin-api/seckill/slots/999999", json=slot(), headers=admin),
+                   await client.delete("/admin-api/seckill/slots/999999", headers=admin)):
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "SECKILL_SLOT_NOT_FOUND", answer.text
+    real = (await client.post("/admin-api/seckill/slots", json=slot(), headers=admin)).json()["id"]
+    refused = await client.post("/admin-api/seckill/activities", json=activity([real, 999999]), headers=admin)
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "SECKILL_SLOT_NOT_FOUND", refused.text
+    assert refused.json()["error"]["details"] == {"id": 999999}
+    assert (await client.get("/admin-api/seckill/activities", headers=admin)).json()["total"] == 0
+
+
+async def test_an_update_removes_a_sku_without_sales_and_refuses_one_with_sales(client, tokens):
+    admin = tokens["admin"]
+    activity_id = await make_sale(client, admin, skus=((1001, 9900, 10), (1002, 9900, 10), (1003, 9900, 10)))
+    held = await client.post("/app-api/seckill/reservations", json={"activity_id": activity_id, "sku_id": 1002,
+                                                                   "count": 1}, headers=tokens["member"])
+    assert held.status_code == 201, held.text
+    body = (await client.get(f"/admin-api/seckill/activities/{activity_id}", headers=admin)).json()
+    kept = activity(body["slot_ids"], skus=((1001, 9900, 10), (1002, 9900, 9)))
+    dropped = await client.put(f"/admin-api/seckill/activities/{activity_id}", json=kept, headers=admin)
+    assert dropped.status_code == 200, dropped.text
+    assert [p["sku_id"] for p in dropped.json()["products"]] == [1001, 1002], "1003 had no sales: removed"
+    sold_gone = await client.put(f"/admin-api/seckill/activities/{activity_id}", headers=admin,
+                                 json=activity(body["slot_ids"], skus=((1001, 9900, 10),)))
+    assert sold_gone.status_code == 422 and sold_gone.json()["error"]["details"]["reason_code"] == "SKU_HAS_SALES"
+    assert sold_gone.json()["error"]["details"]["field"] == "products"
+    after = (await client.get(f"/admin-api/seckill/activities/{activity_id}", headers=admin)).json()
+    assert [(p["sku_id"], p["stock"], p["total_stock"]) for p in after["products"]] == [(1001, 10, 10),
+                                                                                       (1002, 9, 10)]

@@ -3,8 +3,15 @@ left, and the next buyer asking for what is left still gets it (issue 12, point 
 
 from __future__ import annotations
 
-from services.seckill.domain import SoldOut, StockNotEnough
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from services.seckill import repository as repo
+from services.seckill.domain import ReservationStatus, SoldOut, StockNotEnough
 from services.seckill.flows import reservations
+from services.seckill.flows.writer import ReservationWriter
 from services.seckill.stock import keys
 from shared.auth import Role
 from tests.conftest import bearer
@@ -56,3 +63,35 @@ async def test_mysql_refusing_more_than_is_left_is_not_sold_out_either(client, t
         pass
     after = await state(seckill_app, activity_id)
     assert (after["mysql_stock"], after["redis_stock"]) == (0, 10), "Redis was given back what MySQL refused"
+
+
+async def test_the_count_left_is_read_now_not_from_the_transactions_snapshot(client, tokens, seckill_app,
+                                                                             monkeypatch):
+    """Another replica's writer takes the last unit after this write's transaction took its snapshot
+    (the activity read) and before its stock update: the refusal says sold out, not "only 1 left"
+    to a buyer asking for 1 (found by the two-replica crowd of test_replicas.py)."""
+    activity_id = await make_sale(client, tokens["admin"], stock=1)
+    now = seckill_app.state.test_clock.now()
+    snapshot_taken, other_done = asyncio.Event(), asyncio.Event()
+    ensure = repo.ensure_quotas
+
+    async def pause_the_first(session, activity: int, user_ids):  # after the activity's read
+        if not snapshot_taken.is_set():
+            snapshot_taken.set()
+            await other_done.wait()
+        return await ensure(session, activity, user_ids)
+
+    monkeypatch.setattr(repo, "ensure_quotas", pause_the_first)
+
+    def row(token: str, user_id: int) -> dict:
+        return {"token": token, "activity_id": activity_id, "activity_name": "秒杀", "sku_id": 1001,
+                "user_id": user_id, "count": 1, "price": 9900, "status": ReservationStatus.HELD, "order_id": None,
+                "expires_at": now + timedelta(minutes=5), "created_at": now, "updated_at": now}
+
+    late = asyncio.create_task(ReservationWriter(seckill_app.state.sessionmaker).write(row("r:late", 4101), 0))
+    await asyncio.wait_for(snapshot_taken.wait(), 10)
+    await ReservationWriter(seckill_app.state.sessionmaker).write(row("r:other-replica", 4102), 0)
+    other_done.set()
+    with pytest.raises(SoldOut):
+        await asyncio.wait_for(late, 10)
+    assert (await state(seckill_app, activity_id))["mysql_stock"] == 0

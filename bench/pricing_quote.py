@@ -125,7 +125,7 @@ async def seed(pricing: str, coupon: str) -> None:
     settings = CommonSettings(_env_file=None, env="dev")
     admin = {"Authorization": f"Bearer {issue_token(settings, 1, Role.ADMIN)}"}
     now = datetime.now(UTC)
-    window = {"start_time": (now - timedelta(minutes=1)).isoformat(), "end_time": (now + timedelta(days=1)).isoformat()}
+    window = {"start_at": (now - timedelta(minutes=1)).isoformat(), "end_at": (now + timedelta(days=1)).isoformat()}
     async with httpx.AsyncClient(timeout=30) as client:
         async def post(url: str, body: dict) -> dict:
             response = await client.post(url, json=body, headers=admin)

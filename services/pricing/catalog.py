@@ -116,7 +116,7 @@ async def _load_rewards(session: AsyncSession, version: int, now: datetime) -> R
     loaded = Rewards(version)
     for row in await repo.unended_rewards(session, now):
         rule = reward_rule(row)
-        entry = Running(row.start_time, row.end_time, rule)
+        entry = Running(row.start_at, row.end_at, rule)
         if rule.scope is ProductScope.ALL:
             loaded.for_all.append(entry)
             continue

@@ -42,9 +42,9 @@ class InvalidActivity(RuleViolation):
     messages = {"en": "The activity is not valid: {problems}", "zh-CN": "活动配置不正确：{problems}"}
 
 
-START_NOT_BEFORE_END = Reason("START_NOT_BEFORE_END", en="start_time must be before end_time",
+START_NOT_BEFORE_END = Reason("START_NOT_BEFORE_END", en="start_at must be before end_at",
                               zh="开始时间必须早于结束时间")
-END_IN_PAST = Reason("END_IN_PAST", en="end_time must be in the future", zh="结束时间必须晚于当前时间")
+END_IN_PAST = Reason("END_IN_PAST", en="end_at must be in the future", zh="结束时间必须晚于当前时间")
 SKU_TWICE = Reason("SKU_TWICE", en="SKU {sku_id} is listed twice", zh="SKU {sku_id} 重复出现")
 AMOUNT_NEEDS_AMOUNT_OFF = Reason("AMOUNT_NEEDS_AMOUNT_OFF", en="SKU {sku_id}: a fixed discount needs amount_off "
                                  "and no pay_bp", zh="SKU {sku_id}：固定金额折扣需填写减免金额，且不填折扣比例")

@@ -18,8 +18,8 @@ class Base(DeclarativeBase):
 class ActivityColumns:
     name: Mapped[str] = mapped_column(String(50))
     status: Mapped[int] = mapped_column(SmallInteger)  # CommonStatus: DISABLED = closed for good
-    start_time: Mapped[datetime] = mapped_column(UTCDateTime())
-    end_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     remark: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -32,7 +32,7 @@ class DiscountActivity(ActivityColumns, Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
 
-    __table_args__ = (Index(None, "status", "end_time"),)
+    __table_args__ = (Index(None, "status", "end_at"),)
 
 
 class DiscountProduct(Base):
@@ -61,7 +61,7 @@ class RewardActivity(ActivityColumns, Base):
     # [{threshold, amount_off, free_delivery, points, coupons: {template_id: count}}], ascending
     levels: Mapped[list[dict]] = mapped_column(JSON)
 
-    __table_args__ = (Index(None, "status", "end_time"),)
+    __table_args__ = (Index(None, "status", "end_at"),)
 
 
 class Mutex(Base):

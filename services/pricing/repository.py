@@ -55,7 +55,7 @@ async def page_activities(session: AsyncSession, model: type[Activity], paging: 
     if f.status is not None:
         query = query.where(model.status == f.status)
     if f.running_at is not None:
-        query = query.where(model.start_time <= f.running_at, model.end_time > f.running_at)
+        query = query.where(model.start_at <= f.running_at, model.end_at > f.running_at)
     return await fetch_page(session, query, paging)
 
 
@@ -87,7 +87,7 @@ async def discount_sku_conflicts(session: AsyncSession, sku_ids: Sequence[int], 
     query = (select(DiscountProduct.sku_id, DiscountActivity.name)
              .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
              .where(DiscountProduct.sku_id.in_(sku_ids), DiscountActivity.status == CommonStatus.ENABLED,
-                    DiscountActivity.start_time < end, DiscountActivity.end_time > start)
+                    DiscountActivity.start_at < end, DiscountActivity.end_at > start)
              .order_by(DiscountProduct.sku_id))
     if exclude_id is not None:
         query = query.where(DiscountActivity.id != exclude_id)
@@ -96,13 +96,13 @@ async def discount_sku_conflicts(session: AsyncSession, sku_ids: Sequence[int], 
 
 async def unended_discounts(session: AsyncSession, now: datetime) -> list[tuple]:
     """Every SKU offer of the enabled activities that have not ended, lowest activity id first:
-    (sku_id, activity_id, discount_type, amount_off, pay_bp, name, start_time, end_time)."""
+    (sku_id, activity_id, discount_type, amount_off, pay_bp, name, start_at, end_at)."""
     return list(await session.execute(
         select(DiscountProduct.sku_id, DiscountProduct.activity_id, DiscountProduct.discount_type,
                DiscountProduct.amount_off, DiscountProduct.pay_bp, DiscountActivity.name,
-               DiscountActivity.start_time, DiscountActivity.end_time)
+               DiscountActivity.start_at, DiscountActivity.end_at)
         .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
-        .where(DiscountActivity.status == CommonStatus.ENABLED, DiscountActivity.end_time > now)
+        .where(DiscountActivity.status == CommonStatus.ENABLED, DiscountActivity.end_at > now)
         .order_by(DiscountProduct.activity_id, DiscountProduct.id)))
 
 
@@ -111,7 +111,7 @@ async def unended_discounts(session: AsyncSession, now: datetime) -> list[tuple]
 async def enabled_rewards_overlapping(session: AsyncSession, start: datetime, end: datetime,
                                       exclude_id: int | None) -> Sequence[RewardActivity]:
     query = (select(RewardActivity).where(RewardActivity.status == CommonStatus.ENABLED,
-                                          RewardActivity.start_time < end, RewardActivity.end_time > start)
+                                          RewardActivity.start_at < end, RewardActivity.end_at > start)
              .order_by(RewardActivity.id))
     if exclude_id is not None:
         query = query.where(RewardActivity.id != exclude_id)
@@ -122,9 +122,9 @@ async def unended_rewards(session: AsyncSession, now: datetime) -> list:
     """The enabled activities that have not ended, with what a rule needs."""
     return list(await session.execute(
         select(RewardActivity.id, RewardActivity.name, RewardActivity.condition_type, RewardActivity.product_scope,
-               RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.start_time,
-               RewardActivity.end_time)
-        .where(RewardActivity.status == CommonStatus.ENABLED, RewardActivity.end_time > now)
+               RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.start_at,
+               RewardActivity.end_at)
+        .where(RewardActivity.status == CommonStatus.ENABLED, RewardActivity.end_at > now)
         .order_by(RewardActivity.id)))
 
 

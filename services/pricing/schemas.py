@@ -22,8 +22,8 @@ PayBp = Annotated[int, Field(ge=1, le=FULL_BP - 1, description="share the buyer 
 
 class ActivityIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=50)]
-    start_time: AwareDatetime
-    end_time: AwareDatetime
+    start_at: AwareDatetime
+    end_at: AwareDatetime
     remark: Annotated[str, Field(max_length=255)] = ""
 
 
@@ -32,8 +32,8 @@ class ActivityOut(Output):
     name: str
     status: CommonStatus
     state: ActivityState
-    start_time: datetime
-    end_time: datetime
+    start_at: datetime
+    end_at: datetime
     remark: str
     created_at: datetime
     updated_at: datetime
@@ -74,7 +74,7 @@ class SkuDiscountOut(BaseModel):
     discount_type: DiscountType | None = None
     amount_off: int | None = None
     pay_bp: int | None = None
-    end_time: datetime | None = None
+    end_at: datetime | None = None
     price: int | None = None  # the price the client sent
     discount_price: int | None = None  # per unit, when a price was sent
 
@@ -117,7 +117,7 @@ class RunningRewardOut(BaseModel):
     id: int
     name: str
     condition_type: ConditionType
-    end_time: datetime
+    end_at: datetime
     levels: list[RewardLevelOut]
 
 

@@ -20,11 +20,11 @@ async def seed_demo(session: AsyncSession, now: datetime) -> bool:
         return False
     start, end = now - timedelta(minutes=1), now + timedelta(days=30)
     await service.create_discount(session, DiscountActivityIn(
-        name="双11 限时折扣", start_time=start, end_time=end, products=[
+        name="双11 限时折扣", start_at=start, end_at=end, products=[
             DiscountItemIn(spu_id=101, sku_id=1001, discount_type=DiscountType.PERCENT, pay_bp=8500),
             DiscountItemIn(spu_id=102, sku_id=1002, discount_type=DiscountType.AMOUNT, amount_off=500)]), now)
     await service.create_reward(session, None, RewardActivityIn(
-        name="全场满减", start_time=start, end_time=end, condition_type=ConditionType.AMOUNT, levels=[
+        name="全场满减", start_at=start, end_at=end, condition_type=ConditionType.AMOUNT, levels=[
             RewardLevelIn(threshold=10000, amount_off=1000),
             RewardLevelIn(threshold=20000, amount_off=2500, free_delivery=True, points=100)]), now, "zh-CN")
     return True

@@ -25,13 +25,13 @@ ActivityFilter = repo.ActivityFilter
 
 def _check_discount(data: DiscountActivityIn, now: datetime) -> None:
     items = [domain.DiscountItem(p.spu_id, p.sku_id, p.discount_type, p.amount_off, p.pay_bp) for p in data.products]
-    domain.raise_if(domain.check_window(data.start_time, data.end_time, now) + domain.check_discount_items(items))
+    domain.raise_if(domain.check_window(data.start_at, data.end_at, now) + domain.check_discount_items(items))
 
 
 async def _check_sku_conflicts(session: AsyncSession, data: DiscountActivityIn, exclude_id: int | None) -> None:
     await repo.touch(session, DISCOUNT)
-    conflicts = await repo.discount_sku_conflicts(session, [p.sku_id for p in data.products], data.start_time,
-                                                  data.end_time, exclude_id)
+    conflicts = await repo.discount_sku_conflicts(session, [p.sku_id for p in data.products], data.start_at,
+                                                  data.end_at, exclude_id)
     if conflicts:
         sku_id, other_name = conflicts[0]
         raise domain.DiscountSkuConflict(sku_id=sku_id, other_name=other_name)
@@ -46,8 +46,8 @@ def _products(activity_id: int, data: DiscountActivityIn) -> list[DiscountProduc
 async def create_discount(session: AsyncSession, data: DiscountActivityIn, now: datetime) -> dict:
     _check_discount(data, now)
     await _check_sku_conflicts(session, data, None)
-    activity = DiscountActivity(name=data.name, status=CommonStatus.ENABLED, start_time=data.start_time,
-                                end_time=data.end_time, remark=data.remark, created_at=now, updated_at=now)
+    activity = DiscountActivity(name=data.name, status=CommonStatus.ENABLED, start_at=data.start_at,
+                                end_at=data.end_at, remark=data.remark, created_at=now, updated_at=now)
     session.add(activity)
     await session.flush()
     session.add_all(_products(activity.id, data))
@@ -60,7 +60,7 @@ async def update_discount(session: AsyncSession, activity_id: int, data: Discoun
     domain.check_can_update(activity.status)
     _check_discount(data, now)
     await _check_sku_conflicts(session, data, activity_id)
-    activity.name, activity.start_time, activity.end_time = data.name, data.start_time, data.end_time
+    activity.name, activity.start_at, activity.end_at = data.name, data.start_at, data.end_at
     activity.remark, activity.updated_at = data.remark, now
     await repo.replace_discount_products(session, activity_id, _products(activity_id, data))
     await session.flush()
@@ -100,7 +100,7 @@ async def sku_discounts(session: AsyncSession, catalog: Catalog, skus: list[tupl
         out.append(SkuDiscountOut(
             sku_id=sku_id, activity_id=offer.activity_id, activity_name=offer.name, discount_type=offer.discount_type,
             amount_off=offer.amount_off if offer.discount_type is DiscountType.AMOUNT else None,
-            pay_bp=offer.pay_bp if offer.discount_type is DiscountType.PERCENT else None, end_time=running.end,
+            pay_bp=offer.pay_bp if offer.discount_type is DiscountType.PERCENT else None, end_at=running.end,
             price=price, discount_price=None if price is None else price - offer.unit_off(price)))
     return out
 
@@ -116,7 +116,7 @@ async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, no
     """The activity's own rules, then (asked of the coupon service) the templates its levels give
     (`coupons` None: for demo data that gives no coupon)."""
     levels = _levels(data)
-    domain.raise_if(domain.check_window(data.start_time, data.end_time, now) + domain.check_reward(
+    domain.raise_if(domain.check_window(data.start_at, data.end_at, now) + domain.check_reward(
         data.condition_type, data.product_scope, data.product_scope_values, levels))
     template_ids = sorted({template_id for level in levels for template_id, _ in level.coupons})
     if template_ids:
@@ -127,7 +127,7 @@ async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, no
 
 async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None) -> None:
     await repo.touch(session, REWARD)
-    others = await repo.enabled_rewards_overlapping(session, data.start_time, data.end_time, exclude_id)
+    others = await repo.enabled_rewards_overlapping(session, data.start_at, data.end_at, exclude_id)
     conflict = domain.first_scope_conflict(
         domain.Scope(data.product_scope, frozenset(data.product_scope_values)),
         ((o.name, domain.Scope(ProductScope(o.product_scope), frozenset(o.product_scope_values))) for o in others))
@@ -136,8 +136,8 @@ async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, 
 
 
 def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetime) -> None:
-    activity.name, activity.start_time, activity.end_time, activity.remark = (
-        data.name, data.start_time, data.end_time, data.remark)
+    activity.name, activity.start_at, activity.end_at, activity.remark = (
+        data.name, data.start_at, data.end_at, data.remark)
     activity.condition_type, activity.product_scope = int(data.condition_type), int(data.product_scope)
     activity.product_scope_values = sorted(data.product_scope_values)
     activity.levels = [snapshots.level_to_json(level) for level in _levels(data)]
@@ -192,7 +192,7 @@ async def running_rewards_for(session: AsyncSession, catalog: Catalog, spu_id: i
     """Product pages: the spend-and-save activity that applies to this SPU, levels as display text."""
     _, rewards = await catalog.current(session, now)
     running = rewards.running([spu_id], [category_id] if category_id else [], now)
-    return [{"id": r.offer.id, "name": r.offer.name, "condition_type": r.offer.condition, "end_time": r.end,
+    return [{"id": r.offer.id, "name": r.offer.name, "condition_type": r.offer.condition, "end_at": r.end,
              "levels": levels_view(r.offer.condition, r.offer.levels, locale)}
             for r in sorted(running, key=lambda r: (calc.SCOPE_PRECEDENCE[r.offer.scope], r.offer.id))]
 
@@ -201,8 +201,8 @@ async def running_rewards_for(session: AsyncSession, catalog: Catalog, spu_id: i
 
 def _activity_view(activity: DiscountActivity | RewardActivity, now: datetime) -> dict:
     return {"id": activity.id, "name": activity.name, "status": activity.status,
-            "state": domain.activity_state(activity.status, activity.start_time, activity.end_time, now),
-            "start_time": activity.start_time, "end_time": activity.end_time, "remark": activity.remark,
+            "state": domain.activity_state(activity.status, activity.start_at, activity.end_at, now),
+            "start_at": activity.start_at, "end_at": activity.end_at, "remark": activity.remark,
             "created_at": activity.created_at, "updated_at": activity.updated_at}
 
 

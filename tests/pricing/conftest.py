@@ -87,7 +87,7 @@ async def client(pricing_app, coupons):
 
 def window(days: int = 7, *, start_in: timedelta = timedelta(minutes=-5)) -> dict[str, str]:
     now = datetime.now(UTC)
-    return {"start_time": (now + start_in).isoformat(), "end_time": (now + timedelta(days=days)).isoformat()}
+    return {"start_at": (now + start_in).isoformat(), "end_at": (now + timedelta(days=days)).isoformat()}
 
 
 async def give_coupon(coupons, tokens, user_id: int = 1001, **terms) -> int:

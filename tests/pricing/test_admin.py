@@ -54,7 +54,7 @@ async def test_discount_validation(client, tokens):
         {**discount(), "products": [{"spu_id": 1, "sku_id": 2, "discount_type": 1}]},
         {**discount(), "products": [{"spu_id": 1, "sku_id": 2, "discount_type": 1, "amount_off": 5, "pay_bp": 90}]},
         discount(skus=((1, 2), (1, 2))),
-        {**discount(), "end_time": discount()["start_time"]},
+        {**discount(), "end_at": discount()["start_at"]},
         discount(days=-1, start_in=timedelta(days=-2)),
         {**discount(), "name": ""},
     ]

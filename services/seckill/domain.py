@@ -248,8 +248,8 @@ SKU_HAS_SALES = Reason("SKU_HAS_SALES", en="SKU {sku_id} has sales and cannot be
                        zh="SKU {sku_id} 已有售出，不能移除")
 
 
-def check_activity(start_date: date, end_date: date, slot_ids: Sequence[int], skus: Sequence[int],
-                   user_limit: int = 0, order_limit: int = 0) -> None:
+def check_activity(start_date: date, end_date: date, slot_ids: Sequence[int], skus: Sequence[int], *,
+                   user_limit: int, order_limit: int) -> None:
     """Cross-field rules (bounds are the schema's): the first problem, naming its field."""
     if start_date > end_date:
         raise ActivityInvalid(reason=START_AFTER_END, field="end_date")

@@ -92,7 +92,7 @@ def _slot_view(slot: Slot) -> dict:
 async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
     await take_mutex(session, mutex, "activity")  # until commit: concurrent creates see each other
     domain.check_activity(data.start_date, data.end_date, data.slot_ids, [p.sku_id for p in data.products],
-                          data.user_limit, data.order_limit)
+                          user_limit=data.user_limit, order_limit=data.order_limit)
     slots = {s.id: s for s in await repo.all_slots(session)}
     for slot_id in data.slot_ids:
         slot = slots.get(slot_id)

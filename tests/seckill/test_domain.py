@@ -11,6 +11,7 @@ from services.seckill import domain as d
 from shared.enums import CommonStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NO_LIMITS = {"user_limit": 0, "order_limit": 0}
 
 
 def slot(id_, start, end, status=CommonStatus.ENABLED) -> d.Slot:
@@ -25,12 +26,19 @@ def terms(**changes) -> d.Terms:
 
 def test_slots_are_half_open_so_back_to_back_slots_do_not_overlap():
     morning, noon = slot(1, "10:00:00", "12:00:00"), slot(2, "12:00:00", "14:00:00")
-    assert not d.overlaps(morning, noon)
+    assert not d.overlaps(morning, noon) and not d.overlaps(noon, morning)
     assert d.overlaps(morning, slot(3, "11:59:59", "13:00:00"))
     assert d.first_overlap(slot(4, "09:00:00", "10:00:01"), [morning, noon]) == morning
     assert d.first_overlap(morning, [morning]) is None, "a slot does not conflict with itself on update"
     assert d.current_slot([morning, noon], time(12, 0)) == noon
     assert morning.state(time(12, 0)) is d.SlotState.ENDED and noon.state(time(11, 59, 59)) is d.SlotState.UPCOMING
+    assert noon.state(time(12, 0)) is d.SlotState.ON, "on from its first second"
+
+
+def test_times_count_in_seconds_of_the_day():
+    assert d.seconds_of(time(1, 2, 3)) == 3_723
+    assert slot(1, "10:30:00", "10:45:00").contains(time(10, 44, 59))
+    assert not slot(1, "10:30:00", "10:45:00").contains(time(10, 29, 59))
 
 
 def test_a_slot_may_end_at_midnight_but_not_cross_it():
@@ -73,14 +81,17 @@ def test_purchase_needs_an_enabled_activity_today_in_one_of_its_slots():
 
 def test_limits_conflicts_and_lifecycle():
     d.check_order_limit(terms(order_limit=0), 50)
-    with pytest.raises(d.OrderLimitExceeded):
+    d.check_order_limit(terms(order_limit=2), 2)  # up to the limit
+    with pytest.raises(d.OrderLimitExceeded) as over:
         d.check_order_limit(terms(order_limit=2), 3)
+    assert over.value.details == {"limit": 2} and over.value.message("en") == "At most 2 per order"
     assert d.dates_overlap(date(2026, 1, 1), date(2026, 1, 3), date(2026, 1, 3), date(2026, 1, 9))
+    assert d.dates_overlap(date(2026, 1, 3), date(2026, 1, 9), date(2026, 1, 1), date(2026, 1, 3)), "either way"
     assert not d.dates_overlap(date(2026, 1, 1), date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 9))
     with pytest.raises(d.ActivityInvalid):
-        d.check_activity(date(2026, 1, 2), date(2026, 1, 1), [1], [1])
+        d.check_activity(date(2026, 1, 2), date(2026, 1, 1), [1], [1], **NO_LIMITS)
     with pytest.raises(d.ActivityInvalid):
-        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7, 7])
+        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7, 7], **NO_LIMITS)
     d.check_can_update(CommonStatus.ENABLED)
     with pytest.raises(d.ActivityClosed):
         d.check_can_update(CommonStatus.DISABLED)
@@ -94,12 +105,12 @@ def test_limits_conflicts_and_lifecycle():
 
 def test_activity_mistakes_name_their_field_with_a_reason_in_both_languages():
     with pytest.raises(d.ActivityInvalid) as dates:
-        d.check_activity(date(2026, 1, 2), date(2026, 1, 1), [1], [1])
+        d.check_activity(date(2026, 1, 2), date(2026, 1, 1), [1], [1], **NO_LIMITS)
     assert dates.value.details["field"] == "end_date"
     assert dates.value.message("zh-CN") == "秒杀活动无效：开始日期晚于结束日期"
     assert dates.value.message("en") == "Invalid seckill activity: start_date is after end_date"
     with pytest.raises(d.ActivityInvalid) as twice:
-        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7, 8, 7])
+        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7, 8, 7], **NO_LIMITS)
     assert twice.value.body("zh-CN")["error"]["details"] == {"reason": "SKU 7 重复出现", "reason_code": "SKU_TWICE",
                                                              "field": "products"}
     with pytest.raises(d.ActivityInvalid) as limits:
@@ -109,6 +120,16 @@ def test_activity_mistakes_name_their_field_with_a_reason_in_both_languages():
     d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7], user_limit=0, order_limit=3)  # 0 = no limit
     d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7], user_limit=3, order_limit=0)
     d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [1], [7], user_limit=3, order_limit=3)
+    with pytest.raises(d.ActivityInvalid) as no_slot:
+        d.check_activity(date(2026, 1, 1), date(2026, 1, 1), [], [7], **NO_LIMITS)
+    assert no_slot.value.body("en")["error"] == {
+        "code": "SECKILL_ACTIVITY_INVALID", "message": "Invalid seckill activity: at least one time slot is needed",
+        "details": {"reason": "at least one time slot is needed", "reason_code": "NO_SLOT", "field": "slot_ids"}}
+
+
+def test_busy_answers_ask_to_retry_in_a_second():
+    assert d.ReservationInProgress().headers() == {"Retry-After": "1"}
+    assert d.Unavailable().headers() == {"Retry-After": "1"}
 
 
 def test_reservation_status_lists_its_meanings():

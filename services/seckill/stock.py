@@ -6,8 +6,9 @@ Keys of one activity share the hash tag `{sk:<id>}` (Redis Cluster runs a script
 the reservations Redis counts, which makes a release count once; `since` is Redis's clock when it
 was taken, absent for those loaded from MySQL; ages are measured by Redis's clock too, never this
 host's) and `warm` (the stock was loaded).
-MySQL stays the final guard (service.py); Redis is derived from it by `load` and `reconcile`, and
-one user's count is repaired on the spot by `repair_user` (service.py decides when).
+MySQL stays the final guard (flows/writer.py); Redis is derived from it by `load` (warm-up and
+reconciliation, flows/reconcile.py), and one user's count is repaired on the spot by `repair_user`
+(flows/reservations.py decides when, flows/repair.py how).
 """
 
 from __future__ import annotations

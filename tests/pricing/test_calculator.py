@@ -304,3 +304,133 @@ def test_properties(scenario):
     for i in untouched:
         assert not any(a.kind is Kind.COUPON for a in quote.lines[i].adjustments), "coupon stays in its scope"
     assert price_all(*scenario)[0] == quote, "same input, same output"
+
+
+# --- what each result says (found by `make mutate`: these were changed freely and no test saw) ------
+
+def test_a_special_price_result_names_its_activity_and_lines_and_what_it_excluded():
+    offers = Offers({1: SkuDiscount(3, "9折", 1, DiscountType.PERCENT, pay_bp=9000),
+                     2: SkuDiscount(4, "8折", 2, DiscountType.PERCENT, pay_bp=8000)},
+                    (reward(9, RewardLevel(100, 50)), reward(8, RewardLevel(100, 50), scope=ProductScope.SPU,
+                                                                  values=[1]),
+                     reward(7, RewardLevel(100, 50), scope=ProductScope.SPU, values=[99])))
+    special = SpecialPrice(SpecialKind.SECKILL, 42, {1: 1999, 2: 6000}, name="双12秒杀")
+    quote = run([line(1, 5000, 2), line(2, 5000)], offers, special=special)
+    result = promotion(quote, Kind.SPECIAL)
+    assert (result.id, result.name, result.applied, result.amount, result.line_indexes) == (
+        42, "双12秒杀", True, 10000 - 3998, (0, 1))
+    assert quote.lines[0].adjustments == [(Kind.SPECIAL, 42, 10000 - 3998)]
+    assert quote.lines[1].adjustments == [], "a special price above the unit price takes nothing off"
+    excluded = [(p.kind, p.id, p.name, p.applied, p.reason) for p in quote.promotions if p.kind is not Kind.SPECIAL]
+    assert excluded == [(Kind.DISCOUNT, 3, "9折", False, NotApplied.EXCLUDED_BY_ACTIVITY),
+                        (Kind.DISCOUNT, 4, "8折", False, NotApplied.EXCLUDED_BY_ACTIVITY),
+                        (Kind.REWARD, 8, "满减", False, NotApplied.EXCLUDED_BY_ACTIVITY),
+                        (Kind.REWARD, 9, "满减", False, NotApplied.EXCLUDED_BY_ACTIVITY)]  # not 7: no line of it
+    unnamed = run([line(1, 5000)], special=SpecialPrice(SpecialKind.GROUPBUY, 5, {1: 100}))
+    assert promotion(unnamed, Kind.SPECIAL).name == "groupbuy"
+    with pytest.raises(c.SpecialPriceMissing) as missing:
+        run([line(1, 100), line(3, 100)], special=special)
+    assert missing.value.details == {"sku_id": 3}
+
+
+def test_discount_and_member_results_name_their_promotion_and_lines():
+    offers = Offers({10: SkuDiscount(1, "9折", 10, DiscountType.PERCENT, pay_bp=9000),
+                     11: SkuDiscount(1, "9折", 11, DiscountType.PERCENT, pay_bp=9000)})
+    quote = run([line(10, 1000), line(12, 50), line(11, 1000)], offers, member_pay_bp=9900)
+    discount = promotion(quote, Kind.DISCOUNT, 1)
+    assert (discount.name, discount.applied, discount.amount, discount.line_indexes) == ("9折", True, 200, (0, 2))
+    assert quote.lines[0].adjustments == [(Kind.DISCOUNT, 1, 100)]
+    member = promotion(quote, Kind.MEMBER)
+    # 50 * 1% rounds to nothing: no member adjustment, the result says not better
+    assert (member.id, member.name, member.applied, member.line_indexes) == (0, "", False, ())
+    assert member.reason is NotApplied.NOT_BETTER and quote.lines[1].adjustments == []
+    members = run([line(12, 1000), line(13, 1000)], member_pay_bp=9000)
+    result = promotion(members, Kind.MEMBER)
+    assert (result.applied, result.amount, result.line_indexes) == (True, 200, (0, 1))
+    assert members.lines[1].adjustments == [(Kind.MEMBER, 0, 100)]
+    assert not [p for p in run([line(12, 1000)]).promotions if p.kind is Kind.MEMBER], "no member price asked"
+
+
+def test_a_discount_worth_nothing_is_not_applied():
+    offers = Offers({10: SkuDiscount(1, "9.99折", 10, DiscountType.PERCENT, pay_bp=9999)})
+    quote = run([line(10, 99)], offers)
+    result = promotion(quote, Kind.DISCOUNT, 1)
+    assert not result.applied and result.reason is NotApplied.NOT_BETTER and quote.lines[0].adjustments == []
+    one_fen = run([line(10, 10_000)], offers)
+    assert promotion(one_fen, Kind.DISCOUNT, 1).applied and one_fen.totals.discount == 1
+
+
+def test_rewards_of_several_activities_add_up_and_a_skipped_one_does_not_stop_the_next():
+    spus = reward(3, RewardLevel(1000, 100, points=10, coupons=((5, 1),)), scope=ProductScope.SPU, values=[2, 1])
+    nothing = reward(4, RewardLevel(100, 10), scope=ProductScope.SPU, values=[99])
+    rest = reward(5, RewardLevel(500, 0, free_delivery=True, points=6, coupons=((5, 2), (6, 1))))
+    quote = run([line(1, 600), line(3, 700), line(2, 600)], Offers(rewards=(nothing, rest, spus)))
+    first = promotion(quote, Kind.REWARD, 3)
+    assert (first.name, first.applied, first.amount, first.line_indexes) == ("满减", True, 100, (0, 2))
+    assert promotion(quote, Kind.REWARD, 5).line_indexes == (1,)
+    assert quote.grants.coupons == {5: 3, 6: 1} and quote.grants.free_delivery
+    assert quote.totals.points_granted == 16
+    assert [p.points_granted for p in quote.lines] == [5, 6, 5]
+    below = run([line(1, 100)], Offers(rewards=(spus,)))
+    assert promotion(below, Kind.REWARD, 3).name == "满减" and not below.grants.free_delivery
+
+
+def test_a_count_reward_counts_items_not_fen():
+    rule = reward(7, RewardLevel(3, 100), condition=ConditionType.COUNT)
+    assert promotion(run([line(1, 10_000, 2)], Offers(rewards=(rule,))), Kind.REWARD).applied is False
+    assert promotion(run([line(1, 1000, 3)], Offers(rewards=(rule,))), Kind.REWARD).applied is True
+
+
+def test_covers_reads_the_spu_or_the_category_as_the_scope_says():
+    spu = reward(1, RewardLevel(1, 1), scope=ProductScope.SPU, values=[7])
+    category = reward(2, RewardLevel(1, 1), scope=ProductScope.CATEGORY, values=[7])
+    assert spu.covers(line(1, 1, spu=7, category=8)) and not spu.covers(line(1, 1, spu=8, category=7))
+    assert category.covers(line(1, 1, spu=8, category=7)) and not category.covers(line(1, 1, spu=7, category=8))
+
+
+def test_coupon_lines_carry_the_spu_and_category_a_coupon_scope_reads():
+    draft = c.price_until_coupon(Cart((line(1, 600, spu=11, category=21), line(2, 100, selected=False))), Offers())
+    assert draft.coupon_lines() == [c.CouponLine(0, 11, 21, 600)]
+
+
+def test_points_results_say_why_not_and_which_lines_paid():
+    rules = PointsRules(enabled=True)
+    assert not [p for p in run([line(1, 100)], rules=rules).promotions if p.kind is Kind.POINTS], "not asked"
+    none = run([line(1, 100)], rules=rules, use_points=True, points_balance=0)
+    assert promotion(none, Kind.POINTS).reason is NotApplied.NO_POINTS and none.totals.points == 0
+    one = run([line(1, 100)], rules=rules, use_points=True, points_balance=1)
+    assert one.totals.points_used == 1 and promotion(one, Kind.POINTS).applied
+    left = run([line(1, 1)], rules=rules, use_points=True, points_balance=50)
+    assert promotion(left, Kind.POINTS).reason is NotApplied.NOTHING_TO_DEDUCT
+    just_one = run([line(1, 2)], rules=rules, use_points=True, points_balance=50)
+    assert just_one.totals.points_used == 1 and just_one.totals.pay == 1
+    used = run([line(1, 100), line(2, 300)], rules=rules, use_points=True, points_balance=40)
+    result = promotion(used, Kind.POINTS)
+    assert (result.id, result.name, result.amount, result.line_indexes) == (0, "", 40, (0, 1))
+    assert used.lines[0].adjustments == [(Kind.POINTS, 0, 10)]
+    points_mall = run([line(1, 100)], rules=rules, use_points=True, points_balance=40,
+                      special=SpecialPrice(SpecialKind.POINTS_MALL, 3, {1: 50}, {1: 20}))
+    assert points_mall.totals.points == 0 and points_mall.totals.points_spent == 20
+
+
+def test_points_granted_per_whole_yuan():
+    assert run([line(1, 99)], rules=PointsRules(grant_per_yuan=1)).totals.points_granted == 0
+    assert run([line(1, 10_000)], rules=PointsRules(grant_per_yuan=1)).totals.points_granted == 100
+
+
+def test_a_free_cart_is_refused_with_what_it_would_pay():
+    with pytest.raises(c.PayAmountNotPositive) as refused:
+        run([line(1, 0)])
+    assert refused.value.details == {"pay": 0}
+
+
+def test_level_and_hint_texts_in_both_languages():
+    level = RewardLevel(9950, 1000, free_delivery=True, points=5, coupons=((1, 1),))
+    assert c.describe_level(ConditionType.AMOUNT, level, "zh-CN") == "满99.50减10，包邮，送5积分，送1张券"
+    assert c.describe_level(ConditionType.AMOUNT, level, "en") == \
+        "Spend ¥99.50: ¥10 off, free delivery, 5 points, 1 coupon"
+    assert c.describe_level(ConditionType.COUNT, RewardLevel(2, 0, coupons=((1, 2),)), "en") == "Buy 2: 2 coupons"
+    one = c.Hint(ConditionType.COUNT, 1, RewardLevel(3, 500))
+    assert c.describe_hint(one, "en") == "Add 1 more item: ¥5 off"
+    assert c.describe_hint(c.Hint(ConditionType.COUNT, 2, RewardLevel(3, 500)), "zh-CN") == "再买 2 件 减5"
+    assert c.describe_hint(c.Hint(ConditionType.COUNT, 2, RewardLevel(3, 500)), "en") == "Add 2 more items: ¥5 off"

@@ -44,7 +44,7 @@ def test_the_import_contracts_hold_and_catch_a_planted_cross_service_import(tmp_
     copy = tmp_path / "tree"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv*", ".git", "var", "mutants", "__pycache__",
                                                               ".hypothesis", ".pytest_cache", ".ruff_cache"))
-    domain = copy / "services" / "groupbuy" / "domain.py"
+    domain = copy / "services" / "groupbuy" / "domain" / "__init__.py"
     domain.write_text(domain.read_text(encoding="utf-8") + "\nfrom services.coupon import domain as _coupon\n",
                       encoding="utf-8")
     broken = lint_imports(copy)

@@ -134,6 +134,7 @@ def test_coupon_touches_only_its_lines_and_what_they_still_cost():
     assert [cl.amount for cl in draft.coupon_lines()] == [500, 500, 500]
     quote = c.finish(draft, ChosenCoupon(5, "满5减3", 301, (0, 2)), PointsRules())
     assert adjustments(quote, Kind.COUPON) == [151, 0, 150]
+    assert promotion(quote, Kind.COUPON).name == "满5减3" and quote.totals.points_spent == 0
     assert quote.lines[1].pay == 500 and quote.coupon_id == 5
 
 
@@ -167,6 +168,7 @@ def test_points_capped_by_balance_settings_and_one_fen_left():
     assert by_price.totals.points_used == 9 and by_price.totals.pay == 5  # 9 points = 90 fen; never to 0
     disabled = run([line(1, 10000)], rules=PointsRules(enabled=False), use_points=True, points_balance=100)
     assert disabled.totals.points == 0 and promotion(disabled, Kind.POINTS).reason is NotApplied.POINTS_DISABLED
+    assert promotion(disabled, Kind.POINTS).applied is False
 
 
 def test_points_granted_per_yuan_paid_plus_reward_points():
@@ -321,6 +323,7 @@ def test_a_special_price_result_names_its_activity_and_lines_and_what_it_exclude
         42, "双12秒杀", True, 10000 - 3998, (0, 1))
     assert quote.lines[0].adjustments == [(Kind.SPECIAL, 42, 10000 - 3998)]
     assert quote.lines[1].adjustments == [], "a special price above the unit price takes nothing off"
+    assert quote.totals.points_spent == 0, "only the points mall prices in points"
     excluded = [(p.kind, p.id, p.name, p.applied, p.reason) for p in quote.promotions if p.kind is not Kind.SPECIAL]
     assert excluded == [(Kind.DISCOUNT, 3, "9折", False, NotApplied.EXCLUDED_BY_ACTIVITY),
                         (Kind.DISCOUNT, 4, "8折", False, NotApplied.EXCLUDED_BY_ACTIVITY),
@@ -344,6 +347,7 @@ def test_discount_and_member_results_name_their_promotion_and_lines():
     # 50 * 1% rounds to nothing: no member adjustment, the result says not better
     assert (member.id, member.name, member.applied, member.line_indexes) == (0, "", False, ())
     assert member.reason is NotApplied.NOT_BETTER and quote.lines[1].adjustments == []
+    assert promotion(run([line(12, 100)], member_pay_bp=9900), Kind.MEMBER).amount == 1, "one fen is a price too"
     members = run([line(12, 1000), line(13, 1000)], member_pay_bp=9000)
     result = promotion(members, Kind.MEMBER)
     assert (result.applied, result.amount, result.line_indexes) == (True, 200, (0, 1))
@@ -373,6 +377,8 @@ def test_rewards_of_several_activities_add_up_and_a_skipped_one_does_not_stop_th
     assert [p.points_granted for p in quote.lines] == [5, 6, 5]
     below = run([line(1, 100)], Offers(rewards=(spus,)))
     assert promotion(below, Kind.REWARD, 3).name == "满减" and not below.grants.free_delivery
+    after_a_miss = run([line(1, 100), line(3, 700)], Offers(rewards=(spus, rest)))
+    assert promotion(after_a_miss, Kind.REWARD, 5).applied, "a rule below its threshold does not stop the next"
 
 
 def test_a_count_reward_counts_items_not_fen():
@@ -425,6 +431,9 @@ def test_a_free_cart_is_refused_with_what_it_would_pay():
 
 
 def test_level_and_hint_texts_in_both_languages():
+    # cached: cleared so that every text is built here (make mutate maps code to the tests that run it)
+    c.describe_level.cache_clear()
+    c._benefits.cache_clear()
     level = RewardLevel(9950, 1000, free_delivery=True, points=5, coupons=((1, 1),))
     assert c.describe_level(ConditionType.AMOUNT, level, "zh-CN") == "满99.50减10，包邮，送5积分，送1张券"
     assert c.describe_level(ConditionType.AMOUNT, level, "en") == \

@@ -207,6 +207,11 @@ def test_points_leave_exactly_one_fen_to_pay():
     assert quote.totals.pay == 1 and quote.totals.points == 9999 and quote.totals.points_used == 9999
 
 
+def test_a_coupon_worth_nothing_takes_nothing():
+    draft = c.price_until_coupon(Cart((line(1, 500),)), Offers())
+    assert c.finish(draft, ChosenCoupon(7, "零元券", 0, (0,)), PointsRules()).totals.coupon == 0
+
+
 def test_a_coupon_larger_than_the_order_leaves_exactly_one_fen():
     draft = c.price_until_coupon(Cart((line(1, 500, 1), line(2, 300, 1))), Offers())
     quote = c.finish(draft, ChosenCoupon(7, "减1000", 100_000, (0, 1)), PointsRules())

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import case, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill.domain import LATE_PAYABLE, ReservationStatus
@@ -102,11 +103,17 @@ async def give_stock_back(session: AsyncSession, activity_id: int, sku_id: int, 
 
 
 async def ensure_quotas(session: AsyncSession, activity_id: int, user_ids: Sequence[int]) -> None:
-    """The users' quota rows, made if missing, in user order (two writers lock them alike). A
-    reservation's update of a missing row would take gap locks, which deadlock."""
-    await session.execute(insert(UserQuota).values([{"activity_id": activity_id, "user_id": u, "bought": 0}
-                                                    for u in sorted(user_ids)])
-                          .prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
+    """The users' quota rows, made if missing and locked for update, in user order (two writers
+    lock them alike). A reservation's update of a missing row would take gap locks, which
+    deadlock; so would INSERT IGNORE, which share-locks an existing row that the update then locks
+    exclusively: two writers (two replicas) holding the same buyer each wait for the other's
+    shared lock. On MySQL the duplicate is "updated" to itself instead, which locks it exclusively
+    at once."""
+    rows = [{"activity_id": activity_id, "user_id": u, "bought": 0} for u in sorted(user_ids)]
+    if session.get_bind().dialect.name == "mysql":
+        await session.execute(mysql_insert(UserQuota).values(rows).on_duplicate_key_update(bought=UserQuota.bought))
+    else:
+        await session.execute(insert(UserQuota).values(rows).prefix_with("OR IGNORE", dialect="sqlite"))
 
 
 async def add_to_quotas(session: AsyncSession, activity_id: int, by_user: dict[int, int], limit: int) -> bool:

@@ -12,6 +12,11 @@ being written, the next ones gather; each batch is a handful of statements whate
 
 If any check fails the batch rolls back and its reservations are written one by one, so each gets
 its own exact answer (sold out, fewer left than asked for, limit reached, repeated). The database stays the final guard.
+
+Several replicas write the same rows at once (a buyer's taps reach two of them; batches roll back
+under a crowd): MySQL may pick one of their transactions as a deadlock's victim and roll it back.
+A batch that is a victim is written one by one, and a reservation that is a victim is written again
+(`DEADLOCK_ATTEMPTS` in all; after that the buyer is told the sale is busy, retry in a second).
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.seckill import domain
 from services.seckill import repository as repo
 from services.seckill.models import Reservation
+from shared.db import is_deadlock
 from shared.enums import CommonStatus
 from shared.errors import DomainError
+
+DEADLOCK_ATTEMPTS = 3
 
 
 class Duplicate(Exception):
@@ -89,9 +97,12 @@ class ReservationWriter:
                 return
             except BatchFailed:
                 pass
-            except Exception as exc:  # the database failed: every waiting request learns it
-                for p in batch:
-                    _settle(p.done, error=exc)
+            except OperationalError as exc:
+                if not is_deadlock(exc):  # the database failed: every waiting request learns it
+                    _settle_all(batch, exc)
+                    return
+            except Exception as exc:
+                _settle_all(batch, exc)
                 return
         for p in batch:
             try:
@@ -121,6 +132,18 @@ class ReservationWriter:
         return rows
 
     async def _alone(self, p: Pending) -> Reservation:
+        """One reservation in its own transaction, again if MySQL picked it as a deadlock's victim."""
+        for attempt in range(DEADLOCK_ATTEMPTS):
+            try:
+                return await self._alone_once(p)
+            except OperationalError as exc:
+                if not is_deadlock(exc):
+                    raise
+                if attempt == DEADLOCK_ATTEMPTS - 1:
+                    raise domain.Unavailable() from exc
+        raise AssertionError("unreachable")
+
+    async def _alone_once(self, p: Pending) -> Reservation:
         r = p.reservation()
         async with self.sessions() as session, session.begin():
             await _check_enabled(session, r.activity_id)
@@ -146,6 +169,11 @@ async def _check_enabled(session: AsyncSession, activity_id: int) -> None:
     activity = await repo.get_activity(session, activity_id)
     if activity is None or activity.status != CommonStatus.ENABLED:
         raise domain.ActivityClosed()
+
+
+def _settle_all(batch: list[Pending], error: BaseException) -> None:
+    for p in batch:
+        _settle(p.done, error=error)
 
 
 def _settle(future: asyncio.Future, *, result: Reservation | None = None, error: BaseException | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from services.seckill import service
 from tests.seckill.conftest import TODAY, activity, make_sale, slot
 
 
@@ -112,3 +113,40 @@ async def test_an_update_removes_a_sku_without_sales_and_refuses_one_with_sales(
     after = (await client.get(f"/admin-api/seckill/activities/{activity_id}", headers=admin)).json()
     assert [(p["sku_id"], p["stock"], p["total_stock"]) for p in after["products"]] == [(1001, 10, 10),
                                                                                        (1002, 9, 10)]
+
+
+async def test_slot_writes_reach_the_crowd_path_at_once(client, tokens, seckill_app, monkeypatch):
+    """The crowd path keeps slots in memory (`SECKILL_CACHE_SECONDS`): a slot written on this
+    replica is forgotten there once the write is committed (not before: a reservation meanwhile
+    would cache the old hours again), so the next reservation sees it."""
+    admin, member = tokens["admin"], tokens["member"]
+    first_id = await make_sale(client, admin, stock=5)  # 10:00-12:00, and it is 10:30
+    assert (await client.post("/app-api/seckill/reservations", json={"activity_id": first_id, "sku_id": 1001},
+                              headers=member)).status_code == 201, "the slots are cached now"
+    afternoon = await client.post("/admin-api/seckill/slots", json=slot("下午", "14:00:00", "16:00:00"), headers=admin)
+    later = await client.post("/admin-api/seckill/activities", headers=admin,
+                              json=activity([afternoon.json()["id"]], spu_id=202, skus=((2001, 500, 5),)))
+    seckill_app.state.test_clock.at += timedelta(hours=4)  # 14:30
+    grab = {"activity_id": later.json()["id"], "sku_id": 2001}
+    created = await client.post("/app-api/seckill/reservations", json=grab, headers=member)
+    assert created.status_code == 201, created.text
+
+    written, commit = asyncio.Event(), asyncio.Event()
+    update = service.update_slot
+
+    async def update_then_wait(*args, **kwargs):
+        slot_row = await update(*args, **kwargs)
+        written.set()
+        await commit.wait()
+        return slot_row
+
+    monkeypatch.setattr(service, "update_slot", update_then_wait)
+    moving = asyncio.create_task(client.put(f"/admin-api/seckill/slots/{afternoon.json()['id']}",
+                                            json=slot("下午", "15:00:00", "16:00:00"), headers=admin))
+    await asyncio.wait_for(written.wait(), 10)
+    meanwhile = await client.post("/app-api/seckill/reservations", json=grab, headers=member)
+    assert meanwhile.status_code == 201, "the move is not committed yet"
+    commit.set()
+    assert (await moving).status_code == 200
+    refused = await client.post("/app-api/seckill/reservations", json=grab, headers=member)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "SECKILL_NOT_ON_NOW", refused.text

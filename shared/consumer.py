@@ -136,10 +136,14 @@ class ConsumerRunner:
         assert self.consumer_factory is not None
         while True:
             consumer = self.consumer_factory(sorted(self.handlers))
+            current: asyncio.Future | None = None
             try:
                 await consumer.start()
                 async for message in consumer:
-                    await self._process_until_done(message.value)
+                    # An event is not cancelled half-way (a query cut off by cancellation leaves
+                    # its connection out of the pool): stopping waits for it below.
+                    current = asyncio.ensure_future(self._process_until_done(message.value))
+                    await asyncio.shield(current)
                     await consumer.commit({TopicPartition(message.topic, message.partition):
                                            message.offset + 1})
             except asyncio.CancelledError:
@@ -148,6 +152,8 @@ class ConsumerRunner:
                 log.warning("consumer stopped (%r); restarting in 2s", exc)
                 await asyncio.sleep(2)
             finally:
+                if current is not None and not current.done():
+                    await asyncio.wait([current], timeout=10)
                 await consumer.stop()
 
     async def _process_until_done(self, raw: bytes | None) -> Outcome:

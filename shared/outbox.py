@@ -72,6 +72,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.retention = timedelta(hours=retention_hours)
         self.producer: AIOKafkaProducer | None = None
+        self._round: asyncio.Future | None = None
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published. The producer
@@ -101,7 +102,10 @@ class OutboxRelay:
         backoff, rounds = self.poll_seconds, 0
         while True:
             try:
-                published = await self.relay_once()
+                # A round is not cancelled half-way (a query cut off by cancellation leaves its
+                # connection out of the pool): stopping waits for it in close().
+                self._round = asyncio.ensure_future(self.relay_once())
+                published = await asyncio.shield(self._round)
                 backoff = self.poll_seconds
                 rounds += 1
                 if rounds % 1000 == 0:
@@ -117,6 +121,8 @@ class OutboxRelay:
             await asyncio.sleep(backoff)
 
     async def close(self) -> None:
+        if self._round is not None and not self._round.done():
+            await asyncio.wait([self._round], timeout=10)
         await self._drop_producer()
 
     async def _producer(self) -> AIOKafkaProducer:

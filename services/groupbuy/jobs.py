@@ -9,6 +9,7 @@ import logging
 from fastapi import FastAPI
 
 from services.groupbuy import flows
+from shared.jobs import every
 
 log = logging.getLogger("groupbuy.jobs")
 
@@ -32,8 +33,9 @@ async def run_once(gb: flows.Groupbuy, now) -> dict[str, object]:
 
 
 async def groups_forever(app: FastAPI) -> None:
-    while True:
+    async def round_() -> None:
         done = await run_once(app.state.groupbuy, app.state.clock.now())
         if any(value not in (0, (0, 0)) for value in done.values()):
             log.info("groupbuy jobs: %s", done)
-        await asyncio.sleep(app.state.settings.groupbuy_job_interval_seconds)
+
+    await every(lambda: app.state.settings.groupbuy_job_interval_seconds, round_, log, "groupbuy jobs")

@@ -166,8 +166,12 @@ async def page_reviews(session: AsyncSession, paging: PageParams, f: ReviewFilte
     return await fetch_page(session, query, paging)
 
 
-async def get_review(session: AsyncSession, review_id: int) -> Review | None:
-    return await session.get(Review, review_id)
+async def get_review(session: AsyncSession, review_id: int, *, for_update: bool = False) -> Review | None:
+    """`for_update`: a locking read, which sees a decision committed after this transaction began."""
+    query = select(Review).where(Review.id == review_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
 
 
 async def supersede_pending(session: AsyncSession, kind: int, target_id: int) -> int:

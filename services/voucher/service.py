@@ -184,8 +184,9 @@ async def _decide(session: AsyncSession, review: Review, outcome: ReviewOutcome,
     domain.check_undecided(review.id, ReviewOutcome(review.status))
     target = await _target(session, review)
     if not await repo.decide(session, review.id, outcome, by, reason, now):  # superseded or decided meanwhile
-        await session.refresh(review)
-        domain.check_undecided(review.id, ReviewOutcome(review.status))
+        current = await repo.get_review(session, review.id, for_update=True)
+        assert current is not None
+        domain.check_undecided(current.id, ReviewOutcome(current.status))
     target.review_status = domain.status_after_decision(ReviewStatus(target.review_status),
                                                         outcome is ReviewOutcome.APPROVED)
     if target.pending_review_id == review.id:

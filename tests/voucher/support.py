@@ -52,6 +52,13 @@ def product_body(store_ids: list[int], sku_id: int = 537, **overrides) -> dict:
             **overrides}
 
 
+def terms_body(store_ids: list[int], **overrides) -> dict:
+    """What a change submits (the SKU is the product's for good)."""
+    body = product_body(store_ids, **overrides)
+    del body["spu_id"], body["sku_id"]
+    return body
+
+
 async def make_product(client, people, store_ids: list[int], merchant: str = "a", *, approved: bool = True,
                        **overrides) -> dict:
     made = await client.post(f"{M}/products", json=product_body(store_ids, **overrides), headers=people[merchant])

@@ -7,7 +7,7 @@ from tests.voucher.support import APP, M, events, records_of, shop, verify, vouc
 
 
 async def test_bought_listed_verified_reversed(client, people, voucher_app):
-    store, product, voucher = await shop(client, people, voucher_app)
+    store, _, voucher = await shop(client, people, voucher_app)
     mine = (await client.get(f"{APP}/vouchers", headers=people["buyer"])).json()
     assert [v["id"] for v in mine["items"]] == [voucher.id] and mine["items"][0]["code"] == voucher.code
     assert mine["items"][0]["surplus_value"] == 10000 and mine["items"][0]["status"] == 1

@@ -448,3 +448,9 @@ def test_level_and_hint_texts_in_both_languages():
     assert c.describe_hint(one, "en") == "Add 1 more item: ¥5 off"
     assert c.describe_hint(c.Hint(ConditionType.COUNT, 2, RewardLevel(3, 500)), "zh-CN") == "再买 2 件 减5"
     assert c.describe_hint(c.Hint(ConditionType.COUNT, 2, RewardLevel(3, 500)), "en") == "Add 2 more items: ¥5 off"
+
+
+def test_reason_messages_in_both_languages_and_english_for_others():
+    assert c.reason_message(NotApplied.EXCLUDED_BY_ACTIVITY, "zh-CN") == "活动商品不参与其他优惠"
+    assert c.reason_message(NotApplied.NOT_BETTER, "en") == "Another price is better"
+    assert c.reason_message(NotApplied.NO_POINTS, "fr") == "No points to use"

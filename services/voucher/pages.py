@@ -102,8 +102,9 @@ async def nearby(session: AsyncSession, origin: Origin, radius_m: int, product_i
     """Approved, open stores within `radius_m` that accept a voucher on sale, nearest first: the
     bounding box through the index, then the exact distance."""
     box = domain.bounding_box(origin.lat_e6, origin.lon_e6, radius_m)
-    candidates = await repo.nearby_candidates(session, box, product_id)
-    found = domain.nearest((origin.lat_e6, origin.lon_e6), candidates, radius_m)
+    found = domain.nearest((origin.lat_e6, origin.lon_e6), await repo.nearby_candidates(session, box), radius_m)
+    selling = await repo.stores_selling(session, [store_id for store_id, _ in found], product_id)
+    found = [(store_id, metres) for store_id, metres in found if store_id in selling]
     return await _stores_page(session, found, paging, with_products=True)
 
 

@@ -70,23 +70,29 @@ async def live_store_points(session: AsyncSession, store_ids: Sequence[int]) -> 
     return [tuple(row) for row in rows]
 
 
-def nearby_query(box: Box, product_id: int | None = None) -> Select:
-    """Approved, open stores inside the box that accept a voucher on sale (`product_id`: that one):
-    a range on the (lat_e6, lon_e6, review_status, status) index, then one primary-key probe of the
-    product-store table per store left."""
+def nearby_query(box: Box) -> Select:
+    """Approved, open stores inside the box: a range on the (lat_e6, lon_e6, review_status, status)
+    index, read from the index alone (the id is in every secondary index of InnoDB)."""
     lon = or_(*(Store.lon_e6.between(west, east) for west, east in box.lon_ranges))
-    on_sale = (select(ProductStore.product_id).join(Product, Product.id == ProductStore.product_id)
-               .where(ProductStore.store_id == Store.id, *LIVE_PRODUCT))
-    if product_id is not None:
-        on_sale = on_sale.where(ProductStore.product_id == product_id)
     return (select(Store.id, Store.lat_e6, Store.lon_e6)
-            .where(Store.lat_e6.between(box.lat_min, box.lat_max), lon, *LIVE_STORE, exists(on_sale))
-            .limit(MAX_CANDIDATES))
+            .where(Store.lat_e6.between(box.lat_min, box.lat_max), lon, *LIVE_STORE).limit(MAX_CANDIDATES))
 
 
-async def nearby_candidates(session: AsyncSession, box: Box,
-                            product_id: int | None = None) -> list[tuple[int, int, int]]:
-    return [tuple(row) for row in await session.execute(nearby_query(box, product_id))]
+async def nearby_candidates(session: AsyncSession, box: Box) -> list[tuple[int, int, int]]:
+    return [tuple(row) for row in await session.execute(nearby_query(box))]
+
+
+async def stores_selling(session: AsyncSession, store_ids: Sequence[int], product_id: int | None = None) -> set[int]:
+    """Those of the stores that accept a product on sale (`product_id`: that one), by the product-store
+    table's store index, a thousand at a time."""
+    selling: set[int] = set()
+    for start in range(0, len(store_ids), 1000):
+        query = (select(ProductStore.store_id).distinct().join(Product, Product.id == ProductStore.product_id)
+                 .where(ProductStore.store_id.in_(list(store_ids[start:start + 1000])), *LIVE_PRODUCT))
+        if product_id is not None:
+            query = query.where(ProductStore.product_id == product_id)
+        selling.update((await session.scalars(query)).all())
+    return selling
 
 
 # --- products -----------------------------------------------------------------------------------

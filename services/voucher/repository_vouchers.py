@@ -24,9 +24,12 @@ async def existing_units(session: AsyncSession, order_id: int) -> set[tuple[int,
 
 
 async def unit_exists(session: AsyncSession, order_id: int, sku_id: int, unit_no: int) -> bool:
-    """A locking read: sees a unit another delivery committed, whatever this transaction's snapshot."""
+    """A shared locking read: sees a unit another delivery committed, whatever this transaction's
+    snapshot. Shared, because the duplicate insert that led here already holds a shared lock on the
+    row: asking for an exclusive one deadlocked two late deliveries holding one each."""
     return await session.scalar(select(Voucher.id).where(Voucher.order_id == order_id, Voucher.sku_id == sku_id,
-                                                         Voucher.unit_no == unit_no).with_for_update()) is not None
+                                                         Voucher.unit_no == unit_no)
+                                .with_for_update(read=True)) is not None
 
 
 async def is_cancelled(session: AsyncSession, order_id: int) -> bool:

@@ -109,6 +109,30 @@ def test_every_point_within_the_radius_is_in_the_box(lat, lon, radius, bearing, 
         assert inside(geo.bounding_box(lat, lon, radius), *point)
 
 
+def test_a_high_latitude_box_is_narrow_unless_it_reaches_the_pole():
+    for lat in (65_000_000, -65_000_000):
+        box = geo.bounding_box(lat, 10_000_000, 1_000)
+        [(west, east)] = box.lon_ranges
+        assert 10_000_000 - 25_000 < west < east < 10_000_000 + 25_000, "about 21 millidegrees each way at 65°"
+
+
+def test_a_box_that_just_reaches_the_antimeridian_is_one_range():
+    spread = math.degrees(math.asin(math.sin(5_000 / geo.EARTH_RADIUS_M))) * 1e6
+    west_edge = geo.bounding_box(0, -180_000_000 + math.ceil(spread), 5_000)
+    assert west_edge.lon_ranges == ((-180_000_000, -180_000_000 + 2 * math.ceil(spread)),)
+    east_edge = geo.bounding_box(0, 180_000_000 - math.ceil(spread), 5_000)
+    assert east_edge.lon_ranges == ((180_000_000 - 2 * math.ceil(spread), 180_000_000),)
+
+
+def test_antipodes_at_any_latitude_are_half_the_circumference_away():
+    for lat in range(-89_000_000, 90_000_000, 1_000_003):
+        assert geo.distance_m(lat, 10_000_000, -lat, -170_000_000) == pytest.approx(math.pi * geo.EARTH_RADIUS_M)
+    # rounding makes the haversine's h a hair above 1 for these (1.0000000000000002)
+    for points in ((71_255_656, -93_572_916, -71_255_656, 86_427_083), (18_208_403, -59_734_737, -18_208_403,
+                                                                        120_265_264)):
+        assert geo.distance_m(*points) == pytest.approx(math.pi * geo.EARTH_RADIUS_M)
+
+
 def test_nearest_drops_what_is_beyond_the_radius_and_sorts_by_distance_then_id():
     origin = (31_000_000, 121_000_000)
     points = [(5, 31_010_000, 121_000_000), (4, 31_001_000, 121_000_000), (3, 31_001_000, 121_000_000),
@@ -117,6 +141,8 @@ def test_nearest_drops_what_is_beyond_the_radius_and_sorts_by_distance_then_id()
     assert [store_id for store_id, _ in near] == [3, 4, 5], "the same distance: by id"
     assert near[2][1] == pytest.approx(0.01 * METRES_PER_DEGREE)
     assert [store_id for store_id, _ in geo.nearest(origin, points)] == [3, 4, 5, 9], "no radius: all of them"
+    assert [s for s, _ in geo.nearest(origin, [(1, 31_002_000, 121_000_000), (2, 31_001_000, 121_000_000)])] == \
+        [2, 1], "by distance before id"
     exactly = geo.distance_m(*origin, 31_010_000, 121_000_000)
     assert [s for s, _ in geo.nearest(origin, points, exactly)] == [3, 4, 5], "the radius itself is included"
 
@@ -260,6 +286,7 @@ def test_codes_are_random_from_an_alphabet_without_look_alikes():
     assert not set("01IOL") & set(domain.CODE_ALPHABET) and len(domain.CODE_ALPHABET) == 31
     assert set("".join(codes)) == set(domain.CODE_ALPHABET), "every character is drawn"
     assert domain.normalize_code(" abcd-efgh\tjk mn ") == "ABCDEFGHJKMN"
+    assert domain.normalize_code("xx-yz") == "XXYZ"
 
 
 # --- verification ---------------------------------------------------------------------------------
@@ -302,7 +329,25 @@ def test_each_check_has_its_own_code(voucher, store, request_, now, code):
     assert details(refused)["code"] == code
 
 
+def test_a_request_needs_both_value_and_currency_for_a_stored_value_voucher():
+    for request in (VerifyRequest(100, None), VerifyRequest(None, "CNY")):
+        with pytest.raises(domain.WrongWay) as refused:
+            check(request=request)
+        assert details(refused)["details"]["reason_code"] == "VALUE_REQUIRED"
+
+
+def test_the_last_fen_can_be_taken():
+    last = check(replace(VOUCHER, surplus=Surplus(1, 1), cost_settled=8499), request=VerifyRequest(5, "CNY"))
+    assert (last.value, last.after, last.cost, last.status_after) == (1, Surplus(0, 0), 1, VoucherStatus.USED_UP)
+
+
 def test_the_refusals_say_why_in_both_languages():
+    with pytest.raises(domain.StoreNotFound) as refused:
+        check(store=None)
+    assert details(refused)["details"] == {"id": 254}
+    with pytest.raises(domain.StoreNotAccepted) as refused:
+        check(store=replace(STORE, accepts=False))
+    assert details(refused)["message"] == "This voucher cannot be used at store 254"
     with pytest.raises(domain.StoreUnavailable) as refused:
         check(store=replace(STORE, approved=False))
     assert details(refused)["message"] == ("Store 254 cannot verify vouchers: it has not been approved by the "
@@ -378,7 +423,7 @@ def test_settlement_follows_the_value_used_and_adds_up_to_the_cost():
     assert domain.settlement(100, 3, 3, 100) == 0
     assert domain.settlement(100, 3, 1, 34) == 0, "never negative after a reversal left more settled"
     assert domain.settlement(100, 3, 2, 10) == 56
-    assert domain.settlement(100, 3, 2, 90) == 0, "never above the cost"
+    assert domain.settlement(100, 3, 2, 90) == 0
     assert domain.settlement(0, 500, 500, 0) == 0
 
 

@@ -158,12 +158,10 @@ def units(lines: Sequence[PaidLine]) -> list[Unit]:
 
 
 def validity_window(terms: ProductTerms, paid_at: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
-    """The voucher's own window, fixed when it is issued (UTC)."""
+    """The voucher's own window, fixed when it is issued (UTC); the terms passed `check_product`."""
     if terms.validity_type is ValidityType.WINDOW:
-        assert terms.valid_start_at is not None and terms.valid_end_at is not None
-        return terms.valid_start_at.astimezone(UTC), terms.valid_end_at.astimezone(UTC)
-    assert terms.valid_days is not None
-    last_day = paid_at.astimezone(zone).date() + timedelta(days=terms.valid_days)
+        return terms.valid_start_at.astimezone(UTC), terms.valid_end_at.astimezone(UTC)  # type: ignore[union-attr]
+    last_day = paid_at.astimezone(zone).date() + timedelta(days=terms.valid_days)  # type: ignore[arg-type]
     return paid_at.astimezone(UTC), datetime.combine(last_day, time(0), tzinfo=zone).astimezone(UTC)
 
 

@@ -112,11 +112,10 @@ def take(voucher: VoucherState, request: VerifyRequest) -> Taking:
 
 def settlement(cost: int, value: int, used_after: int, settled: int) -> int:
     """The merchant's settlement for a verification: the cost in proportion to the value used so far
-    (rounded down), less what was settled before; all the rest when the whole value is used. The
+    (rounded down; the whole cost once the whole value is used), less what was settled before,
+    never below 0 (after a reversal more may have been settled than the value used now earns). The
     verifications of a voucher fully used add up to its cost exactly, reversals included."""
-    if used_after >= value:
-        return cost - settled
-    return max(0, min(cost - settled, cost * used_after // value - settled))
+    return max(0, cost * used_after // value - settled)
 
 
 @dataclass(frozen=True)

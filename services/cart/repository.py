@@ -28,15 +28,15 @@ def _owned_by(owner: Owner) -> ColumnElement[bool]:
 
 async def lock_cart(session: AsyncSession, owner: Owner, now: datetime, *, create: bool = False) -> int | None:
     """The owner's cart id, its row locked until the transaction ends and its `updated_at` set to
-    `now`; None when it has none (and `create` is false)."""
-    cart_id = await session.scalar(select(Cart.id).where(_owned_by(owner)).with_for_update())
-    if cart_id is None:
-        if not create:
-            return None
-        await _insert_or_lock(session, owner, now)
-        cart_id = await session.scalar(select(Cart.id).where(_owned_by(owner)).with_for_update())
-    await session.execute(update(Cart).where(Cart.id == cart_id).values(updated_at=now)
+    `now`; None when it has none (and `create` is false). The first statement writes (also on
+    SQLite, whose transaction then holds the write lock from its start instead of failing to
+    upgrade a read)."""
+    await session.execute(update(Cart).where(_owned_by(owner)).values(updated_at=now)
                           .execution_options(synchronize_session=False))
+    cart_id = await session.scalar(select(Cart.id).where(_owned_by(owner)))
+    if cart_id is None and create:
+        await _insert_or_lock(session, owner, now)
+        cart_id = await session.scalar(select(Cart.id).where(_owned_by(owner)))
     return cart_id
 
 

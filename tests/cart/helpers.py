@@ -11,7 +11,10 @@ import uvicorn
 from sqlalchemy import select
 
 from promo.embedded import free_port
-from services.cart.models import Cart, Line
+from services.cart import consumers
+from services.cart.models import Cart, Line, inbox
+from shared.clock import SystemClock
+from shared.consumer import ConsumerRunner
 from shared.events import encode, new_event
 
 DEVICE = "device-0000-aaaa"
@@ -72,3 +75,9 @@ def paid(order_id: int, user_id: int, items: list[tuple[int, int]]) -> bytes:
     return encode(new_event("order.paid", source="test", subject=order_id, time=now, data={
         "order_id": order_id, "user_id": user_id, "pay_price": 100, "paid_at": now.isoformat(),
         "items": [{"sku_id": sku, "spu_id": sku, "count": count, "pay_price": 100} for sku, count in items]}))
+
+
+def runner(app) -> ConsumerRunner:
+    """The cart's consumer runner, fed by hand."""
+    return ConsumerRunner(handlers=consumers.HANDLERS, inbox=inbox, sessionmaker=app.state.sessionmaker,
+                          clock=SystemClock())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, replace
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -214,9 +214,7 @@ async def report_csv(session: AsyncSession, f: RecordFilter) -> str:
 
 
 def report_file_name(f: RecordFilter) -> str:
-    start: date | None = f.date_from
-    end: date | None = f.date_to
-    return f"voucher-verifications-{start}-{end}.csv"
+    return f"voucher-verifications-{f.date_from}-{f.date_to}.csv"
 
 
 async def reviews_of(session: AsyncSession, kind: domain.ReviewKind, target_id: int, business_id: int,

@@ -33,6 +33,11 @@ class Staff:
     business_id: int
     user_id: int
 
+    @property
+    def editor(self) -> str:
+        """As `last_editor` and `submitted_by` name them."""
+        return f"merchant:{self.user_id}"
+
 
 def fingerprint(code: str, body: VerifyIn) -> str:
     request = {"code": code, "store_id": body.store_id, "minus_value": body.minus_value, "currency": body.currency}
@@ -52,9 +57,10 @@ async def verify(session: AsyncSession, staff: Staff, body: VerifyIn, key: str, 
     code, business_id = domain.normalize_code(body.code), staff.business_id
     digest = fingerprint(code, body)
     known = await vouchers.record_by_key(session, business_id, key)
-    if known is None:
-        voucher = await vouchers.voucher_by_code(session, code, business_id, for_update=True)
-        known = await vouchers.record_by_key(session, business_id, key)  # committed while we waited for the lock
+    if known is not None:
+        return _same(known, digest), False
+    voucher = await vouchers.voucher_by_code(session, code, business_id, for_update=True)
+    known = await vouchers.record_by_key(session, business_id, key)  # committed while we waited for the lock
     if known is not None:
         return _same(known, digest), False
     store = await _store_at_check(session, business_id, body.store_id, voucher)

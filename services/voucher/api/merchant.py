@@ -31,7 +31,7 @@ from services.voucher.schemas import (
     VerificationOut,
     VerifyIn,
 )
-from shared.auth import Merchant, Role, require_role
+from shared.auth import Role, require_role
 from shared.db import Session
 from shared.deps import Now
 from shared.errors import Forbidden, Unauthorized
@@ -49,9 +49,9 @@ VERIFY_ERRORS = (domain.CodeNotFound, domain.StoreNotFound, domain.StoreUnavaila
 # --- stores ---------------------------------------------------------------------------------------
 
 @router.post("/stores", status_code=201, response_model=StoreOut)
-async def create_store(body: StoreIn, merchant: Merchant, staff: StaffMember, session: Session, now: Now):
+async def create_store(body: StoreIn, staff: StaffMember, session: Session, now: Now):
     """A new store waits for the platform's review before it shows or verifies."""
-    return await service.create_store(session, staff.business_id, service.editor(merchant), body, now)
+    return await service.create_store(session, staff.business_id, staff.editor, body, now)
 
 
 @router.get("/stores", response_model=Page[StoreOut])
@@ -65,18 +65,17 @@ async def my_store(store_id: PathId, staff: StaffMember, session: Session):
 
 
 @router.put("/stores/{store_id}", response_model=StoreOut, responses=errors(domain.StoreNotFound))
-async def change_store(store_id: PathId, body: StoreIn, merchant: Merchant, staff: StaffMember, session: Session,
+async def change_store(store_id: PathId, body: StoreIn, staff: StaffMember, session: Session,
                        now: Now):
     """Submits the change for review; an approved store keeps its approved details until then."""
-    return await service.change_store(session, staff.business_id, store_id, service.editor(merchant), body, now)
+    return await service.change_store(session, staff.business_id, store_id, staff.editor, body, now)
 
 
 @router.put("/stores/{store_id}/status", response_model=StoreOut, responses=errors(domain.StoreNotFound))
-async def set_store_status(store_id: PathId, body: StatusIn, merchant: Merchant, staff: StaffMember,
+async def set_store_status(store_id: PathId, body: StatusIn, staff: StaffMember,
                            session: Session, now: Now):
     """Open (0) or closed (1): no review needed. A closed store neither shows nor verifies."""
-    by = service.editor(merchant)
-    return await service.set_store_status(session, staff.business_id, store_id, body.status, by, now)
+    return await service.set_store_status(session, staff.business_id, store_id, body.status, staff.editor, now)
 
 
 @router.get("/stores/{store_id}/reviews", response_model=Page[ReviewOut], responses=errors(domain.StoreNotFound))
@@ -88,9 +87,9 @@ async def store_reviews(store_id: PathId, staff: StaffMember, session: Session, 
 
 @router.post("/products", status_code=201, response_model=ProductOut,
              responses=errors(domain.ProductInvalid, domain.StoreNotFound, domain.SkuTaken))
-async def create_product(body: ProductIn, merchant: Merchant, staff: StaffMember, session: Session, now: Now):
+async def create_product(body: ProductIn, staff: StaffMember, session: Session, now: Now):
     """A new voucher product waits for the platform's review before it sells."""
-    return await service.create_product(session, staff.business_id, service.editor(merchant), body, now)
+    return await service.create_product(session, staff.business_id, staff.editor, body, now)
 
 
 @router.get("/products", response_model=Page[ProductOut])
@@ -105,19 +104,18 @@ async def my_product(product_id: PathId, staff: StaffMember, session: Session):
 
 @router.put("/products/{product_id}", response_model=ProductOut,
             responses=errors(domain.ProductNotFound, domain.ProductInvalid, domain.StoreNotFound))
-async def change_product(product_id: PathId, body: ProductTermsIn, merchant: Merchant, staff: StaffMember,
+async def change_product(product_id: PathId, body: ProductTermsIn, staff: StaffMember,
                          session: Session, now: Now):
     """Submits new terms for review: the approved terms stay on sale until then; vouchers sold keep theirs."""
-    by = service.editor(merchant)
-    return await service.change_product(session, staff.business_id, product_id, by, body, now)
+    return await service.change_product(session, staff.business_id, product_id, staff.editor, body, now)
 
 
 @router.put("/products/{product_id}/status", response_model=ProductOut, responses=errors(domain.ProductNotFound))
-async def set_product_status(product_id: PathId, body: StatusIn, merchant: Merchant, staff: StaffMember,
+async def set_product_status(product_id: PathId, body: StatusIn, staff: StaffMember,
                              session: Session, now: Now):
     """On (0) or off (1) the shelf: no review needed; vouchers sold stay usable."""
-    by = service.editor(merchant)
-    return await service.set_product_status(session, staff.business_id, product_id, body.status, by, now)
+    return await service.set_product_status(session, staff.business_id, product_id, body.status, staff.editor,
+                                            now)
 
 
 @router.get("/products/{product_id}/reviews", response_model=Page[ReviewOut],

@@ -338,3 +338,41 @@ def test_zz_upstream_killed_is_502_and_ctrl_c_leaves_no_orphans(suite):
     assert suite["process"].wait(30) == 0
     time.sleep(0.5)
     assert [pid for pid in children if alive(pid)] == []
+
+
+def merchant_headers(subject: str, business_id: int) -> dict[str, str]:
+    plain_env = {k: v for k, v in os.environ.items() if k != "ENV"}
+    token = subprocess.run([sys.executable, "-m", "promo", "token", "merchant", subject, "--business-id",
+                            str(business_id)], capture_output=True, text=True, check=True, env=plain_env).stdout.strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_voucher_bought_listed_and_verified_through_the_gateway(suite):
+    """The voucher service's quick start: the demo stores are found near a point, a payment for the
+    demo voucher SKU issues a voucher the buyer lists through the gateway, and the demo merchant's
+    staff (user 38 of business 194) verify part of it with a retried key, then see it in their report."""
+    gw = suite["gateway"]
+    near = httpx.get(f"{gw}/app-api/voucher/stores/nearby", params={"lat": 31.2304, "lon": 121.4737,
+                                                                     "radius_m": 10000})
+    assert near.status_code == 200, near.text
+    assert {s["id"] for s in near.json()["items"]} >= {254, 255}
+    publish(suite, "order.paid", {"order_id": 900001, "user_id": 7007, "pay_price": 8800,
+                                  "items": [{"sku_id": 537, "spu_id": 537, "count": 1, "pay_price": 8800}]})
+    buyer = member_headers("7007")
+    mine = wait_until(lambda: httpx.get(f"{gw}/app-api/voucher/vouchers", headers=buyer).json()["items"],
+                      "the voucher issued")
+    [voucher] = mine
+    detail = httpx.get(f"{gw}/app-api/voucher/vouchers/{voucher['id']}", headers=buyer).json()
+    staff = {**merchant_headers("38", 194), "Idempotency-Key": "e2e-verify-1"}
+    body = {"code": detail["code"], "store_id": 254, "minus_value": 3000, "currency": "CNY"}
+    first = httpx.post(f"{gw}/merchant-api/voucher/verifications", headers=staff, json=body)
+    assert first.status_code == 201, first.text
+    retried = httpx.post(f"{gw}/merchant-api/voucher/verifications", headers=staff, json=body)
+    assert retried.status_code == 200 and retried.json()["id"] == first.json()["id"]
+    after = httpx.get(f"{gw}/app-api/voucher/vouchers/{voucher['id']}", headers=buyer).json()
+    assert after["surplus_value"] == detail["surplus_value"] - 3000, after
+    other = merchant_headers("99", 195)
+    assert httpx.get(f"{gw}/merchant-api/voucher/verifications/{first.json()['id']}",
+                     headers=other).status_code == 404, "another merchant never sees it"
+    report = httpx.get(f"{gw}/merchant-api/voucher/reports/daily", headers=staff)
+    assert report.status_code == 200, report.text

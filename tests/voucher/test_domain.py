@@ -239,6 +239,7 @@ def test_report_dates_default_to_the_31_days_up_to_today():
     assert domain.report_range(date(2026, 11, 1), None, today) == (date(2026, 11, 1), today)
     assert domain.report_range(today, today, today) == (today, today)
     assert domain.report_range(date(2025, 11, 22), today, today) == (date(2025, 11, 22), today), "366 days"
+    assert domain.report_range(None, date(1, 1, 5), today) == (date(1, 1, 1), date(1, 1, 5)), "the calendar's start"
 
 
 def test_report_dates_refused():

@@ -14,7 +14,9 @@ async def test_store_and_product_bodies_are_strict(client, people):
         assert answer.status_code == 422 and answer.json()["error"]["code"] == "VALIDATION_FAILED", body
     for change in ({"value": "10000"}, {"value": 0}, {"max_using_times": 101}, {"store_ids": []}, {"store_ids": [0]},
                    {"currency": "cny"}, {"kind": 3}, {"sku_id": True}, {"image_url": "javascript:x"},
-                   {"valid_days": 0}, {"cost": -1}):
+                   {"valid_days": 0}, {"cost": -1},
+                   {"validity_type": 1, "valid_days": None, "valid_start_at": "2026-01-01T00:00:00+08:00",
+                    "valid_end_at": "9999-12-31T23:59:59-14:00"}):
         answer = await client.post(f"{M}/products", json={**product_body([store["id"]]), **change},
                                    headers=people["a"])
         assert answer.status_code == 422 and answer.json()["error"]["code"] == "VALIDATION_FAILED", change
@@ -37,6 +39,12 @@ async def test_a_verification_s_body_is_strict_and_its_messages_are_translated(c
                                    headers={**people["a"], "Idempotency-Key": "v", "Accept-Language": "zh-CN"})
     assert only_value.json()["error"]["details"]["errors"][0]["msg"] == "核销金额和币种须同时填写"
     assert (await client.get(f"{APP}/vouchers/{voucher.id}", headers=people["buyer"])).json()["usages"] == []
+
+
+async def test_report_dates_at_the_calendar_s_edges_are_answered(client, people):
+    for params in ({"date_to": "0001-01-05"}, {"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}):
+        answer = await client.get(f"{M}/reports/daily", params=params, headers=people["a"])
+        assert answer.status_code in (200, 422), answer.text
 
 
 async def test_paging_is_bounded(client, people):

@@ -5,7 +5,9 @@ route sees only the token's own business: another merchant's store, product, vou
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
 
 from services.voucher import domain, flows, pages, service
 from services.voucher.api.deps import (
@@ -127,7 +129,7 @@ async def product_reviews(product_id: PathId, staff: StaffMember, session: Sessi
 # --- verification -------------------------------------------------------------------------------------
 
 @router.get("/codes/{code}", response_model=MerchantVoucherOut, responses=errors(domain.CodeNotFound))
-async def look_up_code(code: str, staff: StaffMember, session: Session, zone: BusinessZone):
+async def look_up_code(code: Annotated[str, Path(min_length=1, max_length=32)], staff: StaffMember, session: Session, zone: BusinessZone):
     """What staff see after scanning a code: the voucher, what is left, its validity."""
     return await pages.code_lookup(session, staff.business_id, code, zone)
 

@@ -118,7 +118,7 @@ DEFAULT_REPORT_DAYS = 31
 def report_range(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
     """The business dates a report covers: by default the 31 days up to today."""
     end = date_to or today
-    start = date_from or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    start = date_from or date.fromordinal(max(1, end.toordinal() - (DEFAULT_REPORT_DAYS - 1)))
     if end < start:
         raise ReportRangeInvalid(reason=TO_BEFORE_FROM)
     if (end - start).days + 1 > MAX_REPORT_DAYS:

@@ -43,6 +43,7 @@ from shared.pagination import Page, Paging
 
 router = APIRouter(prefix="/merchant-api/voucher", tags=["merchant: voucher"],
                    dependencies=[Depends(require_role(Role.MERCHANT))], responses=errors(Unauthorized, Forbidden))
+Code = Annotated[str, Path(min_length=1, max_length=32, description="as scanned or typed")]
 VERIFY_ERRORS = (domain.CodeNotFound, domain.StoreNotFound, domain.StoreUnavailable, domain.StoreNotAccepted,
                  domain.NotActive, domain.OutsideValidity, domain.NothingLeft, domain.WrongWay,
                  domain.CurrencyMismatch, domain.KeyReused, domain.VoucherBusy)
@@ -129,7 +130,7 @@ async def product_reviews(product_id: PathId, staff: StaffMember, session: Sessi
 # --- verification -------------------------------------------------------------------------------------
 
 @router.get("/codes/{code}", response_model=MerchantVoucherOut, responses=errors(domain.CodeNotFound))
-async def look_up_code(code: Annotated[str, Path(min_length=1, max_length=32)], staff: StaffMember, session: Session, zone: BusinessZone):
+async def look_up_code(code: Code, staff: StaffMember, session: Session, zone: BusinessZone):
     """What staff see after scanning a code: the voucher, what is left, its validity."""
     return await pages.code_lookup(session, staff.business_id, code, zone)
 

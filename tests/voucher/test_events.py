@@ -5,7 +5,10 @@ cancel issues nothing."""
 
 from __future__ import annotations
 
+import asyncio
+
 from services.voucher.models import Voucher
+from shared.consumer import Outcome
 from tests.voucher.support import (
     buy,
     cancelled,
@@ -42,11 +45,14 @@ async def test_order_paid_issues_one_voucher_per_unit_once(client, people, vouch
     assert "code" not in issued[0], "the code is the buyer's secret"
 
 
-async def test_a_unit_issued_by_a_concurrent_delivery_is_left_to_it(client, people, voucher_app):
+async def test_a_unit_issued_by_a_concurrent_delivery_is_left_to_it(client, people, voucher_app, caplog):
+    """Republished copies handled at once: each finds the units the first issued and leaves them, at
+    the first attempt (no handler failure, no retry)."""
     store = await make_store(client, people)
     await make_product(client, people, [store["id"]])
-    import asyncio
-    await asyncio.gather(*(runner(voucher_app).process(paid(7002, [(537, 3, 26400)])) for _ in range(4)))
+    outcomes = await asyncio.gather(*(runner(voucher_app).process(paid(7002, [(537, 3, 26400)])) for _ in range(4)))
+    assert set(outcomes) == {Outcome.PROCESSED}
+    assert [r.message for r in caplog.records if r.name == "shared.consumer"] == []
     vouchers = await vouchers_of(voucher_app, 7002)
     assert sorted(v.unit_no for v in vouchers) == [1, 2, 3]
     assert len(await events(voucher_app, "promo.voucher.issued")) == 3

@@ -1,5 +1,5 @@
-"""The cart use case that manages its own session: the page reads the lines, gives the database
-connection back, and only then calls pricing (up to DEPENDENCY_TIMEOUT_SECONDS), so a slow
+"""The cart use case that manages its own database connection: the page reads the lines, gives
+the connection back, and only then calls pricing (up to DEPENDENCY_TIMEOUT_SECONDS), so a slow
 pricing never holds cart connections. The other use cases flush in the request's transaction
 (service.py)."""
 
@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.cart import pages
 from services.cart import repository as repo
@@ -24,15 +24,17 @@ log = logging.getLogger("cart.flows")
 class CartContext:
     """What the page needs besides a request; built once per app (main.py)."""
 
-    sessions: async_sessionmaker[AsyncSession]
+    # The page's one SELECT is consistent at any isolation level: it reads on a plain connection of
+    # the pool, without the SET TRANSACTION ISOLATION round trips of the READ COMMITTED sessions.
+    engine: AsyncEngine
     pricing: PricingClient
 
 
 async def page(cart: CartContext, owner: Owner, locale: str) -> dict[str, Any]:
     """GET /app-api/cart: one pricing quote for the whole cart (never one per line). Pricing down,
     slow or refusing: the lines at plain prices and `promotions_available: false`, never a 5xx."""
-    async with cart.sessions() as session:
-        lines = await repo.lines_of(session, owner)
+    async with cart.engine.connect() as connection:
+        lines = await repo.page_lines(connection, owner)
     if not any(line.selected for line in lines):
         return pages.plain(lines, locale, available=True)  # nothing to price: no call
     try:

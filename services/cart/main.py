@@ -27,7 +27,7 @@ async def cart_context(app: FastAPI):
     timeout = settings.dependency_timeout_seconds
     pricing = PricingClient(ServiceClient("pricing", settings.pricing_url, token, timeout_seconds=timeout),
                             AnonymousClient("pricing", settings.pricing_url, timeout_seconds=timeout))
-    app.state.cart = CartContext(sessions=app.state.sessionmaker, pricing=pricing)
+    app.state.cart = CartContext(engine=app.state.engine, pricing=pricing)
     try:
         yield
     finally:

@@ -5,16 +5,31 @@ could not answer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from services.cart import domain
-from services.cart.models import Line
 
 NO_COUPONS = {"available": False, "usable": [], "unusable": [], "best_coupon_id": None, "best_discount": 0,
               "applied_coupon_id": None}
 NO_GRANTS = {"points": 0, "coupons": {}, "free_delivery": False}
 TOTALS = ("original", "special", "discount", "member", "reward", "coupon", "points", "pay", "points_used",
           "points_spent", "points_granted")
+
+
+class Line(Protocol):
+    """A cart line as the page reads it (repository.page_lines' rows)."""
+
+    sku_id: int
+    spu_id: int
+    category_id: int
+    business_id: int | None
+    quantity: int
+    selected: bool
+    unit_price: int
+    added_price: int
+    added_at: datetime
+    updated_at: datetime
 
 
 def quote_lines(lines: Sequence[Line]) -> list[dict[str, Any]]:
@@ -28,22 +43,21 @@ def count_of(lines: Sequence[Line]) -> dict[str, int]:
             "selected_lines": sum(1 for x in lines if x.selected)}
 
 
-def _line(line: Line, locale: str) -> dict[str, Any]:
+def _line(line: Line, locale: str, original: int, adjustments: list, pay: int) -> dict[str, Any]:
     change = domain.price_change(line.added_price, line.unit_price)
     return {"sku_id": line.sku_id, "spu_id": line.spu_id, "category_id": line.category_id,
             "business_id": line.business_id, "quantity": line.quantity, "selected": line.selected,
             "unit_price": line.unit_price, "added_price": line.added_price, "added_at": line.added_at,
             "updated_at": line.updated_at,
             "price_change": None if change is None else {"direction": change.direction.value, "amount": change.amount,
-                                                         "text": change.text(locale)}}
+                                                         "text": change.text(locale)},
+            "original_amount": original, "adjustments": adjustments, "pay_amount": pay}
 
 
 def priced(lines: Sequence[Line], quote: dict[str, Any], locale: str) -> dict[str, Any]:
     """The page from pricing's answer to `quote_lines(lines)`."""
-    page_lines = []
-    for line, q in zip(lines, quote["lines"], strict=True):
-        page_lines.append({**_line(line, locale), "original_amount": q["original_amount"],
-                           "adjustments": q["adjustments"], "pay_amount": q["pay_amount"]})
+    page_lines = [_line(line, locale, q["original_amount"], q["adjustments"], q["pay_amount"])
+                  for line, q in zip(lines, quote["lines"], strict=True)]
     totals = quote["totals"]
     return {"lines": page_lines, "totals": {name: totals[name] for name in TOTALS}, "promotions": quote["promotions"],
             "coupons": quote["coupons"], "grants": quote["grants"], "count": count_of(lines),
@@ -54,8 +68,7 @@ def plain(lines: Sequence[Line], locale: str, *, available: bool) -> dict[str, A
     """The lines at their unit prices. `available` false: pricing could not be asked (the page
     says so); true: there was nothing to price (no line selected)."""
     total = domain.plain_total((x.unit_price, x.quantity, x.selected) for x in lines)
-    page_lines = [{**_line(x, locale), "original_amount": x.unit_price * x.quantity, "adjustments": [],
-                   "pay_amount": x.unit_price * x.quantity} for x in lines]
+    page_lines = [_line(x, locale, x.unit_price * x.quantity, [], x.unit_price * x.quantity) for x in lines]
     notice = None if available else domain.PROMOTIONS_UNAVAILABLE
     return {"lines": page_lines, "totals": {**dict.fromkeys(TOTALS, 0), "original": total, "pay": total},
             "promotions": [], "coupons": NO_COUPONS, "grants": NO_GRANTS, "count": count_of(lines),

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.cart.domain import Owner
 from services.cart.models import Cart, Line, PaidOrder
@@ -94,10 +94,25 @@ async def set_selected(session: AsyncSession, cart_id: int, selected: bool, now:
 
 # --- reads without a lock (the page, the badge) ---------------------------------------------------
 
-async def lines_of(session: AsyncSession, owner: Owner) -> list[Line]:
-    """The owner's lines, the most recently added first (one statement)."""
-    return list((await session.scalars(select(Line).join(Cart, Cart.id == Line.cart_id).where(_owned_by(owner))
-                                       .order_by(Line.added_at.desc(), Line.id.desc()))).all())
+PAGE_COLUMNS = (Line.sku_id, Line.spu_id, Line.category_id, Line.business_id, Line.quantity, Line.selected,
+                Line.unit_price, Line.added_price, Line.added_at, Line.updated_at)
+
+
+def _page_query(owner_column: ColumnElement) -> Select:
+    return (select(*PAGE_COLUMNS).join(Cart, Cart.id == Line.cart_id).where(owner_column == bindparam("owner"))
+            .order_by(Line.added_at.desc(), Line.id.desc()))
+
+
+# Built once: the page is the cart's hot read (building the statement cost as much as running it).
+PAGE_OF_MEMBER, PAGE_OF_DEVICE = _page_query(Cart.user_id), _page_query(Cart.device_id)
+
+
+async def page_lines(connection: AsyncConnection, owner: Owner) -> Sequence[Row]:
+    """The owner's lines as plain rows, the most recently added first: one statement, on a Core
+    connection (no ORM session, no objects)."""
+    if owner.user_id is not None:
+        return (await connection.execute(PAGE_OF_MEMBER, {"owner": owner.user_id})).all()
+    return (await connection.execute(PAGE_OF_DEVICE, {"owner": owner.device_id})).all()
 
 
 async def counts(session: AsyncSession, owner: Owner) -> tuple[int, int, int]:

@@ -48,7 +48,7 @@ async def pricing_at(cart_app, url: str, seconds: float = 3.0):
     kept = cart_app.state.cart
     client = PricingClient(ServiceClient("pricing", url, "token", timeout_seconds=seconds),
                            AnonymousClient("pricing", url, timeout_seconds=seconds))
-    cart_app.state.cart = CartContext(kept.sessions, client)
+    cart_app.state.cart = CartContext(kept.engine, client)
     try:
         yield
     finally:

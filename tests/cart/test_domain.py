@@ -34,7 +34,7 @@ def test_a_cart_belongs_to_a_member_or_a_device():
 
 @pytest.mark.parametrize("kwargs", [{}, {"user_id": 7, "device_id": "d-12345678"}])
 def test_a_cart_does_not_belong_to_both_or_neither(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^a cart belongs to a member or to a device$"):
         Owner(**kwargs)
 
 

@@ -78,13 +78,6 @@ async def delete_lines(session: AsyncSession, cart_id: int, sku_ids: Sequence[in
     return (await session.execute(statement.execution_options(synchronize_session=False))).rowcount
 
 
-async def delete_lines_by_id(session: AsyncSession, line_ids: Sequence[int]) -> int:
-    if not line_ids:
-        return 0
-    return (await session.execute(delete(Line).where(Line.id.in_(line_ids))
-                                  .execution_options(synchronize_session=False))).rowcount
-
-
 async def set_selected(session: AsyncSession, cart_id: int, selected: bool, now: datetime) -> int:
     """Every line of the cart selected (or not); how many changed."""
     return (await session.execute(update(Line).where(Line.cart_id == cart_id, Line.selected != selected)

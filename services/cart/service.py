@@ -110,7 +110,9 @@ async def _apply(session: AsyncSession, plan: MergePlan, member: dict[int, Line]
     for raised in plan.raised:
         line = member[raised.sku_id]
         line.quantity, line.selected, line.updated_at = raised.quantity, raised.selected, now
-    await repo.delete_lines_by_id(session, [device[sku].id for sku in plan.taken])
+    for sku in plan.taken:  # deleted through the session: a new line may get a deleted one's id (SQLite)
+        await session.delete(device[sku])
+    await session.flush()
     for sku in plan.moved:  # the device line as it was, now the member's
         old = device[sku]
         session.add(Line(cart_id=member_cart, sku_id=sku, spu_id=old.spu_id, category_id=old.category_id,
@@ -136,8 +138,9 @@ async def remove_bought(session: AsyncSession, paid: OrderPaid) -> int:
     for sku, quantity in left.items():
         if quantity:
             lines[sku].quantity, lines[sku].updated_at = quantity, paid.paid_at
+        else:
+            await session.delete(lines[sku])
     await session.flush()
-    await repo.delete_lines_by_id(session, [lines[sku].id for sku, quantity in left.items() if not quantity])
     await repo.note_lines_changed(session, paid.order_id, len(left))
     return len(left)
 

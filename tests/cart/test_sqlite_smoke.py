@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from services.cart import jobs, seed
 from services.cart.main import create_app
 from services.cart.settings import CartSettings
@@ -17,6 +19,7 @@ from tests.cart.helpers import add, device, fill, item, paid, runner
 from tests.conftest import asgi_client
 
 
+@pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
 async def test_cart_on_sqlite(tmp_path, infra, tokens):
     url = f"sqlite+aiosqlite:///{tmp_path}/not-yet/cart.db"  # migrate creates the folder
     await asyncio.to_thread(upgrade, "cart", url)
@@ -24,13 +27,14 @@ async def test_cart_on_sqlite(tmp_path, infra, tokens):
     clock = FixedClock(datetime(2026, 11, 11, 0, 0, tzinfo=UTC))
     app = create_app(CartSettings(_env_file=None, database_url=url, pricing_url=NOWHERE, **infra), clock=clock)
     async with app.router.lifespan_context(app), asgi_client(app) as client:
+        await fill(client, tokens["member"], item(1001, 1), item(1002, 1))
         answers = await asyncio.gather(*(add(client, device(), sku_id=1001, quantity=3) for _ in range(10)))
         assert [a.status_code for a in answers] == [200] * 10, [a.text for a in answers]
         assert answers[0].json()["line"]["added_at"] == "2026-11-11T00:00:00Z"  # the injected clock, in UTC
-        await fill(client, tokens["member"], item(1001, 1), item(1002, 1))
+        await fill(client, device(), item(1003, 1))  # the highest ids: SQLite gives them again once deleted
         merged = await client.post("/app-api/cart/merge", headers={**tokens["member"], **device()})
-        assert merged.json()["count"] == {"lines": 2, "quantity": 32, "selected_lines": 2}
-        await runner(app).process(paid(7001, 1001, [(1002, 1)]))
+        assert merged.json()["count"] == {"lines": 3, "quantity": 33, "selected_lines": 3}
+        await runner(app).process(paid(7001, 1001, [(1002, 1), (1003, 1)]))
         page = (await client.get("/app-api/cart", headers=tokens["member"])).json()
         assert [x["sku_id"] for x in page["lines"]] == [1001] and page["lines"][0]["quantity"] == 31
         assert page["promotions_available"] is False and page["totals"]["pay"] == 31 * 19900

@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import coupon_rush, pricing_quote, report, seckill_crowd, voucher_nearby, wrk
+from bench import cart_page, coupon_rush, pricing_quote, report, seckill_crowd, voucher_nearby, wrk
 from bench.stack import BANNERS, Stack, fetch
 
 WARMUP_SECONDS = 2
@@ -28,9 +28,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds the duration is split into; medians are reported (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="connections for the throughput runs (32)")
-    parser.add_argument("--only", choices=["gateway", "coupon", "pricing", "seckill", "voucher"], default=None,
+    parser.add_argument("--only", choices=["gateway", "coupon", "pricing", "seckill", "voucher", "cart"], default=None,
                         help="run one part: the proxy comparison, the hot coupon template race, the quote "
-                             "benchmark, the flash crowd or stores near me (default: all)")
+                             "benchmark, the flash crowd, stores near me or the cart page (default: all)")
     parser.add_argument("--output-dir", type=Path, default=Path(__file__).parent / "results",
                         help="where latest.md and latest.json go (default bench/results)")
     args = parser.parse_args(argv)
@@ -107,6 +107,12 @@ def main(argv: list[str] | None = None) -> None:
         seckill_bench(args)
     if args.only in (None, "voucher"):
         voucher_bench(args)
+    if args.only in (None, "cart"):
+        cart_bench(args)
+
+
+def cart_bench(args: argparse.Namespace) -> None:
+    _wrk_part(args, cart_page, "cart", "cart page", "redis, tansu, the coupon, pricing and cart services")
 
 
 def voucher_bench(args: argparse.Namespace) -> None:

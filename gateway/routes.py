@@ -35,7 +35,7 @@ class RouteTable:
         """`/app-api/content/banners` -> the content route; None for anything not forwarded
         (including every `/internal/**` path)."""
         parts = path.split("/", 3)
-        if len(parts) < 4 or parts[0] != "":
+        if len(parts) < 3 or parts[0] != "":
             return None
         family, service = parts[1], parts[2]
         role = self.families.get(family)

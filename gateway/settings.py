@@ -35,7 +35,8 @@ class GatewaySettings(CommonSettings):
     gateway_public_prefixes: list[str] = ["/app-api/content/", "/app-api/coupon/templates", "/app-api/pricing/",
                                           "/app-api/seckill/slots", "/app-api/seckill/activities",
                                           "/app-api/groupbuy/activities", "/app-api/groupbuy/groups",
-                                          "/app-api/voucher/stores/nearby", "/app-api/voucher/products/"]
+                                          "/app-api/voucher/stores/nearby", "/app-api/voucher/products/",
+                                          "/app-api/cart"]
 
     gateway_timeout_seconds: float = 10.0
     gateway_route_timeouts: dict[str, float] = {}  # {"/app-api/pricing/": 3.0}: longest prefix wins

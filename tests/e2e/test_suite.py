@@ -376,3 +376,29 @@ def test_a_voucher_bought_listed_and_verified_through_the_gateway(suite):
                      headers=other).status_code == 404, "another merchant never sees it"
     report = httpx.get(f"{gw}/merchant-api/voucher/reports/daily", headers=staff)
     assert report.status_code == 200, report.text
+
+
+def test_a_device_cart_merged_on_login_priced_and_emptied_by_payment(suite):
+    """An anonymous device fills a cart through the gateway, the member logs in and merges, the page
+    shows the demo promotions, the order is paid and the bought lines leave the cart."""
+    gw, device = suite["gateway"], {"X-Device-Id": "e2e-phone-0001"}
+    member = member_headers("7101")
+    for line in ({"sku_id": 1001, "spu_id": 101, "category_id": 11, "quantity": 1, "unit_price": 19900},
+                 {"sku_id": 1002, "spu_id": 102, "category_id": 11, "quantity": 2, "unit_price": 5900}):
+        added = httpx.post(f"{gw}/app-api/cart/lines", json=line, headers=device)
+        assert added.status_code == 200, added.text
+    anonymous = httpx.get(f"{gw}/app-api/cart", headers=device).json()
+    assert anonymous["promotions_available"] and anonymous["count"]["lines"] == 2
+    merged = httpx.post(f"{gw}/app-api/cart/merge", headers={**member, **device})
+    assert merged.status_code == 200 and merged.json()["moved"] == 2, merged.text
+    assert httpx.get(f"{gw}/app-api/cart/count", headers=device).json()["lines"] == 0
+    page = httpx.get(f"{gw}/app-api/cart", headers=member).json()
+    assert {p["name"] for p in page["promotions"] if p["applied"]} == {"双11 限时折扣", "全场满减"}
+    assert page["totals"]["pay"] < page["totals"]["original"] == 19900 + 2 * 5900
+    publish(suite, "order.paid", {"order_id": 910001, "user_id": 7101, "pay_price": 25215,
+                                  "items": [{"sku_id": 1001, "spu_id": 101, "count": 1, "pay_price": 15389},
+                                            {"sku_id": 1002, "spu_id": 102, "count": 1, "pay_price": 4913}]})
+    wait_until(lambda: httpx.get(f"{gw}/app-api/cart/count", headers=member).json()["lines"] == 1,
+               "the bought lines left the cart")
+    count = httpx.get(f"{gw}/app-api/cart/count", headers=member).json()
+    assert count == {"lines": 1, "quantity": 1, "selected_lines": 1}, "1001 left; one of the two 1002 stays"

@@ -91,8 +91,9 @@ def test_route_table():
     assert route and route.service == "content" and route.public and route.role == "member"
     assert table.match("/merchant-api/content/x").role == "merchant"
     assert not table.match("/app-api/coupon/x").public
-    for path in ("/internal/content/x", "/admin-api/content/x", "/app-api/unknown/x", "/app-api/content",
-                 "/", "/other/content/x"):
+    assert table.match("/app-api/content").service == "content", "a service's own root (GET /app-api/cart)"
+    for path in ("/internal/content/x", "/admin-api/content/x", "/app-api/unknown/x", "/app-api/unknown", "/app-api/",
+                 "/app-api", "/", "/other/content/x"):
         assert table.match(path) is None, path
     assert RouteTable(gateway_settings(1, gateway_forward_admin=True)).match("/admin-api/content/x").role == "admin"
     assert table.match("/app-api/content/slow/x").timeout.total == 0.3

@@ -40,6 +40,30 @@ def kafka_bootstrap() -> str:
     broker.stop()
 
 
+MYSQL_CONNECTIONS = 1000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def enough_database_connections() -> None:
+    """A test session runs every service side by side in one process, each with its own pool (and
+    the end-to-end suites run whole processes on top): more than MariaDB's default 151 connections.
+    The test server is ours to configure; production sizes its own."""
+    parsed = make_url(DATABASE_URL.replace("{service}", "x"))
+    if parsed.get_backend_name() != "mysql":
+        return
+
+    async def raise_limit() -> None:
+        engine = create_async_engine(parsed.set(database=""))
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"SET GLOBAL max_connections = GREATEST(@@max_connections, "
+                                        f"{MYSQL_CONNECTIONS})"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(raise_limit())
+
+
 @pytest.fixture(scope="session")
 def infra(kafka_bootstrap: str) -> dict[str, object]:
     """Settings values every test app shares."""

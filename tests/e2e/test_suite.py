@@ -322,24 +322,6 @@ def read_all(bootstrap: str, topic: str) -> list[bytes]:
     return asyncio.run(read())
 
 
-def test_zz_upstream_killed_is_502_and_ctrl_c_leaves_no_orphans(suite):
-    pids = suite["state"]["pids"]
-    os.kill(pids["content"], signal.SIGKILL)
-    for _ in range(50):
-        if not alive(pids["content"]):
-            break
-        time.sleep(0.1)
-    response = httpx.get(f"{suite['gateway']}/app-api/content/banners", params={"position": 1})
-    assert response.status_code == 502 and response.json()["error"]["code"] == "UPSTREAM_UNAVAILABLE"
-    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(suite["process"].pid)], capture_output=True,
-                                                text=True).stdout.split()]
-    assert len(children) >= 3  # gateway, redis, tansu still running
-    suite["process"].send_signal(signal.SIGINT)
-    assert suite["process"].wait(30) == 0
-    time.sleep(0.5)
-    assert [pid for pid in children if alive(pid)] == []
-
-
 def merchant_headers(subject: str, business_id: int) -> dict[str, str]:
     plain_env = {k: v for k, v in os.environ.items() if k != "ENV"}
     token = subprocess.run([sys.executable, "-m", "promo", "token", "merchant", subject, "--business-id",
@@ -402,3 +384,21 @@ def test_a_device_cart_merged_on_login_priced_and_emptied_by_payment(suite):
                "the bought lines left the cart")
     count = httpx.get(f"{gw}/app-api/cart/count", headers=member).json()
     assert count == {"lines": 1, "quantity": 1, "selected_lines": 1}, "1001 left; one of the two 1002 stays"
+
+
+def test_zz_upstream_killed_is_502_and_ctrl_c_leaves_no_orphans(suite):
+    pids = suite["state"]["pids"]
+    os.kill(pids["content"], signal.SIGKILL)
+    for _ in range(50):
+        if not alive(pids["content"]):
+            break
+        time.sleep(0.1)
+    response = httpx.get(f"{suite['gateway']}/app-api/content/banners", params={"position": 1})
+    assert response.status_code == 502 and response.json()["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(suite["process"].pid)], capture_output=True,
+                                                text=True).stdout.split()]
+    assert len(children) >= 3  # gateway, redis, tansu still running
+    suite["process"].send_signal(signal.SIGINT)
+    assert suite["process"].wait(30) == 0
+    time.sleep(0.5)
+    assert [pid for pid in children if alive(pid)] == []

@@ -156,3 +156,25 @@ async def client_on_clean_tables(app, metadata, keep: tuple[str, ...] = ()):
     await clear_tables(app.state.engine, metadata, keep)
     async with asgi_client(app) as client:
         yield client
+
+
+@contextlib.asynccontextmanager
+async def serving(app):
+    """`app` (lifespan already running) on a real local port, for services that call it over HTTP."""
+    import uvicorn
+
+    from promo.embedded import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+                                           access_log=False))
+    task = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -22,7 +22,6 @@ from services.pricing.main import create_app as create_pricing_app
 from services.pricing.models import Mutex
 from services.pricing.settings import PricingSettings
 from shared.migrations import upgrade
-from tests.cart.helpers import serving
 from tests.conftest import (
     asgi_client,
     clear_tables,
@@ -30,6 +29,7 @@ from tests.conftest import (
     database_url,
     recreate_database,
     running_service,
+    serving,
 )
 
 NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing answers

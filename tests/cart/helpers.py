@@ -3,14 +3,10 @@ calls the coupon service), carts filled through the API, rows read back."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime
 
-import uvicorn
 from sqlalchemy import select
 
-from promo.embedded import free_port
 from services.cart import consumers
 from services.cart.models import Cart, Line, inbox
 from shared.clock import SystemClock
@@ -21,24 +17,6 @@ DEVICE = "device-0000-aaaa"
 OTHER_DEVICE = "device-0000-bbbb"
 LINES = "/app-api/cart/lines"
 DEMO_SPUS = {1001: 101, 1002: 102, 1003: 103}  # the pricing demo's SKUs (category 11)
-
-
-@contextlib.asynccontextmanager
-async def serving(app):
-    """`app` (lifespan already running) on a real local port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
-                                           access_log=False))
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def device(device_id: str = DEVICE, **headers: str) -> dict[str, str]:

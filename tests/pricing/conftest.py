@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import uvicorn
 from sqlalchemy import update
 
-from promo.embedded import free_port
 from services.coupon.main import create_app as create_coupon_app
 from services.coupon.models import Base as CouponBase
 from services.coupon.settings import CouponSettings
@@ -19,27 +15,9 @@ from services.pricing.main import create_app as create_pricing_app
 from services.pricing.models import Base as PricingBase
 from services.pricing.models import Mutex
 from services.pricing.settings import PricingSettings
-from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, running_service
+from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, running_service, serving
 from tests.groupbuy.conftest import groupbuy_app  # noqa: F401  (a fixture: pricing calls the group-buy service)
 from tests.seckill.conftest import seckill_app  # noqa: F401  (a fixture: pricing calls the seckill service)
-
-
-@contextlib.asynccontextmanager
-async def serving(app):
-    """`app` (lifespan already running) on a real local port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
-                                           access_log=False))
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ The transaction belongs to whoever runs the unit of work: the request dependency
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import (
@@ -67,6 +67,25 @@ def is_deadlock(error: OperationalError) -> bool:
     again is the documented answer (InnoDB "How to Minimize and Handle Deadlocks")."""
     args = getattr(error.orig, "args", ())
     return bool(args) and args[0] == MYSQL_DEADLOCK
+
+
+T = TypeVar("T")
+DEADLOCK_ATTEMPTS = 3
+
+
+async def in_transaction(sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]],
+                         attempts: int = DEADLOCK_ATTEMPTS) -> T:
+    """`work` in a transaction of its own, run again from the start in a new one when MySQL picked
+    it as a deadlock's victim (rolled back whole, so nothing of the failed attempt stays); the last
+    attempt's error is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with sessions() as session, session.begin():
+                return await work(session)
+        except OperationalError as error:
+            if attempt == attempts or not is_deadlock(error):
+                raise
+    raise AssertionError("unreachable")
 
 
 # BIGINT on MySQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).

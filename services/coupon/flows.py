@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.coupon import lifecycle
 from services.coupon.models import Coupon
-from shared.db import is_deadlock
-
-HOLD_ATTEMPTS = 3
+from shared.db import in_transaction
 
 
 async def hold_for_order(sessions: async_sessionmaker[AsyncSession], order_id: int, user_id: int, coupon_id: int,
@@ -21,11 +18,5 @@ async def hold_for_order(sessions: async_sessionmaker[AsyncSession], order_id: i
     """`lifecycle.hold` in a transaction of its own. Two holds of one order for two coupons at the
     same time each wait for the other's row to give it back, a deadlock MySQL ends by rolling one
     back; that one runs again, sees the other's hold committed and replaces it."""
-    for attempt in range(HOLD_ATTEMPTS):
-        try:
-            async with sessions() as session, session.begin():
-                return await lifecycle.hold(session, order_id, user_id, coupon_id, now, hold_seconds)
-        except OperationalError as error:
-            if not is_deadlock(error) or attempt == HOLD_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return await in_transaction(sessions, lambda session: lifecycle.hold(session, order_id, user_id, coupon_id, now,
+                                                                         hold_seconds))

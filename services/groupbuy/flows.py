@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.groupbuy import domain, groups, service
@@ -17,10 +17,8 @@ from services.groupbuy import repository as repo
 from services.groupbuy.domain import GroupStatus
 from services.groupbuy.models import Member
 from services.groupbuy.schemas import HoldIn
-from shared.db import is_deadlock
+from shared.db import in_transaction
 from shared.errors import DomainError
-
-DEADLOCK_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -39,16 +37,11 @@ async def hold(gb: Groupbuy, request: HoldIn, now: datetime) -> Member:
         existing = await repo.member_by_order(session, request.order_id)
     if existing is not None:
         return service.same_seat(existing, request)
-    for attempt in range(DEADLOCK_ATTEMPTS):
-        try:
-            async with gb.sessions() as session, session.begin():
-                return await service.take_seat(session, request, now, gb.hold_seconds)
-        except OperationalError as error:
-            if not is_deadlock(error) or attempt == DEADLOCK_ATTEMPTS - 1:
-                raise
-        except (IntegrityError, DomainError) as refused:
-            return await _seat_taken_meanwhile(gb, request, refused)
-    raise AssertionError("unreachable")
+    try:
+        return await in_transaction(gb.sessions, lambda session: service.take_seat(session, request, now,
+                                                                                   gb.hold_seconds))
+    except (IntegrityError, DomainError) as refused:
+        return await _seat_taken_meanwhile(gb, request, refused)
 
 
 async def _seat_taken_meanwhile(gb: Groupbuy, request: HoldIn, refused: IntegrityError | DomainError) -> Member:

@@ -16,16 +16,14 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.voucher import issuing, verifying
 from services.voucher.models import Verification
 from services.voucher.schemas import VerifyIn
 from services.voucher.verifying import Staff
-from shared.db import is_deadlock
+from shared.db import in_transaction
 
-DEADLOCK_ATTEMPTS = 3
 EXPIRY_BATCH = 500
 T = TypeVar("T")
 
@@ -40,14 +38,7 @@ class Vouchers:
 
 
 async def _in_transaction(vouchers: Vouchers, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    for attempt in range(DEADLOCK_ATTEMPTS):
-        try:
-            async with vouchers.sessions() as session, session.begin():
-                return await work(session)
-        except OperationalError as error:
-            if not is_deadlock(error) or attempt == DEADLOCK_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return await in_transaction(vouchers.sessions, work)
 
 
 async def verify(vouchers: Vouchers, staff: Staff, body: VerifyIn, key: str,

@@ -15,6 +15,7 @@ from services.groupbuy import domain, flows
 from services.groupbuy import repository as repo
 from services.groupbuy.domain import MemberKind, MemberStatus
 from services.groupbuy.models import Group, Member
+from shared import db
 from tests.groupbuy.conftest import NOW, make_activity, seat
 from tests.groupbuy.test_checkout_api import HOLDS, hold_body
 from tests.groupbuy.test_groups import group_of, pay
@@ -34,7 +35,7 @@ async def test_a_hold_picked_as_a_deadlock_victim_runs_again(client, tokens, gro
     group_id = (await flows.hold(gb, seat(1, 11, activity_id), NOW)).group_id
     await pay(app, 1)
     group_locked, attempts, errors = asyncio.Event(), [], []
-    bought, deadlock = repo.bought_in_activity, flows.is_deadlock
+    bought, deadlock = repo.bought_in_activity, db.is_deadlock
 
     async def bought_with_the_group_locked(session, user_id, activity_id):
         attempts.append(user_id)
@@ -46,7 +47,7 @@ async def test_a_hold_picked_as_a_deadlock_victim_runs_again(client, tokens, gro
         return deadlock(error)
 
     monkeypatch.setattr(repo, "bought_in_activity", bought_with_the_group_locked)
-    monkeypatch.setattr(flows, "is_deadlock", seen)
+    monkeypatch.setattr(db, "is_deadlock", seen)
     async with app.state.sessionmaker() as other:
         other.add_all([Member(group_id=999, activity_id=999, kind=MemberKind.REAL, status=MemberStatus.PENDING,
                               order_id=order_id, created_at=NOW, updated_at=NOW) for order_id in [2, *range(50, 89)]])

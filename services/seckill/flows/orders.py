@@ -19,6 +19,7 @@ from services.seckill.flows import payments
 from services.seckill.flows.reservations import give_back_in_redis, offer_on_now, reserve
 from services.seckill.models import Reservation
 from services.seckill.stock import REDIS_DOWN
+from shared.db import in_transaction
 
 log = logging.getLogger("seckill.orders")
 
@@ -36,18 +37,27 @@ async def release(seckill: Seckill, reservation: Reservation, to: ReservationSta
     """Held (or, with `paid_too`, paid) -> released or expired, exactly once: the user's total and
     the stock go back in MySQL (quota, then product: the rows in the order the writer locks them),
     then in Redis, as the state that changed says (the token makes it count once there too). A
-    cancellation is recorded in the same transaction, or alone when the stock went back before."""
-    async with seckill.sessions() as session, session.begin():
-        if cancelled is not None:  # first: the row stays locked, a late payment waits and then sees it
-            await repo.record_cancellation(session, reservation.id, cancelled.at, cancelled.paid, now)
-        was = await _leave(session, reservation.id, to, now, paid_too)
-        if was is None:
-            return False
-        await repo.take_from_quota(session, reservation.activity_id, reservation.user_id, reservation.count)
-        await repo.give_stock_back(session, reservation.activity_id, reservation.sku_id, reservation.count)
+    cancellation is recorded in the same transaction, or alone when the stock went back before.
+    Run again if MySQL picks it as a deadlock's victim (a release and a late payment of two orders
+    of one buyer lock the buyer's quota row and the status index in opposite orders)."""
+    was = await in_transaction(seckill.sessions, lambda session: _released_in_mysql(session, reservation, to, now,
+                                                                                     paid_too, cancelled))
+    if was is None:
+        return False
     if seckill.redis_filter:
         await _released_in_redis(seckill, reservation, was)
     return True
+
+
+async def _released_in_mysql(session: AsyncSession, reservation: Reservation, to: ReservationStatus, now: datetime,
+                             paid_too: bool, cancelled: Cancellation | None) -> ReservationStatus | None:
+    if cancelled is not None:  # first: the row stays locked, a late payment waits and then sees it
+        await repo.record_cancellation(session, reservation.id, cancelled.at, cancelled.paid, now)
+    was = await _leave(session, reservation.id, to, now, paid_too)
+    if was is not None:
+        await repo.take_from_quota(session, reservation.activity_id, reservation.user_id, reservation.count)
+        await repo.give_stock_back(session, reservation.activity_id, reservation.sku_id, reservation.count)
+    return was
 
 
 async def _leave(session: AsyncSession, reservation_id: int, to: ReservationStatus, now: datetime,

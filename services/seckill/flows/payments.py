@@ -26,6 +26,7 @@ from services.seckill.context import Seckill
 from services.seckill.domain import ReservationStatus
 from services.seckill.models import Reservation, outbox
 from services.seckill.stock import REDIS_DOWN
+from shared.db import in_transaction
 from shared.enums import CommonStatus
 from shared.events import new_event
 from shared.outbox import add_to_outbox
@@ -49,15 +50,13 @@ class RefusedBecause(StrEnum):
 async def settle_late(seckill: Seckill, order_id: int, paid_at: datetime, now: datetime) -> bool:
     """The order's reservation gave its stock back before this payment: taken again, or the
     payment refused. False when there is nothing to do (no such reservation, already done, or the
-    order was cancelled after payment: the order service refunds it)."""
-    async with seckill.sessions() as session, session.begin():
-        found = await repo.reservation_by_order(session, order_id)
-        if found is None or not await repo.claim_late_payment(session, found.id, paid_at, now):
-            return False
-        await session.refresh(found, with_for_update=True)  # what a cancellation committed meanwhile
-        refused = await _take_again_or_refuse(session, found, paid_at, now)
-        if refused is not None:
-            await _publish_refusal(session, found, refused, paid_at, now)
+    order was cancelled after payment: the order service refunds it). Run again if MySQL picks it
+    as a deadlock's victim (see orders.release)."""
+    settled = await in_transaction(seckill.sessions, lambda session: _settled_in_mysql(session, order_id, paid_at,
+                                                                                        now))
+    if settled is None:
+        return False
+    found, refused = settled
     if refused is not None:
         log.warning("order %s was paid after its seckill reservation %s was %s: refund asked (%s)", order_id,
                     found.id, ReservationStatus(found.status).name, refused.value)
@@ -67,6 +66,18 @@ async def settle_late(seckill: Seckill, order_id: int, paid_at: datetime, now: d
         except REDIS_DOWN as exc:
             log.warning("could not take reservation %s again in redis (reconciliation will): %r", found.id, exc)
     return True
+
+
+async def _settled_in_mysql(session: AsyncSession, order_id: int, paid_at: datetime,
+                            now: datetime) -> tuple[Reservation, RefusedBecause | None] | None:
+    found = await repo.reservation_by_order(session, order_id)
+    if found is None or not await repo.claim_late_payment(session, found.id, paid_at, now):
+        return None
+    await session.refresh(found, with_for_update=True)  # what a cancellation committed meanwhile
+    refused = await _take_again_or_refuse(session, found, paid_at, now)
+    if refused is not None:
+        await _publish_refusal(session, found, refused, paid_at, now)
+    return found, refused
 
 
 async def _take_again_or_refuse(session: AsyncSession, r: Reservation, paid_at: datetime,

@@ -16,7 +16,7 @@ its own exact answer (sold out, fewer left than asked for, limit reached, repeat
 Several replicas write the same rows at once (a buyer's taps reach two of them; batches roll back
 under a crowd): MySQL may pick one of their transactions as a deadlock's victim and roll it back.
 A batch that is a victim is written one by one, and a reservation that is a victim is written again
-(`DEADLOCK_ATTEMPTS` in all; after that the buyer is told the sale is busy, retry in a second).
+(`shared.db.DEADLOCK_ATTEMPTS` in all; after that the buyer is told the sale is busy, retry in a second).
 """
 
 from __future__ import annotations
@@ -31,11 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.seckill import domain
 from services.seckill import repository as repo
 from services.seckill.models import Reservation
-from shared.db import is_deadlock
+from shared.db import in_transaction, is_deadlock
 from shared.enums import CommonStatus
 from shared.errors import DomainError
-
-DEADLOCK_ATTEMPTS = 3
 
 
 class Duplicate(Exception):
@@ -133,31 +131,28 @@ class ReservationWriter:
 
     async def _alone(self, p: Pending) -> Reservation:
         """One reservation in its own transaction, again if MySQL picked it as a deadlock's victim."""
-        for attempt in range(DEADLOCK_ATTEMPTS):
-            try:
-                return await self._alone_once(p)
-            except OperationalError as exc:
-                if not is_deadlock(exc):
-                    raise
-                if attempt == DEADLOCK_ATTEMPTS - 1:
-                    raise domain.Unavailable() from exc
-        raise AssertionError("unreachable")
+        try:
+            return await in_transaction(self.sessions, lambda session: _write_alone(session, p))
+        except OperationalError as exc:
+            if is_deadlock(exc):
+                raise domain.Unavailable() from exc
+            raise
 
-    async def _alone_once(self, p: Pending) -> Reservation:
-        r = p.reservation()
-        async with self.sessions() as session, session.begin():
-            await _check_enabled(session, r.activity_id)
-            await repo.ensure_quotas(session, r.activity_id, [r.user_id])
-            session.add(r)
-            try:
-                await session.flush()
-            except IntegrityError as exc:
-                raise Duplicate() from exc
-            if not await repo.add_to_quotas(session, r.activity_id, {r.user_id: r.count}, p.user_limit):
-                raise domain.UserLimitReached(limit=p.user_limit)
-            if not await repo.take_stock(session, r.activity_id, r.sku_id, r.count):  # the hot row last
-                raise _not_enough(await repo.sku_stock(session, r.activity_id, r.sku_id))
-        return r
+
+async def _write_alone(session: AsyncSession, p: Pending) -> Reservation:
+    r = p.reservation()
+    await _check_enabled(session, r.activity_id)
+    await repo.ensure_quotas(session, r.activity_id, [r.user_id])
+    session.add(r)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Duplicate() from exc
+    if not await repo.add_to_quotas(session, r.activity_id, {r.user_id: r.count}, p.user_limit):
+        raise domain.UserLimitReached(limit=p.user_limit)
+    if not await repo.take_stock(session, r.activity_id, r.sku_id, r.count):  # the hot row last
+        raise _not_enough(await repo.sku_stock(session, r.activity_id, r.sku_id))
+    return r
 
 
 def _not_enough(left: int | None) -> DomainError:

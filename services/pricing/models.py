@@ -16,6 +16,7 @@ class Base(DeclarativeBase):
 
 
 class ActivityColumns:
+    business_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)  # None: the platform's
     name: Mapped[str] = mapped_column(String(50))
     status: Mapped[int] = mapped_column(SmallInteger)  # CommonStatus: DISABLED = closed for good
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())

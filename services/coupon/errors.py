@@ -98,3 +98,17 @@ class CodeNotFound(NotFound):
 class CodeAlreadyRedeemed(Conflict):
     code = "COUPON_CODE_ALREADY_REDEEMED"
     messages = {"en": "This code has already been used", "zh-CN": "兑换码已被使用"}
+
+
+class TakeTypePlatformOnly(RuleViolation):
+    code = "COUPON_TAKE_TYPE_PLATFORM_ONLY"
+    messages = {"en": "Only the platform may issue coupons this way (take_type {take_type}); a shop's coupons are "
+                      "taken by buyers (take_type 1)",
+                "zh-CN": "该领取方式（take_type {take_type}）仅限平台使用，店铺优惠券须由买家领取（take_type 1）"}
+
+
+class OneCouponPerOwner(RuleViolation):
+    code = "COUPON_ONE_PER_OWNER"
+    messages = {"en": "An order may use one coupon per shop and one of the platform; coupons {coupon_ids} are of "
+                      "the same owner",
+                "zh-CN": "每个订单每个店铺限用 1 张优惠券，平台券限用 1 张；优惠券 {coupon_ids} 属于同一发券方"}

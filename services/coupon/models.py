@@ -33,6 +33,8 @@ class CouponTemplate(TermsColumns, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(255), default="")
+    # The owner: NULL = the platform's, else one merchant's (its coupons apply to its own goods only).
+    business_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     status: Mapped[int] = mapped_column(SmallInteger)
     take_type: Mapped[int] = mapped_column(SmallInteger)
     total_count: Mapped[int] = mapped_column(Integer)  # -1 unlimited
@@ -58,6 +60,7 @@ class Coupon(TermsColumns, Base):
     template_id: Mapped[int] = mapped_column(BigInteger)  # no FK: coupons are snapshots and outlive templates
     user_id: Mapped[int] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(String(64))
+    business_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)  # the template's owner
     take_type: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[int] = mapped_column(SmallInteger)
     valid_start: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -66,6 +69,8 @@ class Coupon(TermsColumns, Base):
     use_order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    # What the coupon takes off its order, fen, as the checkout that held it said (NULL: not said).
+    use_discount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # System issues are keyed ("register:<user>:<template>", "order:<order>:<template>:<n>") so
     # that each happens once, whatever the event redelivery; user takes have no key.
     issue_key: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)

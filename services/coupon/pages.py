@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon import repository as repo
+from services.coupon import service
 from services.coupon.domain import CouponStatus
 from services.coupon.models import CouponCode
 from services.coupon.schemas import (
@@ -19,23 +20,44 @@ from services.coupon.schemas import (
     TemplateBriefOut,
     TemplateLookupOut,
     TemplateOut,
+    TemplateStatsOut,
     admin_coupons_page,
 )
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import PageParams, to_page
 
 TemplateFilter = repo.TemplateFilter
 CODES_CSV_HEADER = ("code", "redeemed_by", "redeemed_at", "coupon_id")
 
 
-async def page_templates(session: AsyncSession, paging: PageParams, f: TemplateFilter) -> dict:
-    return to_page(TemplateOut, await repo.page_templates(session, paging, f), paging)
+async def page_templates(session: AsyncSession, paging: PageParams, f: TemplateFilter,
+                         scope: OwnerScope = EVERYTHING) -> dict:
+    return to_page(TemplateOut, await repo.page_templates(session, paging, f, scope), paging)
 
 
 async def page_coupons(session: AsyncSession, paging: PageParams, locale: str, *, user_id: int | None,
-                       template_id: int | None, status: CouponStatus | None) -> dict:
+                       template_id: int | None, status: CouponStatus | None, scope: OwnerScope = EVERYTHING) -> dict:
     """Issued coupons for operators, each stored revoke reason also in words of `locale`."""
-    result = await repo.page_coupons(session, paging, user_id=user_id, template_id=template_id, status=status)
+    result = await repo.page_coupons(session, paging, user_id=user_id, template_id=template_id, status=status,
+                                     scope=scope)
     return admin_coupons_page(result, paging, locale)
+
+
+async def template_stats(session: AsyncSession, template_id: int, scope: OwnerScope = EVERYTHING) -> TemplateStatsOut:
+    """A template's figures (if `scope` sees it, else 404): its coupons by status, the discount the
+    used ones gave, their orders."""
+    template = await service.get_template(session, template_id, scope=scope)
+    figures = await repo.template_figures(session, template.id)
+
+    def count(status: CouponStatus) -> int:
+        return figures.get(status, (0, 0, 0))[0]
+
+    used = figures.get(CouponStatus.USED, (0, 0, 0))
+    return TemplateStatsOut(
+        template_id=template.id, business_id=template.business_id, issued=sum(f[0] for f in figures.values()),
+        unused=count(CouponStatus.UNUSED), held=count(CouponStatus.HELD), used=used[0],
+        expired=count(CouponStatus.EXPIRED), revoked=count(CouponStatus.REVOKED),
+        recalled=count(CouponStatus.RECALLED), discount_given=used[1], orders=used[2])
 
 
 async def page_my_coupons(session: AsyncSession, user_id: int, paging: PageParams, now: datetime,

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, distinct, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon.domain import UNLIMITED, CouponStatus, TakeType
 from services.coupon.models import Coupon, CouponCode, CouponTemplate
 from services.coupon.outcomes import counts_against_the_limit
 from shared.enums import CommonStatus
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import PageParams, fetch_page
 
 
@@ -36,9 +37,9 @@ async def get_template_for_update(session: AsyncSession, template_id: int) -> Co
                                 .with_for_update().execution_options(populate_existing=True))
 
 
-async def page_templates(session: AsyncSession, paging: PageParams,
-                         f: TemplateFilter) -> tuple[Sequence[CouponTemplate], int]:
-    query = select(CouponTemplate).order_by(CouponTemplate.id.desc())
+async def page_templates(session: AsyncSession, paging: PageParams, f: TemplateFilter,
+                         scope: OwnerScope = EVERYTHING) -> tuple[Sequence[CouponTemplate], int]:
+    query = select(CouponTemplate).where(scope.where(CouponTemplate.business_id)).order_by(CouponTemplate.id.desc())
     if f.name:
         query = query.where(CouponTemplate.name.contains(f.name, autoescape=True))
     for column, value in ((CouponTemplate.status, f.status), (CouponTemplate.discount_type, f.discount_type),
@@ -159,12 +160,21 @@ async def give_back_stock(session: AsyncSession, template_id: int, count: int) -
 
 
 async def page_coupons(session: AsyncSession, paging: PageParams, *, user_id: int | None, template_id: int | None,
-                       status: CouponStatus | None) -> tuple[Sequence[Coupon], int]:
-    query = select(Coupon).order_by(Coupon.id.desc())
+                       status: CouponStatus | None, scope: OwnerScope = EVERYTHING) -> tuple[Sequence[Coupon], int]:
+    query = select(Coupon).where(scope.where(Coupon.business_id)).order_by(Coupon.id.desc())
     for column, value in ((Coupon.user_id, user_id), (Coupon.template_id, template_id), (Coupon.status, status)):
         if value is not None:
             query = query.where(column == value)
     return await fetch_page(session, query, paging)
+
+
+async def template_figures(session: AsyncSession, template_id: int) -> dict[int, tuple[int, int, int]]:
+    """Per coupon status: (coupons, their discounts in fen as their checkouts said, distinct orders)."""
+    rows = await session.execute(
+        select(Coupon.status, func.count(), func.coalesce(func.sum(Coupon.use_discount), 0),
+               func.count(distinct(Coupon.use_order_id)))
+        .where(Coupon.template_id == template_id).group_by(Coupon.status))
+    return {status: (count, int(discount), orders) for status, count, discount, orders in rows}
 
 
 # --- codes ----------------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class TemplateTerms(Output):
     id: int
     name: str
     description: str
+    business_id: int | None = Field(description="the owner: null: the platform's, else one merchant's (its "
+                                                "coupons apply to its own goods only)")
     use_price: int
     product_scope: ProductScope
     product_scope_values: list[int]
@@ -72,6 +74,23 @@ class TemplateOut(TemplateTerms):
     updated_at: datetime
 
 
+class TemplateStatsOut(BaseModel):
+    """A template's figures: its issued coupons by status, and what the used ones gave."""
+
+    template_id: int
+    business_id: int | None = Field(description="null: the platform's")
+    issued: int = Field(description="coupons issued, whatever became of them")
+    unused: int
+    held: int = Field(description="held by unpaid orders")
+    used: int = Field(description="used by paid orders")
+    expired: int
+    revoked: int = Field(description="taken back: their rewarding order was cancelled")
+    recalled: int = Field(description="taken back by an operator")
+    discount_given: int = Field(description="fen the used coupons took off their orders, as the checkouts said "
+                                            "(a hold that said no amount counts 0)")
+    orders: int = Field(description="paid orders that used them")
+
+
 class StatusIn(Input):
     status: CommonStatus
 
@@ -85,6 +104,8 @@ class CouponOut(Output):
     id: int
     template_id: int
     name: str
+    business_id: int | None = Field(description="the owner: null: the platform's, else one merchant's (its "
+                                                "coupons apply to its own goods only)")
     status: CouponStatus
     use_price: int
     product_scope: ProductScope
@@ -214,6 +235,7 @@ class TemplateLookupIn(Input):
 class TemplateBriefOut(Output):
     id: int
     name: str
+    business_id: int | None = Field(description="the owner: null: the platform's, else one merchant's")
     take_type: TakeType
     status: CommonStatus
     validity_type: ValidityType

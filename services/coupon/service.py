@@ -32,6 +32,7 @@ from shared.enums import CommonStatus
 from shared.errors import DomainError
 from shared.events import new_event
 from shared.outbox import add_to_outbox
+from shared.ownership import EVERYTHING, OwnerScope
 
 log = logging.getLogger("coupon.service")
 
@@ -57,31 +58,39 @@ def _validity(source: TemplateIn | CouponTemplate) -> domain.Validity:
                            source.fixed_start_term, source.fixed_end_term)
 
 
-def _validate(data: TemplateIn, now: datetime) -> None:
+def _validate(data: TemplateIn, owner: int | None, now: datetime) -> None:
+    template_rules.check_take_type_for_owner(owner, data.take_type)
     template_rules.validate_template(_terms(data), _quota(data), _validity(data), now)
 
 
 # --- templates ------------------------------------------------------------------------------------
 
-async def get_template(session: AsyncSession, template_id: int, *, for_update: bool = False) -> CouponTemplate:
+async def get_template(session: AsyncSession, template_id: int, *, for_update: bool = False,
+                       scope: OwnerScope = EVERYTHING) -> CouponTemplate:
+    """The template, if `scope` sees it: another owner's answers the same 404 as a missing id."""
     getter = repo.get_template_for_update if for_update else repo.get_template
     template = await getter(session, template_id)
-    if template is None:
+    if template is None or not scope.sees(template.business_id):
         raise TemplateNotFound(id=template_id)
     return template
 
 
-async def create_template(session: AsyncSession, data: TemplateIn, now: datetime) -> CouponTemplate:
-    _validate(data, now)
-    template = CouponTemplate(**data.model_dump(), take_count=0, use_count=0, created_at=now, updated_at=now)
+async def create_template(session: AsyncSession, data: TemplateIn, now: datetime,
+                          owner: int | None = None) -> CouponTemplate:
+    """`owner`: the merchant's business_id, or None for the platform's own."""
+    _validate(data, owner, now)
+    template = CouponTemplate(**data.model_dump(), business_id=owner, take_count=0, use_count=0, created_at=now,
+                              updated_at=now)
     session.add(template)
     await session.flush()
     return template
 
 
-async def update_template(session: AsyncSession, template_id: int, data: TemplateIn, now: datetime) -> CouponTemplate:
-    template = await get_template(session, template_id, for_update=True)
-    _validate(data, now)
+async def update_template(session: AsyncSession, template_id: int, data: TemplateIn, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> CouponTemplate:
+    """The owner stays (an operator editing a merchant's template keeps it the merchant's)."""
+    template = await get_template(session, template_id, for_update=True, scope=scope)
+    _validate(data, template.business_id, now)
     template_rules.check_total_not_below_taken(data.total_count, template.take_count)
     for name, value in data.model_dump().items():
         setattr(template, name, value)
@@ -90,17 +99,17 @@ async def update_template(session: AsyncSession, template_id: int, data: Templat
     return template
 
 
-async def set_template_status(session: AsyncSession, template_id: int, status: CommonStatus,
-                              now: datetime) -> CouponTemplate:
-    template = await get_template(session, template_id, for_update=True)
+async def set_template_status(session: AsyncSession, template_id: int, status: CommonStatus, now: datetime,
+                              scope: OwnerScope = EVERYTHING) -> CouponTemplate:
+    template = await get_template(session, template_id, for_update=True, scope=scope)
     template.status, template.updated_at = status, now
     await session.flush()
     return template
 
 
-async def delete_template(session: AsyncSession, template_id: int) -> None:
+async def delete_template(session: AsyncSession, template_id: int, scope: OwnerScope = EVERYTHING) -> None:
     """Templates may go (coupons keep a copy of their terms); their ids never come back."""
-    template = await get_template(session, template_id, for_update=True)
+    template = await get_template(session, template_id, for_update=True, scope=scope)
     if await repo.template_has_open_coupons(session, template_id):
         raise TemplateInUse(id=template_id)
     await session.delete(template)
@@ -143,8 +152,9 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
     if not await repo.add_take_count_if_stock(session, template_id, count):
         raise OutOfStock()
     start, end = template_rules.validity_window(_validity(template), now)
-    coupons = [Coupon(template_id=template.id, user_id=user_id, name=template.name, take_type=template.take_type,
-                      status=CouponStatus.UNUSED, valid_start=start, valid_end=end, created_at=now, updated_at=now,
+    coupons = [Coupon(template_id=template.id, user_id=user_id, name=template.name, business_id=template.business_id,
+                      take_type=template.take_type, status=CouponStatus.UNUSED, valid_start=start, valid_end=end,
+                      created_at=now, updated_at=now,
                       issue_key=keys[i] if keys else None, source_order_id=source_order_id,
                       **{name: getattr(template, name) for name in TERMS_FIELDS}) for i in range(count)]
     session.add_all(coupons)

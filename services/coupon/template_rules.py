@@ -10,6 +10,7 @@ from services.coupon.errors import (
     InvalidTemplate,
     OutOfStock,
     TakeLimitReached,
+    TakeTypePlatformOnly,
     TemplateDisabled,
     TemplateExpired,
     TotalBelowTaken,
@@ -88,6 +89,15 @@ def _discount_problems(terms: Terms) -> list[tuple[str, Reason]]:
     if terms.use_price > 0 and terms.discount_price > terms.use_price:
         return [("discount_price", DISCOUNT_ABOVE_THRESHOLD)]  # no threshold: the cap of `capped` applies
     return []
+
+
+MERCHANT_TAKE_TYPES = (TakeType.USER,)  # new-user issues and operators' gives are the platform's
+
+
+def check_take_type_for_owner(business_id: int | None, take_type: TakeType) -> None:
+    """A merchant's template is taken by buyers; the other ways of issuing are the platform's."""
+    if business_id is not None and take_type not in MERCHANT_TAKE_TYPES:
+        raise TakeTypePlatformOnly(take_type=int(take_type))
 
 
 def check_total_not_below_taken(total_count: int, take_count: int) -> None:

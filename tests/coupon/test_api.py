@@ -261,8 +261,10 @@ async def test_pricing_looks_templates_up_by_id(client, tokens):
     response = await client.post("/internal/coupon/templates/lookup", json=body, headers=tokens["service"])
     assert response.status_code == 200
     assert response.json() == {"templates": [
-        {"id": reward["id"], "name": "返券", "take_type": 2, "status": 0, "validity_type": 2, "valid_end": None},
-        {"id": center["id"], "name": "领券中心券", "take_type": 1, "status": 1, "validity_type": 2, "valid_end": None},
+        {"id": reward["id"], "name": "返券", "business_id": None, "take_type": 2, "status": 0, "validity_type": 2,
+         "valid_end": None},
+        {"id": center["id"], "name": "领券中心券", "business_id": None, "take_type": 1, "status": 1, "validity_type": 2,
+         "valid_end": None},
     ]}
     assert (await client.post("/internal/coupon/templates/lookup", json=body,
                               headers=tokens["admin"])).status_code == 403

@@ -30,6 +30,7 @@ from services.coupon.schemas import (
     StatusIn,
     TemplateIn,
     TemplateOut,
+    TemplateStatsOut,
 )
 from shared.auth import Admin, Role, require_role
 from shared.db import Session
@@ -37,6 +38,7 @@ from shared.deps import Locale, Now
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId, QueryId
 from shared.openapi import errors
+from shared.ownership import AdminScope, OwnerFilterConflict
 from shared.pagination import Page, Paging
 
 RecallReason = Annotated[str, Query(max_length=255, description="why, kept with the coupon and sent in the event")]
@@ -47,17 +49,24 @@ router = APIRouter(prefix="/admin-api/coupon", tags=["admin: coupon"],
 
 @router.post("/templates", status_code=201, response_model=TemplateOut, responses=errors(InvalidTemplate))
 async def create_template(body: TemplateIn, session: Session, now: Now):
+    """The platform's own template (business_id null)."""
     return await service.create_template(session, body, now)
 
 
-@router.get("/templates", response_model=Page[TemplateOut])
-async def page_templates(session: Session, paging: Paging, f: TemplateQuery):
-    return await pages.page_templates(session, paging, f)
+@router.get("/templates", response_model=Page[TemplateOut], responses=errors(OwnerFilterConflict))
+async def page_templates(session: Session, paging: Paging, f: TemplateQuery, scope: AdminScope):
+    """Every owner's templates, or one merchant's (`business_id`), or the platform's (`platform=true`)."""
+    return await pages.page_templates(session, paging, f, scope)
 
 
 @router.get("/templates/{template_id}", response_model=TemplateOut, responses=errors(TemplateNotFound))
 async def get_template(template_id: PathId, session: Session):
     return await service.get_template(session, template_id)
+
+
+@router.get("/templates/{template_id}/stats", response_model=TemplateStatsOut, responses=errors(TemplateNotFound))
+async def template_stats(template_id: PathId, session: Session):
+    return await pages.template_stats(session, template_id)
 
 
 @router.put("/templates/{template_id}", response_model=TemplateOut,
@@ -85,11 +94,13 @@ async def give(template_id: PathId, body: GiveIn, session: Session, now: Now, lo
     return await service.give(session, template_id, list(dict.fromkeys(body.user_ids)), now, locale)
 
 
-@router.get("/coupons", response_model=Page[AdminCouponOut])
-async def page_coupons(session: Session, paging: Paging, locale: Locale, user_id: QueryId = None,
+@router.get("/coupons", response_model=Page[AdminCouponOut], responses=errors(OwnerFilterConflict))
+async def page_coupons(session: Session, paging: Paging, locale: Locale, scope: AdminScope, user_id: QueryId = None,
                        template_id: QueryId = None, status: CouponStatus | None = None):
-    """Issued coupons; a taken-back one with who, when and why (`revoke_reason_text` in the caller's language)."""
-    return await pages.page_coupons(session, paging, locale, user_id=user_id, template_id=template_id, status=status)
+    """Issued coupons; a taken-back one with who, when and why (`revoke_reason_text` in the caller's language).
+    Every owner's, or one merchant's (`business_id`), or the platform's (`platform=true`)."""
+    return await pages.page_coupons(session, paging, locale, user_id=user_id, template_id=template_id, status=status,
+                                    scope=scope)
 
 
 @router.delete("/coupons/{coupon_id}", status_code=204,

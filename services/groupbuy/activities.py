@@ -1,5 +1,10 @@
-"""Activities (admin): created, updated, closed and deleted under the activity rules
-(`domain.rules`), and their views with prices and how many joined. Flushes; never commits."""
+"""Activities (the admin's and the merchants'): created, updated, closed and deleted under the
+activity rules (`domain.rules`), and their views with prices and how many joined. Every function
+takes the caller's `OwnerScope`: a merchant's sees its own activities only (another owner's id is
+"not found", like a missing one) and creates for its business; the admin's sees every activity
+and creates the platform's. The SPU conflict stays global: a merchant's activity cannot overlap
+the platform's or another merchant's (the refusal names the other activity only when it is the
+caller's own). Flushes; never commits."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from services.groupbuy.models import Activity, Product, mutex
 from services.groupbuy.schemas import ActivityIn
 from shared.db import take_mutex
 from shared.enums import CommonStatus
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import ActivityFilter, PageParams
 
 
@@ -26,12 +32,15 @@ def _terms_in(data: ActivityIn, activity_id: int | None) -> domain.Terms:
         keep_open_groups=data.keep_open_groups)
 
 
-async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
+async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None,
+                          scope: OwnerScope) -> None:
     await take_mutex(session, mutex, "activity")  # until commit: concurrent creates see each other
     domain.check_activity(_terms_in(data, activity_id), [p.sku_id for p in data.products])
     domain.check_prices([domain.SkuPrice(p.sku_id, p.group_price, p.leader_price) for p in data.products])
     for other in await repo.enabled_activities_of_spu(session, data.spu_id, activity_id):
         if domain.windows_overlap(data.start_at, data.end_at, other.start_at, other.end_at):
+            if not scope.sees(other.business_id):
+                raise domain.SpuConflictElsewhere(spu_id=data.spu_id)
             raise domain.SpuConflict(spu_id=data.spu_id, other_name=other.name)
 
 
@@ -43,9 +52,11 @@ def _apply_activity(activity: Activity, data: ActivityIn, now: datetime) -> None
     activity.updated_at = now
 
 
-async def create_activity(session: AsyncSession, data: ActivityIn, now: datetime) -> Activity:
-    await _check_activity(session, data, None)
-    activity = Activity(status=CommonStatus.ENABLED, created_at=now)
+async def create_activity(session: AsyncSession, data: ActivityIn, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> Activity:
+    """Owned by the caller's business (a merchant), or the platform's (the admin)."""
+    await _check_activity(session, data, None, scope)
+    activity = Activity(status=CommonStatus.ENABLED, business_id=scope.owner, created_at=now)
     _apply_activity(activity, data, now)
     session.add(activity)
     await session.flush()
@@ -55,12 +66,13 @@ async def create_activity(session: AsyncSession, data: ActivityIn, now: datetime
     return activity
 
 
-async def update_activity(session: AsyncSession, activity_id: int, data: ActivityIn, now: datetime) -> Activity:
+async def update_activity(session: AsyncSession, activity_id: int, data: ActivityIn, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> Activity:
     """New prices and rules apply to seats taken from now on; a running group keeps its size and
     each seat keeps the price it was taken at."""
-    activity = await get_activity(session, activity_id, for_update=True)
+    activity = await get_activity(session, activity_id, for_update=True, scope=scope)
     domain.check_can_update(CommonStatus(activity.status))
-    await _check_activity(session, data, activity_id)
+    await _check_activity(session, data, activity_id, scope)
     _apply_activity(activity, data, now)
     existing = {p.sku_id: p for p in (await repo.products_of(session, [activity_id]))[activity_id]}
     wanted = {p.sku_id: p for p in data.products}
@@ -78,22 +90,26 @@ async def update_activity(session: AsyncSession, activity_id: int, data: Activit
     return activity
 
 
-async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity:
+async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False,
+                       scope: OwnerScope = EVERYTHING) -> Activity:
+    """The activity, if `scope` sees it: another owner's is "not found", like a missing one."""
     activity = await repo.get_activity(session, activity_id, for_update=for_update)
-    if activity is None:
+    if activity is None or not scope.sees(activity.business_id):
         raise domain.ActivityNotFound(id=activity_id)
     return activity
 
 
-async def close_activity(session: AsyncSession, activity_id: int, now: datetime) -> None:
+async def close_activity(session: AsyncSession, activity_id: int, now: datetime,
+                         scope: OwnerScope = EVERYTHING) -> None:
     """No new group and no new member; running groups end with their time (or fill up virtually)."""
-    activity = await get_activity(session, activity_id, for_update=True)
+    activity = await get_activity(session, activity_id, for_update=True, scope=scope)
     domain.check_can_close(CommonStatus(activity.status))
     activity.status, activity.updated_at = CommonStatus.DISABLED, now
 
 
-async def delete_activity(session: AsyncSession, activity_id: int, now: datetime) -> None:
-    activity = await get_activity(session, activity_id, for_update=True)
+async def delete_activity(session: AsyncSession, activity_id: int, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> None:
+    activity = await get_activity(session, activity_id, for_update=True, scope=scope)
     domain.check_can_delete(CommonStatus(activity.status), activity.end_at, now,
                             await repo.running_groups(session, activity_id))
     await session.delete(activity)
@@ -107,9 +123,9 @@ async def activity_views(session: AsyncSession, activities: Sequence[Activity]) 
 
 def _activity_view(activity: Activity, products: Sequence[Product], joined: int) -> dict:
     view = {name: getattr(activity, name) for name in (
-        "id", "name", "spu_id", "status", "start_at", "end_at", "group_size", "limit_hours", "user_limit",
-        "order_limit", "virtual_completion", "least_population", "robot_join_after_hours", "keep_open_groups",
-        "sort", "remark", "created_at", "updated_at")}
+        "id", "name", "spu_id", "business_id", "status", "start_at", "end_at", "group_size", "limit_hours",
+        "user_limit", "order_limit", "virtual_completion", "least_population", "robot_join_after_hours",
+        "keep_open_groups", "sort", "remark", "created_at", "updated_at")}
     view["joined_count"] = joined
     view["products"] = [{"sku_id": p.sku_id, "group_price": p.group_price,
                          "leader_price": domain.unit_price(p.group_price, p.leader_price, leader=True)}
@@ -117,12 +133,13 @@ def _activity_view(activity: Activity, products: Sequence[Product], joined: int)
     return view
 
 
-async def get_activity_view(session: AsyncSession, activity_id: int) -> dict:
-    return (await activity_views(session, [await get_activity(session, activity_id)]))[0]
+async def get_activity_view(session: AsyncSession, activity_id: int, scope: OwnerScope = EVERYTHING) -> dict:
+    return (await activity_views(session, [await get_activity(session, activity_id, scope=scope)]))[0]
 
 
-async def activities_page(session: AsyncSession, f: ActivityFilter, paging: PageParams) -> dict:
-    rows, total = await repo.page_activities(session, f, paging)
+async def activities_page(session: AsyncSession, f: ActivityFilter, paging: PageParams,
+                          scope: OwnerScope = EVERYTHING) -> dict:
+    rows, total = await repo.page_activities(session, f, paging, scope)
     return {"items": await activity_views(session, rows), "total": total, "page": paging.page, "size": paging.size}
 
 

@@ -7,7 +7,7 @@ import contextlib
 from fastapi import FastAPI
 
 from services.groupbuy import consumers, jobs, models
-from services.groupbuy.api import admin, app, internal
+from services.groupbuy.api import admin, app, internal, merchant
 from services.groupbuy.flows import Groupbuy
 from services.groupbuy.groups import Robots
 from services.groupbuy.settings import GroupbuySettings
@@ -29,7 +29,7 @@ def create_app(settings: GroupbuySettings | None = None, clock: Clock | None = N
         settings or GroupbuySettings(),
         title="Promotion Center: groupbuy",
         description="Group-buy (拼团) activities, leader price, groups and members, robots and virtual completion.",
-        routers=[app.router, admin.router, internal.router],
+        routers=[app.router, merchant.router, admin.router, internal.router],
         messaging=Messaging(outbox=models.outbox, inbox=models.inbox, handlers=consumers.HANDLERS),
         jobs=[jobs.groups_forever],
         resources=[groupbuy_context],

@@ -23,6 +23,7 @@ class Activity(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(50))
     spu_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    business_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)  # None: the platform's
     status: Mapped[int] = mapped_column(SmallInteger)  # CommonStatus: DISABLED = closed for good
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,5 +1,6 @@
-"""What buyers and operators read: a running activity, the groups to join, a group and its seats,
-my seats, the admin pages and the stats. Reads only."""
+"""What buyers, merchants and operators read: a running activity, the groups to join, a group and
+its seats, my seats, the admin's and the merchants' pages and the stats. The operators' pages take
+an `OwnerScope`: a merchant's sees the groups and seats of its own activities only. Reads only."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from services.groupbuy import repository as repo
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Group, Member
 from shared.enums import CommonStatus
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import PageParams
 
 
@@ -39,11 +41,19 @@ async def open_groups(session: AsyncSession, activity_id: int, now: datetime, li
     return [group_view(g, now) for g in await repo.joinable_groups(session, activity_id, now, limit)]
 
 
-async def _get_group(session: AsyncSession, group_id: int) -> Group:
+async def _get_group(session: AsyncSession, group_id: int, scope: OwnerScope = EVERYTHING) -> Group:
+    """The group, if `scope` sees its activity (a merchant: one of its own, still there)."""
     group = await repo.get_group(session, group_id)
-    if group is None:
+    if group is None or not await _sees_activity(session, group.activity_id, scope):
         raise domain.GroupNotFound(id=group_id)
     return group
+
+
+async def _sees_activity(session: AsyncSession, activity_id: int, scope: OwnerScope) -> bool:
+    if scope == EVERYTHING:
+        return True  # the admin: also the groups of a deleted activity
+    activity = await repo.get_activity(session, activity_id)
+    return activity is not None and scope.sees(activity.business_id)
 
 
 async def app_group(session: AsyncSession, group_id: int, now: datetime) -> dict:
@@ -56,8 +66,8 @@ async def app_group(session: AsyncSession, group_id: int, now: datetime) -> dict
         {"nickname": m.nickname, "avatar": m.avatar, "leader": m.leader, "joined_at": m.paid_at} for m in members]}
 
 
-async def admin_group(session: AsyncSession, group_id: int, now: datetime) -> dict:
-    group = await _get_group(session, group_id)
+async def admin_group(session: AsyncSession, group_id: int, now: datetime, scope: OwnerScope = EVERYTHING) -> dict:
+    group = await _get_group(session, group_id, scope)
     return {**group_view(group, now), "leader_user_id": group.leader_user_id, "virtual": group.virtual,
             "real_paid_count": group.real_paid_count, "seats_taken": group.seats_taken,
             "started_at": group.started_at, "members": await repo.members_of(session, [group_id])}
@@ -72,9 +82,12 @@ async def my_groups(session: AsyncSession, user_id: int, paging: PageParams, now
     return {"items": items, "total": total, "page": paging.page, "size": paging.size}
 
 
-async def stats(session: AsyncSession, activity_id: int | None) -> dict:
-    groups, members = await repo.group_counts(session, activity_id), await repo.member_counts(session, activity_id)
-    real = {status: count for (kind, status), count in members.items() if kind == MemberKind.REAL}
+async def stats(session: AsyncSession, activity_id: int | None, scope: OwnerScope = EVERYTHING) -> dict:
+    """For one activity or every activity `scope` sees."""
+    groups = await repo.group_counts(session, activity_id, scope)
+    members = await repo.member_counts(session, activity_id, scope)
+    real = {status: count for (kind, status), (count, _) in members.items() if kind == MemberKind.REAL}
+    fen = {status: amount for (kind, status), (_, amount) in members.items() if kind == MemberKind.REAL}
     return {"activity_id": activity_id,
             "groups_opened": sum(c for s, c in groups.items() if s not in (GroupStatus.PENDING, GroupStatus.VOID)),
             "groups_in_progress": groups.get(GroupStatus.IN_PROGRESS, 0),
@@ -84,16 +97,25 @@ async def stats(session: AsyncSession, activity_id: int | None) -> dict:
             "members_succeeded": real.get(MemberStatus.SUCCESS, 0),
             "members_failed": real.get(MemberStatus.FAILED, 0),
             "members_pending": real.get(MemberStatus.PENDING, 0),
-            "robots": sum(c for (kind, _), c in members.items() if kind == MemberKind.ROBOT),
-            "placeholders": sum(c for (kind, _), c in members.items() if kind == MemberKind.VIRTUAL)}
+            "sales_amount": fen.get(MemberStatus.JOINED, 0) + fen.get(MemberStatus.SUCCESS, 0),
+            "refunded_amount": fen.get(MemberStatus.FAILED, 0),
+            "robots": sum(c for (kind, _), (c, _) in members.items() if kind == MemberKind.ROBOT),
+            "placeholders": sum(c for (kind, _), (c, _) in members.items() if kind == MemberKind.VIRTUAL)}
+
+
+async def activity_stats(session: AsyncSession, activity_id: int, scope: OwnerScope) -> dict:
+    """One activity's figures, if `scope` sees it (else "not found")."""
+    await activities.get_activity(session, activity_id, scope=scope)
+    return await stats(session, activity_id)
 
 
 async def groups_page(session: AsyncSession, paging: PageParams, *, activity_id: int | None, status: int | None,
-                      leader_user_id: int | None) -> tuple[list[Group], int]:
-    return await repo.page_groups(session, repo.GroupFilter(activity_id, status, leader_user_id), paging)
+                      leader_user_id: int | None, scope: OwnerScope = EVERYTHING) -> tuple[list[Group], int]:
+    return await repo.page_groups(session, repo.GroupFilter(activity_id, status, leader_user_id), paging, scope)
 
 
 async def members_page(session: AsyncSession, paging: PageParams, *, activity_id: int | None, group_id: int | None,
-                       user_id: int | None, status: int | None, order_id: int | None) -> tuple[list[Member], int]:
+                       user_id: int | None, status: int | None, order_id: int | None,
+                       scope: OwnerScope = EVERYTHING) -> tuple[list[Member], int]:
     return await repo.page_members(session, repo.MemberFilter(activity_id, group_id, user_id, status, order_id),
-                                   paging)
+                                   paging, scope)

@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Activity, Group, Member, Product
 from shared.enums import CommonStatus
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import ActivityFilter, PageParams, fetch_page
-from shared.pagination import page_activities as shared_page_activities
 
 COUNTED = (MemberStatus.PENDING, MemberStatus.JOINED, MemberStatus.SUCCESS)  # toward the per-user limit
 PAID = (MemberStatus.JOINED, MemberStatus.SUCCESS, MemberStatus.FAILED)
@@ -36,8 +37,26 @@ async def get_activity(session: AsyncSession, activity_id: int, *, for_update: b
     return await session.scalar(query.with_for_update() if for_update else query)
 
 
-async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams) -> tuple[list[Activity], int]:
-    return await shared_page_activities(session, Activity, f, paging)
+def owned_by(activity_id: Any, scope: OwnerScope) -> ColumnElement[bool]:
+    """The condition on an activity id column (of a group or a seat) that keeps the rows of the
+    activities `scope` sees. Unfiltered, nothing is joined: the groups of a deleted activity stay
+    in the admin's pages; a filtered scope sees only those of activities that still exist."""
+    if not scope.platform_only and scope.business_id is None:
+        return true()
+    return activity_id.in_(select(Activity.id).where(scope.where(Activity.business_id)))
+
+
+async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams,
+                          scope: OwnerScope = EVERYTHING) -> tuple[list[Activity], int]:
+    """Name contains, status and SPU equal, the owner `scope` sees; highest sort, then newest, first."""
+    query = select(Activity).where(scope.where(Activity.business_id)).order_by(Activity.sort.desc(),
+                                                                                 Activity.id.desc())
+    if f.name:
+        query = query.where(Activity.name.contains(f.name, autoescape=True))
+    for column, value in ((Activity.status, f.status), (Activity.spu_id, f.spu_id)):
+        if value is not None:
+            query = query.where(column == value)
+    return await fetch_page(session, query, paging)
 
 
 async def page_running(session: AsyncSession, now: datetime, spu_id: int | None,
@@ -117,8 +136,9 @@ async def groups_by_id(session: AsyncSession, group_ids: Collection[int]) -> lis
     return list((await session.scalars(select(Group).where(Group.id.in_(group_ids)))).all())
 
 
-async def page_groups(session: AsyncSession, f: GroupFilter, paging: PageParams) -> tuple[list[Group], int]:
-    query = select(Group).order_by(Group.id.desc())
+async def page_groups(session: AsyncSession, f: GroupFilter, paging: PageParams,
+                      scope: OwnerScope = EVERYTHING) -> tuple[list[Group], int]:
+    query = select(Group).where(owned_by(Group.activity_id, scope)).order_by(Group.id.desc())
     if f.activity_id is not None:
         query = query.where(Group.activity_id == f.activity_id)
     if f.status is not None:
@@ -157,8 +177,9 @@ async def groups_due_for_robots(session: AsyncSession, now: datetime, limit: int
         Group.real_paid_count >= Activity.least_population).order_by(Group.robots_at).limit(limit))).all())
 
 
-async def group_counts(session: AsyncSession, activity_id: int | None) -> dict[int, int]:
-    query = select(Group.status, func.count()).group_by(Group.status)
+async def group_counts(session: AsyncSession, activity_id: int | None,
+                       scope: OwnerScope = EVERYTHING) -> dict[int, int]:
+    query = select(Group.status, func.count()).where(owned_by(Group.activity_id, scope)).group_by(Group.status)
     if activity_id is not None:
         query = query.where(Group.activity_id == activity_id)
     return {status: count for status, count in (await session.execute(query)).all()}
@@ -206,8 +227,9 @@ async def due_holds(session: AsyncSession, now: datetime, limit: int = 500) -> l
         .limit(limit))).all())
 
 
-async def page_members(session: AsyncSession, f: MemberFilter, paging: PageParams) -> tuple[list[Member], int]:
-    query = select(Member).order_by(Member.id.desc())
+async def page_members(session: AsyncSession, f: MemberFilter, paging: PageParams,
+                       scope: OwnerScope = EVERYTHING) -> tuple[list[Member], int]:
+    query = select(Member).where(owned_by(Member.activity_id, scope)).order_by(Member.id.desc())
     for column, value in ((Member.activity_id, f.activity_id), (Member.group_id, f.group_id),
                           (Member.user_id, f.user_id), (Member.status, f.status), (Member.order_id, f.order_id)):
         if value is not None:
@@ -220,8 +242,13 @@ async def my_memberships(session: AsyncSession, user_id: int, paging: PageParams
                             .order_by(Member.id.desc()), paging)
 
 
-async def member_counts(session: AsyncSession, activity_id: int | None) -> dict[tuple[int, int], int]:
-    query = select(Member.kind, Member.status, func.count()).group_by(Member.kind, Member.status)
+async def member_counts(session: AsyncSession, activity_id: int | None,
+                        scope: OwnerScope = EVERYTHING) -> dict[tuple[int, int], tuple[int, int]]:
+    """(kind, status) -> (seats, fen: units x the unit price each seat was taken at)."""
+    amount = func.coalesce(func.sum(Member.count * Member.unit_price), 0)
+    query = (select(Member.kind, Member.status, func.count(), amount)
+             .where(owned_by(Member.activity_id, scope)).group_by(Member.kind, Member.status))
     if activity_id is not None:
         query = query.where(Member.activity_id == activity_id)
-    return {(kind, status): count for kind, status, count in (await session.execute(query)).all()}
+    rows = (await session.execute(query)).all()
+    return {(kind, status): (count, int(fen)) for kind, status, count, fen in rows}

@@ -54,10 +54,14 @@ class ProductOut(Output):
     leader_price: int
 
 
+OWNER = "the activity's owner: a merchant's business id; null: the platform's"
+
+
 class AppActivityOut(BaseModel):
     id: int
     name: str
     spu_id: int
+    business_id: int | None = Field(description=OWNER)
     start_at: datetime
     end_at: datetime
     group_size: int
@@ -174,10 +178,14 @@ class StatsOut(BaseModel):
     groups_in_progress: int
     groups_succeeded: int
     groups_failed: int
-    members_paid: int = Field(description="real buyers who paid (succeeded, failed or still in a group)")
+    members_paid: int = Field(description="real buyers who paid, one order each (succeeded, failed or still in "
+                                          "a group)")
     members_succeeded: int
     members_failed: int
     members_pending: int = Field(description="seats held by orders not paid yet")
+    sales_amount: int = Field(description="fen paid by real buyers whose seats were not refunded (groups filling "
+                                          "or succeeded): units x the unit price each seat was taken at")
+    refunded_amount: int = Field(description="fen paid by real buyers of failed groups (refunded)")
     robots: int
     placeholders: int
 
@@ -196,6 +204,8 @@ class PricesIn(Input):
 class PricesOut(BaseModel):
     activity_id: int
     activity_name: str = Field(description="the activity's name, to name the order's promotion")
+    business_id: int | None = Field(description=OWNER + " (pricing refuses a merchant's group price for "
+                                                        "another shop's line)")
     group_id: int | None
     leader: bool
     prices: dict[int, int] = Field(description="sku_id -> unit price, fen")

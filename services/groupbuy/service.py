@@ -62,7 +62,8 @@ async def prices(session: AsyncSession, request: PricesIn, now: datetime) -> dic
                    for sku in request.sku_ids}
     if own is not None and own.sku_id in unit_prices:
         unit_prices[own.sku_id] = own.unit_price
-    return {"activity_id": activity.id, "activity_name": activity.name, "group_id": request.group_id,
+    return {"activity_id": activity.id, "activity_name": activity.name, "business_id": activity.business_id,
+            "group_id": request.group_id,
             "leader": leader, "prices": unit_prices}
 
 

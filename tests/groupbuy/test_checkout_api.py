@@ -56,7 +56,8 @@ async def test_a_retried_checkout_whose_seat_filled_the_group_is_priced_and_hold
     assert other.status_code == 409 and other.json()["error"]["code"] == "GROUPBUY_GROUP_FULL"
     retried = await client.post(PRICES, json={**ask, "order_id": 2}, headers=service_token)
     assert retried.status_code == 200, retried.text
-    assert retried.json() == {"activity_id": activity_id, "activity_name": "三人团", "group_id": group_id,
+    assert retried.json() == {"activity_id": activity_id, "activity_name": "三人团", "business_id": None,
+                              "group_id": group_id,
                               "leader": False, "prices": {"3001": 5900}}
 
     again = await client.post(HOLDS, json=hold_body(2, 12, activity_id, group_id), headers=service_token)

@@ -1,4 +1,6 @@
-"""/admin-api/groupbuy: platform operators manage group-buy activities and watch their groups."""
+"""/admin-api/groupbuy: platform operators manage group-buy activities and watch their groups.
+The admin creates the platform's activities (`business_id` null), reads, changes and closes every
+activity (merchants' too), and may narrow each list to one owner (`?business_id=`, `?platform=true`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId, QueryId
 from shared.openapi import errors
+from shared.ownership import AdminScope, OwnerFilterConflict
 from shared.pagination import ActivityFilter, Page, Paging, to_page
 
 router = APIRouter(prefix="/admin-api/groupbuy", tags=["admin: groupbuy"],
@@ -31,11 +34,12 @@ async def create_activity(body: ActivityIn, session: Session, now: Now):
     return (await activities.activity_views(session, [activity]))[0]
 
 
-@router.get("/activities", response_model=Page[ActivityOut])
-async def page_activities(session: Session, paging: Paging,
+@router.get("/activities", response_model=Page[ActivityOut], responses=errors(OwnerFilterConflict))
+async def page_activities(session: Session, paging: Paging, scope: AdminScope,
                           name: Annotated[str | None, Query(max_length=50)] = None,
                           status: CommonStatus | None = None, spu_id: QueryId = None):
-    return await activities.activities_page(session, ActivityFilter(name, status, spu_id), paging)
+    """Every owner's, or one owner's (`business_id`, or `platform=true`)."""
+    return await activities.activities_page(session, ActivityFilter(name, status, spu_id), paging, scope)
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut, responses=errors(domain.ActivityNotFound))
@@ -67,11 +71,13 @@ async def delete_activity(activity_id: PathId, session: Session, now: Now):
     return Response(status_code=204)
 
 
-@router.get("/groups", response_model=Page[AdminGroupRowOut])
-async def page_groups(session: Session, paging: Paging, activity_id: QueryId = None,
+@router.get("/groups", response_model=Page[AdminGroupRowOut], responses=errors(OwnerFilterConflict))
+async def page_groups(session: Session, paging: Paging, scope: AdminScope, activity_id: QueryId = None,
                       status: GroupStatus | None = None, leader_user_id: QueryId = None):
+    """Filtered by owner: the groups of that owner's activities (those not deleted)."""
     return to_page(AdminGroupRowOut, await pages.groups_page(
-        session, paging, activity_id=activity_id, status=status, leader_user_id=leader_user_id), paging)
+        session, paging, activity_id=activity_id, status=status, leader_user_id=leader_user_id, scope=scope),
+        paging)
 
 
 @router.get("/groups/{group_id}", response_model=AdminGroupOut, responses=errors(domain.GroupNotFound))
@@ -80,15 +86,17 @@ async def get_group(group_id: PathId, session: Session, now: Now):
     return await pages.admin_group(session, group_id, now)
 
 
-@router.get("/members", response_model=Page[MemberOut])
-async def page_members(session: Session, paging: Paging, activity_id: QueryId = None, group_id: QueryId = None,
-                       user_id: QueryId = None, status: MemberStatus | None = None, order_id: QueryId = None):
+@router.get("/members", response_model=Page[MemberOut], responses=errors(OwnerFilterConflict))
+async def page_members(session: Session, paging: Paging, scope: AdminScope, activity_id: QueryId = None,
+                       group_id: QueryId = None, user_id: QueryId = None, status: MemberStatus | None = None,
+                       order_id: QueryId = None):
     return to_page(MemberOut, await pages.members_page(
         session, paging, activity_id=activity_id, group_id=group_id, user_id=user_id, status=status,
-        order_id=order_id), paging)
+        order_id=order_id, scope=scope), paging)
 
 
-@router.get("/stats", response_model=StatsOut)
-async def stats(session: Session, activity_id: QueryId = None):
-    """Groups opened, succeeded, failed; members; for one activity or all."""
-    return await pages.stats(session, activity_id)
+@router.get("/stats", response_model=StatsOut, responses=errors(OwnerFilterConflict))
+async def stats(session: Session, scope: AdminScope, activity_id: QueryId = None):
+    """Groups opened, succeeded, failed; members; sales: for one activity, or every activity (of one
+    owner with `business_id` or `platform=true`)."""
+    return await pages.stats(session, activity_id, scope)

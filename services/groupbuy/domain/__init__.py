@@ -30,6 +30,7 @@ from services.groupbuy.domain.errors import (
     OrderLimitExceeded,
     SkuNotInActivity,
     SpuConflict,
+    SpuConflictElsewhere,
     UserLimitReached,
     WrongActivity,
 )
@@ -96,7 +97,8 @@ from services.groupbuy.domain.transitions import (
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "AlreadyInGroup", "DeleteRefused",
     "Ended", "GroupExpired", "GroupFull", "GroupNotFound", "GroupNotJoinable", "NotStarted",
-    "OrderHoldsAnotherSeat", "OrderLimitExceeded", "SkuNotInActivity", "SpuConflict", "UserLimitReached",
+    "OrderHoldsAnotherSeat", "OrderLimitExceeded", "SkuNotInActivity", "SpuConflict", "SpuConflictElsewhere",
+    "UserLimitReached",
     "WrongActivity",
     "ENDED_GROUP", "HOLDING_SEAT", "GroupState", "GroupStatus", "MemberKind", "MemberStatus", "SeatRequest",
     "SeatState", "Terms",

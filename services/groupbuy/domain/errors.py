@@ -21,6 +21,14 @@ class SpuConflict(Conflict):
                 "zh-CN": "商品 {spu_id} 已参加拼团活动 {other_name}，活动时间冲突"}
 
 
+class SpuConflictElsewhere(SpuConflict):
+    """The same conflict told to a merchant whose SPU clashes with another owner's activity (the
+    platform's or another merchant's): it says so without naming that activity."""
+
+    messages = {"en": "SPU {spu_id} is already in another group-buy activity at an overlapping time",
+                "zh-CN": "商品 {spu_id} 已参加其他拼团活动，活动时间冲突"}
+
+
 class ActivityClosed(Conflict):
     code = "GROUPBUY_ACTIVITY_CLOSED"
     messages = {"en": "The group-buy activity is closed", "zh-CN": "拼团失败，原因：拼团活动已关闭"}

@@ -94,7 +94,7 @@ async def _load_slots(session_factory: async_sessionmaker) -> list[domain.Slot]:
 def terms_of(activity: Activity) -> domain.Terms:
     return domain.Terms(activity.id, activity.name, activity.spu_id, CommonStatus(activity.status),
                         frozenset(activity.slot_ids), activity.start_date, activity.end_date, activity.user_limit,
-                        activity.order_limit)
+                        activity.order_limit, activity.business_id)
 
 
 def slot_of(slot: Slot) -> domain.Slot:

@@ -82,9 +82,19 @@ class ActivityInvalid(RuleViolation):
 
 
 class SpuConflict(Conflict):
+    """Names the other activity (`other_id`, `other_name`) to the admin, and to a merchant its own."""
+
     code = "SECKILL_ACTIVITY_SPU_CONFLICT"
     messages = {"en": "SPU {spu_id} is already in seckill activity {other_name} in a shared slot on overlapping dates",
                 "zh-CN": "商品 {spu_id} 已参加秒杀活动 {other_name}，秒杀时段与日期冲突"}
+
+
+class SpuTaken(SpuConflict):
+    """The same conflict, for a merchant whose SPU is in another owner's activity (another
+    merchant's or the platform's): not named, so another owner's ids do not leak."""
+
+    messages = {"en": "SPU {spu_id} is already in another seckill activity in a shared slot on overlapping dates",
+                "zh-CN": "商品 {spu_id} 已参加其他秒杀活动，秒杀时段与日期冲突"}
 
 
 class ActivityClosed(Conflict):
@@ -236,6 +246,7 @@ class Terms:
     end_date: date
     user_limit: int  # 0 = no limit
     order_limit: int  # 0 = no limit
+    business_id: int | None = None  # the owner: None = the platform
 
 
 START_AFTER_END = Reason("START_AFTER_END", en="start_date is after end_date", zh="开始日期晚于结束日期")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 
 from services.seckill import consumers, jobs, models
-from services.seckill.api import admin, app, internal
+from services.seckill.api import admin, app, internal, merchant
 from services.seckill.api.crowd import ReservationFastPath
 from services.seckill.catalog import Catalog
 from services.seckill.context import Seckill
@@ -39,7 +39,7 @@ def create_app(settings: SeckillSettings | None = None, clock: Clock | None = No
         settings or SeckillSettings(),
         title="Promotion Center: seckill",
         description="Time slots, flash activities and the crowd-proof reservation path.",
-        routers=[app.router, admin.router, internal.router],
+        routers=[app.router, merchant.router, admin.router, internal.router],
         messaging=Messaging(outbox=models.outbox, inbox=models.inbox, handlers=consumers.handlers(seckill)),
         jobs=[jobs.expire_forever, jobs.reconcile_forever],
         resources=[seckill_context],

@@ -38,6 +38,8 @@ class Activity(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(50))
     spu_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # the owner: None = the platform's (made through the admin API), else one merchant's business
+    business_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     slot_ids: Mapped[list[int]] = mapped_column(JSON)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
@@ -91,6 +93,8 @@ class Reservation(Base):
     price: Mapped[int] = mapped_column(BigInteger)  # fen per unit, as reserved
     # the activity's name when reserved: a retried checkout names its promotion after a delete
     activity_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    # the activity's owner when reserved (None = the platform's): pricing checks a retried checkout's line by it
+    business_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     status: Mapped[int] = mapped_column(SmallInteger)  # ReservationStatus
     order_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

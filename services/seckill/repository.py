@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,6 @@ from services.seckill.models import Activity, Product, Reservation, Slot, UserQu
 from shared.db import UTCDateTime
 from shared.enums import CommonStatus
 from shared.pagination import ActivityFilter, PageParams, fetch_page
-from shared.pagination import page_activities as shared_page_activities
 
 # --- slots ----------------------------------------------------------------------------------------
 
@@ -47,8 +47,18 @@ async def get_activity(session: AsyncSession, activity_id: int, *, for_update: b
     return await session.scalar(query.with_for_update() if for_update else query)
 
 
-async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams) -> tuple[list[Activity], int]:
-    return await shared_page_activities(session, Activity, f, paging)
+async def page_activities(session: AsyncSession, f: ActivityFilter, owner: ColumnElement[bool],
+                          paging: PageParams) -> tuple[list[Activity], int]:
+    """name contains, status and SPU equal, and the owner condition (a scope's); highest sort, then
+    newest, first."""
+    query = select(Activity).where(owner).order_by(Activity.sort.desc(), Activity.id.desc())
+    if f.name:
+        query = query.where(Activity.name.contains(f.name, autoescape=True))
+    if f.status is not None:
+        query = query.where(Activity.status == f.status)
+    if f.spu_id is not None:
+        query = query.where(Activity.spu_id == f.spu_id)
+    return await fetch_page(session, query, paging)
 
 
 async def enabled_activities_of_spu(session: AsyncSession, spu_id: int, exclude_id: int | None) -> list[Activity]:
@@ -234,3 +244,23 @@ async def due_reservations(session: AsyncSession, now: datetime, limit: int = 50
 async def my_reservations(session: AsyncSession, user_id: int, paging: PageParams) -> tuple[list[Reservation], int]:
     return await fetch_page(session, select(Reservation).where(Reservation.user_id == user_id)
                             .order_by(Reservation.id.desc()), paging)
+
+
+@dataclass(frozen=True)
+class Figures:
+    reservations: int
+    units: int
+    amount: int  # fen: price x units
+
+
+NO_FIGURES = Figures(0, 0, 0)
+
+
+async def reservation_figures(session: AsyncSession, activity_id: int) -> dict[ReservationStatus, Figures]:
+    """The activity's reservations by state: how many, their units and their amount."""
+    rows = await session.execute(
+        select(Reservation.status, func.count(), func.sum(Reservation.count),
+               func.sum(Reservation.count * Reservation.price))
+        .where(Reservation.activity_id == activity_id).group_by(Reservation.status))
+    return {ReservationStatus(status): Figures(int(n), int(units or 0), int(amount or 0))
+            for status, n, units, amount in rows}

@@ -106,10 +106,14 @@ class ProductOut(Output):
     total_stock: int
 
 
+OWNER = Field(description="the owner: null: the platform's, else the merchant's business id")
+
+
 class AppActivityOut(BaseModel):
     id: int
     name: str
     spu_id: int
+    business_id: int | None = OWNER
     slot_ids: list[int]
     start_date: date
     end_date: date
@@ -168,6 +172,9 @@ class PricesIn(Input):
 class PricesOut(BaseModel):
     activity_id: int
     activity_name: str = Field(description="the activity's name: the promotion a priced line shows")
+    business_id: int | None = Field(description=(
+        "the activity's owner: null: the platform's (any shop's line), else the merchant's business id (pricing "
+        "applies the flash price to that merchant's own lines only)"))
     prices: dict[int, int] = Field(description="sku_id -> flash price per unit, fen")
 
 
@@ -181,3 +188,19 @@ class DriftOut(BaseModel):
     loaded: bool = Field(description="Redis had the activity's stock before this check")
     drift: dict[int, int] = Field(description="sku_id -> Redis stock minus MySQL stock, where they differ")
     fixed: bool
+
+
+class ActivityStatsOut(BaseModel):
+    """An activity's figures, in units (pieces) unless said otherwise: from MySQL, the record (during a
+    sale Redis counts a few reservations ahead of it)."""
+
+    activity_id: int
+    reserved: int = Field(description="units ever reserved: held + sold + released + expired")
+    held: int = Field(description="units reserved now, waiting for their order to be paid")
+    sold: int = Field(description="units of paid orders (committed)")
+    released: int = Field(description="units given back: order cancelled or its checkout failed")
+    expired: int = Field(description="units given back: not paid in time")
+    orders_paid: int = Field(description="paid orders (committed reservations)")
+    sales_amount: int = Field(description="fen: flash price x units of the paid orders")
+    stock: int = Field(description="units left to sell, all SKUs")
+    total_stock: int = Field(description="units ever put on sale: stock + held + sold")

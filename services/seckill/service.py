@@ -19,6 +19,7 @@ from services.seckill.schemas import ActivityIn, SlotIn
 from services.seckill.stock import Loaded
 from shared.db import take_mutex
 from shared.enums import CommonStatus
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import ActivityFilter, PageParams
 
 # --- slots (admin) --------------------------------------------------------------------------------
@@ -87,9 +88,12 @@ def _slot_view(slot: Slot) -> dict:
             "picture_urls": slot.picture_urls, "status": slot.status}
 
 
-# --- activities (admin) ---------------------------------------------------------------------------
+# --- activities (the admin's, and a merchant's own: `scope`) ---------------------------------------
 
-async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None) -> None:
+async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: int | None,
+                          scope: OwnerScope) -> None:
+    """The rules, the same for every owner; the SPU conflict is global (any owner's activity), and
+    names the other activity only if the caller sees it (a merchant: its own)."""
     await take_mutex(session, mutex, "activity")  # until commit: concurrent creates see each other
     domain.check_activity(data.start_date, data.end_date, data.slot_ids, [p.sku_id for p in data.products],
                           user_limit=data.user_limit, order_limit=data.order_limit)
@@ -103,7 +107,9 @@ async def _check_activity(session: AsyncSession, data: ActivityIn, activity_id: 
     for other in await repo.enabled_activities_of_spu(session, data.spu_id, activity_id):
         if set(other.slot_ids) & set(data.slot_ids) and domain.dates_overlap(
                 data.start_date, data.end_date, other.start_date, other.end_date):
-            raise domain.SpuConflict(spu_id=data.spu_id, other_name=other.name)
+            if not scope.sees(other.business_id):
+                raise domain.SpuTaken(spu_id=data.spu_id)
+            raise domain.SpuConflict(spu_id=data.spu_id, other_id=other.id, other_name=other.name)
 
 
 def _apply_activity(activity: Activity, data: ActivityIn, now: datetime) -> None:
@@ -113,9 +119,11 @@ def _apply_activity(activity: Activity, data: ActivityIn, now: datetime) -> None
     activity.sort, activity.remark, activity.updated_at = data.sort, data.remark, now
 
 
-async def create_activity(session: AsyncSession, data: ActivityIn, now: datetime) -> Activity:
-    await _check_activity(session, data, None)
-    activity = Activity(status=CommonStatus.ENABLED, created_at=now)
+async def create_activity(session: AsyncSession, data: ActivityIn, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> Activity:
+    """Owned by `scope.owner`: the merchant's business, or the platform for the admin."""
+    await _check_activity(session, data, None, scope)
+    activity = Activity(status=CommonStatus.ENABLED, business_id=scope.owner, created_at=now)
     _apply_activity(activity, data, now)
     session.add(activity)
     await session.flush()
@@ -125,12 +133,13 @@ async def create_activity(session: AsyncSession, data: ActivityIn, now: datetime
     return activity
 
 
-async def update_activity(session: AsyncSession, activity_id: int, data: ActivityIn, now: datetime) -> Activity:
+async def update_activity(session: AsyncSession, activity_id: int, data: ActivityIn, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> Activity:
     """Prices change; a SKU's stock is set to what is left to sell (what was sold stays sold);
-    SKUs left out are removed, unless some of their stock is held or sold."""
-    activity = await get_activity(session, activity_id, for_update=True)
+    SKUs left out are removed, unless some of their stock is held or sold. The owner stays."""
+    activity = await get_activity(session, activity_id, for_update=True, scope=scope)
     domain.check_can_update(CommonStatus(activity.status))
-    await _check_activity(session, data, activity_id)
+    await _check_activity(session, data, activity_id, scope)
     _apply_activity(activity, data, now)
     existing = {p.sku_id: p for p in (await repo.products_of(session, [activity_id]))[activity_id]}
     wanted = {p.sku_id: p for p in data.products}
@@ -151,29 +160,34 @@ async def update_activity(session: AsyncSession, activity_id: int, data: Activit
     return activity
 
 
-async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity:
+async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False,
+                       scope: OwnerScope = EVERYTHING) -> Activity:
+    """The activity, if `scope` sees it: another owner's answers the same 404 as a missing id."""
     activity = await repo.get_activity(session, activity_id, for_update=for_update)
-    if activity is None:
+    if activity is None or not scope.sees(activity.business_id):
         raise domain.ActivityNotFound(id=activity_id)
     return activity
 
 
-async def close_activity(session: AsyncSession, activity_id: int, now: datetime) -> None:
-    activity = await get_activity(session, activity_id, for_update=True)
+async def close_activity(session: AsyncSession, activity_id: int, now: datetime,
+                         scope: OwnerScope = EVERYTHING) -> None:
+    activity = await get_activity(session, activity_id, for_update=True, scope=scope)
     domain.check_can_close(CommonStatus(activity.status))
     activity.status, activity.updated_at = CommonStatus.DISABLED, now
 
 
-async def delete_activity(session: AsyncSession, activity_id: int, today_: date) -> None:
-    activity = await get_activity(session, activity_id, for_update=True)
+async def delete_activity(session: AsyncSession, activity_id: int, today_: date,
+                          scope: OwnerScope = EVERYTHING) -> None:
+    activity = await get_activity(session, activity_id, for_update=True, scope=scope)
     domain.check_can_delete(CommonStatus(activity.status), activity.end_date, today_)
     await repo.delete_activity(session, activity)
 
 
 async def page_activities(session: AsyncSession, name: str | None, status: CommonStatus | None,
-                          spu_id: int | None, paging: PageParams) -> dict:
-    """One page of activities (admin), with their products."""
-    rows, total = await repo.page_activities(session, ActivityFilter(name, status, spu_id), paging)
+                          spu_id: int | None, paging: PageParams, scope: OwnerScope = EVERYTHING) -> dict:
+    """One page of the activities `scope` sees, with their products."""
+    rows, total = await repo.page_activities(session, ActivityFilter(name, status, spu_id),
+                                             scope.where(Activity.business_id), paging)
     return {"items": await activity_views(session, rows), "total": total, "page": paging.page, "size": paging.size}
 
 
@@ -183,7 +197,8 @@ async def activity_views(session: AsyncSession, activities: Sequence[Activity]) 
 
 
 def _activity_view(activity: Activity, products: Sequence[Product]) -> dict:
-    return {"id": activity.id, "name": activity.name, "spu_id": activity.spu_id, "slot_ids": activity.slot_ids,
+    return {"id": activity.id, "name": activity.name, "spu_id": activity.spu_id,
+            "business_id": activity.business_id, "slot_ids": activity.slot_ids,
             "start_date": activity.start_date, "end_date": activity.end_date, "user_limit": activity.user_limit,
             "order_limit": activity.order_limit, "status": activity.status, "sort": activity.sort,
             "remark": activity.remark, "created_at": activity.created_at, "updated_at": activity.updated_at,
@@ -192,8 +207,25 @@ def _activity_view(activity: Activity, products: Sequence[Product]) -> dict:
                          for p in products]}
 
 
-async def get_activity_view(session: AsyncSession, activity_id: int) -> dict:
-    return (await activity_views(session, [await get_activity(session, activity_id)]))[0]
+async def get_activity_view(session: AsyncSession, activity_id: int, scope: OwnerScope = EVERYTHING) -> dict:
+    return (await activity_views(session, [await get_activity(session, activity_id, scope=scope)]))[0]
+
+
+async def activity_stats(session: AsyncSession, activity_id: int, scope: OwnerScope = EVERYTHING) -> dict:
+    """ActivityStatsOut: its reservations' units by state, paid orders and their amount, stock left."""
+    activity = await get_activity(session, activity_id, scope=scope)
+    figures = await repo.reservation_figures(session, activity.id)
+    products = (await repo.products_of(session, [activity.id]))[activity.id]
+
+    def units(status: domain.ReservationStatus) -> int:
+        return figures.get(status, repo.NO_FIGURES).units
+
+    paid = figures.get(domain.ReservationStatus.COMMITTED, repo.NO_FIGURES)
+    return {"activity_id": activity.id, "reserved": sum(f.units for f in figures.values()),
+            "held": units(domain.ReservationStatus.HELD), "sold": paid.units,
+            "released": units(domain.ReservationStatus.RELEASED), "expired": units(domain.ReservationStatus.EXPIRED),
+            "orders_paid": paid.reservations, "sales_amount": paid.amount,
+            "stock": sum(p.stock for p in products), "total_stock": sum(p.total_stock for p in products)}
 
 
 # --- what Redis should hold ----------------------------------------------------------------------

@@ -28,7 +28,8 @@ async def test_a_retried_checkout_is_priced_and_held_as_the_first_attempt(client
     prices = await client.post("/internal/seckill/prices", headers=service,
                                json={"user_id": 1001, "activity_id": activity_id, "sku_ids": [1001], "order_id": 9001})
     assert prices.status_code == 200, prices.text
-    assert prices.json() == {"activity_id": activity_id, "activity_name": "秒杀", "prices": {"1001": 9900}}
+    assert prices.json() == {"activity_id": activity_id, "activity_name": "秒杀", "business_id": None,
+                               "prices": {"1001": 9900}}
     again = await client.post("/internal/seckill/holds", json=hold_body(9001, activity_id), headers=service)
     assert again.status_code == 201 and again.json() == first.json(), "the same reservation"
     after = await state(seckill_app, activity_id)
@@ -49,7 +50,8 @@ async def test_a_retry_after_the_slot_ended_is_priced_as_reserved(client, tokens
 
     retried = await client.post("/internal/seckill/prices", json=body(order_id=9011), headers=service)
     assert retried.status_code == 200, retried.text
-    assert retried.json() == {"activity_id": activity_id, "activity_name": "秒杀", "prices": {"1001": 9900}}
+    assert retried.json() == {"activity_id": activity_id, "activity_name": "秒杀", "business_id": None,
+                               "prices": {"1001": 9900}}
     again = await client.post("/internal/seckill/holds", json=hold_body(9011, activity_id), headers=service)
     assert again.status_code == 201 and again.json() == held.json()
     for refused in (body(), body(order_id=9012), {**body(order_id=9011), "sku_ids": [1001, 1002]}):
@@ -67,7 +69,8 @@ async def test_a_retry_after_the_activity_was_deleted_is_priced_and_named(client
     body = {"activity_id": activity_id, "sku_ids": [1001], "order_id": 9021}
     retried = await client.post("/internal/seckill/prices", json=body, headers=service)
     assert retried.status_code == 200, retried.text
-    assert retried.json() == {"activity_id": activity_id, "activity_name": "秒杀", "prices": {"1001": 9900}}, \
+    assert retried.json() == {"activity_id": activity_id, "activity_name": "秒杀", "business_id": None,
+                               "prices": {"1001": 9900}}, \
         "named as when reserved"
     other = await client.post("/internal/seckill/prices", json={**body, "order_id": 9022}, headers=service)
     assert other.status_code == 404 and other.json()["error"]["code"] == "SECKILL_ACTIVITY_NOT_FOUND"

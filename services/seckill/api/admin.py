@@ -1,4 +1,5 @@
-"""/admin-api/seckill: platform operators manage time slots and flash activities."""
+"""/admin-api/seckill: platform operators manage time slots and flash activities: the platform's own
+(what they create here) and every merchant's (read, update, close, delete; lists filter by owner)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from services.seckill import domain, service
 from services.seckill.api.deps import SeckillContext
 from services.seckill.flows import admin
 from services.seckill.flows import reconcile as reconciliation
-from services.seckill.schemas import ActivityIn, ActivityOut, DriftOut, SlotIn, SlotOut
+from services.seckill.schemas import ActivityIn, ActivityOut, ActivityStatsOut, DriftOut, SlotIn, SlotOut
 from shared.auth import Role, require_role
 from shared.db import Session
 from shared.deps import Now
@@ -18,6 +19,7 @@ from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import PathId, QueryId
 from shared.openapi import errors
+from shared.ownership import AdminScope, OwnerFilterConflict
 from shared.pagination import Page, Paging
 
 router = APIRouter(prefix="/admin-api/seckill", tags=["admin: seckill"],
@@ -61,20 +63,28 @@ ACTIVITY_ERRORS = (domain.ActivityInvalid, domain.SlotNotFound, domain.SlotDisab
 
 @router.post("/activities", status_code=201, response_model=ActivityOut, responses=errors(*ACTIVITY_ERRORS))
 async def create_activity(body: ActivityIn, seckill: SeckillContext, now: Now):
-    """Created enabled; its stock is loaded into Redis at once."""
+    """The platform's (`business_id` null). Created enabled; its stock is loaded into Redis at once."""
     return await admin.save_activity(seckill, None, body, now)
 
 
-@router.get("/activities", response_model=Page[ActivityOut])
-async def page_activities(session: Session, paging: Paging,
+@router.get("/activities", response_model=Page[ActivityOut], responses=errors(OwnerFilterConflict))
+async def page_activities(session: Session, paging: Paging, scope: AdminScope,
                           name: Annotated[str | None, Query(max_length=50)] = None,
                           status: CommonStatus | None = None, spu_id: QueryId = None):
-    return await service.page_activities(session, name, status, spu_id, paging)
+    """Every owner's, or one merchant's (`business_id`), or the platform's own (`platform=true`)."""
+    return await service.page_activities(session, name, status, spu_id, paging, scope)
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut, responses=errors(domain.ActivityNotFound))
 async def get_activity(activity_id: PathId, session: Session):
     return await service.get_activity_view(session, activity_id)
+
+
+@router.get("/activities/{activity_id}/stats", response_model=ActivityStatsOut,
+            responses=errors(domain.ActivityNotFound))
+async def activity_stats(activity_id: PathId, session: Session):
+    """Units reserved, held, sold, released and expired; orders paid, their amount; stock left."""
+    return await service.activity_stats(session, activity_id)
 
 
 @router.put("/activities/{activity_id}", response_model=ActivityOut,

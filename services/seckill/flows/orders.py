@@ -160,10 +160,11 @@ async def expire_due(seckill: Seckill, now: datetime) -> int:
 async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now: datetime,
                  order_id: int | None = None, locale: str = "zh-CN") -> dict:
     """Pricing: the flash price of each SKU of a seckill order, if the sale is on now, and the
-    activity's name. Stock and limits are not checked here (the hold does), so what the order
+    activity's name and owner. Stock and limits are not checked here (the hold does), so what the order
     already holds never refuses it; a checkout retried after a crash (`order_id`) whose order holds
     its reservation is priced as reserved even if the sale ended, closed or was deleted since (named
-    as when reserved, or a generic name in the caller's language if that name is unknown)."""
+    as when reserved, or a generic name in the caller's language if that name is unknown; owned by
+    whoever owned the activity when reserved)."""
     try:
         offer = await offer_on_now(seckill, activity_id, sku_ids, now)
     except (domain.NotOnNow, domain.ActivityClosed, domain.ActivityNotFound):
@@ -172,8 +173,9 @@ async def prices(seckill: Seckill, activity_id: int, sku_ids: Sequence[int], now
             raise
         offer = await seckill.catalog.offer(seckill.sessions, activity_id)
         name = offer.terms.name if offer else own.activity_name or domain.FLASH_SALE.render(locale)
-        return {"activity_id": activity_id, "activity_name": name, "prices": {own.sku_id: own.price}}
-    return {"activity_id": activity_id, "activity_name": offer.terms.name,
+        return {"activity_id": activity_id, "activity_name": name, "business_id": own.business_id,
+                "prices": {own.sku_id: own.price}}
+    return {"activity_id": activity_id, "activity_name": offer.terms.name, "business_id": offer.terms.business_id,
             "prices": {sku: offer.prices[sku] for sku in sku_ids}}
 
 

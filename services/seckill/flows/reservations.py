@@ -127,7 +127,8 @@ def _refusal(answer: Answer, terms: domain.Terms, sku_id: int) -> DomainError:
 
 async def _reserve_in_database(seckill: Seckill, offer: Offer, token: str, user_id: int, sku_id: int, count: int,
                                now: datetime, order_id: int | None) -> Reservation:
-    row = {"token": token, "activity_id": offer.terms.id, "activity_name": offer.terms.name, "sku_id": sku_id,
+    row = {"token": token, "activity_id": offer.terms.id, "activity_name": offer.terms.name,
+           "business_id": offer.terms.business_id, "sku_id": sku_id,
            "user_id": user_id, "count": count, "price": offer.prices[sku_id], "status": ReservationStatus.HELD,
            "order_id": order_id, "expires_at": now + timedelta(seconds=seckill.hold_seconds), "created_at": now,
            "updated_at": now}

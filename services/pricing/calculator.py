@@ -4,26 +4,33 @@ same input always gives the same output.
 Steps, in the order mature malls use:
 
 1. special activity price (seckill, group buy, bargain, points mall): exclusive, such an order
-   takes no discount, reward or coupon;
-2. limited-time discount or member price, whichever is better for each line;
-3. spend-and-save (满减送): for each activity, its lines, its highest reached level;
-4. coupon: computed by the coupon service on what the lines still cost after steps 1-3
-   (`coupon_lines()`), applied here;
-5. points deduction;
-6. points to grant.
+   takes no discount, reward or coupon; a merchant's activity prices only that merchant's lines;
+2. limited-time discount or member price, whichever is better for each line (a platform
+   discount applies to any line of its SKU, a merchant's only to that merchant's lines);
+3. per shop (lines of one `business_id`): the shop's spend-and-save (满减送) on its own lines,
+   then at most one shop coupon;
+4. the platform's spend-and-save over the lines in its scope, across shops;
+5. at most one platform coupon;
+6. points deduction;
+7. points to grant.
 
-Every order-level amount (reward, coupon, points) is apportioned onto the lines it touched with
-the largest-remainder rule, so line amounts always sum to the totals and no line goes below 0.
-The calculation is split at the coupon step because the coupon service does the matching:
-`price_until_coupon(...)`, then `finish(draft, coupon, rules)`.
+A promotion's owner is its `business_id`: None for the platform's, else one merchant's; a line's
+is the shop selling it (None: the platform's own goods). Every order-level amount (reward,
+coupon, points) is apportioned onto the lines it touched with the largest-remainder rule, so line
+amounts always sum to the totals and no line goes below 0. The calculation is split at the coupon
+steps because the coupon service does the matching: `price_until_shop_coupons(...)`,
+`apply_shop_coupons(draft, coupons)` (which also runs step 4), then `finish(draft, coupon, rules)`;
+`price_until_coupon(...)` runs the first two at once. `best_coupons(...)` picks the combination
+of coupons that leaves the least to pay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
+from itertools import product
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -98,6 +105,20 @@ class SpecialPriceMissing(RuleViolation):
     messages = {"en": "SKU {sku_id} is not part of this activity", "zh-CN": "商品 {sku_id} 不在该活动中"}
 
 
+class SpecialPriceOtherShop(RuleViolation):
+    """A merchant's seckill or group-buy price asked for a line another shop sells."""
+
+    code = "PRICING_ACTIVITY_OTHER_SHOP"
+    messages = {"en": "SKU {sku_id} is not sold by the shop running this activity, so its price cannot be used",
+                "zh-CN": "商品 {sku_id} 不是该活动所属店铺的商品，不能使用该活动价"}
+
+
+class CouponsOfOneOwner(RuleViolation):
+    code = "PRICING_ONE_COUPON_PER_OWNER"
+    messages = {"en": "At most one coupon per shop and one platform coupon may be used on an order",
+                "zh-CN": "每个店铺最多使用一张店铺券，平台券最多使用一张"}
+
+
 # --- inputs ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +129,12 @@ class Line:
     unit_price: int
     count: int
     selected: bool = True
+    business_id: int | None = None  # the shop selling it; None: the platform's own goods
+
+
+def owns(owner: int | None, line: Line) -> bool:
+    """A promotion of this owner may touch the line: the platform's any line, a merchant's its own."""
+    return owner is None or owner == line.business_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +147,7 @@ class SkuDiscount:
     discount_type: DiscountType
     amount_off: int = 0  # AMOUNT: fen off each unit
     pay_bp: int = FULL_BP  # PERCENT
+    business_id: int | None = None  # the owner: None for the platform's
 
     def unit_off(self, unit_price: int) -> int:
         if self.discount_type is DiscountType.AMOUNT:
@@ -146,6 +174,7 @@ class RewardRule:
     scope: ProductScope
     scope_values: frozenset[int]
     levels: tuple[RewardLevel, ...]
+    business_id: int | None = None  # the owner: None for the platform's (spans shops)
 
     def covers(self, line: Line) -> bool:
         if self.scope is ProductScope.ALL:
@@ -166,6 +195,7 @@ class SpecialPrice:
     unit_prices: Mapping[int, int]  # sku_id -> price
     unit_points: Mapping[int, int] = field(default_factory=dict)  # points mall: points per unit
     name: str = ""  # the activity's name, as buyers see it
+    business_id: int | None = None  # the activity's owner: a merchant's prices only its own lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +230,7 @@ class CouponLine(NamedTuple):
     spu_id: int
     category_id: int
     amount: int
+    business_id: int | None = None  # the line's shop: a shop coupon considers its shop's lines only
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +241,7 @@ class ChosenCoupon:
     name: str
     discount: int
     line_indexes: tuple[int, ...]  # indexes into coupon_lines()
+    business_id: int | None = None  # the coupon's owner: a shop coupon touches its shop's lines only
 
 
 # --- outputs --------------------------------------------------------------------------------------
@@ -261,6 +293,7 @@ class PromotionResult:
     reason: NotApplied | None = None
     level: RewardLevel | None = None  # the reward level reached
     hint: Hint | None = None  # the next reward level
+    business_id: int | None = None  # the promotion's owner (None: the platform, member price, points)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +324,13 @@ class Quote:
     totals: Totals
     promotions: list[PromotionResult]
     grants: Grants
-    coupon_id: int | None
+    coupon_id: int | None  # the platform coupon applied, else the first shop coupon
+    coupon_ids: tuple[int, ...] = ()  # every coupon applied: the shops' (by business_id), then the platform's
+
+    def coupon_discounts(self) -> list[tuple[int, int]]:
+        """(coupon_id, what it took off) of every coupon applied, in `coupon_ids`' order."""
+        taken = {r.id: r.amount for r in self.promotions if r.kind is Kind.COUPON and r.applied}
+        return [(coupon_id, taken.get(coupon_id, 0)) for coupon_id in self.coupon_ids]
 
 
 @dataclass(slots=True)
@@ -304,10 +343,29 @@ class Draft:
     reward_points: dict[int, int] = field(default_factory=dict)  # line index -> points from rewards
     coupons: dict[int, int] = field(default_factory=dict)
     free_delivery: bool = False
+    offers: Offers = field(default_factory=Offers)
+    platform_priced: bool = False  # the shops' coupons and the platform's spend-and-save are done
+    applied_coupons: list[ChosenCoupon] = field(default_factory=list)
 
     def coupon_lines(self) -> list[CouponLine]:
         """Lines a coupon may touch, with what they still cost (none in a special activity order)."""
-        return [CouponLine(p.index, p.line.spu_id, p.line.category_id, p.pay) for p in self._couponable()]
+        return [CouponLine(p.index, p.line.spu_id, p.line.category_id, p.pay, p.line.business_id)
+                for p in self._couponable()]
+
+    def shops(self) -> list[int | None]:
+        """The owners of the selected lines, in the order their first line comes."""
+        return list(dict.fromkeys(p.line.business_id for p in self.lines if p.line.selected))
+
+    def has_shop_lines(self) -> bool:
+        return any(p.line.business_id is not None for p in self.lines if p.line.selected)
+
+    def copy(self) -> Draft:
+        """An independent copy, to try one choice of coupons on."""
+        lines = [LinePrice(p.index, p.line, p.original, p.pay, list(p.adjustments), p.points_used,
+                           p.points_granted, p.special) for p in self.lines]
+        return Draft(self.cart, lines, [replace(r) for r in self.promotions], dict(self.reward_points),
+                     dict(self.coupons), self.free_delivery, self.offers, self.platform_priced,
+                     list(self.applied_coupons))
 
     def _couponable(self) -> list[LinePrice]:
         return [p for p in self.lines if p.line.selected and not p.special]
@@ -318,22 +376,60 @@ BY_INDEX = attrgetter("index")
 
 # --- the steps ------------------------------------------------------------------------------------
 
-def price_until_coupon(cart: Cart, offers: Offers) -> Draft:
+def price_until_shop_coupons(cart: Cart, offers: Offers) -> Draft:
+    """Steps 1-3 up to the shops' coupons: special price, discount or member price, and each
+    shop's spend-and-save on its own lines."""
     lines = [LinePrice(i, line, line.unit_price * line.count, line.unit_price * line.count)
              for i, line in enumerate(cart.lines)]
     selected = [p for p in lines if p.line.selected]
     if not selected:
         raise NothingSelected()
-    draft = Draft(cart, lines, [])
+    draft = Draft(cart, lines, [], offers=offers)
     if cart.special is not None:
         _special_prices(draft, selected, cart.special, offers)
     else:
         _discount_or_member(draft, selected, offers.discounts, cart.member_pay_bp)
-        _rewards(draft, selected, offers.rewards)
+        shop_rules = [rule for rule in offers.rewards if rule.business_id is not None]
+        if shop_rules:
+            for shop in sorted(b for b in draft.shops() if b is not None):
+                _rewards(draft, [p for p in selected if p.line.business_id == shop],
+                         [rule for rule in shop_rules if rule.business_id == shop])
+    return draft
+
+
+def apply_shop_coupons(draft: Draft, coupons: Sequence[ChosenCoupon] = ()) -> None:
+    """At most one coupon per shop, each on its shop's lines, then the platform's spend-and-save
+    over the lines in its scope across shops (measured on what they cost after the shop coupons)."""
+    if draft.platform_priced:
+        raise ValueError("the shops' coupons were applied already")
+    special = draft.cart.special
+    if coupons and special is not None:
+        raise CouponNotAllowed()
+    owners = [coupon.business_id for coupon in coupons]
+    if None in owners:
+        raise ValueError("a platform coupon is applied by finish()")
+    if len(set(owners)) != len(owners):
+        raise CouponsOfOneOwner()
+    for coupon in sorted(coupons, key=lambda c: c.business_id or 0):
+        _coupon(draft, coupon)
+    draft.platform_priced = True
+    if special is None:
+        platform_rules = [rule for rule in draft.offers.rewards if rule.business_id is None]
+        if platform_rules:
+            _rewards(draft, [p for p in draft.lines if p.line.selected], platform_rules)
+
+
+def price_until_coupon(cart: Cart, offers: Offers, shop_coupons: Sequence[ChosenCoupon] = ()) -> Draft:
+    """Every step before the platform coupon."""
+    draft = price_until_shop_coupons(cart, offers)
+    apply_shop_coupons(draft, shop_coupons)
     return draft
 
 
 def finish(draft: Draft, coupon: ChosenCoupon | None, rules: PointsRules) -> Quote:
+    """The platform coupon, points, and the quote."""
+    if not draft.platform_priced:
+        apply_shop_coupons(draft)
     selected = [p for p in draft.lines if p.line.selected]
     special = draft.cart.special
     if coupon is not None:
@@ -347,14 +443,94 @@ def finish(draft: Draft, coupon: ChosenCoupon | None, rules: PointsRules) -> Quo
     if pay <= 0 and not points_mall:
         raise PayAmountNotPositive(pay=pay)
     _grant_points(draft, selected, rules)
+    coupon_ids = tuple(c.coupon_id for c in draft.applied_coupons)
+    main = coupon.coupon_id if coupon else (coupon_ids[0] if coupon_ids else None)
     return Quote(draft.lines, _totals(draft, selected), draft.promotions,
                  Grants(sum(p.points_granted for p in selected), dict(sorted(draft.coupons.items())),
                         draft.free_delivery),
-                 coupon.coupon_id if coupon else None)
+                 main, coupon_ids)
+
+
+# --- the best combination of coupons -------------------------------------------------------------
+
+ShopCoupons = tuple[ChosenCoupon, ...]
+
+
+def shop_coupon_choices(options: Mapping[int, Sequence[ChosenCoupon]], limit: int = 8) -> list[ShopCoupons]:
+    """The choices of shop coupons worth pricing, `options` being each shop's usable ones. Every
+    combination (none or one per shop) when there are at most `limit` of them; else each shop's
+    largest together, and none. The first is each shop's largest together."""
+    shops = sorted(options)
+    largest = tuple(max(options[b], key=lambda c: (c.discount, -c.coupon_id)) for b in shops if options[b])
+    choices = [largest]
+    count = 1
+    for b in shops:
+        count *= len(options[b]) + 1
+    if count <= limit:
+        for combination in product(*[(None, *sorted(options[b], key=lambda c: c.coupon_id)) for b in shops]):
+            choice = tuple(c for c in combination if c is not None)
+            if choice != largest:
+                choices.append(choice)
+    elif largest:
+        choices.append(())
+    return choices
+
+
+def try_shop_coupons(base: Draft, choice: ShopCoupons) -> Draft:
+    """A copy of a draft priced up to the platform coupon with these shop coupons."""
+    draft = base.copy()
+    apply_shop_coupons(draft, choice)
+    return draft
+
+
+def coupon_off(draft: Draft, coupon: ChosenCoupon) -> int:
+    """What the coupon would take off this draft (as `_coupon` applies it)."""
+    couponable = draft._couponable()
+    mine = [couponable[i] for i in coupon.line_indexes
+            if i < len(couponable) and owns(coupon.business_id, couponable[i].line)]
+    return max(0, min(coupon.discount, sum(p.pay for p in mine), sum(p.pay for p in couponable) - 1))
+
+
+class CouponPick(NamedTuple):
+    shop: ShopCoupons
+    draft: Draft  # priced with `shop`, up to the platform coupon
+    platform: ChosenCoupon | None
+    pay: int  # what the selected lines would pay before points
+
+
+def pick_best(trials: Sequence[tuple[ShopCoupons, Draft, Sequence[ChosenCoupon]]]) -> CouponPick:
+    """Of every (shop coupons, the draft they give, the platform coupons usable on it), and each
+    with one platform coupon or none, the one leaving the least to pay before points (points only
+    ever take less off a smaller amount, never more): ties go to fewer coupons, then the earlier
+    trial, then the larger platform coupon."""
+    best: tuple | None = None
+    for n, (shop, draft, platform) in enumerate(trials):
+        before = sum(p.pay for p in draft.lines if p.line.selected)
+        ranked = sorted(platform, key=lambda c: (-c.discount, c.coupon_id))
+        for m, coupon in enumerate((None, *ranked)):
+            pay = before - (coupon_off(draft, coupon) if coupon is not None else 0)
+            key = (pay, len(shop) + (coupon is not None), n, m)
+            if best is None or key < best[0]:
+                best = key, CouponPick(shop, draft, coupon, pay)
+    assert best is not None, "no trial"
+    return best[1]
+
+
+def best_coupons(base: Draft, shop_options: Mapping[int, Sequence[ChosenCoupon]],
+                 platform_options: Callable[[Draft], Sequence[ChosenCoupon]], limit: int = 8) -> CouponPick:
+    """The best combination: `base` priced up to the shops' coupons, each shop's usable coupons,
+    and what the platform's usable coupons are on a draft priced up to the platform coupon."""
+    trials = []
+    for choice in shop_coupon_choices(shop_options, limit):
+        draft = try_shop_coupons(base, choice)
+        trials.append((choice, draft, platform_options(draft)))
+    return pick_best(trials)
 
 
 def _special_prices(draft: Draft, selected: list[LinePrice], special: SpecialPrice, offers: Offers) -> None:
     for p in selected:
+        if not owns(special.business_id, p.line):
+            raise SpecialPriceOtherShop(sku_id=p.line.sku_id)
         price = special.unit_prices.get(p.line.sku_id)
         if price is None:
             raise SpecialPriceMissing(sku_id=p.line.sku_id)
@@ -362,15 +538,17 @@ def _special_prices(draft: Draft, selected: list[LinePrice], special: SpecialPri
         p.take(Kind.SPECIAL, special.activity_id, max(0, p.original - price * p.line.count))
     draft.promotions.append(PromotionResult(Kind.SPECIAL, special.activity_id, special.name or special.kind.value, True,
                                             sum(_taken(p, Kind.SPECIAL) for p in selected),
-                                            tuple(p.index for p in selected)))
-    excluded = {d.activity_id: d.name for p in selected if (d := offers.discounts.get(p.line.sku_id))}
-    for activity_id, name in sorted(excluded.items()):
-        draft.promotions.append(PromotionResult(Kind.DISCOUNT, activity_id, name, False,
-                                                reason=NotApplied.EXCLUDED_BY_ACTIVITY))
+                                            tuple(p.index for p in selected), business_id=special.business_id))
+    excluded = {d.activity_id: d for p in selected
+                if (d := offers.discounts.get(p.line.sku_id)) and owns(d.business_id, p.line)}
+    for activity_id, d in sorted(excluded.items()):
+        draft.promotions.append(PromotionResult(Kind.DISCOUNT, activity_id, d.name, False,
+                                                reason=NotApplied.EXCLUDED_BY_ACTIVITY, business_id=d.business_id))
     for rule in sorted(offers.rewards, key=lambda r: r.id):
-        if any(rule.covers(p.line) for p in selected):
+        if any(rule.covers(p.line) and owns(rule.business_id, p.line) for p in selected):
             draft.promotions.append(PromotionResult(Kind.REWARD, rule.id, rule.name, False,
-                                                    reason=NotApplied.EXCLUDED_BY_ACTIVITY))
+                                                    reason=NotApplied.EXCLUDED_BY_ACTIVITY,
+                                                    business_id=rule.business_id))
 
 
 def _discount_or_member(draft: Draft, selected: list[LinePrice], discounts: Mapping[int, SkuDiscount],
@@ -381,6 +559,8 @@ def _discount_or_member(draft: Draft, selected: list[LinePrice], discounts: Mapp
     for p in selected:
         unit = p.line.unit_price
         offer = discounts.get(p.line.sku_id)
+        if offer is not None and offer.business_id is not None and offer.business_id != p.line.business_id:
+            offer = None  # a merchant's discount prices only its own lines
         discount_off = offer.unit_off(unit) * p.line.count if offer else 0
         member_off = unit * (FULL_BP - member_pay_bp) // FULL_BP * p.line.count if member_pay_bp else 0
         member_considered = member_considered or member_pay_bp is not None
@@ -388,7 +568,8 @@ def _discount_or_member(draft: Draft, selected: list[LinePrice], discounts: Mapp
             result = by_activity.get(offer.activity_id)
             if result is None:
                 result = by_activity[offer.activity_id] = PromotionResult(
-                    Kind.DISCOUNT, offer.activity_id, offer.name, False, reason=NotApplied.NOT_BETTER)
+                    Kind.DISCOUNT, offer.activity_id, offer.name, False, reason=NotApplied.NOT_BETTER,
+                    business_id=offer.business_id)
         if offer is not None and discount_off > 0 and discount_off >= member_off:  # a tie goes to the activity
             p.take(Kind.DISCOUNT, offer.activity_id, discount_off)
             _applied(result, p.index, discount_off)
@@ -432,7 +613,7 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
         hint = Hint(rule.condition, following.threshold - measure, following) if following else None
         if level is None:
             results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, False,
-                                           reason=NotApplied.BELOW_THRESHOLD, hint=hint))
+                                           reason=NotApplied.BELOW_THRESHOLD, hint=hint, business_id=rule.business_id))
             continue
         indexes = tuple(p.index for p in mine)
         taken.update(indexes)
@@ -446,19 +627,22 @@ def _rewards(draft: Draft, selected: list[LinePrice], rules: Sequence[RewardRule
         for template_id, count in level.coupons:
             draft.coupons[template_id] = draft.coupons.get(template_id, 0) + count
         draft.free_delivery = draft.free_delivery or level.free_delivery
-        results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, True, off, indexes, level=level, hint=hint))
+        results.append(PromotionResult(Kind.REWARD, rule.id, rule.name, True, off, indexes, level=level, hint=hint,
+                                       business_id=rule.business_id))
     draft.promotions.extend(sorted(results, key=lambda r: r.id))
 
 
 def _coupon(draft: Draft, coupon: ChosenCoupon) -> None:
     couponable = draft._couponable()  # what coupon_lines() listed, in its order
-    mine = [couponable[i] for i in coupon.line_indexes]
+    # a shop coupon touches its shop's lines only, whatever the coupon service said
+    mine = [couponable[i] for i in coupon.line_indexes if owns(coupon.business_id, couponable[i].line)]
     # A coupon larger than the order leaves one fen to pay (the coupon service caps its verdict alike).
     off = max(0, min(coupon.discount, sum(p.pay for p in mine), sum(p.pay for p in couponable) - 1))
     for p, share in zip(mine, apportion(off, [p.pay for p in mine]), strict=True):
         p.take(Kind.COUPON, coupon.coupon_id, share)
     draft.promotions.append(PromotionResult(Kind.COUPON, coupon.coupon_id, coupon.name, True, off,
-                                            tuple(p.index for p in mine)))
+                                            tuple(p.index for p in mine), business_id=coupon.business_id))
+    draft.applied_coupons.append(coupon)
 
 
 def _deduct_points(draft: Draft, selected: list[LinePrice], rules: PointsRules) -> None:

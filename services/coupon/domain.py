@@ -142,6 +142,7 @@ class CartLine:
     spu_id: int
     category_id: int
     amount: int  # payable after earlier discounts, fen
+    business_id: int | None = None  # the shop selling it; None: the platform's own goods
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class HeldCoupon:
     terms: Terms
     valid_start: datetime
     valid_end: datetime
+    business_id: int | None = None  # a shop's coupon (its lines only); None: the platform's (every shop's)
 
 
 class Unusable(StrEnum):
@@ -199,34 +201,55 @@ def applies_to_product(terms: Terms, spu_id: int | None, category_id: int | None
 
 
 class CartIndex:
-    """The cart's line positions by SPU and by category, built once for all of a user's coupons,
-    so each coupon looks up its scope instead of scanning every line."""
+    """The cart's line positions by SPU, by category and by shop, built once for all of a user's
+    coupons, so each coupon looks up its scope instead of scanning every line."""
 
     def __init__(self, lines: Sequence[CartLine]) -> None:
         self.amounts = [line.amount for line in lines]
         self.total = sum(self.amounts)
         self.every = tuple(range(len(lines)))
+        self.spus = [line.spu_id for line in lines]
+        self.categories = [line.category_id for line in lines]
         self.by_spu: dict[int, list[int]] = {}
         self.by_category: dict[int, list[int]] = {}
+        self.by_shop: dict[int, list[int]] = {}
         for i, line in enumerate(lines):
             self.by_spu.setdefault(line.spu_id, []).append(i)
             self.by_category.setdefault(line.category_id, []).append(i)
+            if line.business_id is not None:
+                self.by_shop.setdefault(line.business_id, []).append(i)
+        self.shop_totals = {shop: sum(self.amounts[i] for i in indexes) for shop, indexes in self.by_shop.items()}
 
-    def in_scope(self, terms: Terms) -> tuple[int, ...]:
+    def in_scope(self, terms: Terms, shop: int | None = None) -> tuple[int, ...]:
+        """The lines a coupon's scope names; for a shop's coupon (`shop`), only among that shop's
+        lines, whatever its scope names. The platform's coupons consider every shop's lines."""
+        if shop is not None:
+            mine = self.by_shop.get(shop, ())
+            if terms.product_scope is ProductScope.ALL:
+                return tuple(mine)
+            named = self.spus if terms.product_scope is ProductScope.SPU else self.categories
+            values = set(terms.scope_values)
+            return tuple(i for i in mine if named[i] in values)
         if terms.product_scope is ProductScope.ALL:
             return self.every
         index = self.by_spu if terms.product_scope is ProductScope.SPU else self.by_category
         return tuple(sorted(i for value in set(terms.scope_values) for i in index.get(value, ())))
 
+    def total_of(self, shop: int | None) -> int:
+        """What the lines a coupon may touch cost: one shop's, or (the platform's coupon) the cart's."""
+        return self.total if shop is None else self.shop_totals.get(shop, 0)
+
 
 def match_coupon(coupon: HeldCoupon, cart: CartIndex, now: datetime, *, zone: tzinfo = UTC) -> Match:
-    """One coupon against the cart. `zone` is the business timezone a buyer reads times in."""
+    """One coupon against the cart. `zone` is the business timezone a buyer reads times in. A
+    shop's coupon considers only that shop's lines (its threshold, discount and cap on them); the
+    platform's considers the lines of every shop in its scope."""
     if now < coupon.valid_start:
         return Match(coupon.id, False, reason=Unusable.NOT_YET_VALID,
                      details={"valid_start": coupon.valid_start.astimezone(zone).strftime(SHOWN_TIME)})
     if now >= coupon.valid_end:  # as a hold sees it: valid up to, not including, its end
         return Match(coupon.id, False, reason=Unusable.EXPIRED)
-    indexes = cart.in_scope(coupon.terms)
+    indexes = cart.in_scope(coupon.terms, coupon.business_id)
     if not indexes:
         return Match(coupon.id, False, reason=Unusable.NO_PRODUCT_IN_SCOPE)
     amounts = cart.amounts
@@ -234,9 +257,10 @@ def match_coupon(coupon: HeldCoupon, cart: CartIndex, now: datetime, *, zone: tz
     if amount < coupon.terms.use_price:
         return Match(coupon.id, False, reason=Unusable.BELOW_THRESHOLD,
                      details={"shortfall": format_yuan(coupon.terms.use_price - amount)})
-    if cart.total <= 1:
+    total = cart.total_of(coupon.business_id)  # a shop's coupon: its shop's lines are the order it touches
+    if total <= 1:
         return Match(coupon.id, False, reason=Unusable.NOTHING_TO_PAY)
-    off = capped(discount(coupon.terms, amount), cart.total)
+    off = capped(discount(coupon.terms, amount), total)
     if off == 0:  # a percent rounded down to nothing: using it would spend it for nothing
         return Match(coupon.id, False, reason=Unusable.ZERO_DISCOUNT)
     return Match(coupon.id, True, off, indexes)

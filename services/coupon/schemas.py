@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -130,14 +130,21 @@ class CartLineIn(Input):
     category_id: Id
     amount: Fen = Field(description="what the line still costs after earlier discounts, fen (at most 100 million "
                                     "yuan; larger is a 422)")
+    business_id: Id | None = Field(None, description="the shop selling it; null: the platform's own goods. A shop's "
+                                                     "coupon considers only its shop's lines")
 
 
 class CartIn(Input):
     lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=MAX_LINES)]
 
 
+Owners = Literal["all", "shop", "platform"]
+
+
 class ServiceCartIn(CartIn):
     user_id: Id
+    owners: Owners = Field("all", description='which coupons: "all", "shop" (the shops\' coupons only) or '
+                                              '"platform" (the platform\'s only)')
     order_id: Id | None = Field(None, description="a checkout's order: the coupon this order already holds is "
                                                   "matched like an unused one (a retried checkout may choose it "
                                                   "again)")
@@ -146,6 +153,7 @@ class ServiceCartIn(CartIn):
 class CouponMatchOut(BaseModel):
     coupon_id: int
     name: str
+    business_id: int | None = Field(description="the coupon's owner: a shop (its lines only), or null: the platform's")
     usable: bool
     discount: int
     line_indexes: list[int]

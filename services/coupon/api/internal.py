@@ -30,8 +30,11 @@ router = APIRouter(prefix="/internal/coupon", tags=["internal: coupon"],
 
 @router.post("/match", response_model=MatchOut)
 async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale, zone: BusinessZone):
-    """The user's unused coupons against the lines; with `order_id`, the coupon that order holds too."""
-    answer = await service.match_cart(session, body.user_id, body.lines, now, locale, zone, body.order_id)
+    """The user's unused coupons against the lines; with `order_id`, the coupons that order holds too.
+    `owners` narrows them to the shops' or the platform's; a shop's coupon considers only the lines
+    of its shop (`business_id`), the platform's those of every shop in its scope."""
+    answer = await service.match_cart(session, body.user_id, body.lines, now, locale, zone, body.order_id,
+                                      body.owners)
     return prebuilt_json(answer)
 
 

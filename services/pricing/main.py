@@ -7,7 +7,7 @@ import contextlib
 from fastapi import FastAPI
 
 from services.pricing import consumers, models
-from services.pricing.api import admin, app, internal
+from services.pricing.api import admin, app, internal, merchant
 from services.pricing.calculator import PointsRules, SpecialKind
 from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
 from services.pricing.holds import CouponHolds, GroupbuyHolds, SeckillHolds
@@ -52,7 +52,7 @@ def create_app(settings: PricingSettings | None = None, clock: Clock | None = No
         settings or PricingSettings(),
         title="Promotion Center: pricing",
         description="Limited-time discounts, spend-and-save, the price calculator and checkout orchestration.",
-        routers=[app.router, admin.router, internal.router],
+        routers=[app.router, merchant.router, admin.router, internal.router],
         messaging=Messaging(outbox=models.outbox, inbox=models.inbox, handlers=consumers.HANDLERS),
         resources=[pricing_context],
         clock=clock,

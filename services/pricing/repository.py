@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import ColumnElement, TextClause, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.pricing.models import Checkout, DiscountActivity, DiscountProduct, Mutex, RewardActivity
 from shared.db import take_mutex
 from shared.enums import CommonStatus
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import PageParams, fetch_page
 
 Activity = DiscountActivity | RewardActivity
@@ -22,6 +24,7 @@ class ActivityFilter:
     name: str | None = None
     status: int | None = None
     running_at: datetime | None = None  # only activities whose window includes this time
+    owner: OwnerScope = EVERYTHING  # whose activities (a merchant: its own only)
 
 
 async def has_any_discount(session: AsyncSession) -> bool:
@@ -49,7 +52,7 @@ async def get_activity(session: AsyncSession, model: type[Activity], activity_id
 
 async def page_activities(session: AsyncSession, model: type[Activity], paging: PageParams,
                           f: ActivityFilter) -> tuple[list, int]:
-    query = select(model).order_by(model.id.desc())
+    query = select(model).where(f.owner.where(model.business_id)).order_by(model.id.desc())
     if f.name:
         query = query.where(model.name.contains(f.name, autoescape=True))
     if f.status is not None:
@@ -82,16 +85,17 @@ async def replace_discount_products(session: AsyncSession, activity_id: int, pro
 
 
 async def discount_sku_conflicts(session: AsyncSession, sku_ids: Sequence[int], start: datetime, end: datetime,
-                                 exclude_id: int | None) -> list[tuple[int, str]]:
-    """(sku_id, other activity name) for SKUs already in an enabled activity whose window overlaps."""
-    query = (select(DiscountProduct.sku_id, DiscountActivity.name)
+                                 exclude_id: int | None) -> list[tuple[int, int, str, int | None]]:
+    """(sku_id, other activity's id, name and owner) for SKUs already in an enabled activity whose
+    window overlaps, whoever owns it (conflicts are global)."""
+    query = (select(DiscountProduct.sku_id, DiscountActivity.id, DiscountActivity.name, DiscountActivity.business_id)
              .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
              .where(DiscountProduct.sku_id.in_(sku_ids), DiscountActivity.status == CommonStatus.ENABLED,
                     DiscountActivity.start_at < end, DiscountActivity.end_at > start)
              .order_by(DiscountProduct.sku_id))
     if exclude_id is not None:
         query = query.where(DiscountActivity.id != exclude_id)
-    return [(sku_id, name) for sku_id, name in await session.execute(query)]
+    return [(sku_id, other_id, name, owner) for sku_id, other_id, name, owner in await session.execute(query)]
 
 
 async def unended_discounts(session: AsyncSession, now: datetime) -> list[tuple]:
@@ -141,3 +145,22 @@ async def set_checkout_status(session: AsyncSession, order_id: int, status: int,
         update(Checkout).where(Checkout.order_id == order_id, Checkout.status.in_(only_from))
         .values(status=status, updated_at=now).execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+def _applied(session: AsyncSession, kind: str, activity_id: int) -> ColumnElement[bool] | TextClause:
+    """Checkouts whose priced result lists this promotion as applied (`result.promotions`)."""
+    if session.get_bind().dialect.name == "mysql":
+        candidate = json.dumps({"kind": kind, "id": activity_id, "applied": True})
+        return func.json_contains(Checkout.result, bindparam("candidate", candidate), "$.promotions") == 1
+    return text(
+        "EXISTS (SELECT 1 FROM json_each(pricing_checkout.result, '$.promotions') AS p "
+        "WHERE json_extract(p.value, '$.kind') = :kind AND json_extract(p.value, '$.id') = :activity_id "
+        "AND json_extract(p.value, '$.applied') = 1)").bindparams(kind=kind, activity_id=activity_id)
+
+
+async def checkouts_applying(session: AsyncSession, kind: str, activity_id: int) -> list[tuple[int, dict]]:
+    """(status, priced result) of every checkout that applied the activity. A scan of the
+    checkouts: fine for an operator's figures, not for a hot path."""
+    rows = await session.execute(select(Checkout.status, Checkout.result)
+                                 .where(_applied(session, kind, activity_id)))
+    return [(status, result) for status, result in rows]

@@ -1,5 +1,11 @@
 """Use cases of the pricing service's activities: limited-time discounts and spend-and-save
-(admin), and what product pages show of them. Quotes are in quote.py, checkout in checkout.py."""
+(the platform's through the admin API, a merchant's own through the merchant API), their figures,
+and what product pages show of them. Quotes are in quote.py, checkout in flows.py.
+
+Every use case takes the caller's `OwnerScope`: a merchant's sees, changes and creates its own
+activities only (another owner's id is 404, as if it did not exist); the admin's sees all and
+creates the platform's. Conflict rules stay global, whoever owns the other activity; a conflict
+names the other activity only when the caller may see it."""
 
 from __future__ import annotations
 
@@ -11,15 +17,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.pricing import calculator as calc
 from services.pricing import domain, snapshots
 from services.pricing import repository as repo
-from services.pricing.calculator import ConditionType, DiscountType, ProductScope
+from services.pricing.calculator import ConditionType, DiscountType, Kind, ProductScope
 from services.pricing.catalog import DISCOUNT, REWARD, Catalog, reward_rule
 from services.pricing.clients import CouponClient
+from services.pricing.domain import CheckoutStatus
 from services.pricing.models import DiscountActivity, DiscountProduct, RewardActivity
 from services.pricing.schemas import DiscountActivityIn, RewardActivityIn, SkuDiscountOut
 from shared.enums import CommonStatus
+from shared.errors import Reason
+from shared.http import DependencyUnavailable, Refused
+from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import PageParams
 
 ActivityFilter = repo.ActivityFilter
+
+# How a conflict names an activity the caller may not see (another merchant's or the platform's).
+OTHER_OWNERS_ACTIVITY = Reason("OTHER_OWNERS_ACTIVITY", en="of another shop or of the platform",
+                               zh="其他店铺或平台的活动")
+# A spend-and-save level gives only its owner's coupon templates.
+LEVEL_COUPON_NOT_OWN = Reason("LEVEL_COUPON_NOT_OWN", en="level {level}: coupon template {template_id} is not one "
+                              "of this shop's own coupon templates",
+                              zh="第 {level} 档：优惠券模板 {template_id} 不是本店铺的优惠券")
+LEVEL_COUPON_OF_A_SHOP = Reason("LEVEL_COUPON_OF_A_SHOP", en="level {level}: coupon template {template_id} is a "
+                                "shop's; the platform's spend-and-save gives only the platform's coupon templates",
+                                zh="第 {level} 档：优惠券模板 {template_id} 属于店铺，平台的满减送只能赠送平台的优惠券")
+
+
+def _other(scope: OwnerScope, other_id: int, name: str, owner: int | None) -> dict:
+    """The details a conflict gives of the other activity: its name and id when the caller may see
+    it, else only that it is another owner's."""
+    if scope.sees(owner):
+        return {"other_name": name, "other_id": other_id}
+    return {"other_name": OTHER_OWNERS_ACTIVITY}
+
 
 # --- limited-time discounts -----------------------------------------------------------------------
 
@@ -28,13 +58,14 @@ def _check_discount(data: DiscountActivityIn, now: datetime) -> None:
     domain.raise_if(domain.check_window(data.start_at, data.end_at, now) + domain.check_discount_items(items))
 
 
-async def _check_sku_conflicts(session: AsyncSession, data: DiscountActivityIn, exclude_id: int | None) -> None:
+async def _check_sku_conflicts(session: AsyncSession, data: DiscountActivityIn, exclude_id: int | None,
+                               scope: OwnerScope) -> None:
     await repo.touch(session, DISCOUNT)
     conflicts = await repo.discount_sku_conflicts(session, [p.sku_id for p in data.products], data.start_at,
                                                   data.end_at, exclude_id)
     if conflicts:
-        sku_id, other_name = conflicts[0]
-        raise domain.DiscountSkuConflict(sku_id=sku_id, other_name=other_name)
+        sku_id, other_id, other_name, owner = conflicts[0]
+        raise domain.DiscountSkuConflict(sku_id=sku_id, **_other(scope, other_id, other_name, owner))
 
 
 def _products(activity_id: int, data: DiscountActivityIn) -> list[DiscountProduct]:
@@ -43,11 +74,14 @@ def _products(activity_id: int, data: DiscountActivityIn) -> list[DiscountProduc
             for p in data.products]
 
 
-async def create_discount(session: AsyncSession, data: DiscountActivityIn, now: datetime) -> dict:
+async def create_discount(session: AsyncSession, data: DiscountActivityIn, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> dict:
+    """A new activity of the caller's own (the admin's: the platform's)."""
     _check_discount(data, now)
-    await _check_sku_conflicts(session, data, None)
-    activity = DiscountActivity(name=data.name, status=CommonStatus.ENABLED, start_at=data.start_at,
-                                end_at=data.end_at, remark=data.remark, created_at=now, updated_at=now)
+    await _check_sku_conflicts(session, data, None, scope)
+    activity = DiscountActivity(business_id=scope.owner, name=data.name, status=CommonStatus.ENABLED,
+                                start_at=data.start_at, end_at=data.end_at, remark=data.remark, created_at=now,
+                                updated_at=now)
     session.add(activity)
     await session.flush()
     session.add_all(_products(activity.id, data))
@@ -55,11 +89,12 @@ async def create_discount(session: AsyncSession, data: DiscountActivityIn, now: 
     return (await discount_views(session, [activity], now))[0]
 
 
-async def update_discount(session: AsyncSession, activity_id: int, data: DiscountActivityIn, now: datetime) -> dict:
-    activity = await _get(session, DiscountActivity, activity_id, for_update=True)
+async def update_discount(session: AsyncSession, activity_id: int, data: DiscountActivityIn, now: datetime,
+                          scope: OwnerScope = EVERYTHING) -> dict:
+    activity = await _get(session, DiscountActivity, activity_id, scope, for_update=True)
     domain.check_can_update(activity.status)
     _check_discount(data, now)
-    await _check_sku_conflicts(session, data, activity_id)
+    await _check_sku_conflicts(session, data, activity_id, scope)
     activity.name, activity.start_at, activity.end_at = data.name, data.start_at, data.end_at
     activity.remark, activity.updated_at = data.remark, now
     await repo.replace_discount_products(session, activity_id, _products(activity_id, data))
@@ -78,12 +113,12 @@ async def discount_views(session: AsyncSession, activities: Sequence[DiscountAct
     return [{**_activity_view(a, now), "products": products[a.id]} for a in activities]
 
 
-async def get_reward(session: AsyncSession, activity_id: int) -> RewardActivity:
-    return await _get(session, RewardActivity, activity_id)
+async def get_reward(session: AsyncSession, activity_id: int, scope: OwnerScope = EVERYTHING) -> RewardActivity:
+    return await _get(session, RewardActivity, activity_id, scope)
 
 
-async def get_discount(session: AsyncSession, activity_id: int, now: datetime) -> dict:
-    return (await discount_views(session, [await _get(session, DiscountActivity, activity_id)], now))[0]
+async def get_discount(session: AsyncSession, activity_id: int, now: datetime, scope: OwnerScope = EVERYTHING) -> dict:
+    return (await discount_views(session, [await _get(session, DiscountActivity, activity_id, scope)], now))[0]
 
 
 async def sku_discounts(session: AsyncSession, catalog: Catalog, skus: list[tuple[int, int | None]],
@@ -112,9 +147,36 @@ def _levels(data: RewardActivityIn) -> list[calc.RewardLevel]:
                              tuple(sorted(lv.coupons.items()))) for lv in data.levels]
 
 
-async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, now: datetime) -> None:
-    """The activity's own rules, then (asked of the coupon service) the templates its levels give
-    (`coupons` None: for demo data that gives no coupon)."""
+TEMPLATES_LOOKUP = "/internal/coupon/templates/lookup"
+
+
+async def _template_owners(coupons: CouponClient, template_ids: list[int]) -> dict[int, int | None]:
+    """Who owns each template (the coupon service's `business_id`, null or absent: the platform)."""
+    try:
+        answer = await coupons.client.post(TEMPLATES_LOOKUP, {"template_ids": template_ids})
+    except Refused as refused:
+        raise DependencyUnavailable(service=coupons.client.service) from refused
+    return {t["id"]: t.get("business_id") for t in answer["templates"]}
+
+
+def owner_problems(levels: Sequence[calc.RewardLevel], owners: dict[int, int | None],
+                   owner: int | None) -> list[Reason]:
+    """A level gives only coupon templates of the activity's owner: a shop's its own, the
+    platform's the platform's (templates that do not exist are another rule's problem)."""
+    problems = []
+    for n, level in enumerate(levels, 1):
+        for template_id, _ in level.coupons:
+            if template_id in owners and owners[template_id] != owner:
+                reason = LEVEL_COUPON_OF_A_SHOP if owner is None else LEVEL_COUPON_NOT_OWN
+                problems.append(reason.with_(level=n, template_id=template_id))
+    return problems
+
+
+async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, now: datetime,
+                        owner: int | None) -> None:
+    """The activity's own rules, then (asked of the coupon service) the templates its levels give:
+    they exist, may be given, and are the activity's owner's (`coupons` None: for demo data that
+    gives no coupon)."""
     levels = _levels(data)
     domain.raise_if(domain.check_window(data.start_at, data.end_at, now) + domain.check_reward(
         data.condition_type, data.product_scope, data.product_scope_values, levels))
@@ -122,17 +184,22 @@ async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, no
     if template_ids:
         if coupons is None:
             raise RuntimeError("a level gives coupons: the coupon service must check them")
-        domain.raise_if(domain.check_reward_coupons(levels, await coupons.gift_templates(template_ids, now)))
+        problems = domain.check_reward_coupons(levels, await coupons.gift_templates(template_ids, now))
+        domain.raise_if(problems + owner_problems(levels, await _template_owners(coupons, template_ids), owner))
 
 
-async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None) -> None:
+async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None,
+                                 scope: OwnerScope) -> None:
     await repo.touch(session, REWARD)
-    others = await repo.enabled_rewards_overlapping(session, data.start_at, data.end_at, exclude_id)
+    others = {o.id: o for o in await repo.enabled_rewards_overlapping(session, data.start_at, data.end_at,
+                                                                        exclude_id)}
     conflict = domain.first_scope_conflict(
         domain.Scope(data.product_scope, frozenset(data.product_scope_values)),
-        ((o.name, domain.Scope(ProductScope(o.product_scope), frozenset(o.product_scope_values))) for o in others))
+        ((str(o.id), domain.Scope(ProductScope(o.product_scope), frozenset(o.product_scope_values)))
+         for o in others.values()))
     if conflict:
-        raise domain.RewardScopeConflict(other_name=conflict[0], why=conflict[1])
+        other = others[int(conflict[0])]
+        raise domain.RewardScopeConflict(why=conflict[1], **_other(scope, other.id, other.name, other.business_id))
 
 
 def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetime) -> None:
@@ -145,10 +212,11 @@ def _apply_reward(activity: RewardActivity, data: RewardActivityIn, now: datetim
 
 
 async def create_reward(session: AsyncSession, coupons: CouponClient | None, data: RewardActivityIn, now: datetime,
-                        locale: str) -> dict:
-    await _check_reward(coupons, data, now)
-    await _check_scope_conflicts(session, data, None)
-    activity = RewardActivity(status=CommonStatus.ENABLED, created_at=now)
+                        locale: str, scope: OwnerScope = EVERYTHING) -> dict:
+    """A new activity of the caller's own (the admin's: the platform's)."""
+    await _check_reward(coupons, data, now, scope.owner)
+    await _check_scope_conflicts(session, data, None, scope)
+    activity = RewardActivity(business_id=scope.owner, status=CommonStatus.ENABLED, created_at=now)
     _apply_reward(activity, data, now)
     session.add(activity)
     await session.flush()
@@ -156,11 +224,11 @@ async def create_reward(session: AsyncSession, coupons: CouponClient | None, dat
 
 
 async def update_reward(session: AsyncSession, coupons: CouponClient, activity_id: int, data: RewardActivityIn,
-                        now: datetime, locale: str) -> dict:
-    activity = await _get(session, RewardActivity, activity_id, for_update=True)
+                        now: datetime, locale: str, scope: OwnerScope = EVERYTHING) -> dict:
+    activity = await _get(session, RewardActivity, activity_id, scope, for_update=True)
     domain.check_can_update(activity.status)
-    await _check_reward(coupons, data, now)
-    await _check_scope_conflicts(session, data, activity_id)
+    await _check_reward(coupons, data, now, activity.business_id)
+    await _check_scope_conflicts(session, data, activity_id, scope)
     _apply_reward(activity, data, now)
     await session.flush()
     return reward_view(activity, now, locale)
@@ -200,30 +268,33 @@ async def running_rewards_for(session: AsyncSession, catalog: Catalog, spu_id: i
 # --- both kinds -----------------------------------------------------------------------------------
 
 def _activity_view(activity: DiscountActivity | RewardActivity, now: datetime) -> dict:
-    return {"id": activity.id, "name": activity.name, "status": activity.status,
+    return {"id": activity.id, "business_id": activity.business_id, "name": activity.name, "status": activity.status,
             "state": domain.activity_state(activity.status, activity.start_at, activity.end_at, now),
             "start_at": activity.start_at, "end_at": activity.end_at, "remark": activity.remark,
             "created_at": activity.created_at, "updated_at": activity.updated_at}
 
 
-async def _get(session: AsyncSession, model: type[repo.Activity], activity_id: int, *,
-               for_update: bool = False) -> repo.Activity:
+async def _get(session: AsyncSession, model: type[repo.Activity], activity_id: int, scope: OwnerScope = EVERYTHING,
+               *, for_update: bool = False) -> repo.Activity:
+    """The activity, if the caller may see it: another owner's is as missing as one that never was."""
     activity = await repo.get_activity(session, model, activity_id, for_update=for_update)
-    if activity is None:
+    if activity is None or not scope.sees(activity.business_id):
         error = domain.DiscountActivityNotFound if model is DiscountActivity else domain.RewardActivityNotFound
         raise error(id=activity_id)
     return activity
 
 
-async def close_activity(session: AsyncSession, model: type[repo.Activity], activity_id: int, now: datetime) -> None:
-    activity = await _get(session, model, activity_id, for_update=True)
+async def close_activity(session: AsyncSession, model: type[repo.Activity], activity_id: int, now: datetime,
+                         scope: OwnerScope = EVERYTHING) -> None:
+    activity = await _get(session, model, activity_id, scope, for_update=True)
     domain.check_can_close(activity.status)
     activity.status, activity.updated_at = CommonStatus.DISABLED, now
     await repo.touch(session, _kind(model))
 
 
-async def delete_activity(session: AsyncSession, model: type[repo.Activity], activity_id: int) -> None:
-    activity = await _get(session, model, activity_id, for_update=True)
+async def delete_activity(session: AsyncSession, model: type[repo.Activity], activity_id: int,
+                          scope: OwnerScope = EVERYTHING) -> None:
+    activity = await _get(session, model, activity_id, scope, for_update=True)
     domain.check_can_delete(activity.status)
     await repo.delete_activity(session, activity)
     await repo.touch(session, _kind(model))
@@ -231,3 +302,22 @@ async def delete_activity(session: AsyncSession, model: type[repo.Activity], act
 
 def _kind(model: type[repo.Activity]) -> str:
     return DISCOUNT if model is DiscountActivity else REWARD
+
+
+async def activity_stats(session: AsyncSession, model: type[repo.Activity], activity_id: int,
+                         scope: OwnerScope = EVERYTHING) -> dict:
+    """What the activity did, from the checkouts that applied it: orders awaiting payment, paid and
+    cancelled, and the fen it took off (paid orders; and those still awaiting payment)."""
+    await _get(session, model, activity_id, scope)
+    kind = (Kind.DISCOUNT if model is DiscountActivity else Kind.REWARD).value
+    counts = dict.fromkeys(CheckoutStatus, 0)
+    amounts = dict.fromkeys(CheckoutStatus, 0)
+    for status, result in await repo.checkouts_applying(session, kind, activity_id):
+        counts[CheckoutStatus(status)] += 1
+        amounts[CheckoutStatus(status)] += sum(
+            int(p.get("amount") or 0) for p in result.get("promotions", ())
+            if p.get("kind") == kind and p.get("id") == activity_id and p.get("applied"))
+    return {"activity_id": activity_id, "orders": sum(counts.values()),
+            "awaiting_payment": counts[CheckoutStatus.HELD], "paid": counts[CheckoutStatus.PAID],
+            "cancelled": counts[CheckoutStatus.CANCELLED], "discount_given": amounts[CheckoutStatus.PAID],
+            "discount_awaiting_payment": amounts[CheckoutStatus.HELD]}

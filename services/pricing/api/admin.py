@@ -1,34 +1,35 @@
-"""/admin-api/pricing: platform operators manage limited-time discounts and spend-and-save."""
+"""/admin-api/pricing: platform operators manage limited-time discounts and spend-and-save. What
+they create is the platform's (`business_id` null); they see, close and change every activity,
+a merchant's too, and narrow a list to one owner (`?business_id=`, `?platform=true`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from services.pricing import domain, service
-from services.pricing.api.deps import Coupons
+from services.pricing.api.deps import ActivityQuery, Coupons
 from services.pricing.models import DiscountActivity, RewardActivity
-from services.pricing.schemas import DiscountActivityIn, DiscountActivityOut, RewardActivityIn, RewardActivityOut
+from services.pricing.schemas import (
+    ActivityStatsOut,
+    DiscountActivityIn,
+    DiscountActivityOut,
+    RewardActivityIn,
+    RewardActivityOut,
+)
 from shared.auth import Role, require_role
 from shared.db import Session
 from shared.deps import Locale, Now
-from shared.enums import CommonStatus
 from shared.errors import Forbidden, Unauthorized
 from shared.http import DependencyUnavailable
 from shared.ids import PathId
 from shared.openapi import errors
+from shared.ownership import AdminScope, OwnerFilterConflict
 from shared.pagination import Page, Paging
 
 router = APIRouter(prefix="/admin-api/pricing", tags=["admin: pricing"],
                    dependencies=[Depends(require_role(Role.ADMIN))], responses=errors(Unauthorized, Forbidden))
-
-Name = Annotated[str | None, Query(max_length=50)]
-Lifecycle = errors(domain.ActivityClosed, domain.ActivityAlreadyClosed, domain.ActivityNotClosed)
-
-
-def _filter(name: str | None, status: CommonStatus | None, running: bool, now) -> service.ActivityFilter:
-    return service.ActivityFilter(name, status, now if running else None)
 
 
 # --- limited-time discounts -----------------------------------------------------------------------
@@ -39,10 +40,10 @@ async def create_discount(body: DiscountActivityIn, session: Session, now: Now):
     return await service.create_discount(session, body, now)
 
 
-@router.get("/discounts", response_model=Page[DiscountActivityOut])
-async def page_discounts(session: Session, paging: Paging, now: Now, name: Name = None,
-                         status: CommonStatus | None = None, running: bool = False):
-    return await service.page_discounts(session, paging, _filter(name, status, running, now), now)
+@router.get("/discounts", response_model=Page[DiscountActivityOut], responses=errors(OwnerFilterConflict))
+async def page_discounts(session: Session, paging: Paging, now: Now, f: ActivityQuery, owner: AdminScope):
+    """Every owner's, or one owner's: `business_id` (a merchant's) or `platform=true` (the platform's)."""
+    return await service.page_discounts(session, paging, replace(f, owner=owner), now)
 
 
 @router.get("/discounts/{activity_id}", response_model=DiscountActivityOut,
@@ -73,6 +74,13 @@ async def delete_discount(activity_id: PathId, session: Session):
     return Response(status_code=204)
 
 
+@router.get("/discounts/{activity_id}/stats", response_model=ActivityStatsOut,
+            responses=errors(domain.DiscountActivityNotFound))
+async def discount_stats(activity_id: PathId, session: Session):
+    """Orders checked out with it (awaiting payment, paid, cancelled) and the fen it took off."""
+    return await service.activity_stats(session, DiscountActivity, activity_id)
+
+
 # --- spend-and-save -------------------------------------------------------------------------------
 
 @router.post("/rewards", status_code=201, response_model=RewardActivityOut,
@@ -82,10 +90,11 @@ async def create_reward(body: RewardActivityIn, session: Session, coupons: Coupo
     return await service.create_reward(session, coupons, body, now, locale)
 
 
-@router.get("/rewards", response_model=Page[RewardActivityOut])
-async def page_rewards(session: Session, paging: Paging, now: Now, locale: Locale, name: Name = None,
-                       status: CommonStatus | None = None, running: bool = False):
-    return await service.page_rewards(session, paging, _filter(name, status, running, now), now, locale)
+@router.get("/rewards", response_model=Page[RewardActivityOut], responses=errors(OwnerFilterConflict))
+async def page_rewards(session: Session, paging: Paging, now: Now, locale: Locale, f: ActivityQuery,
+                       owner: AdminScope):
+    """Every owner's, or one owner's: `business_id` (a merchant's) or `platform=true` (the platform's)."""
+    return await service.page_rewards(session, paging, replace(f, owner=owner), now, locale)
 
 
 @router.get("/rewards/{activity_id}", response_model=RewardActivityOut,
@@ -114,3 +123,10 @@ async def close_reward(activity_id: PathId, session: Session, now: Now):
 async def delete_reward(activity_id: PathId, session: Session):
     await service.delete_activity(session, RewardActivity, activity_id)
     return Response(status_code=204)
+
+
+@router.get("/rewards/{activity_id}/stats", response_model=ActivityStatsOut,
+            responses=errors(domain.RewardActivityNotFound))
+async def reward_stats(activity_id: PathId, session: Session):
+    """Orders checked out with it (awaiting payment, paid, cancelled) and the fen it took off."""
+    return await service.activity_stats(session, RewardActivity, activity_id)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from services.pricing.clients import CouponClient
 from services.pricing.quote import Pricing
+from services.pricing.service import ActivityFilter
+from shared.deps import Now
+from shared.enums import CommonStatus
 
 
 async def _pricing(request: Request) -> Pricing:
@@ -20,3 +23,14 @@ async def _coupons(request: Request) -> CouponClient:
 
 PricingContext = Annotated[Pricing, Depends(_pricing)]
 Coupons = Annotated[CouponClient, Depends(_coupons)]
+
+Name = Annotated[str | None, Query(max_length=50, description="part of the name")]
+Running = Annotated[bool, Query(description="true: only those whose window includes now")]
+
+
+async def _activity_filter(now: Now, name: Name = None, status: CommonStatus | None = None,
+                           running: Running = False) -> ActivityFilter:
+    return ActivityFilter(name, status, now if running else None)
+
+
+ActivityQuery = Annotated[ActivityFilter, Depends(_activity_filter)]  # every owner's: the route narrows it

@@ -32,8 +32,8 @@ from shared.pagination import PageParams
 ActivityFilter = repo.ActivityFilter
 
 # How a conflict names an activity the caller may not see (another merchant's or the platform's).
-OTHER_OWNERS_ACTIVITY = Reason("OTHER_OWNERS_ACTIVITY", en="of another shop or of the platform",
-                               zh="其他店铺或平台的活动")
+OTHER_OWNERS_ACTIVITY = Reason("OTHER_OWNERS_ACTIVITY", en="another shop's or the platform's",
+                               zh="其他店铺或平台的")
 # A spend-and-save level gives only its owner's coupon templates.
 LEVEL_COUPON_NOT_OWN = Reason("LEVEL_COUPON_NOT_OWN", en="level {level}: coupon template {template_id} is not one "
                               "of this shop's own coupon templates",

@@ -163,7 +163,9 @@ async def test_discount_conflicts_are_global_and_name_only_the_callers_own(clien
     assert admin_sees.status_code == 409 and "【B 秘密折扣】" in admin_sees.json()["error"]["message"]
     en = await client.post(f"{MERCHANT}/discounts", json=body("discounts", "A", sku=1001),
                            headers={**a, "Accept-Language": "en"})
-    assert "another shop or of the platform" in en.json()["error"]["message"]
+    assert "activity 【another shop's or the platform's】 at" in en.json()["error"]["message"]
+    zh = (await client.post(f"{MERCHANT}/discounts", json=body("discounts", "A", sku=1001), headers=a)).json()
+    assert "【其他店铺或平台的】" in zh["error"]["message"]
     assert (await client.get(f"{MERCHANT}/discounts", headers=a)).json()["total"] == 1, "nothing was written"
 
 

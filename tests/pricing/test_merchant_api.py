@@ -188,7 +188,7 @@ async def test_reward_conflicts_are_global_and_name_only_the_callers_own(client,
 
 async def shop_template(coupons, coupon_app, tokens, business_id: int) -> int:
     """An admin-give template owned by a merchant (the coupon service's own API lets a merchant
-    create buyer-taken templates only: see the README's note on merchants' gift coupons)."""
+    create buyer-taken templates only: the README's open point on merchants' gift coupons)."""
     template_id = await gift_template(coupons, tokens)
     async with coupon_app.state.sessionmaker() as session, session.begin():
         await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
@@ -215,6 +215,11 @@ async def test_a_level_gives_only_its_owners_coupon_templates(client, coupons, c
     assert await refused(a, platform_template) == ["LEVEL_COUPON_NOT_OWN"]
     assert await refused(shops["b"], a_template) == ["LEVEL_COUPON_NOT_OWN"]
     assert await refused(admin, a_template, prefix=ADMIN) == ["LEVEL_COUPON_OF_A_SHOP"]
+    taken = {"name": "店铺券", "take_type": 1, "total_count": -1, "take_limit_count": 1, "validity_type": 2,
+             "fixed_start_term": 0, "fixed_end_term": 7, "discount_type": 1, "discount_price": 500}
+    buyer_taken = await coupons.post("/merchant-api/coupon/templates", json=taken, headers=a)
+    assert buyer_taken.status_code == 201, buyer_taken.text
+    assert await refused(a, buyer_taken.json()["id"]) == ["LEVEL_COUPON_NOT_GIVEABLE"], "the README's open point"
     en = await client.post(f"{ADMIN}/rewards", json=reward("送券", levels=gives(a_template)),
                            headers={**admin, "Accept-Language": "en"})
     assert "is a shop's" in en.json()["error"]["message"]

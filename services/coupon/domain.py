@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
-from services.coupon.errors import CouponHeld, CouponInUse, CouponTakenBack
+from services.coupon.errors import CouponHeld, CouponInUse, CouponTakenBack, OneCouponPerOwner
 from shared.enums import DescribedIntEnum, ProductScope
 from shared.errors import Reason
 from shared.money import format_yuan
@@ -110,6 +110,15 @@ def check_recallable(coupon_id: int, status: CouponStatus, use_order_id: int | N
         raise CouponInUse(id=coupon_id, order_id=use_order_id)
     if status in TAKEN_BACK:
         raise CouponTakenBack(id=coupon_id)
+
+
+def check_one_per_owner(owners: dict[int, int | None]) -> None:
+    """An order uses at most one coupon per owner: one per shop, one of the platform (None)."""
+    seen: dict[int | None, int] = {}
+    for coupon_id, owner in sorted(owners.items()):
+        if owner in seen:
+            raise OneCouponPerOwner(coupon_ids=f"{seen[owner]}, {coupon_id}")
+        seen[owner] = coupon_id
 
 
 def revoked_by_order(order_id: int) -> str:

@@ -13,10 +13,10 @@ from services.coupon.models import Coupon
 from shared.db import in_transaction
 
 
-async def hold_for_order(sessions: async_sessionmaker[AsyncSession], order_id: int, user_id: int, coupon_id: int,
-                         now: datetime, hold_seconds: int) -> Coupon:
-    """`lifecycle.hold` in a transaction of its own. Two holds of one order for two coupons at the
-    same time each wait for the other's row to give it back, a deadlock MySQL ends by rolling one
-    back; that one runs again, sees the other's hold committed and replaces it."""
-    return await in_transaction(sessions, lambda session: lifecycle.hold(session, order_id, user_id, coupon_id, now,
+async def hold_for_order(sessions: async_sessionmaker[AsyncSession], order_id: int, user_id: int,
+                         coupons: dict[int, int | None], now: datetime, hold_seconds: int) -> list[Coupon]:
+    """`lifecycle.hold` in a transaction of its own. Two holds of one order for two sets at the
+    same time each wait for the other's rows to give them back, a deadlock MySQL ends by rolling
+    one back; that one runs again, sees the other's holds committed and replaces them."""
+    return await in_transaction(sessions, lambda session: lifecycle.hold(session, order_id, user_id, coupons, now,
                                                                          hold_seconds))

@@ -21,28 +21,35 @@ from shared.outbox import add_to_outbox
 
 # --- holds ---------------------------------------------------------------------------------------
 
-async def hold(session: AsyncSession, order_id: int, user_id: int, coupon_id: int, now: datetime,
-               hold_seconds: int) -> Coupon:
-    """Reserve the coupon for an order being created. Idempotent: the same order asking again
-    gets the same hold, running again from now (a retried checkout never stores a hold already
-    due); any other order is refused, and so is an order already cancelled. An order holds one
-    coupon: when a retried checkout chose another one, the order's earlier hold goes back in the
-    same transaction."""
+async def hold(session: AsyncSession, order_id: int, user_id: int, coupons: dict[int, int | None], now: datetime,
+               hold_seconds: int) -> list[Coupon]:
+    """Reserve the coupons for an order being created: `coupons` maps each coupon id to the
+    discount it gives the order (None: not said), at most one coupon per owner (one per shop and
+    one of the platform). All or none: one that cannot be held refuses the whole set. Idempotent:
+    the same order asking again gets the same holds, running again from now (a retried checkout
+    never stores a hold already due); any other order is refused, and so is an order already
+    cancelled. A different set replaces the order's earlier holds: those not in it go back, in
+    the same transaction."""
     if await orders.is_cancelled(session, order_id):
         raise OrderCancelled(order_id=order_id)
+    domain.check_one_per_owner(await orders.owners_of(session, list(coupons)))
     until = now + timedelta(seconds=hold_seconds)
-    if await orders.hold_if_unused(session, coupon_id, user_id, order_id, now, until):
-        await orders.release_other_holds(session, order_id, coupon_id, now)
-        await orders.forget_released(session, order_id)  # what it held before no longer matters
-    elif not await orders.extend_hold(session, coupon_id, user_id, order_id, now, until):
+    held = False
+    for coupon_id, discount in sorted(coupons.items()):  # one order of row locks for every hold
+        if await orders.hold_if_unused(session, coupon_id, user_id, order_id, now, until, discount) \
+                or await orders.extend_hold(session, coupon_id, user_id, order_id, now, until, discount):
+            held = True
+            continue
         coupon = await orders.get_coupon(session, coupon_id)
         if coupon is None or coupon.user_id != user_id or coupon.use_order_id != order_id \
                 or coupon.status != CouponStatus.USED:
             raise CouponNotUsable(coupon_id=coupon_id)
-        return coupon  # already used by this order (paid): the same answer
-    coupon = await orders.get_coupon(session, coupon_id)
-    assert coupon is not None
-    return coupon
+        # else already used by this order (paid): the same answer
+    if held:
+        await orders.release_other_holds(session, order_id, list(coupons), now)
+        await orders.forget_released(session, order_id)  # what it held before no longer matters
+    found = [await orders.get_coupon(session, coupon_id) for coupon_id in coupons]
+    return [coupon for coupon in found if coupon is not None]
 
 
 async def release_holds(session: AsyncSession, order_id: int, now: datetime) -> int:

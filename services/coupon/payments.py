@@ -3,11 +3,12 @@
 The two events travel on two topics, in no guaranteed order, and may be delivered again:
 - a cancel is recorded (coupon_cancelled_order) with its effects; a payment processed after it
   takes nothing and grants nothing (the order service refunds cancelled orders);
-- a payment commits the coupon the order holds; when the order holds none any more (its hold
-  ran out, or the coupon was revoked while held) but was priced with one, the payment takes that
-  coupon again if it is still unused and valid, or else publishes `promo.coupon.payment-refused`
-  so that the order service refunds or accepts. Either happens once: the coupon remembers the
-  order (`released_order_id`) until this settles it.
+- a payment commits the coupons the order holds (one per shop and one of the platform at most);
+  for each coupon the order no longer holds (its hold ran out, or the coupon was revoked while
+  held) but was priced with, the payment takes that coupon again if it is still unused and
+  valid, or else publishes `promo.coupon.payment-refused` so that the order service refunds or
+  accepts. Either happens once: the coupon remembers the order (`released_order_id`) until this
+  settles it.
 Like service.py, these flush and never commit (the consumer runner owns the transaction)."""
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ PAYMENT_REFUSED = "promo.coupon.payment-refused"
 
 
 async def order_paid(session: AsyncSession, paid: OrderPaid) -> None:
-    """order.paid: the order's coupon is used for good, its reward coupons are granted, once."""
+    """order.paid: the order's coupons are used for good, its reward coupons are granted, once."""
     if await orders.is_cancelled(session, paid.order_id):
         log.info("order %s was paid after it was cancelled: no coupon used, no reward granted", paid.order_id)
         return
-    if not await commit_order(session, paid.order_id, paid.paid_at):
-        await settle_late_payment(session, paid.order_id, paid.user_id, paid.paid_at)
+    await commit_order(session, paid.order_id, paid.paid_at)
+    await settle_late_payment(session, paid.order_id, paid.user_id, paid.paid_at)
     if paid.give_coupons:
         await service.grant_order_rewards(session, paid.order_id, paid.user_id, paid.give_coupons, paid.paid_at)
 
@@ -71,20 +72,18 @@ async def release_order(session: AsyncSession, order_id: int, now: datetime) -> 
 
 
 async def settle_late_payment(session: AsyncSession, order_id: int, user_id: int, paid_at: datetime) -> None:
-    """A payment of an order holding no coupon: if a coupon's hold by this order ended unpaid,
-    take it again or ask for a refund (once: the coupon forgets the order either way)."""
-    if await orders.order_uses_a_coupon(session, order_id):
-        return  # already settled by an earlier delivery
-    coupon = await orders.last_released_to(session, order_id, user_id)
-    if coupon is None:
-        return  # the order was priced without a coupon (or its checkout gave it up)
-    refusal = outcomes.late_payment_refusal(CouponStatus(coupon.status), coupon.valid_start, coupon.valid_end,
-                                            paid_at)
-    if refusal is None:
-        if await orders.take_for_late_payment(session, coupon.id, order_id, paid_at, paid_at):
-            await _used(session, coupon, order_id, paid_at)
-    elif await orders.forget_released(session, order_id, coupon.id):
-        await _refused(session, coupon, order_id, refusal, paid_at)
+    """A payment of an order: each coupon whose hold by this order ended unpaid (none when the
+    order was priced without one, its checkout gave it up, or an earlier delivery settled it) is
+    taken again or refused with a refund request, once: the coupon forgets the order either way.
+    The order's other coupons, still held, were committed just before."""
+    for coupon in await orders.released_to(session, order_id, user_id):
+        refusal = outcomes.late_payment_refusal(CouponStatus(coupon.status), coupon.valid_start, coupon.valid_end,
+                                                paid_at)
+        if refusal is None:
+            if await orders.take_for_late_payment(session, coupon.id, order_id, paid_at, paid_at):
+                await _used(session, coupon, order_id, paid_at)
+        elif await orders.forget_released(session, order_id, coupon.id):
+            await _refused(session, coupon, order_id, refusal, paid_at)
     await session.flush()
 
 

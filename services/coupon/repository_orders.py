@@ -32,24 +32,34 @@ async def record_cancelled(session: AsyncSession, order_id: int, at: datetime) -
 
 # --- holds ------------------------------------------------------------------------------------------
 
+async def owners_of(session: AsyncSession, coupon_ids: list[int]) -> dict[int, int | None]:
+    """The owner (`business_id`) of each of these coupons that exists: it never changes."""
+    rows = await session.execute(select(Coupon.id, Coupon.business_id).where(Coupon.id.in_(coupon_ids)))
+    return {coupon_id: business_id for coupon_id, business_id in rows}
+
+
 async def hold_if_unused(session: AsyncSession, coupon_id: int, user_id: int, order_id: int, now: datetime,
-                         until: datetime) -> bool:
-    """Unused and valid now -> held by the order, in one statement: two orders cannot both win."""
+                         until: datetime, discount: int | None = None) -> bool:
+    """Unused and valid now -> held by the order, in one statement: two orders cannot both win.
+    `discount`: what it takes off the order, as the checkout said (None: not said)."""
     result = await session.execute(
         update(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == user_id, Coupon.status == CouponStatus.UNUSED,
                              Coupon.valid_start <= now, Coupon.valid_end > now)
-        .values(status=CouponStatus.HELD, use_order_id=order_id, hold_expires_at=until, updated_at=now)
+        .values(status=CouponStatus.HELD, use_order_id=order_id, hold_expires_at=until, use_discount=discount,
+                updated_at=now)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
 async def extend_hold(session: AsyncSession, coupon_id: int, user_id: int, order_id: int, now: datetime,
-                      until: datetime) -> bool:
-    """The order asks again for the coupon it holds: the hold runs from now (never answered due)."""
+                      until: datetime, discount: int | None = None) -> bool:
+    """The order asks again for a coupon it holds: the hold runs from now (never answered due),
+    with the discount the checkout says this time."""
     result = await session.execute(
         update(Coupon).where(Coupon.id == coupon_id, Coupon.user_id == user_id, Coupon.status == CouponStatus.HELD,
                              Coupon.use_order_id == order_id)
-        .values(hold_expires_at=until, updated_at=now).execution_options(synchronize_session=False))
+        .values(hold_expires_at=until, use_discount=discount, updated_at=now)
+        .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
@@ -59,14 +69,15 @@ def _released(now: datetime, by_order: int | None = None) -> dict:
     order remembered on it, if any, stays)."""
     values = dict(status=case((Coupon.valid_end > now, CouponStatus.UNUSED), else_=CouponStatus.EXPIRED),
                   use_order_id=None, used_at=None, hold_expires_at=None, updated_at=now)
-    return values if by_order is None else {**values, "released_order_id": by_order}
+    # The discount the order said stays while the order is remembered (its late payment uses it).
+    return {**values, "use_discount": None} if by_order is None else {**values, "released_order_id": by_order}
 
 
-async def release_other_holds(session: AsyncSession, order_id: int, keep_coupon_id: int, now: datetime) -> int:
-    """The order's holds on coupons other than `keep_coupon_id` go back: an order holds one coupon."""
+async def release_other_holds(session: AsyncSession, order_id: int, keep_coupon_ids: list[int], now: datetime) -> int:
+    """The order's holds on coupons other than `keep_coupon_ids` go back (a retried checkout chose others)."""
     result = await session.execute(
         update(Coupon).where(Coupon.use_order_id == order_id, Coupon.status == CouponStatus.HELD,
-                             Coupon.id != keep_coupon_id)
+                             Coupon.id.not_in(keep_coupon_ids))
         .values(**_released(now)).execution_options(synchronize_session=False))
     return result.rowcount
 
@@ -121,18 +132,12 @@ async def commit_holds(session: AsyncSession, order_id: int, now: datetime) -> S
     return held
 
 
-async def order_uses_a_coupon(session: AsyncSession, order_id: int) -> bool:
-    """Does the order hold or use a coupon? A locking read (it sees the latest commits)."""
-    return bool((await session.scalars(select(Coupon.id).where(Coupon.use_order_id == order_id,
-                                                               Coupon.status.in_(IN_USE))
-                                       .limit(1).with_for_update())).first())
-
-
-async def last_released_to(session: AsyncSession, order_id: int, user_id: int) -> Coupon | None:
-    """The coupon whose hold by the order ended unpaid, locked (the latest, should there be two)."""
-    return await session.scalar(select(Coupon).where(Coupon.released_order_id == order_id, Coupon.user_id == user_id)
-                                .order_by(Coupon.updated_at.desc(), Coupon.id.desc()).limit(1)
-                                .with_for_update().execution_options(populate_existing=True))
+async def released_to(session: AsyncSession, order_id: int, user_id: int) -> Sequence[Coupon]:
+    """The coupons whose hold by the order ended unpaid, locked (one per owner: the order's last set)."""
+    return (await session.scalars(select(Coupon).where(Coupon.released_order_id == order_id,
+                                                       Coupon.user_id == user_id)
+                                  .order_by(Coupon.id).with_for_update()
+                                  .execution_options(populate_existing=True))).all()
 
 
 async def take_for_late_payment(session: AsyncSession, coupon_id: int, order_id: int, paid_at: datetime,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from services.coupon.domain import UNLIMITED, CouponStatus, DiscountType, ProductScope, TakeType, ValidityType
 from services.coupon.outcomes import revoke_reason_text
@@ -167,15 +167,46 @@ class MatchOut(BaseModel):
     best_coupon_id: int | None
 
 
+class HoldCouponIn(Input):
+    coupon_id: Id
+    discount: Fen = Field(description="what this coupon takes off the order, fen, as the checkout computed it "
+                                      "(kept for the template's figures)")
+
+
+MAX_HELD = 50  # one per shop of the order, and one of the platform
+
+
 class HoldIn(Input):
+    """Exactly one of `coupon_id` (one coupon, no discount said) or `coupons` (several: at most one
+    per owner, each with its discount)."""
+
     order_id: Id
     user_id: Id
-    coupon_id: Id
+    coupon_id: Id | None = Field(None, description="one coupon (the form of a single-shop checkout)")
+    coupons: Annotated[list[HoldCouponIn], Field(min_length=1, max_length=MAX_HELD)] | None = Field(
+        None, description="the coupons the order uses: at most one per shop and one of the platform; a different "
+                          "set for the same order replaces its earlier holds")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> HoldIn:
+        if (self.coupon_id is None) == (self.coupons is None):
+            raise ValueError("give exactly one of coupon_id or coupons")
+        if self.coupons is not None and len({c.coupon_id for c in self.coupons}) != len(self.coupons):
+            raise ValueError("a coupon is listed twice")
+        return self
+
+    def discounts(self) -> dict[int, int | None]:
+        """Each coupon id with the discount said for it (None: the coupon_id form says none)."""
+        if self.coupons is None:
+            assert self.coupon_id is not None
+            return {self.coupon_id: None}
+        return {c.coupon_id: c.discount for c in self.coupons}
 
 
 class HoldOut(BaseModel):
     order_id: int
-    coupon_id: int
+    coupon_id: int = Field(description="the coupon held (with `coupons`: the first listed)")
+    coupon_ids: list[int] = Field(description="every coupon the order holds (or used, if already paid), as asked")
     hold_expires_at: datetime | None
 
 

@@ -99,7 +99,7 @@ async def test_a_hold_waits_for_a_cancel_in_progress_and_is_refused(client, toke
 async def test_a_cancel_waits_for_a_hold_in_progress_and_gives_it_back(client, tokens, coupon_app):
     coupon_id = await a_coupon(client, tokens)
     async with coupon_app.state.sessionmaker() as session, session.begin():
-        await lifecycle.hold(session, 9751, 1001, coupon_id, datetime.now(UTC), 1800)
+        await lifecycle.hold(session, 9751, 1001, {coupon_id: None}, datetime.now(UTC), 1800)
         racing = asyncio.create_task(runner(coupon_app).process(cancelled(9751)))
         await asyncio.sleep(WAIT)
         assert not racing.done(), "the cancel waits for the hold being written"

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from services.coupon import flows, lifecycle, pages, service
 from services.coupon.api.deps import BusinessZone, HoldSeconds
-from services.coupon.errors import CouponNotUsable, OrderCancelled
+from services.coupon.errors import CouponNotUsable, OneCouponPerOwner, OrderCancelled
 from services.coupon.schemas import (
     HoldIn,
     HoldOut,
@@ -38,13 +38,16 @@ async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale,
     return prebuilt_json(answer)
 
 
-@router.post("/holds", status_code=201, response_model=HoldOut, responses=errors(CouponNotUsable, OrderCancelled))
+@router.post("/holds", status_code=201, response_model=HoldOut,
+             responses=errors(CouponNotUsable, OrderCancelled, OneCouponPerOwner))
 async def hold(body: HoldIn, sessions: Sessions, now: Now, hold_seconds: HoldSeconds):
-    """Checkout: reserve the coupon for the order (idempotent by order id, the hold running again
-    from now; a different coupon asked by the same order replaces its earlier hold; refused for
-    an order already cancelled)."""
-    coupon = await flows.hold_for_order(sessions, body.order_id, body.user_id, body.coupon_id, now, hold_seconds)
-    return HoldOut(order_id=body.order_id, coupon_id=coupon.id, hold_expires_at=coupon.hold_expires_at)
+    """Checkout: reserve the coupon (`coupon_id`) or coupons (`coupons`, at most one per shop and
+    one of the platform, each with its discount) for the order, all or none (idempotent by order
+    id, the holds running again from now; a different set asked by the same order replaces its
+    earlier holds; refused for an order already cancelled)."""
+    coupons = await flows.hold_for_order(sessions, body.order_id, body.user_id, body.discounts(), now, hold_seconds)
+    return HoldOut(order_id=body.order_id, coupon_id=coupons[0].id, coupon_ids=[c.id for c in coupons],
+                   hold_expires_at=min((c.hold_expires_at for c in coupons if c.hold_expires_at), default=None))
 
 
 @router.post("/holds/{order_id}/release", response_model=ReleaseOut)

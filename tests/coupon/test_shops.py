@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,11 +15,15 @@ from services.coupon.domain import (
     CartLine,
     DiscountType,
     HeldCoupon,
+    TakeType,
     Terms,
     Unusable,
+    check_one_per_owner,
     match_coupon,
     match_coupons,
 )
+from services.coupon.errors import OneCouponPerOwner, TakeTypePlatformOnly
+from services.coupon.template_rules import check_take_type_for_owner
 from shared.auth import Role
 from shared.enums import ProductScope
 from tests.conftest import bearer
@@ -72,6 +77,25 @@ def test_a_shop_coupon_leaves_one_fen_of_its_shop_s_lines_to_pay():
 def test_the_best_is_the_best_single_usable_coupon_of_any_owner():
     _, best = match_coupons([coupon(1, 1, off=500), coupon(2, 2, off=1500), coupon(3, None, off=1000)], CART, NOW)
     assert best is not None and best.coupon_id == 2
+
+
+def test_an_order_uses_one_coupon_per_shop_and_one_of_the_platform():
+    check_one_per_owner({1: 1, 2: 2, 3: None})
+    check_one_per_owner({})
+    for owners, clash in (({5: 1, 2: 1, 3: None}, "2, 5"), ({1: None, 2: 7, 3: None}, "1, 3")):
+        with pytest.raises(OneCouponPerOwner) as refused:
+            check_one_per_owner(owners)
+        assert refused.value.details["coupon_ids"] == clash
+
+
+def test_only_the_platform_issues_new_user_and_operator_coupons():
+    for take_type in TakeType:
+        check_take_type_for_owner(None, take_type)
+    check_take_type_for_owner(7, TakeType.USER)
+    for take_type in (TakeType.ADMIN, TakeType.REGISTER):
+        with pytest.raises(TakeTypePlatformOnly) as refused:
+            check_take_type_for_owner(7, take_type)
+        assert refused.value.status == 422 and refused.value.details["take_type"] == int(take_type)
 
 
 lines = st.lists(st.builds(CartLine, st.integers(1, 4), st.integers(10, 12), st.integers(0, 50_000),

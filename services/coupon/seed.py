@@ -20,12 +20,18 @@ DEMO = [
     dict(name="满199返券 减30", take_type=TakeType.ADMIN, total_count=-1, take_limit_count=-1, use_price=19900,
          discount_type=DiscountType.PRICE, discount_price=3000),
 ]
+DEMO_SHOP = 1  # the business of the dev merchant token (`promo token merchant`)
+DEMO_SHOP_TEMPLATES = [
+    dict(name="本店 满80减8", take_type=TakeType.USER, total_count=500, take_limit_count=1, use_price=8000,
+         discount_type=DiscountType.PRICE, discount_price=800),
+]
 
 
 async def seed_demo(session: AsyncSession, now: datetime) -> bool:
     if await repository.has_any_template(session):
         return False
-    for values in DEMO:
-        await service.create_template(session, TemplateIn(
-            validity_type=ValidityType.TERM, fixed_start_term=0, fixed_end_term=30, **values), now)
+    for owner, templates in ((None, DEMO), (DEMO_SHOP, DEMO_SHOP_TEMPLATES)):
+        for values in templates:
+            await service.create_template(session, TemplateIn(
+                validity_type=ValidityType.TERM, fixed_start_term=0, fixed_end_term=30, **values), now, owner)
     return True

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
 
 from services.coupon.api import merchant
+from services.coupon.seed import DEMO, DEMO_SHOP, DEMO_SHOP_TEMPLATES, seed_demo
 from shared.auth import Role
 from shared.migrations import alembic_config, upgrade
 from tests.conftest import bearer
@@ -189,3 +191,13 @@ async def test_the_migration_goes_down_and_up_on_sqlite_keeping_ids_never_reused
         tables = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
     assert all("AUTOINCREMENT" in tables[name] for name in ("coupon_template", "coupon"))
     assert "business_id" in tables["coupon_template"] and "use_discount" in tables["coupon"]
+
+
+async def test_the_demo_data_has_a_template_of_the_dev_merchant_s_shop(client, coupon_app, tokens):
+    async with coupon_app.state.sessionmaker() as session, session.begin():
+        assert await seed_demo(session, datetime.now(UTC))
+    templates = (await client.get(f"{TEMPLATES}?page_size=100", headers=tokens["admin"])).json()["items"]
+    assert sorted((t["business_id"] or 0, t["name"]) for t in templates) == sorted(
+        [(0, values["name"]) for values in DEMO] + [(DEMO_SHOP, values["name"]) for values in DEMO_SHOP_TEMPLATES])
+    mine = (await client.get(f"{M}/templates", headers=tokens["merchant"])).json()
+    assert [t["name"] for t in mine["items"]] == [values["name"] for values in DEMO_SHOP_TEMPLATES]

@@ -91,11 +91,14 @@ def _discount_problems(terms: Terms) -> list[tuple[str, Reason]]:
     return []
 
 
-MERCHANT_TAKE_TYPES = (TakeType.USER,)  # new-user issues and operators' gives are the platform's
+# a shop's coupons are taken by buyers, or given by the system for its own spend-and-save; issuing to
+# every new member is the platform's
+MERCHANT_TAKE_TYPES = (TakeType.USER, TakeType.ADMIN)
 
 
 def check_take_type_for_owner(business_id: int | None, take_type: TakeType) -> None:
-    """A merchant's template is taken by buyers; the other ways of issuing are the platform's."""
+    """A merchant's template is taken by buyers or given by its own spend-and-save, never issued to
+    every new member."""
     if business_id is not None and take_type not in MERCHANT_TAKE_TYPES:
         raise TakeTypePlatformOnly(take_type=int(take_type))
 

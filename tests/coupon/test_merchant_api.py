@@ -68,7 +68,12 @@ async def test_the_same_validation_as_the_admin_s(client, shops):
     assert unknown.status_code == 422, "the owner comes from the token, never from the body"
 
 
-@pytest.mark.parametrize("take_type", [2, 3])
+async def test_a_shop_may_give_its_own_coupons_through_its_spend_and_save(client, shops):
+    given = await client.post(f"{M}/templates", json=template_body(take_type=2), headers=shops["a"])
+    assert given.status_code == 201 and given.json()["take_type"] == 2, given.text
+
+
+@pytest.mark.parametrize("take_type", [3])
 async def test_take_types_only_the_platform_may_use_are_refused(client, tokens, shops, take_type):
     for locale, words in (("en", "Only the platform"), ("zh-CN", "仅限平台")):
         refused = await client.post(f"{M}/templates", json=template_body(take_type=take_type),

@@ -27,7 +27,7 @@ of coupons that leaves the least to pay.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from itertools import product
@@ -363,7 +363,8 @@ class Draft:
         """An independent copy, to try one choice of coupons on."""
         lines = [LinePrice(p.index, p.line, p.original, p.pay, list(p.adjustments), p.points_used,
                            p.points_granted, p.special) for p in self.lines]
-        return Draft(self.cart, lines, [replace(r) for r in self.promotions], dict(self.reward_points),
+        # the results so far are final (only the discount step changes a result after making it)
+        return Draft(self.cart, lines, list(self.promotions), dict(self.reward_points),
                      dict(self.coupons), self.free_delivery, self.offers, self.platform_priced,
                      list(self.applied_coupons))
 
@@ -483,12 +484,18 @@ def try_shop_coupons(base: Draft, choice: ShopCoupons) -> Draft:
     return draft
 
 
-def coupon_off(draft: Draft, coupon: ChosenCoupon) -> int:
+def coupon_off(draft: Draft, coupon: ChosenCoupon, couponable: list[LinePrice] | None = None) -> int:
     """What the coupon would take off this draft (as `_coupon` applies it)."""
-    couponable = draft._couponable()
-    mine = [couponable[i] for i in coupon.line_indexes
-            if i < len(couponable) and owns(coupon.business_id, couponable[i].line)]
-    return max(0, min(coupon.discount, sum(p.pay for p in mine), sum(p.pay for p in couponable) - 1))
+    if couponable is None:
+        couponable = draft._couponable()
+    return _off(coupon, couponable, sum(p.pay for p in couponable))
+
+
+def _off(coupon: ChosenCoupon, couponable: list[LinePrice], total: int) -> int:
+    n = len(couponable)
+    mine = sum(couponable[i].pay for i in coupon.line_indexes
+               if i < n and owns(coupon.business_id, couponable[i].line))
+    return max(0, min(coupon.discount, mine, total - 1))
 
 
 class CouponPick(NamedTuple):
@@ -507,8 +514,10 @@ def pick_best(trials: Sequence[tuple[ShopCoupons, Draft, Sequence[ChosenCoupon]]
     for n, (shop, draft, platform) in enumerate(trials):
         before = sum(p.pay for p in draft.lines if p.line.selected)
         ranked = sorted(platform, key=lambda c: (-c.discount, c.coupon_id))
+        couponable = draft._couponable()
+        total = sum(p.pay for p in couponable)
         for m, coupon in enumerate((None, *ranked)):
-            pay = before - (coupon_off(draft, coupon) if coupon is not None else 0)
+            pay = before - (_off(coupon, couponable, total) if coupon is not None else 0)
             key = (pay, len(shop) + (coupon is not None), n, m)
             if best is None or key < best[0]:
                 best = key, CouponPick(shop, draft, coupon, pay)
@@ -518,11 +527,17 @@ def pick_best(trials: Sequence[tuple[ShopCoupons, Draft, Sequence[ChosenCoupon]]
 
 def best_coupons(base: Draft, shop_options: Mapping[int, Sequence[ChosenCoupon]],
                  platform_options: Callable[[Draft], Sequence[ChosenCoupon]], limit: int = 8) -> CouponPick:
-    """The best combination: `base` priced up to the shops' coupons, each shop's usable coupons,
-    and what the platform's usable coupons are on a draft priced up to the platform coupon."""
+    """The best combination: `base` priced up to the shops' coupons (it is used up), each shop's
+    usable coupons, and what the platform's usable coupons are on a draft priced up to the
+    platform coupon."""
     trials = []
-    for choice in shop_coupon_choices(shop_options, limit):
-        draft = try_shop_coupons(base, choice)
+    choices = shop_coupon_choices(shop_options, limit)
+    for n, choice in enumerate(choices):
+        if n == len(choices) - 1:  # the last one may take `base` itself
+            draft = base
+            apply_shop_coupons(draft, choice)
+        else:
+            draft = try_shop_coupons(base, choice)
         trials.append((choice, draft, platform_options(draft)))
     return pick_best(trials)
 

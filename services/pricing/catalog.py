@@ -22,6 +22,7 @@ from services.pricing import snapshots
 from services.pricing.calculator import ConditionType, DiscountType, ProductScope
 
 DISCOUNT, REWARD = "discount", "reward"  # the version rows of pricing_mutex
+ANY_SHOP = object()  # Discounts.running(): whoever sells the SKU
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +42,12 @@ class Discounts:
     version: int | None = None
     by_sku: dict[int, list[Running]] = field(default_factory=dict)  # lowest activity id first
 
-    def running(self, sku_id: int, now: datetime) -> Running | None:
-        """The SKU's running offer. Conflict checks allow one; should two ever run, the lower
+    def running(self, sku_id: int, now: datetime, shop: int | object | None = ANY_SHOP) -> Running | None:
+        """The SKU's running offer; with `shop`, one that may price a line of that shop (the
+        platform's, or the shop's own). Conflict checks allow one; should two ever run, the lower
         activity id wins, so the answer is the same every time."""
-        return next((entry for entry in self.by_sku.get(sku_id, ()) if entry.runs_at(now)), None)
+        return next((entry for entry in self.by_sku.get(sku_id, ()) if entry.runs_at(now) and (
+            shop is ANY_SHOP or entry.offer.business_id is None or entry.offer.business_id == shop)), None)
 
 
 @dataclass
@@ -96,7 +99,7 @@ class Catalog:
         selected = [line for line in lines if line.selected]
         by_sku = {}
         for line in selected:
-            if line.sku_id not in by_sku and (entry := discounts.running(line.sku_id, now)):
+            if line.sku_id not in by_sku and (entry := discounts.running(line.sku_id, now, line.business_id)):
                 by_sku[line.sku_id] = entry.offer
         rules = rewards.running({line.spu_id for line in selected}, {line.category_id for line in selected}, now)
         return calc.Offers(by_sku, tuple(entry.offer for entry in rules))
@@ -104,11 +107,11 @@ class Catalog:
 
 async def _load_discounts(session: AsyncSession, version: int, now: datetime) -> Discounts:
     loaded = Discounts(version)
-    for sku_id, activity_id, discount_type, amount_off, pay_bp, name, start, end in await repo.unended_discounts(
-            session, now):
-        offer = calc.SkuDiscount(activity_id, name, sku_id, DiscountType(discount_type), amount_off or 0,
-                                 pay_bp or calc.FULL_BP)
-        loaded.by_sku.setdefault(sku_id, []).append(Running(start, end, offer))
+    for row in await repo.unended_discounts(session, now):
+        m = row._mapping  # the owner's column is read by name: None (the platform's) when a query lacks it
+        offer = calc.SkuDiscount(m["activity_id"], m["name"], m["sku_id"], DiscountType(m["discount_type"]),
+                                 m["amount_off"] or 0, m["pay_bp"] or calc.FULL_BP, m.get("business_id"))
+        loaded.by_sku.setdefault(m["sku_id"], []).append(Running(m["start_at"], m["end_at"], offer))
     return loaded
 
 
@@ -130,4 +133,5 @@ def reward_rule(activity) -> calc.RewardRule:
     """From a RewardActivity or a row with the same columns."""
     return calc.RewardRule(activity.id, activity.name, ConditionType(activity.condition_type),
                            ProductScope(activity.product_scope), frozenset(activity.product_scope_values),
-                           tuple(snapshots.level_from_json(lv) for lv in activity.levels))
+                           tuple(snapshots.level_from_json(lv) for lv in activity.levels),
+                           getattr(activity, "business_id", None))

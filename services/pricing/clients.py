@@ -32,26 +32,37 @@ class CouponVerdict:
     reason: str | None
     reason_message: str | None
     valid_end: datetime
+    business_id: int | None = None  # a shop coupon's shop; None: the platform's
 
 
 class CouponClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def match(self, user_id: int, lines: list[CouponLine], locale: str,
-                    order_id: int | None = None) -> tuple[list[CouponVerdict], int | None]:
-        body = {"user_id": user_id, "lines": [
-            {"spu_id": line.spu_id, "category_id": line.category_id, "amount": line.amount} for line in lines]}
+    async def match(self, user_id: int, lines: list[CouponLine], locale: str, order_id: int | None = None,
+                    owners: str | None = None) -> tuple[list[CouponVerdict], int | None]:
+        """`owners`: "shop" or "platform" coupons only, each line sent with its shop; None: every
+        coupon, on lines sent as before shops existed (a cart of the platform's own goods)."""
+        if owners is None:
+            sent = [{"spu_id": line.spu_id, "category_id": line.category_id, "amount": line.amount} for line in lines]
+            body: dict[str, Any] = {"user_id": user_id, "lines": sent}
+        else:
+            sent = [{"spu_id": line.spu_id, "category_id": line.category_id, "amount": line.amount,
+                     "business_id": line.business_id} for line in lines]
+            body = {"user_id": user_id, "lines": sent, "owners": owners}
         answer = await self.client.post("/internal/coupon/match", _with_order(body, order_id), locale=locale)
         verdicts = [CouponVerdict(c["coupon_id"], c["name"], c["usable"], c["discount"],
                                   tuple(i for i in c["line_indexes"] if 0 <= i < len(lines)), c["reason"],
-                                  c["reason_message"], datetime.fromisoformat(c["valid_end"]))
+                                  c["reason_message"], datetime.fromisoformat(c["valid_end"]), c.get("business_id"))
                     for c in answer["coupons"]]
         return verdicts, answer.get("best_coupon_id")
 
-    async def hold(self, order_id: int, user_id: int, coupon_id: int, locale: str) -> dict[str, Any]:
-        return await self.client.post("/internal/coupon/holds",
-                                      {"order_id": order_id, "user_id": user_id, "coupon_id": coupon_id}, locale=locale)
+    async def hold(self, order_id: int, user_id: int, coupons: list[tuple[int, int]], locale: str) -> dict[str, Any]:
+        """Hold the order's coupons: (coupon_id, the discount it gave) each, at most one per owner."""
+        return await self.client.post("/internal/coupon/holds", {
+            "order_id": order_id, "user_id": user_id,
+            "coupons": [{"coupon_id": coupon_id, "discount": discount} for coupon_id, discount in coupons]},
+            locale=locale)
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/coupon/holds/{order_id}/release")
@@ -66,7 +77,8 @@ class CouponClient:
         for t in answer["templates"]:
             ends = t["valid_end"] if t["validity_type"] == DATE_VALIDITY else None
             found[t["id"]] = GiftTemplate(t["id"], t["take_type"] == ADMIN_GIVE,
-                                          ends is not None and datetime.fromisoformat(ends) <= now)
+                                          ends is not None and datetime.fromisoformat(ends) <= now,
+                                          t.get("business_id"))
         return found
 
 
@@ -84,7 +96,7 @@ class SeckillClient:
             "sku_ids": sorted(set(sku_ids))}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.SECKILL, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},
-                            name=answer.get("activity_name") or "")
+                            name=answer.get("activity_name") or "", business_id=answer.get("business_id"))
 
     async def hold(self, order_id: int, user_id: int, activity_id: int, sku_id: int, count: int,
                    reservation_id: int | None, locale: str) -> dict[str, Any]:
@@ -111,7 +123,7 @@ class GroupbuyClient:
             "sku_ids": sorted(set(sku_ids))}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.GROUPBUY, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},
-                            name=answer.get("activity_name") or "")
+                            name=answer.get("activity_name") or "", business_id=answer.get("business_id"))
 
     async def hold(self, order_id: int, user_id: int, activity: SpecialOrder, sku_id: int,
                    count: int, locale: str) -> dict[str, Any]:

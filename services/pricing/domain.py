@@ -156,6 +156,7 @@ class GiftTemplate:
     id: int
     giveable: bool  # the system may issue it (take type: admin give)
     expired: bool
+    business_id: int | None = None  # the template's owner; None: the platform's
 
 
 def check_reward_coupons(levels: Sequence[RewardLevel], templates: dict[int, GiftTemplate]) -> list[Reason]:

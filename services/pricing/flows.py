@@ -59,12 +59,14 @@ async def _finish(sessionmaker: async_sessionmaker[AsyncSession], pricing: Prici
     stands, and the holds, the same ones by order id, stay)."""
     result = QuoteOut.model_validate(render(priced, locale)).model_dump(mode="json")
     hold_rows = [{"owner": h.owner, "reference": h.reference,
-                  "expires_at": h.expires_at.isoformat() if h.expires_at else None} for h in holds]
+                  "expires_at": h.expires_at.isoformat() if h.expires_at else None, "references": list(h.references)}
+                 for h in holds]
     async with sessionmaker() as session, session.begin():
         row = await repo.get_checkout(session, body.order_id, for_update=True)
         if row is not None and row.status == CheckoutStatus.PENDING:
             row.status, row.result, row.holds, row.updated_at = CheckoutStatus.HELD, result, hold_rows, now
-            row.offers = snapshots.to_json(priced.offers, priced.chosen, pricing.rules, priced.cart.special)
+            row.offers = snapshots.to_json(priced.offers, priced.chosen, pricing.rules, priced.cart.special,
+                                           priced.shop_coupons)
         cancelled = row is None or row.status == CheckoutStatus.CANCELLED
     if cancelled:  # order.cancelled arrived while the holds were being placed
         await release_holds(_owners_of(pricing, holds), body.order_id)

@@ -34,6 +34,7 @@ class Hold:
     owner: str
     reference: int | None = None
     expires_at: datetime | None = None
+    references: tuple[int, ...] = ()  # coupon: every coupon held (one per shop, one of the platform's)
 
 
 class HoldOwner(Protocol):
@@ -53,13 +54,16 @@ class CouponHolds:
         self.coupons = coupons
 
     def needed(self, request: HoldRequest) -> bool:
-        return request.quote.coupon_id is not None
+        return bool(request.quote.coupon_ids)
 
     async def hold(self, request: HoldRequest) -> Hold:
-        assert request.quote.coupon_id is not None
-        answer = await self.coupons.hold(request.order_id, request.user_id, request.quote.coupon_id, request.locale)
+        """Every coupon the quote applied, each with the discount it gave, in one call."""
+        answer = await self.coupons.hold(request.order_id, request.user_id, request.quote.coupon_discounts(),
+                                         request.locale)
         expires = answer.get("hold_expires_at")
-        return Hold(self.name, answer["coupon_id"], datetime.fromisoformat(expires) if expires else None)
+        held = tuple(answer.get("coupon_ids") or [answer["coupon_id"]])
+        return Hold(self.name, request.quote.coupon_id if request.quote.coupon_id in held else held[0],
+                    datetime.fromisoformat(expires) if expires else None, held)
 
     async def release(self, order_id: int) -> None:
         await self.coupons.release(order_id)

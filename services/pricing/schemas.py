@@ -143,6 +143,9 @@ class LineIn(Input):
     unit_price: Fen
     count: Annotated[int, Field(ge=1, le=10_000)]
     selected: bool = True
+    business_id: Id | None = Field(default=None, description="the shop selling it; null: the platform's own goods "
+                                                             "(trusted on /internal; on /app-api display-only, like "
+                                                             "the prices)")
 
 
 class SpecialActivityIn(Input):
@@ -160,7 +163,12 @@ class SpecialActivityIn(Input):
 class QuoteIn(Input):
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=200)]
     coupon_id: Id | None = Field(default=None, description="apply this coupon")
-    use_best_coupon: bool = Field(default=False, description="apply the best usable coupon (ignored with coupon_id)")
+    coupon_ids: Annotated[list[Id], Field(max_length=50)] = Field(
+        default=[], description="apply these coupons (with coupon_id, if given): at most one per shop and one of the "
+                                "platform's")
+    use_best_coupon: bool = Field(default=False, description="apply the best combination of usable coupons: a shop "
+                                                             "coupon per shop, then a platform coupon (ignored with "
+                                                             "coupon_id or coupon_ids)")
     use_points: bool = False
     points_balance: Annotated[int, Field(ge=0, le=10**12)] = 0
     member_pay_bp: Annotated[int, Field(ge=1, le=FULL_BP)] | None = Field(
@@ -186,6 +194,7 @@ class LineOut(BaseModel):
     index: int
     sku_id: int
     spu_id: int
+    business_id: int | None = Field(default=None, description="the shop selling it; null: the platform's own goods")
     count: int
     unit_price: int
     selected: bool
@@ -221,6 +230,8 @@ class PromotionOut(BaseModel):
     reason_message: str | None
     level: str | None = Field(description="the reward level reached, as display text")
     hint: str | None = Field(description="a near miss, e.g. 再买 ¥20.00 减10")
+    business_id: int | None = Field(default=None, description="the promotion's owner: a shop's (it touches that "
+                                                              "shop's lines only); null: the platform's")
 
 
 class CouponOptionOut(BaseModel):
@@ -232,14 +243,39 @@ class CouponOptionOut(BaseModel):
     reason: str | None
     reason_message: str | None
     valid_end: datetime
+    business_id: int | None = Field(default=None, description="a shop coupon's shop (its lines only); null: the "
+                                                              "platform's coupon")
 
 
 class CouponsOut(BaseModel):
     available: bool = Field(description="false when the coupon service could not be asked (quote without coupons)")
     usable: list[CouponOptionOut]
     unusable: list[CouponOptionOut]
-    best_coupon_id: int | None
+    best_coupon_id: int | None = Field(description="the best platform coupon (of the best combination), else its "
+                                                   "first shop coupon")
     best_discount: int
+    applied_coupon_id: int | None = Field(description="the platform coupon applied, else the first shop coupon")
+    best_coupon_ids: list[int] = Field(default=[], description="the best combination: a shop coupon per shop (by "
+                                                               "business_id), then a platform coupon")
+    applied_coupon_ids: list[int] = Field(default=[], description="every coupon applied, shops' first")
+
+
+class HintOut(BaseModel):
+    promotion_id: int
+    shortfall: int = Field(description="fen or items more to buy for the next level")
+    text: str = Field(description="e.g. 再买 ¥20.00 减10")
+
+
+class ShopOut(BaseModel):
+    """One shop's part of the cart (business_id null: the platform's own goods)."""
+
+    business_id: int | None
+    line_indexes: list[int]
+    subtotal: int = Field(description="what its selected lines pay, after every step")
+    promotions: list[PromotionOut] = Field(description="the shop's own promotions")
+    hints: list[HintOut] = Field(description="near misses of the shop's spend-and-save")
+    coupons: list[CouponOptionOut] = Field(description="the buyer's usable coupons of this shop")
+    best_coupon_id: int | None = Field(description="this shop's coupon in the best combination")
     applied_coupon_id: int | None
 
 
@@ -252,15 +288,17 @@ class GrantsOut(BaseModel):
 class QuoteOut(BaseModel):
     lines: list[LineOut]
     totals: TotalsOut
-    promotions: list[PromotionOut]
+    promotions: list[PromotionOut] = Field(description="every promotion, the shops' and the platform's")
     coupons: CouponsOut
     grants: GrantsOut
+    shops: list[ShopOut] = Field(default=[], description="the lines by shop, in the order their first line comes")
 
 
 class HoldOut(BaseModel):
     owner: str
     reference: int | None = None
     expires_at: datetime | None = None
+    references: list[int] = Field(default=[], description="coupon: every coupon held for the order")
 
 
 class CheckoutOut(QuoteOut):

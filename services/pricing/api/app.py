@@ -52,12 +52,14 @@ async def running_rewards(session: Session, pricing: PricingContext, now: Now, l
 
 @router.post("/quote", response_model=QuoteOut,
              responses=errors(calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed,
+                              calc.SpecialPriceMissing, calc.SpecialPriceOtherShop, calc.CouponsOfOneOwner,
                               domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.ActivityRefused,
                               domain.CartTooLarge))
 async def quote(body: QuoteIn, session: Session, pricing: PricingContext, now: Now, locale: Locale,
                 principal: MaybePrincipal):
-    """The cart page: every line's price and why, the coupons that fit, what the order would earn.
-    Anonymous callers get discounts and spend-and-save; members also get their coupons."""
+    """The cart page: every line's price and why, the coupons that fit, what the order would earn,
+    the lines by shop. Anonymous callers get discounts and spend-and-save; members also get their
+    coupons (a shop's and the platform's). Prices and shops are display-only here."""
     if principal is not None and principal.role is not Role.MEMBER:
         raise Forbidden(required=[Role.MEMBER])
     user_id = principal.user_id if principal else None

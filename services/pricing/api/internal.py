@@ -23,8 +23,8 @@ router = APIRouter(prefix="/internal/pricing", tags=["internal: pricing"],
                    dependencies=[Depends(require_role(Role.SERVICE))], responses=errors(Unauthorized, Forbidden))
 
 PRICING_ERRORS = (calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed, calc.SpecialPriceMissing,
-                  domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.ActivityRefused,
-                  domain.CartTooLarge, DependencyUnavailable)
+                  calc.SpecialPriceOtherShop, calc.CouponsOfOneOwner, domain.CouponCannotBeUsed,
+                  domain.ActivityTypeUnavailable, domain.ActivityRefused, domain.CartTooLarge, DependencyUnavailable)
 
 
 @router.post("/quote", response_model=QuoteOut, responses=errors(*PRICING_ERRORS))

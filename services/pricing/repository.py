@@ -99,12 +99,13 @@ async def discount_sku_conflicts(session: AsyncSession, sku_ids: Sequence[int], 
 
 
 async def unended_discounts(session: AsyncSession, now: datetime) -> list[tuple]:
-    """Every SKU offer of the enabled activities that have not ended, lowest activity id first:
-    (sku_id, activity_id, discount_type, amount_off, pay_bp, name, start_at, end_at)."""
+    """Every SKU offer of the enabled activities that have not ended, whoever owns them, lowest
+    activity id first: (sku_id, activity_id, discount_type, amount_off, pay_bp, name, start_at,
+    end_at, business_id)."""
     return list(await session.execute(
         select(DiscountProduct.sku_id, DiscountProduct.activity_id, DiscountProduct.discount_type,
                DiscountProduct.amount_off, DiscountProduct.pay_bp, DiscountActivity.name,
-               DiscountActivity.start_at, DiscountActivity.end_at)
+               DiscountActivity.start_at, DiscountActivity.end_at, DiscountActivity.business_id)
         .join(DiscountActivity, DiscountActivity.id == DiscountProduct.activity_id)
         .where(DiscountActivity.status == CommonStatus.ENABLED, DiscountActivity.end_at > now)
         .order_by(DiscountProduct.activity_id, DiscountProduct.id)))
@@ -123,11 +124,12 @@ async def enabled_rewards_overlapping(session: AsyncSession, start: datetime, en
 
 
 async def unended_rewards(session: AsyncSession, now: datetime) -> list:
-    """The enabled activities that have not ended, with what a rule needs."""
+    """The enabled activities that have not ended, whoever owns them, with what a rule needs (its
+    owner too: a merchant's touches its own lines only)."""
     return list(await session.execute(
         select(RewardActivity.id, RewardActivity.name, RewardActivity.condition_type, RewardActivity.product_scope,
                RewardActivity.product_scope_values, RewardActivity.levels, RewardActivity.start_at,
-               RewardActivity.end_at)
+               RewardActivity.end_at, RewardActivity.business_id)
         .where(RewardActivity.status == CommonStatus.ENABLED, RewardActivity.end_at > now)
         .order_by(RewardActivity.id)))
 

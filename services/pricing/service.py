@@ -25,7 +25,6 @@ from services.pricing.models import DiscountActivity, DiscountProduct, RewardAct
 from services.pricing.schemas import DiscountActivityIn, RewardActivityIn, SkuDiscountOut
 from shared.enums import CommonStatus
 from shared.errors import Reason
-from shared.http import DependencyUnavailable, Refused
 from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import PageParams
 
@@ -147,26 +146,14 @@ def _levels(data: RewardActivityIn) -> list[calc.RewardLevel]:
                              tuple(sorted(lv.coupons.items()))) for lv in data.levels]
 
 
-TEMPLATES_LOOKUP = "/internal/coupon/templates/lookup"
-
-
-async def _template_owners(coupons: CouponClient, template_ids: list[int]) -> dict[int, int | None]:
-    """Who owns each template (the coupon service's `business_id`, null or absent: the platform)."""
-    try:
-        answer = await coupons.client.post(TEMPLATES_LOOKUP, {"template_ids": template_ids})
-    except Refused as refused:
-        raise DependencyUnavailable(service=coupons.client.service) from refused
-    return {t["id"]: t.get("business_id") for t in answer["templates"]}
-
-
-def owner_problems(levels: Sequence[calc.RewardLevel], owners: dict[int, int | None],
+def owner_problems(levels: Sequence[calc.RewardLevel], templates: dict[int, domain.GiftTemplate],
                    owner: int | None) -> list[Reason]:
     """A level gives only coupon templates of the activity's owner: a shop's its own, the
     platform's the platform's (templates that do not exist are another rule's problem)."""
     problems = []
     for n, level in enumerate(levels, 1):
         for template_id, _ in level.coupons:
-            if template_id in owners and owners[template_id] != owner:
+            if template_id in templates and templates[template_id].business_id != owner:
                 reason = LEVEL_COUPON_OF_A_SHOP if owner is None else LEVEL_COUPON_NOT_OWN
                 problems.append(reason.with_(level=n, template_id=template_id))
     return problems
@@ -184,8 +171,8 @@ async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, no
     if template_ids:
         if coupons is None:
             raise RuntimeError("a level gives coupons: the coupon service must check them")
-        problems = domain.check_reward_coupons(levels, await coupons.gift_templates(template_ids, now))
-        domain.raise_if(problems + owner_problems(levels, await _template_owners(coupons, template_ids), owner))
+        templates = await coupons.gift_templates(template_ids, now)
+        domain.raise_if(domain.check_reward_coupons(levels, templates) + owner_problems(levels, templates, owner))
 
 
 async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None,

@@ -8,9 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
 
-from services.coupon.models import CouponTemplate
 from services.pricing import snapshots
 from services.pricing.domain import CheckoutStatus
 from services.pricing.models import Checkout
@@ -186,24 +184,25 @@ async def test_reward_conflicts_are_global_and_name_only_the_callers_own(client,
     assert (await client.post(f"{MERCHANT}/rewards", json=body("rewards", "A3", spu=101), headers=a)).status_code == 201
 
 
-async def shop_template(coupons, coupon_app, tokens, business_id: int) -> int:
-    """An admin-give template owned by a merchant (the coupon service's own API lets a merchant
-    create buyer-taken templates only: the README's open point on merchants' gift coupons)."""
-    template_id = await gift_template(coupons, tokens)
-    async with coupon_app.state.sessionmaker() as session, session.begin():
-        await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id)
-                              .values(business_id=business_id))
-    return template_id
+async def shop_template(coupons, headers: dict[str, str], take_type: int = 2) -> int:
+    """A merchant's own coupon template, through the coupon service's merchant API (take type 2:
+    given by the system, what its spend-and-save gives; 1: taken by buyers)."""
+    body = {"name": "店铺券", "take_type": take_type, "total_count": -1, "take_limit_count": -1, "validity_type": 2,
+            "fixed_start_term": 0, "fixed_end_term": 7, "discount_type": 1, "discount_price": 500}
+    created = await coupons.post("/merchant-api/coupon/templates", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["business_id"] is not None
+    return created.json()["id"]
 
 
 def gives(template_id: int) -> list[dict]:
     return [{"threshold": 10000, "amount_off": 1000, "coupons": {str(template_id): 1}}]
 
 
-async def test_a_level_gives_only_its_owners_coupon_templates(client, coupons, coupon_app, shops, tokens):
+async def test_a_level_gives_only_its_owners_coupon_templates(client, coupons, shops, tokens):
     admin, a = tokens["admin"], shops["a"]
     platform_template = await gift_template(coupons, tokens)
-    a_template = await shop_template(coupons, coupon_app, tokens, A)
+    a_template = await shop_template(coupons, a)
 
     async def refused(headers, template_id, prefix=MERCHANT) -> list[str]:
         response = await client.post(f"{prefix}/rewards", json=reward("送券", scope=2, values=[101],
@@ -215,11 +214,8 @@ async def test_a_level_gives_only_its_owners_coupon_templates(client, coupons, c
     assert await refused(a, platform_template) == ["LEVEL_COUPON_NOT_OWN"]
     assert await refused(shops["b"], a_template) == ["LEVEL_COUPON_NOT_OWN"]
     assert await refused(admin, a_template, prefix=ADMIN) == ["LEVEL_COUPON_OF_A_SHOP"]
-    taken = {"name": "店铺券", "take_type": 1, "total_count": -1, "take_limit_count": 1, "validity_type": 2,
-             "fixed_start_term": 0, "fixed_end_term": 7, "discount_type": 1, "discount_price": 500}
-    buyer_taken = await coupons.post("/merchant-api/coupon/templates", json=taken, headers=a)
-    assert buyer_taken.status_code == 201, buyer_taken.text
-    assert await refused(a, buyer_taken.json()["id"]) == ["LEVEL_COUPON_NOT_GIVEABLE"], "the README's open point"
+    buyer_taken = await shop_template(coupons, a, take_type=1)
+    assert await refused(a, buyer_taken) == ["LEVEL_COUPON_NOT_GIVEABLE"], "its own, but buyers take it"
     en = await client.post(f"{ADMIN}/rewards", json=reward("送券", levels=gives(a_template)),
                            headers={**admin, "Accept-Language": "en"})
     assert "is a shop's" in en.json()["error"]["message"]

@@ -275,3 +275,28 @@ async def test_figures_count_the_checkouts_that_applied_it(client, pricing_app, 
     rewarded = await client.get(f"{MERCHANT}/rewards/{reward_['id']}/stats", headers=shops["a"])
     assert (rewarded.json()["orders"], rewarded.json()["paid"], rewarded.json()["discount_given"]) == (1, 1, 50)
     assert (await client.get(f"{MERCHANT}/rewards/{reward_['id']}/stats", headers=shops["b"])).status_code == 404
+
+
+async def test_a_merchants_figures_count_only_checkouts_of_its_own_lines(client, pricing_app, shops, tokens):
+    a = shops["a"]
+    sale = await create(client, a, "discounts", "A 折扣", sku=6001, spu=601)
+    spend = await create(client, a, "rewards", "A 满减", spu=601)
+
+    def line(business_id: int | None) -> dict:
+        return {"sku_id": 6001, "spu_id": 601, "category_id": 5, "unit_price": 10000, "count": 2,
+                "business_id": business_id}
+
+    for order_id, shop in ((9301, A), (9302, B), (9303, None)):
+        checked_out = await client.post(CHECKOUT, json=order(order_id, lines=[line(shop)]), headers=tokens["service"])
+        assert checked_out.status_code == 200, checked_out.text
+        if shop == A:
+            totals = checked_out.json()["totals"]
+            assert (totals["discount"], totals["reward"]) == (3000, 1000)
+        else:
+            assert checked_out.json()["totals"]["discount"] == 0, "A's discount prices A's lines only"
+    async with pricing_app.state.sessionmaker() as session, session.begin():
+        await snapshots.mark_paid(session, 9301, datetime.now(UTC))
+    figures = (await client.get(f"{MERCHANT}/discounts/{sale['id']}/stats", headers=a)).json()
+    assert (figures["orders"], figures["paid"], figures["discount_given"]) == (1, 1, 3000)
+    figures = (await client.get(f"{MERCHANT}/rewards/{spend['id']}/stats", headers=a)).json()
+    assert (figures["orders"], figures["paid"], figures["discount_given"]) == (1, 1, 1000)

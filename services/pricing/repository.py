@@ -114,8 +114,10 @@ async def unended_discounts(session: AsyncSession, now: datetime) -> list[tuple]
 # --- spend-and-save -------------------------------------------------------------------------------
 
 async def enabled_rewards_overlapping(session: AsyncSession, start: datetime, end: datetime,
-                                      exclude_id: int | None) -> Sequence[RewardActivity]:
-    query = (select(RewardActivity).where(RewardActivity.status == CommonStatus.ENABLED,
+                                      exclude_id: int | None, owner: int | None) -> Sequence[RewardActivity]:
+    """`owner`'s enabled spend-and-save activities (the platform's for None) running in the window."""
+    owned = RewardActivity.business_id.is_(None) if owner is None else RewardActivity.business_id == owner
+    query = (select(RewardActivity).where(RewardActivity.status == CommonStatus.ENABLED, owned,
                                           RewardActivity.start_at < end, RewardActivity.end_at > start)
              .order_by(RewardActivity.id))
     if exclude_id is not None:

@@ -176,10 +176,13 @@ async def _check_reward(coupons: CouponClient | None, data: RewardActivityIn, no
 
 
 async def _check_scope_conflicts(session: AsyncSession, data: RewardActivityIn, exclude_id: int | None,
-                                 scope: OwnerScope) -> None:
+                                 owner: int | None, scope: OwnerScope) -> None:
+    """Spend-and-save scopes conflict within one owner only: a shop's applies to its own lines, then
+    the platform's across shops (the order of calculation), so a shop's and the platform's stack,
+    and two shops' never touch the same line."""
     await repo.touch(session, REWARD)
     others = {o.id: o for o in await repo.enabled_rewards_overlapping(session, data.start_at, data.end_at,
-                                                                        exclude_id)}
+                                                                        exclude_id, owner)}
     conflict = domain.first_scope_conflict(
         domain.Scope(data.product_scope, frozenset(data.product_scope_values)),
         ((str(o.id), domain.Scope(ProductScope(o.product_scope), frozenset(o.product_scope_values)))
@@ -202,7 +205,7 @@ async def create_reward(session: AsyncSession, coupons: CouponClient | None, dat
                         locale: str, scope: OwnerScope = EVERYTHING) -> dict:
     """A new activity of the caller's own (the admin's: the platform's)."""
     await _check_reward(coupons, data, now, scope.owner)
-    await _check_scope_conflicts(session, data, None, scope)
+    await _check_scope_conflicts(session, data, None, scope.owner, scope)
     activity = RewardActivity(business_id=scope.owner, status=CommonStatus.ENABLED, created_at=now)
     _apply_reward(activity, data, now)
     session.add(activity)
@@ -215,7 +218,7 @@ async def update_reward(session: AsyncSession, coupons: CouponClient, activity_i
     activity = await _get(session, RewardActivity, activity_id, scope, for_update=True)
     domain.check_can_update(activity.status)
     await _check_reward(coupons, data, now, activity.business_id)
-    await _check_scope_conflicts(session, data, activity_id, scope)
+    await _check_scope_conflicts(session, data, activity_id, activity.business_id, scope)
     _apply_reward(activity, data, now)
     await session.flush()
     return reward_view(activity, now, locale)

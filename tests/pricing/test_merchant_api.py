@@ -167,21 +167,22 @@ async def test_discount_conflicts_are_global_and_name_only_the_callers_own(clien
     assert (await client.get(f"{MERCHANT}/discounts", headers=a)).json()["total"] == 1, "nothing was written"
 
 
-async def test_reward_conflicts_are_global_and_name_only_the_callers_own(client, shops, tokens):
+async def test_reward_scopes_conflict_within_one_owner_and_shops_stack_under_the_platform(client, shops, tokens):
+    """A shop's spend-and-save counts its own lines, the platform's spans the shops after it: the
+    platform's all-products campaign leaves room for every shop's own, and two shops' never meet."""
     admin, a = tokens["admin"], shops["a"]
-    platform = await create(client, admin, "rewards", "平台满减", prefix=ADMIN, spu=101)
-    refused = await client.post(f"{MERCHANT}/rewards", json=body("rewards", "A", spu=101), headers=a)
+    assert (await client.post(f"{ADMIN}/rewards", json=reward("跨店满减", scope=1), headers=admin)).status_code == 201
+    refused = await client.post(f"{ADMIN}/rewards", json=body("rewards", "平台二", spu=101), headers=admin)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "REWARD_ACTIVITY_SCOPE_CONFLICT"
-    assert "平台满减" not in refused.json()["error"]["message"]
-    assert refused.json()["error"]["details"]["other_name_code"] == "OTHER_OWNERS_ACTIVITY"
-    mine = await create(client, a, "rewards", "A 满减", spu=201)
-    again = await client.post(f"{MERCHANT}/rewards", json=body("rewards", "A2", spu=201), headers=a)
+    assert "【跨店满减】" in refused.json()["error"]["message"]
+    mine = await create(client, a, "rewards", "A 满减", spu=101)
+    again = await client.post(f"{MERCHANT}/rewards", json=body("rewards", "A2", spu=101), headers=a)
     assert again.status_code == 409 and "【A 满减】" in again.json()["error"]["message"]
     assert again.json()["error"]["details"]["other_id"] == mine["id"]
-    b_refused = await client.post(f"{MERCHANT}/rewards", json=reward("B 全场", scope=1), headers=shops["b"])
-    assert b_refused.status_code == 409 and "A 满减" not in b_refused.json()["error"]["message"]
-    await client.post(f"{ADMIN}/rewards/{platform['id']}/close", headers=admin)
-    assert (await client.post(f"{MERCHANT}/rewards", json=body("rewards", "A3", spu=101), headers=a)).status_code == 201
+    b_all = await client.post(f"{MERCHANT}/rewards", json=reward("B 全场", scope=1), headers=shops["b"])
+    assert b_all.status_code == 201, b_all.text
+    edited = await client.put(f"{ADMIN}/rewards/{mine['id']}", json=body("rewards", "A 满减", spu=101), headers=admin)
+    assert edited.status_code == 200 and edited.json()["business_id"] == A, "checked against A's own only"
 
 
 async def shop_template(coupons, headers: dict[str, str], take_type: int = 2) -> int:

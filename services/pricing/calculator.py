@@ -493,8 +493,11 @@ def coupon_off(draft: Draft, coupon: ChosenCoupon, couponable: list[LinePrice] |
 
 def _off(coupon: ChosenCoupon, couponable: list[LinePrice], total: int) -> int:
     n = len(couponable)
-    mine = sum(couponable[i].pay for i in coupon.line_indexes
-               if i < n and owns(coupon.business_id, couponable[i].line))
+    if coupon.business_id is None:
+        mine = sum(couponable[i].pay for i in coupon.line_indexes if i < n)
+    else:
+        mine = sum(couponable[i].pay for i in coupon.line_indexes
+                   if i < n and couponable[i].line.business_id == coupon.business_id)
     return max(0, min(coupon.discount, mine, total - 1))
 
 
@@ -516,11 +519,17 @@ def pick_best(trials: Sequence[tuple[ShopCoupons, Draft, Sequence[ChosenCoupon]]
         ranked = sorted(platform, key=lambda c: (-c.discount, c.coupon_id))
         couponable = draft._couponable()
         total = sum(p.pay for p in couponable)
+        largest = 0  # what the best platform coupon so far takes off this trial
         for m, coupon in enumerate((None, *ranked)):
-            pay = before - (_off(coupon, couponable, total) if coupon is not None else 0)
+            if coupon is not None and coupon.discount <= largest:
+                break  # ranked by discount: none of the rest can take off more (a tie goes to the earlier)
+            off = _off(coupon, couponable, total) if coupon is not None else 0
+            pay = before - off
             key = (pay, len(shop) + (coupon is not None), n, m)
-            if best is None or key < best[0]:
-                best = key, CouponPick(shop, draft, coupon, pay)
+            if off > largest or coupon is None:
+                largest = max(largest, off)
+                if best is None or key < best[0]:
+                    best = key, CouponPick(shop, draft, coupon, pay)
     assert best is not None, "no trial"
     return best[1]
 

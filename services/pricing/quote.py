@@ -240,10 +240,13 @@ async def _shop_coupons(pricing: Pricing, user_id: int, body: QuoteIn, base: cal
             answers[key] = asyncio.ensure_future(_match(pricing, user_id, body, lines, locale, order_id, "platform"))
         return await answers[key]
 
-    choices = calc.shop_coupon_choices(options)
-    if wanted and wanted_shop not in choices:
-        choices.append(wanted_shop)
-    drafts = [calc.try_shop_coupons(base, choice) for choice in choices]
+    searching = body.use_best_coupon and not wanted
+    # the search prices every choice worth trying (a platform match each); otherwise only the
+    # buyer's shop coupons (or none) are priced, and each shop's largest coupon is shown as its best
+    choices = calc.shop_coupon_choices(options) if searching else [wanted_shop]
+    drafts = [calc.try_shop_coupons(base, choice) for choice in choices[:-1]]
+    calc.apply_shop_coupons(base, choices[-1])  # the last choice takes `base` itself
+    drafts.append(base)
     platform_answers = await asyncio.gather(*(platform_match(d) for d in drafts))
 
     def platform_usable(answer) -> list[ChosenCoupon]:
@@ -264,18 +267,18 @@ async def _shop_coupons(pricing: Pricing, user_id: int, body: QuoteIn, base: cal
         if len(wanted_platform) > 1:
             raise calc.CouponsOfOneOwner()
         shop, platform = wanted_shop, (_chosen(platform_by_id[wanted_platform[0]]) if wanted_platform else None)
-    elif body.use_best_coupon:
+    elif searching:
         n = choices.index(best.shop)
         draft, answer, shop, platform = drafts[n], platform_answers[n], best.shop, best.platform
     else:
-        n = choices.index(())
-        draft, answer, shop, platform = drafts[n], platform_answers[n], (), None
+        draft, answer, shop, platform = drafts[0], platform_answers[0], (), None
     platform_verdicts = [v for v in answer[0] if v.business_id is None] if answer else []
     lines = draft.coupon_lines()
     verdicts = [*shop_verdicts, *platform_verdicts]
     options_out = [_option(v, shop_lines) for v in shop_verdicts] + [_option(v, lines) for v in platform_verdicts]
-    best_ids = [c.coupon_id for c in (*best.shop, *([best.platform] if best.platform else []))]
-    best_main = best.platform or (best.shop[0] if best.shop else None)
+    best_shop = best.shop if searching else calc.shop_coupon_choices(options, limit=0)[0]
+    best_ids = [c.coupon_id for c in (*best_shop, *([best.platform] if best.platform else []))]
+    best_main = best.platform or (best_shop[0] if best_shop else None)
     applied = [c.coupon_id for c in (*shop, *([platform] if platform else []))]
     coupons = {"available": answer is not None, "usable": [o for o, v in zip(options_out, verdicts, strict=True)
                                                          if v.usable],
@@ -287,7 +290,7 @@ async def _shop_coupons(pricing: Pricing, user_id: int, body: QuoteIn, base: cal
     shop_options = {b: [_option(v, shop_lines) for v in shop_verdicts if v.usable and v.business_id == b]
                     for b in shops}
     return ChosenCoupons(draft, coupons, platform, shop, shop_options,
-                         {c.business_id: c.coupon_id for c in best.shop})
+                         {c.business_id: c.coupon_id for c in best_shop})
 
 
 def _raise(coupon_id: int, verdict: CouponVerdict) -> ChosenCoupon:

@@ -246,8 +246,6 @@ async def test_a_three_shop_quote_costs_one_sql_statement(pricing_app, client, t
     assert {quote["lines"][i]["business_id"] for i in platform["line_indexes"]} == {A, B, C}, "it spans shops"
 
 
-@pytest.mark.xfail(reason="needs services/pricing/repository.py's unended_discounts / unended_rewards to select "
-                          "business_id (the catalog reads None, the platform's, without it)", strict=False)
 async def test_merchants_activities_from_the_catalog_touch_only_their_own_lines(client, tokens, merchants):
     await seed_three_shops(client, tokens, merchants)
     lines = three_shop_cart()

@@ -1,7 +1,10 @@
 """Quote cost: a 50-line cart priced with many promotions, in-process and over HTTP.
 
 - in-process: the calculator with the coupon service's own matching, as one quote does it
-  (50 lines, 20 discount activities, 10 spend-and-save activities, 30 coupons);
+  (50 lines, 20 discount activities, 10 spend-and-save activities, 30 coupons); and a 3-shop,
+  30-line cart with each shop's and the platform's discounts, spend-and-save and coupons, priced
+  as a member's multi-shop quote is (shop coupons matched, the best combination tried, platform
+  coupons matched on each choice);
 - SQL statements per quote, counted on an in-process pricing app, for carts touched by 0, 60
   and 100 promotions;
 - over HTTP (wrk, the pricing and coupon services as `make run` starts them, on MariaDB): the
@@ -35,13 +38,19 @@ CONNECTIONS = 16
 #   busy100: 100 activities touching the cart (50 discount, 50 spend-and-save), 30 coupons
 #   none:    no activity, the same 30 coupons: "the same with none" for the ratio
 #   bare:    no activity and no coupon (context: the cheapest possible quote)
-USERS = {"busy60": 5_000_001, "busy100": 5_000_002, "none": 5_000_003, "bare": 5_000_004}
-SKU_BASE = {"busy60": 10_000, "busy100": 20_000, "none": 30_000, "bare": 40_000}
-WITH_COUPONS = ("busy60", "busy100", "none")
+#   shops:   3 shops, 30 lines: each shop's discount and two spend-and-save, the platform's discount
+#            and spend-and-save across shops; the same 30 platform coupons and 3 of each shop's
+USERS = {"busy60": 5_000_001, "busy100": 5_000_002, "none": 5_000_003, "bare": 5_000_004, "shops": 5_000_005}
+SKU_BASE = {"busy60": 10_000, "busy100": 20_000, "none": 30_000, "bare": 40_000, "shops": 60_000}
+WITH_COUPONS = ("busy60", "busy100", "none", "shops")
 
 
 def cart(kind: str) -> list[dict]:
-    """50 lines (5 categories of 10 lines)."""
+    """50 lines (5 categories of 10 lines); the 3-shop cart: the in-process one's 30 lines."""
+    if kind == "shops":
+        return [{"sku_id": line.sku_id, "spu_id": line.spu_id, "category_id": line.category_id,
+                 "unit_price": line.unit_price, "count": line.count, "business_id": line.business_id}
+                for line in _shop_inputs()[0].lines]
     base = SKU_BASE[kind]
     return [{"sku_id": base + n, "spu_id": base + n, "category_id": base + n % 5, "unit_price": 1990 + 37 * n,
              "count": 1 + n % 3} for n in range(LINES)]
@@ -119,6 +128,100 @@ def in_process(rounds: int = 5, per_round: int = 1000) -> dict:
             "applied": sum(1 for p in quote.promotions if p.applied), "pay": quote.totals.pay}
 
 
+# --- in-process: a 3-shop cart ---------------------------------------------------------------------
+
+SHOPS = (7001, 7002, 7003)
+SHOP_LINES = 30
+
+
+def _shop_inputs() -> tuple[calc.Cart, calc.Offers, list[coupon_domain.HeldCoupon]]:
+    """30 lines, 10 per shop (2 categories a shop, one shared category 90 across shops); a discount
+    on 20 lines (10 the platform's, 10 their shop's); per shop 2 spend-and-save activities (a
+    category and all its lines), 2 of the platform's (the shared category, everything); 5 coupons
+    per shop and 10 of the platform's."""
+    lines = tuple(calc.Line(60_000 + n, 60_000 + n, (90 if n % 4 == 0 else 80 + 2 * (n // 10) + n % 2),
+                            2990 + 41 * n, 1 + n % 3, True, SHOPS[n // 10]) for n in range(SHOP_LINES))
+    discounts = {}
+    for n, line in enumerate(lines):
+        if n % 3 == 0:
+            discounts[line.sku_id] = calc.SkuDiscount(100 + n, f"平台折扣{n}", line.sku_id, calc.DiscountType.PERCENT,
+                                                      pay_bp=8800)
+        elif n % 3 == 1:
+            discounts[line.sku_id] = calc.SkuDiscount(200 + n, f"店铺折扣{n}", line.sku_id, calc.DiscountType.AMOUNT,
+                                                      amount_off=300, business_id=line.business_id)
+    levels = (calc.RewardLevel(5_000, 500), calc.RewardLevel(20_000, 2_500, points=20),
+              calc.RewardLevel(60_000, 8_000, free_delivery=True))
+    rewards = []
+    for s, shop in enumerate(SHOPS):
+        rewards.append(calc.RewardRule(10 + s, f"店铺满减{s}", calc.ConditionType.AMOUNT, calc.ProductScope.CATEGORY,
+                                       frozenset({80 + 2 * s}), levels, shop))
+        rewards.append(calc.RewardRule(20 + s, f"店铺全场{s}", calc.ConditionType.COUNT, calc.ProductScope.ALL,
+                                       frozenset(), (calc.RewardLevel(5, 400), calc.RewardLevel(12, 1_200)), shop))
+    rewards.append(calc.RewardRule(30, "平台跨店满减", calc.ConditionType.AMOUNT, calc.ProductScope.CATEGORY,
+                                   frozenset({90}), levels))
+    rewards.append(calc.RewardRule(31, "平台全场", calc.ConditionType.AMOUNT, calc.ProductScope.ALL, frozenset(),
+                                   (calc.RewardLevel(100_000, 5_000), calc.RewardLevel(200_000, 12_000))))
+    now = datetime.now(UTC)
+    coupons = []
+    for n in range(25):
+        shop = SHOPS[n % 3] if n < 15 else None
+        coupons.append(coupon_domain.HeldCoupon(n + 1, _coupon_terms(n % 9, lines), now - timedelta(days=1),
+                                                now + timedelta(days=n + 1), shop))
+    return calc.Cart(lines, member_pay_bp=9500, use_points=True, points_balance=5000), \
+        calc.Offers(discounts, tuple(rewards)), coupons
+
+
+def _usable(coupons, lines: list[calc.CouponLine], now) -> list[calc.ChosenCoupon]:
+    """The coupon service's matching of these coupons, as pricing takes its verdicts."""
+    owners = {c.id: c.business_id for c in coupons}
+    matches, _ = coupon_domain.match_coupons(
+        coupons, [coupon_domain.CartLine(cl.spu_id, cl.category_id, cl.amount, cl.business_id) for cl in lines], now)
+    return [calc.ChosenCoupon(m.coupon_id, "c", m.discount, m.line_indexes, owners[m.coupon_id])
+            for m in matches if m.usable]
+
+
+def quote_shops_in_process(cart_: calc.Cart, offers: calc.Offers, coupons, rules: calc.PointsRules,
+                           now) -> calc.Quote:
+    """What a member's multi-shop quote computes: the shops' steps, their coupons matched, each
+    choice of shop coupons worth trying priced with the platform's spend-and-save and its coupons
+    matched, the best combination, the rest."""
+    shop_coupons = [c for c in coupons if c.business_id is not None]
+    platform_coupons = [c for c in coupons if c.business_id is None]
+    base = calc.price_until_shop_coupons(cart_, offers)
+    options: dict[int, list[calc.ChosenCoupon]] = {}
+    for chosen in _usable(shop_coupons, base.coupon_lines(), now):
+        options.setdefault(chosen.business_id, []).append(chosen)
+    pick = calc.best_coupons(base, options, lambda draft: _usable(platform_coupons, draft.coupon_lines(), now))
+    return calc.finish(pick.draft, pick.platform, rules)
+
+
+def in_process_shops(rounds: int = 5, per_round: int = 1000) -> dict:
+    cart_, offers, coupons = _shop_inputs()
+    return _timed(lambda: quote_shops_in_process(cart_, offers, coupons, calc.PointsRules(True, 1, 2000, 1),
+                                                 datetime.now(UTC)), rounds, per_round)
+
+
+def _timed(quote, rounds: int, per_round: int) -> dict:
+    for _ in range(300):
+        result = quote()
+    p50s, p99s, means = [], [], []
+    for _ in range(rounds):
+        samples = []
+        for _ in range(per_round):
+            started = time.perf_counter_ns()
+            quote()
+            samples.append(time.perf_counter_ns() - started)
+        samples.sort()
+        p50s.append(samples[len(samples) // 2] / 1e6)
+        p99s.append(samples[int(len(samples) * 0.99)] / 1e6)
+        means.append(statistics.fmean(samples) / 1e6)
+    return {"iterations": rounds * per_round, "rounds": rounds, "p50_ms": round(statistics.median(p50s), 3),
+            "p99_ms": round(statistics.median(p99s), 3), "p99_range_ms": [round(min(p99s), 3), round(max(p99s), 3)],
+            "mean_ms": round(statistics.median(means), 3),
+            "applied": sum(1 for p in result.promotions if p.applied), "pay": result.totals.pay,
+            "coupons": len(result.coupon_ids), "shops": len({p.line.business_id for p in result.lines})}
+
+
 # --- setup over HTTP ------------------------------------------------------------------------------
 
 async def seed(pricing: str, coupon: str) -> None:
@@ -156,6 +259,7 @@ async def seed(pricing: str, coupon: str) -> None:
         await rewards("busy100", [{"product_scope": 2, "product_scope_values": [x["spu_id"]]}
                                   for x in cart("busy100")],
                       [{"threshold": 1000, "amount_off": 100}, {"threshold": 6000, "amount_off": 700}])
+        await seed_shops(client, post, pricing, coupon, window)
         for n in range(30):  # 30 coupon templates over all products, one of each to every coupon holder
             template = await post(f"{coupon}/admin-api/coupon/templates", {
                 "name": f"c{n}", "take_type": 2, "total_count": -1, "take_limit_count": -1,
@@ -164,6 +268,49 @@ async def seed(pricing: str, coupon: str) -> None:
                    {"discount_type": 2, "discount_percent": 90, "discount_limit_price": 3000})})
             await post(f"{coupon}/admin-api/coupon/templates/{template['id']}/give",
                        {"user_ids": [USERS[kind] for kind in WITH_COUPONS]})
+
+
+async def seed_shops(client: httpx.AsyncClient, post, pricing: str, coupon: str, window: dict) -> None:
+    """The 3-shop cart's promotions: per shop (its merchant's token) a discount of 300 fen on a
+    third of its lines, spend-and-save on each of its two categories, and 3 coupons the member
+    takes; the platform's discount on another third of the lines and spend-and-save on the
+    category every shop sells (90)."""
+    settings = CommonSettings(_env_file=None, env="dev")
+    member = {"Authorization": f"Bearer {issue_token(settings, USERS['shops'], Role.MEMBER)}"}
+    lines = _shop_inputs()[0].lines
+
+    async def as_merchant(url: str, body: dict, shop: int) -> dict:
+        token = issue_token(settings, 900_000 + shop, Role.MERCHANT, business_id=shop)
+        response = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    amount_levels = [{"threshold": 5000, "amount_off": 500}, {"threshold": 20000, "amount_off": 2500}]
+    for s, shop in enumerate(SHOPS):
+        mine = lines[10 * s: 10 * s + 10]
+        await as_merchant(f"{pricing}/merchant-api/pricing/discounts", {
+            "name": f"shop{shop}-d", **window, "products": [
+                {"spu_id": x.spu_id, "sku_id": x.sku_id, "discount_type": 1, "amount_off": 300}
+                for n, x in enumerate(mine, 10 * s) if n % 3 == 1]}, shop)
+        await as_merchant(f"{pricing}/merchant-api/pricing/rewards", {
+            "name": f"shop{shop}-r1", **window, "condition_type": 10, "product_scope": 3,
+            "product_scope_values": [80 + 2 * s], "levels": amount_levels}, shop)
+        await as_merchant(f"{pricing}/merchant-api/pricing/rewards", {
+            "name": f"shop{shop}-r2", **window, "condition_type": 20, "product_scope": 3,
+            "product_scope_values": [81 + 2 * s], "levels": [{"threshold": 5, "amount_off": 400}]}, shop)
+        for n in range(3):
+            template = await as_merchant(f"{coupon}/merchant-api/coupon/templates", {
+                "name": f"shop{shop}-c{n}", "take_type": 1, "total_count": -1, "take_limit_count": -1,
+                "validity_type": 2, "fixed_start_term": 0, "fixed_end_term": 7, "use_price": 3000 * n,
+                "discount_type": 1, "discount_price": 200 + 300 * n}, shop)
+            taken = await client.post(f"{coupon}/app-api/coupon/templates/{template['id']}/take", headers=member)
+            assert taken.status_code == 201, taken.text
+    await post(f"{pricing}/admin-api/pricing/discounts", {"name": "platform-d", **window, "products": [
+        {"spu_id": x.spu_id, "sku_id": x.sku_id, "discount_type": 2, "pay_bp": 8800}
+        for n, x in enumerate(lines) if n % 3 == 0]})
+    await post(f"{pricing}/admin-api/pricing/rewards", {
+        "name": "platform-r", **window, "condition_type": 10, "product_scope": 3, "product_scope_values": [90],
+        "levels": [{"threshold": 10000, "amount_off": 1000}, {"threshold": 30000, "amount_off": 4000}]})
 
 
 def quote_body(kind: str) -> str:
@@ -193,13 +340,16 @@ def check_answers(pricing: str) -> dict[str, dict]:
             raise RuntimeError(f"quote {kind}: {response.status_code} {response.text[:500]}")
         body = response.json()
         applied = sum(1 for p in body["promotions"] if p["applied"] and p["kind"] in ("discount", "reward"))
-        seen[kind] = {"applied_promotions": applied,
+        seen[kind] = {"applied_promotions": applied, "shops": len(body.get("shops", [])),
+                      "coupons_applied": len(body["coupons"].get("applied_coupon_ids", [])),
                       "coupons_offered": len(body["coupons"]["usable"]) + len(body["coupons"]["unusable"]),
                       "pay": body["totals"]["pay"], "bytes": len(response.content)}
     if seen["none"]["applied_promotions"] or seen["bare"]["applied_promotions"] or seen["bare"]["coupons_offered"]:
         raise RuntimeError(f"a cart without activities got some: {seen}")
     if seen["busy100"]["applied_promotions"] < 100:
         raise RuntimeError(f"the 100-activity cart applied too few: {seen['busy100']}")
+    if seen["shops"]["shops"] != 3 or seen["shops"]["applied_promotions"] < 8 or seen["shops"]["coupons_applied"] < 2:
+        raise RuntimeError(f"the 3-shop cart: {seen['shops']}")
     return seen
 
 
@@ -237,8 +387,9 @@ async def count_statements(database_url: str, coupon_url: str, redis_url: str, k
 # --- the run --------------------------------------------------------------------------------------
 
 def run(stack: Stack, seconds: int, rounds: int) -> dict:
-    result: dict = {"in_process": in_process()}
-    print(f"  in-process: p50 {result['in_process']['p50_ms']} ms, p99 {result['in_process']['p99_ms']} ms",
+    result: dict = {"in_process": in_process(), "in_process_shops": in_process_shops()}
+    print(f"  in-process: p50 {result['in_process']['p50_ms']} ms, p99 {result['in_process']['p99_ms']} ms; "
+          f"3 shops: p50 {result['in_process_shops']['p50_ms']} ms, p99 {result['in_process_shops']['p99_ms']} ms",
           flush=True)
     stack.start_pricing()
     asyncio.run(seed(stack.urls["pricing"], stack.urls["coupon"]))
@@ -250,7 +401,7 @@ def run(stack: Stack, seconds: int, rounds: int) -> dict:
     runs: dict[str, list[wrk.WrkResult]] = {kind: [] for kind in USERS}
     latency: list[wrk.WrkResult] = []
     for number in range(1, rounds + 1):
-        for kind in ("none", "busy100", "busy60", "bare"):
+        for kind in ("none", "busy100", "busy60", "bare", "shops"):
             wrk.run(url, CONNECTIONS, 1, script=scripts[kind])  # warm-up
             runs[kind].append(wrk.run(url, CONNECTIONS, seconds, script=scripts[kind]))
             r = runs[kind][-1]
@@ -278,7 +429,10 @@ def markdown(result: dict) -> str:
     ip, http, statements = result["in_process"], result["http"], result["statements"]
     ratio = result["ratio_100_vs_none"]
     worst_statements = max(statements.values())
+    shops = result.get("in_process_shops")
     checks = [("in-process p99 <= 1 ms", ip["p99_ms"] <= 1.0, f"{ip['p99_ms']} ms"),
+              *([("in-process p99 <= 1 ms, 3 shops, 30 lines", shops["p99_ms"] <= 1.0, f"{shops['p99_ms']} ms")]
+                if shops else []),
               ("throughput with 100 activities / with none (same 30 coupons) >= 0.8", ratio >= 0.8, f"{ratio}"),
               ("SQL statements per quote <= 5 and constant",
                worst_statements <= 5 and len(set(statements.values())) == 1,
@@ -286,17 +440,22 @@ def markdown(result: dict) -> str:
     labels = {"busy60": "20 discount + 10 spend-and-save activities, 30 coupons",
               "busy100": "100 activities (50 discount, 50 spend-and-save), 30 coupons",
               "none": "no activity, 30 coupons",
-              "bare": "no activity, no coupon"}
+              "bare": "no activity, no coupon",
+              "shops": "3 shops, 30 lines: 3 shops' and the platform's activities, 30 + 9 coupons"}
     rows = [f"| {labels[kind]} | {http[kind]['requests_per_sec']:,} | {http[kind]['p50_ms']} ms "
             f"| {http[kind]['p99_ms']} ms | {http[kind]['errors']} | {result['answers'][kind]['applied_promotions']} "
             f"| {result['answers'][kind]['coupons_offered']} | {statements[kind]} |"
-            for kind in ("busy60", "busy100", "none", "bare")]
+            for kind in ("busy60", "busy100", "none", "bare", "shops") if kind in http]
     return "\n".join([
         "## Quote", "",
         f"A 50-line cart. In-process: the calculator plus the coupon service's matching of 30 coupons, "
         f"{ip['rounds']} rounds of {ip['iterations'] // ip['rounds']:,} quotes, median round: p50 {ip['p50_ms']} ms, "
         f"p99 {ip['p99_ms']} ms (rounds' p99 from {ip['p99_range_ms'][0]} to {ip['p99_range_ms'][1]} ms), "
         f"mean {ip['mean_ms']} ms.", "",
+        *([f"A 3-shop, 30-line cart (each shop's and the platform's discounts, spend-and-save and coupons; the "
+           f"best combination of coupons tried): p50 {shops['p50_ms']} ms, p99 {shops['p99_ms']} ms (rounds' p99 "
+           f"from {shops['p99_range_ms'][0]} to {shops['p99_range_ms'][1]} ms), mean {shops['mean_ms']} ms; "
+           f"{shops['applied']} promotions applied, {shops['coupons']} coupons.", ""] if shops else []),
         f"Over HTTP: `POST /app-api/pricing/quote` straight to the pricing service (one uvicorn process; it calls "
         f"the coupon service, another), wrk -c{result['connections']}, {result['rounds']} interleaved rounds of "
         f"{result['seconds']} s, medians:", "",

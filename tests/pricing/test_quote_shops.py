@@ -8,12 +8,16 @@ import pytest
 from sqlalchemy import event, select, update
 
 from services.coupon.models import Coupon, CouponTemplate
+from services.groupbuy.models import Base as GroupbuyBase
+from services.groupbuy.models import Member
 from services.pricing import snapshots
 from services.pricing.schemas import CheckoutOut, QuoteOut
 from services.seckill.models import Base as SeckillBase
 from services.seckill.models import Reservation
 from shared.auth import Role
 from tests.conftest import asgi_client, bearer, clear_tables
+from tests.groupbuy.conftest import NOW as GROUPBUY_NOW
+from tests.groupbuy.conftest import activity as groupbuy_activity
 from tests.pricing.conftest import give_coupon
 from tests.pricing.test_admin import discount, reward
 from tests.pricing.test_checkout import checkout_row, coupon_row
@@ -260,3 +264,23 @@ async def test_merchants_activities_from_the_catalog_touch_only_their_own_lines(
     shop_a_discount = next(p for p in quote["promotions"] if p["name"] == f"店铺{A}折扣")
     assert shop_a_discount["business_id"] == A and shop_a_discount["line_indexes"] == [1]
     assert not any(a["kind"] == "discount" for a in quote["lines"][11]["adjustments"])
+
+
+async def test_a_merchants_group_price_is_refused_for_another_shops_line(client, tokens, groupbuy_app):
+    await clear_tables(groupbuy_app.state.engine, GroupbuyBase.metadata)
+    groupbuy_app.state.test_clock.at = GROUPBUY_NOW
+    async with asgi_client(groupbuy_app) as groupbuy:
+        made = await groupbuy.post("/merchant-api/groupbuy/activities", json=groupbuy_activity(size=2),
+                                   headers=tokens["merchant"])
+    assert made.status_code == 201, made.text
+    assert made.json()["business_id"] == A
+    special = {"type": "groupbuy", "activity_id": made.json()["id"], "nickname": "阿花"}
+    line = {"sku_id": 3001, "spu_id": 301, "category_id": 5, "unit_price": 9900, "count": 1}
+    own = await client.post(QUOTE, json={"lines": [{**line, "business_id": A}], "activity": special},
+                            headers=tokens["member"])
+    assert own.status_code == 200 and own.json()["totals"]["pay"] == 4900, own.text
+    other = await client.post(CHECKOUT, json={"order_id": 9301, "user_id": 1001, "activity": special,
+                                              "lines": [{**line, "business_id": B}]}, headers=tokens["service"])
+    assert other.status_code == 422 and other.json()["error"]["code"] == "PRICING_ACTIVITY_OTHER_SHOP"
+    async with groupbuy_app.state.sessionmaker() as session:
+        assert (await session.scalars(select(Member))).all() == [], "no seat held"

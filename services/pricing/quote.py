@@ -332,8 +332,11 @@ def _shops(priced: Priced, promotions: list[dict]) -> list[dict]:
     for p in quote.lines:
         by_shop.setdefault(p.line.business_id, []).append(p)
     applied = {c.business_id: c.coupon_id for c in priced.shop_coupons}
+    delivering = [set(r.line_indexes) for r in quote.promotions
+                  if r.applied and r.kind is Kind.REWARD and r.level is not None and r.level.free_delivery]
     shops = []
     for shop, lines in by_shop.items():
+        indexes = {p.index for p in lines}
         own = [(r, out) for r, out in zip(quote.promotions, promotions, strict=True)
                if shop is not None and r.business_id == shop]
         shops.append({
@@ -345,6 +348,7 @@ def _shops(priced: Priced, promotions: list[dict]) -> list[dict]:
             "coupons": priced.shop_options.get(shop, []) if shop is not None else [],
             "best_coupon_id": priced.shop_best.get(shop) if shop is not None else None,
             "applied_coupon_id": applied.get(shop) if shop is not None else None,
+            "free_delivery": any(touched & indexes for touched in delivering),
         })
     return shops
 

@@ -277,6 +277,8 @@ class ShopOut(BaseModel):
     coupons: list[CouponOptionOut] = Field(description="the buyer's usable coupons of this shop")
     best_coupon_id: int | None = Field(description="this shop's coupon in the best combination")
     applied_coupon_id: int | None
+    free_delivery: bool = Field(default=False, description="a spend-and-save level reached on this shop's lines (its "
+                                                           "own, or the platform's) gives free delivery")
 
 
 class GrantsOut(BaseModel):

@@ -208,14 +208,16 @@ def three_shop_cart() -> list[dict]:
 
 
 async def seed_three_shops(client, tokens, merchants) -> None:
-    """Each shop: a discount on its first line and spend-and-save on its category; the platform: a
+    """Each shop: a discount on its first line and spend-and-save on its category (A's delivers
+    free); the platform: a
     discount on every fifth line and spend-and-save on category 90, which spans the shops."""
     for s, shop in enumerate((A, B, C)):
         made = await client.post("/merchant-api/pricing/discounts", headers=merchants[shop], json=discount(
             f"店铺{shop}折扣", skus=((700 + 10 * s + 1, 7000 + 10 * s + 1),)))
         assert made.status_code == 201, made.text
         made = await client.post("/merchant-api/pricing/rewards", headers=merchants[shop], json=reward(
-            f"店铺{shop}满减", scope=3, values=[80 + shop], levels=[{"threshold": 5000, "amount_off": 500}]))
+            f"店铺{shop}满减", scope=3, values=[80 + shop],
+            levels=[{"threshold": 5000, "amount_off": 500, "free_delivery": shop == A}]))
         assert made.status_code == 201, made.text
     made = await client.post("/admin-api/pricing/discounts", headers=tokens["admin"], json=discount(
         "平台折扣", skus=tuple((700 + n, 7000 + n) for n in range(0, 30, 5))))
@@ -248,6 +250,10 @@ async def test_a_three_shop_quote_costs_one_sql_statement(pricing_app, client, t
     platform = next(p for p in quote["promotions"] if p["name"] == "平台跨店满减")
     assert platform["applied"] and platform["business_id"] is None
     assert {quote["lines"][i]["business_id"] for i in platform["line_indexes"]} == {A, B, C}, "it spans shops"
+    assert [s["free_delivery"] for s in quote["shops"]] == [True, False, False], "A's level delivers A's parcel free"
+    assert quote["grants"]["free_delivery"] is True
+    assert [h["promotion_id"] for s in quote["shops"] for h in s["hints"]] == [
+        p["id"] for p in quote["promotions"] if p["business_id"] is not None and p["hint"]]
 
 
 async def test_merchants_activities_from_the_catalog_touch_only_their_own_lines(client, tokens, merchants):

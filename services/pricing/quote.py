@@ -197,6 +197,11 @@ async def _coupons(pricing: Pricing, user_id: int | None, body: QuoteIn, draft: 
             "applied_coupon_ids": [chosen.coupon_id] if chosen else []}, chosen
 
 
+# The coupon service's reasons that do not depend on what the lines cost: such a coupon is unusable
+# whichever shop coupons are chosen.
+AMOUNT_FREE_REASONS = frozenset({"NOT_YET_VALID", "EXPIRED", "NO_PRODUCT_IN_SCOPE"})
+
+
 @dataclass
 class ChosenCoupons:
     draft: calc.Draft  # priced up to the platform coupon, with the shop coupons chosen
@@ -247,7 +252,13 @@ async def _shop_coupons(pricing: Pricing, user_id: int, body: QuoteIn, base: cal
     drafts = [calc.try_shop_coupons(base, choice) for choice in choices[:-1]]
     calc.apply_shop_coupons(base, choices[-1])  # the last choice takes `base` itself
     drafts.append(base)
-    platform_answers = await asyncio.gather(*(platform_match(d) for d in drafts))
+    first = await platform_match(drafts[0])
+    if first is not None and not any(v.business_id is None and (v.usable or v.reason not in AMOUNT_FREE_REASONS)
+                                     for v in first[0]):
+        # no platform coupon of the user's is usable on any amounts: every choice has the same verdicts
+        platform_answers = [first] * len(drafts)
+    else:
+        platform_answers = [first, *await asyncio.gather(*(platform_match(d) for d in drafts[1:]))]
 
     def platform_usable(answer) -> list[ChosenCoupon]:
         return [_chosen(v) for v in answer[0] if v.usable and v.business_id is None] if answer else []

@@ -290,3 +290,32 @@ async def test_a_merchants_group_price_is_refused_for_another_shops_line(client,
     assert other.status_code == 422 and other.json()["error"]["code"] == "PRICING_ACTIVITY_OTHER_SHOP"
     async with groupbuy_app.state.sessionmaker() as session:
         assert (await session.scalars(select(Member))).all() == [], "no seat held"
+
+
+async def test_the_search_asks_for_platform_coupons_once_when_none_could_be_usable(
+        client, tokens, coupons, coupon_app, pricing_app):
+    """Shop coupons in two shops (4 choices to try), the user's only platform coupon expired or out
+    of scope: one shop match and one platform match, not one per choice."""
+    await shop_coupon(coupons, coupon_app, tokens, A, name="A 减5", use_price=0, discount_type=1, discount_price=500)
+    await shop_coupon(coupons, coupon_app, tokens, B, name="B 减3", use_price=0, discount_type=1, discount_price=300)
+    await shop_coupon(coupons, coupon_app, tokens, None, name="平台 SPU 999", use_price=0, discount_type=1,
+                      discount_price=100, product_scope=2, product_scope_values=[999])
+    client_ = pricing_app.state.pricing.coupons
+    calls = []
+    original = client_.match
+
+    async def counting(*args, **kwargs):
+        calls.append(args[4] if len(args) > 4 else kwargs.get("owners"))
+        return await original(*args, **kwargs)
+
+    client_.match = counting
+    try:
+        response = await client.post(QUOTE, json={"lines": SHOPS_CART, "use_best_coupon": True},
+                                     headers=tokens["member"])
+    finally:
+        client_.match = original
+    assert response.status_code == 200, response.text
+    assert calls == ["shop", "platform"]
+    quote = response.json()
+    assert quote["totals"]["coupon"] == 800 and len(quote["coupons"]["applied_coupon_ids"]) == 2
+    assert [c["reason"] for c in quote["coupons"]["unusable"]] == ["NO_PRODUCT_IN_SCOPE"]

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from services.cart import domain
 
 NO_COUPONS = {"available": False, "usable": [], "unusable": [], "best_coupon_id": None, "best_discount": 0,
-              "applied_coupon_id": None}
+              "applied_coupon_id": None, "best_coupon_ids": [], "applied_coupon_ids": []}
 NO_GRANTS = {"points": 0, "coupons": {}, "free_delivery": False}
 TOTALS = ("original", "special", "discount", "member", "reward", "coupon", "points", "pay", "points_used",
           "points_spent", "points_granted")
@@ -34,8 +34,8 @@ class Line(Protocol):
 
 def quote_lines(lines: Sequence[Line]) -> list[dict[str, Any]]:
     """The cart as pricing's quote takes it, in the page's order (quote line i is page line i)."""
-    return [{"sku_id": x.sku_id, "spu_id": x.spu_id, "category_id": x.category_id, "unit_price": x.unit_price,
-             "count": x.quantity, "selected": x.selected} for x in lines]
+    return [{"sku_id": x.sku_id, "spu_id": x.spu_id, "category_id": x.category_id, "business_id": x.business_id,
+             "unit_price": x.unit_price, "count": x.quantity, "selected": x.selected} for x in lines]
 
 
 def count_of(lines: Sequence[Line]) -> dict[str, int]:
@@ -59,9 +59,22 @@ def priced(lines: Sequence[Line], quote: dict[str, Any], locale: str) -> dict[st
     page_lines = [_line(line, locale, q["original_amount"], q["adjustments"], q["pay_amount"])
                   for line, q in zip(lines, quote["lines"], strict=True)]
     totals = quote["totals"]
-    return {"lines": page_lines, "totals": {name: totals[name] for name in TOTALS}, "promotions": quote["promotions"],
+    return {"lines": page_lines, "shops": quote["shops"], "totals": {name: totals[name] for name in TOTALS},
+            "promotions": quote["promotions"],
             "coupons": quote["coupons"], "grants": quote["grants"], "count": count_of(lines),
             "promotions_available": True, "notice": None, "notice_code": None}
+
+
+def plain_shops(lines: Sequence[Line]) -> list[dict[str, Any]]:
+    """The lines grouped by shop without promotions, in the order each shop's first line appears."""
+    by_shop: dict[int | None, list[int]] = {}
+    for index, line in enumerate(lines):
+        by_shop.setdefault(line.business_id, []).append(index)
+    return [{"business_id": shop, "line_indexes": indexes,
+             "subtotal": domain.plain_total((lines[i].unit_price, lines[i].quantity, lines[i].selected)
+                                            for i in indexes),
+             "promotions": [], "hints": [], "coupons": [], "best_coupon_id": None, "applied_coupon_id": None,
+             "free_delivery": False} for shop, indexes in by_shop.items()]
 
 
 def plain(lines: Sequence[Line], locale: str, *, available: bool) -> dict[str, Any]:
@@ -70,7 +83,8 @@ def plain(lines: Sequence[Line], locale: str, *, available: bool) -> dict[str, A
     total = domain.plain_total((x.unit_price, x.quantity, x.selected) for x in lines)
     page_lines = [_line(x, locale, x.unit_price * x.quantity, [], x.unit_price * x.quantity) for x in lines]
     notice = None if available else domain.PROMOTIONS_UNAVAILABLE
-    return {"lines": page_lines, "totals": {**dict.fromkeys(TOTALS, 0), "original": total, "pay": total},
+    return {"lines": page_lines, "shops": plain_shops(lines),
+            "totals": {**dict.fromkeys(TOTALS, 0), "original": total, "pay": total},
             "promotions": [], "coupons": NO_COUPONS, "grants": NO_GRANTS, "count": count_of(lines),
             "promotions_available": available, "notice": notice and notice.render(locale),
             "notice_code": notice and notice.code}

@@ -127,6 +127,7 @@ class PromotionOut(BaseModel):
     reason_message: str | None
     level: str | None = Field(description="the reward level reached, as display text")
     hint: str | None = Field(description="a near miss, e.g. 再买 ¥20.00 减10")
+    business_id: int | None = Field(default=None, description="the promotion's owner: a shop's; null: the platform's")
 
 
 class CouponOptionOut(BaseModel):
@@ -138,6 +139,7 @@ class CouponOptionOut(BaseModel):
     reason: str | None
     reason_message: str | None
     valid_end: datetime
+    business_id: int | None = Field(default=None, description="a shop coupon's shop; null: the platform's coupon")
 
 
 class CouponsOut(BaseModel):
@@ -147,6 +149,9 @@ class CouponsOut(BaseModel):
     best_coupon_id: int | None
     best_discount: int
     applied_coupon_id: int | None
+    best_coupon_ids: list[int] = Field(default=[], description="the best combination: a coupon per shop, then the "
+                                                               "platform's")
+    applied_coupon_ids: list[int] = Field(default=[], description="every coupon applied")
 
 
 class GrantsOut(BaseModel):
@@ -155,8 +160,30 @@ class GrantsOut(BaseModel):
     free_delivery: bool
 
 
+class HintOut(BaseModel):
+    promotion_id: int
+    shortfall: int = Field(description="fen or items more to buy for the next level")
+    text: str = Field(description="e.g. 再买 ¥20.00 减10")
+
+
+class ShopOut(BaseModel):
+    """One shop's part of the page (business_id null: the platform's own goods), as pricing groups it."""
+
+    business_id: int | None
+    line_indexes: list[int] = Field(description="indexes into `lines`")
+    subtotal: int = Field(description="what its selected lines pay")
+    promotions: list[PromotionOut] = Field(description="the shop's own promotions")
+    hints: list[HintOut] = Field(description="near misses of the shop's spend-and-save")
+    coupons: list[CouponOptionOut] = Field(description="the member's usable coupons of this shop")
+    best_coupon_id: int | None
+    applied_coupon_id: int | None
+    free_delivery: bool
+
+
 class CartPageOut(BaseModel):
     lines: list[PageLineOut] = Field(description="the most recently added first")
+    shops: list[ShopOut] = Field(description="the lines grouped by the shop that sells them, in the order their "
+                                             "first line appears")
     totals: TotalsOut
     promotions: list[PromotionOut]
     coupons: CouponsOut = Field(description="a member's coupons (none for a device cart); the best one is not "

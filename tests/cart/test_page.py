@@ -81,6 +81,24 @@ async def test_a_device_cart_is_priced_with_the_demo_promotions(client, pricing_
     assert page["coupons"]["usable"] == [], "no coupons for a device"
 
 
+async def test_a_multi_shop_cart_is_grouped_by_shop_and_sent_with_each_line_s_shop(client, cart_app):
+    """Lines of two shops and the platform's own: pricing is told each line's shop, and the page
+    groups the lines as pricing does (the demo's platform promotions span the shops)."""
+    await fill(client, device(), item(1001, 1, 19900, business_id=7), item(1002, 2, 5900, business_id=8),
+               item(1003, 1, 2900))
+    page = keeps_to_its_schema((await client.get(CART, headers=device())).json())
+    index = {x["sku_id"]: i for i, x in enumerate(page["lines"])}
+    shops = {s["business_id"]: s for s in page["shops"]}
+    assert [s["business_id"] for s in page["shops"]] == [None, 8, 7], "in the order each shop's first line shows"
+    assert shops[7]["line_indexes"] == [index[1001]] and shops[8]["line_indexes"] == [index[1002]]
+    assert sum(s["subtotal"] for s in page["shops"]) == page["totals"]["pay"]
+    assert {p["name"] for p in page["promotions"] if p["applied"]} == {"双11 限时折扣", "全场满减"}
+    assert all(p["business_id"] is None for p in page["promotions"]), "the demo's are the platform's"
+    async with pricing_at(cart_app, NOWHERE):
+        plain = keeps_to_its_schema((await client.get(CART, headers=device())).json())
+    assert [(s["business_id"], s["subtotal"]) for s in plain["shops"]] == [(None, 2900), (8, 11800), (7, 19900)]
+
+
 async def test_the_page_shows_a_near_miss(client):
     await fill(client, device(), item(1002, 2, 5900))  # 118.00 - 10.00 off: 满100减10, 再买 满200减25
     page = (await client.get(CART, headers=device())).json()

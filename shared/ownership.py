@@ -24,7 +24,7 @@ class OwnerFilterConflict(DomainError):
     status = 422
     code = "OWNER_FILTER_CONFLICT"
     messages = {"en": "Filter by business_id or by platform=true, not both",
-                "zh-CN": "business_id 与 platform=true 不能同时作为筛选条件"}
+                "zh-CN": "不能同时按某个商家和按平台自营筛选"}
 
 
 @dataclass(frozen=True)

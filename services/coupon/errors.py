@@ -104,8 +104,8 @@ class TakeTypePlatformOnly(RuleViolation):
     code = "COUPON_TAKE_TYPE_PLATFORM_ONLY"
     messages = {"en": "Only the platform may issue coupons this way (take_type {take_type}); a shop's coupons are "
                       "taken by buyers (take_type 1) or given by its spend-and-save (take_type 2)",
-                "zh-CN": "该领取方式（take_type {take_type}）仅限平台使用，店铺优惠券须由买家领取（take_type 1）"
-                         "或由店铺满减送赠送（take_type 2）"}
+                "zh-CN": "该领取方式（领取类型 {take_type}）仅限平台使用，店铺优惠券须由买家领取（领取类型 1）"
+                         "或由店铺满减送赠送（领取类型 2）"}
 
 
 class OneCouponPerOwner(RuleViolation):

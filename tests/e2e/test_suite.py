@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -384,6 +384,72 @@ def test_a_device_cart_merged_on_login_priced_and_emptied_by_payment(suite):
                "the bought lines left the cart")
     count = httpx.get(f"{gw}/app-api/cart/count", headers=member).json()
     assert count == {"lines": 1, "quantity": 1, "selected_lines": 1}, "1001 left; one of the two 1002 stays"
+
+
+def test_two_shops_promotions_and_the_platform_s_priced_and_checked_out_together(suite):
+    """Merchants A and B each run a shop coupon and a shop spend-and-save through /merchant-api (the
+    merchant app, through the gateway); the platform's demo 全场满减 spans the shops. A buyer takes
+    the coupons, prices a cart of both shops' lines and the platform's own, and checks it out: each
+    shop's promotions touch only its lines, each coupon is held and then used by the payment."""
+    gw, shops, buyer, user_id = suite["gateway"], {}, member_headers("7201"), 7201
+    now = datetime.now(UTC)
+    for shop, business_id, off in (("A", 3101, 1500), ("B", 3102, 800)):
+        merchant = merchant_headers(f"{business_id}0", business_id)
+        template = httpx.post(f"{gw}/merchant-api/coupon/templates", headers=merchant, json={
+            "name": f"{shop}店满50减5", "take_type": 1, "total_count": 100, "take_limit_count": 1, "use_price": 5000,
+            "validity_type": 2, "fixed_start_term": 0, "fixed_end_term": 7, "discount_type": 1, "discount_price": 500})
+        assert template.status_code == 201 and template.json()["business_id"] == business_id, template.text
+        reward = httpx.post(f"{gw}/merchant-api/pricing/rewards", headers=merchant, json={
+            "name": f"{shop}店满减", "start_at": (now - timedelta(minutes=5)).isoformat(),
+            "end_at": (now + timedelta(days=7)).isoformat(), "condition_type": 10, "product_scope": 1,
+            "product_scope_values": [], "levels": [{"threshold": 10000, "amount_off": off}]})
+        assert reward.status_code == 201 and reward.json()["business_id"] == business_id, reward.text
+        taken = httpx.post(f"{gw}/app-api/coupon/templates/{template.json()['id']}/take", headers=buyer)
+        assert taken.status_code == 201, taken.text
+        shops[business_id] = {"merchant": merchant, "template_id": template.json()["id"],
+                              "reward_id": reward.json()["id"], "coupon_id": taken.json()["coupon_id"]}
+    a, b = shops[3101], shops[3102]
+    others = httpx.get(f"{gw}/merchant-api/pricing/rewards/{b['reward_id']}", headers=a["merchant"])
+    assert others.status_code == 404, "A never sees B's"
+    platform = next(t for t in httpx.get(f"{gw}/app-api/coupon/templates", headers=buyer).json()
+                    if t["name"] == "满100减10")
+    assert platform["business_id"] is None
+    platform_coupon = httpx.post(f"{gw}/app-api/coupon/templates/{platform['id']}/take", headers=buyer).json()
+    lines = [{"sku_id": 5101, "spu_id": 511, "category_id": 21, "unit_price": 12000, "count": 1, "business_id": 3101},
+             {"sku_id": 5201, "spu_id": 521, "category_id": 21, "unit_price": 15000, "count": 1, "business_id": 3102},
+             {"sku_id": 1001, "spu_id": 101, "category_id": 11, "unit_price": 19900, "count": 1}]
+    quoted = httpx.post(f"{gw}/app-api/pricing/quote", json={"lines": lines, "use_best_coupon": True}, headers=buyer)
+    assert quoted.status_code == 200, quoted.text
+    quote = quoted.json()
+    assert [(s["business_id"], s["line_indexes"]) for s in quote["shops"]] == [(3101, [0]), (3102, [1]), (None, [2])]
+    for index, shop in enumerate(shops.values()):
+        part = quote["shops"][index]
+        assert [p["id"] for p in part["promotions"] if p["applied"] and p["kind"] == "reward"] == [shop["reward_id"]]
+        assert part["applied_coupon_id"] == shop["coupon_id"]
+        touching = [i for i, line in enumerate(quote["lines"]) if any(
+            x["promotion_id"] == shop["reward_id"] and x["kind"] == "reward" for x in line["adjustments"])]
+        assert touching == [index], "a shop's spend-and-save touches its own line only"
+    assert set(quote["coupons"]["applied_coupon_ids"]) == {a["coupon_id"], b["coupon_id"], platform_coupon["coupon_id"]}
+    cross_shop = next(p for p in quote["promotions"] if p["name"] == "全场满减")
+    assert cross_shop["applied"] and cross_shop["business_id"] is None
+    assert sum(line["pay_amount"] for line in quote["lines"]) == quote["totals"]["pay"] < quote["totals"]["original"]
+    done = httpx.post(f"{suite['pricing']}/internal/pricing/checkout", headers=service_headers(), json={
+        "order_id": 920001, "user_id": user_id, "lines": lines, "use_best_coupon": True})
+    assert done.status_code == 200, done.text
+    assert done.json()["totals"] == quote["totals"], "the checkout prices as the quote did"
+    items = [{"sku_id": x["sku_id"], "spu_id": x["spu_id"], "count": 1, "pay_price": p["pay_amount"]}
+             for x, p in zip(lines, quote["lines"], strict=True)]
+    publish(suite, "order.paid", {"order_id": 920001, "user_id": user_id, "pay_price": quote["totals"]["pay"],
+                                  "items": items})
+
+    def used() -> set[int]:
+        page = httpx.get(f"{gw}/app-api/coupon/coupons", params={"status": 2}, headers=buyer).json()
+        return {c["id"] for c in page["items"]}
+
+    wait_until(lambda: used() == {a["coupon_id"], b["coupon_id"], platform_coupon["coupon_id"]},
+               "the payment used the three coupons")
+    stats = httpx.get(f"{gw}/merchant-api/coupon/templates/{a['template_id']}/stats", headers=a["merchant"]).json()
+    assert (stats["used"], stats["orders"]) == (1, 1) and stats["discount_given"] == 500
 
 
 def test_zz_upstream_killed_is_502_and_ctrl_c_leaves_no_orphans(suite):

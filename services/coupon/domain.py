@@ -140,6 +140,13 @@ def discount(terms: Terms, amount: int) -> int:
     return max(0, min(off, amount))
 
 
+def ceiling(terms: Terms) -> int:
+    """The most the coupon can take off any cart: its amount, or a percent coupon's cap."""
+    if terms.discount_type is DiscountType.PRICE:
+        return terms.discount_price or 0
+    return terms.discount_limit_price or 0 if terms.discount_percent else 0
+
+
 def capped(off: int, total: int) -> int:
     """The cap rule: a coupon never takes the lines it was matched against below 1 fen to pay in
     total (points follow the same rule), so a coupon larger than the cart gives all but 1 fen."""

@@ -156,6 +156,8 @@ class CouponMatchOut(BaseModel):
     business_id: int | None = Field(description="the coupon's owner: a shop (its lines only), or null: the platform's")
     usable: bool
     discount: int
+    max_discount: int = Field(description="the most it can take off any cart (its amount, or a percent coupon's "
+                                          "cap): pricing skips coupon choices that could not do better")
     line_indexes: list[int]
     reason: str | None
     reason_message: str | None

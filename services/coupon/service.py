@@ -182,9 +182,10 @@ async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn
     cart = [domain.CartLine(line.spu_id, line.category_id, line.amount, line.business_id) for line in lines]
     matches, best = domain.match_coupons(held, cart, now, zone=zone)
     by_id = {c.id: c for c in coupons}
+    ceilings = {c.id: domain.ceiling(c.terms) for c in held}
     return {"best_coupon_id": best.coupon_id if best else None, "coupons": [
         {"coupon_id": m.coupon_id, "name": by_id[m.coupon_id].name, "business_id": by_id[m.coupon_id].business_id,
-         "usable": m.usable, "discount": m.discount,
+         "usable": m.usable, "discount": m.discount, "max_discount": ceilings[m.coupon_id],
          "line_indexes": m.line_indexes, "reason": m.reason.value if m.reason else None,
          "reason_message": m.message(locale),
          "valid_end": by_id[m.coupon_id].valid_end} for m in matches]}

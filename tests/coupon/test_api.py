@@ -204,6 +204,8 @@ async def test_cart_matching_for_the_buyer_and_the_order_service(client, tokens)
         "the prebuilt answer keeps to the documented schema"
     assert [c["coupon_id"] for c in internal.json()["coupons"]] == [c["coupon_id"] for c in mine["coupons"]]
     assert by_name["满200减30"]["reason"] == "BELOW_THRESHOLD"
+    assert [by_name[n]["max_discount"] for n in ("满100减10", "满200减30", "指定品类八折")] == [1000, 3000, 5000], \
+        "the amount, or a percent coupon's cap, usable or not"
 
 
 async def test_internal_match_needs_a_service_token(client, tokens):

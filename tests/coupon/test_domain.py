@@ -23,6 +23,7 @@ from services.coupon.domain import (
     Validity,
     ValidityType,
     applies_to_product,
+    ceiling,
     check_recallable,
     discount,
     match_coupons,
@@ -69,6 +70,15 @@ QUOTA = Quota(total_count=100, take_limit_count=2)
 ])
 def test_discounts(terms, amount, off):
     assert discount(terms, amount) == off
+    assert off <= ceiling(terms), "never more than the coupon's ceiling"
+
+
+@pytest.mark.parametrize("terms, most", [
+    (AMOUNT_OFF, 1000), (PERCENT, 3000), (replace(AMOUNT_OFF, discount_price=None), 0),
+    (replace(PERCENT, discount_limit_price=None), 0), (replace(PERCENT, discount_percent=None), 0)])
+def test_a_coupon_s_ceiling_is_its_amount_or_its_cap(terms, most):
+    assert ceiling(terms) == most
+    assert max(discount(terms, amount) for amount in (0, 1, 999, 10**9)) == most
 
 
 # --- matching -----------------------------------------------------------------------------------

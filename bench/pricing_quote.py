@@ -183,15 +183,18 @@ def _usable(coupons, lines: list[calc.CouponLine], now) -> list[calc.ChosenCoupo
 def quote_shops_in_process(cart_: calc.Cart, offers: calc.Offers, coupons, rules: calc.PointsRules,
                            now) -> calc.Quote:
     """What a member's multi-shop quote computes: the shops' steps, their coupons matched, each
-    choice of shop coupons worth trying priced with the platform's spend-and-save and its coupons
-    matched, the best combination, the rest."""
+    choice of shop coupons worth trying (each shop's largest, then those whose floor could beat it)
+    priced with the platform's spend-and-save and its coupons matched, the best combination, the
+    rest."""
     shop_coupons = [c for c in coupons if c.business_id is not None]
     platform_coupons = [c for c in coupons if c.business_id is None]
     base = calc.price_until_shop_coupons(cart_, offers)
     options: dict[int, list[calc.ChosenCoupon]] = {}
     for chosen in _usable(shop_coupons, base.coupon_lines(), now):
         options.setdefault(chosen.business_id, []).append(chosen)
-    pick = calc.best_coupons(base, options, lambda draft: _usable(platform_coupons, draft.coupon_lines(), now))
+    most = max((coupon_domain.ceiling(c.terms) for c in platform_coupons), default=0)  # the match's max_discount
+    pick = calc.best_coupons(base, options, lambda draft: _usable(platform_coupons, draft.coupon_lines(), now),
+                             coupon_ceiling=most)
     return calc.finish(pick.draft, pick.platform, rules)
 
 

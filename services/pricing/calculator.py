@@ -534,20 +534,65 @@ def pick_best(trials: Sequence[tuple[ShopCoupons, Draft, Sequence[ChosenCoupon]]
     return best[1]
 
 
+def platform_ceiling(base: Draft, coupon_ceiling: int | None) -> int | None:
+    """The most the platform's steps could take off any choice of shop coupons on `base` (priced up
+    to them): each platform spend-and-save at the highest level the lines in its scope reach
+    before any shop coupon (coupons only lower them), and the largest platform coupon
+    (`coupon_ceiling`, the most any of the user's could take off; None when unknown: no bound)."""
+    if coupon_ceiling is None:
+        return None
+    selected = [p for p in base.lines if p.line.selected]
+    gain = 0
+    for rule in base.offers.rewards:
+        if rule.business_id is None:
+            covered = [p for p in selected if rule.covers(p.line)]
+            measure = (sum(p.pay for p in covered) if rule.condition is ConditionType.AMOUNT
+                       else sum(p.line.count for p in covered))
+            gain += max((level.amount_off for level in rule.levels if level.threshold <= measure), default=0)
+    return coupon_ceiling + gain
+
+
+def floors(base: Draft, choices: Sequence[ShopCoupons], ceiling: int | None) -> list[int | None]:
+    """For each choice (on `base`, before any is applied), a pay that pricing it could not go
+    below: what the selected lines pay after its shop coupons (each taking at most what it would
+    take from `base`), less `platform_ceiling`. None: no bound."""
+    if ceiling is None:
+        return [None] * len(choices)
+    couponable = base._couponable()
+    total = sum(p.pay for p in couponable)
+    before = sum(p.pay for p in base.lines if p.line.selected)
+    return [before - sum(_off(c, couponable, total) for c in choice) - ceiling for choice in choices]
+
+
+def worth_trying(floor: int | None, best_pay: int) -> bool:
+    """Whether a choice whose floor is `floor` could still win against `best_pay` (on a tie, the
+    one with fewer coupons wins: so a floor equal to it still counts)."""
+    return floor is None or floor <= best_pay
+
+
 def best_coupons(base: Draft, shop_options: Mapping[int, Sequence[ChosenCoupon]],
-                 platform_options: Callable[[Draft], Sequence[ChosenCoupon]], limit: int = 8) -> CouponPick:
+                 platform_options: Callable[[Draft], Sequence[ChosenCoupon]], limit: int = 8,
+                 coupon_ceiling: int | None = None) -> CouponPick:
     """The best combination: `base` priced up to the shops' coupons (it is used up), each shop's
     usable coupons, and what the platform's usable coupons are on a draft priced up to the
-    platform coupon."""
-    trials = []
+    platform coupon. Each shop's largest coupons are priced first; another choice only if its
+    floor (with `coupon_ceiling`, the most any platform coupon of the user's takes off) could
+    beat the best so far."""
     choices = shop_coupon_choices(shop_options, limit)
+    bounds = floors(base, choices, platform_ceiling(base, coupon_ceiling))
+    trials: list[tuple[ShopCoupons, Draft, Sequence[ChosenCoupon]]] = []
+    best_pay: int | None = None
     for n, choice in enumerate(choices):
+        if best_pay is not None and not worth_trying(bounds[n], best_pay):
+            continue
         if n == len(choices) - 1:  # the last one may take `base` itself
             draft = base
             apply_shop_coupons(draft, choice)
         else:
             draft = try_shop_coupons(base, choice)
         trials.append((choice, draft, platform_options(draft)))
+        pay = pick_best(trials[-1:]).pay
+        best_pay = pay if best_pay is None else min(best_pay, pay)
     return pick_best(trials)
 
 

@@ -33,6 +33,7 @@ class CouponVerdict:
     reason_message: str | None
     valid_end: datetime
     business_id: int | None = None  # a shop coupon's shop; None: the platform's
+    max_discount: int | None = None  # the most it takes off any cart; None: not said (no bound)
 
 
 class CouponClient:
@@ -53,7 +54,8 @@ class CouponClient:
         answer = await self.client.post("/internal/coupon/match", _with_order(body, order_id), locale=locale)
         verdicts = [CouponVerdict(c["coupon_id"], c["name"], c["usable"], c["discount"],
                                   tuple(i for i in c["line_indexes"] if 0 <= i < len(lines)), c["reason"],
-                                  c["reason_message"], datetime.fromisoformat(c["valid_end"]), c.get("business_id"))
+                                  c["reason_message"], datetime.fromisoformat(c["valid_end"]), c.get("business_id"),
+                                  c.get("max_discount"))
                     for c in answer["coupons"]]
         return verdicts, answer.get("best_coupon_id")
 

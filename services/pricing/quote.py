@@ -248,20 +248,36 @@ async def _shop_coupons(pricing: Pricing, user_id: int, body: QuoteIn, base: cal
     searching = body.use_best_coupon and not wanted
     # the search prices every choice worth trying (a platform match each); otherwise only the
     # buyer's shop coupons (or none) are priced, and each shop's largest coupon is shown as its best
-    choices = calc.shop_coupon_choices(options) if searching else [wanted_shop]
-    drafts = [calc.try_shop_coupons(base, choice) for choice in choices[:-1]]
-    calc.apply_shop_coupons(base, choices[-1])  # the last choice takes `base` itself
-    drafts.append(base)
+    all_choices = calc.shop_coupon_choices(options) if searching else [wanted_shop]
+
+    def platform_usable(answer) -> list[ChosenCoupon]:
+        return [_chosen(v) for v in answer[0] if v.usable and v.business_id is None] if answer else []
+
+    def priced(n: int) -> calc.Draft:  # the last choice takes `base` itself
+        if n < len(all_choices) - 1:
+            return calc.try_shop_coupons(base, all_choices[n])
+        calc.apply_shop_coupons(base, all_choices[n])
+        return base
+
+    # each shop's largest first; another choice only if it could beat that (calc.best_coupons)
+    drafts = [priced(0)] if len(all_choices) == 1 else [calc.try_shop_coupons(base, all_choices[0])]
     first = await platform_match(drafts[0])
-    if first is not None and not any(v.business_id is None and (v.usable or v.reason not in AMOUNT_FREE_REASONS)
-                                     for v in first[0]):
+    relevant = [v for v in (first[0] if first else []) if v.business_id is None
+                and (v.usable or v.reason not in AMOUNT_FREE_REASONS)]
+    ceiling = max((v.max_discount for v in relevant), default=0) if first and all(
+        v.max_discount is not None for v in relevant) else None
+    tried = [0]
+    if len(all_choices) > 1:  # `base` is not used up yet: the floors are measured on it
+        bounds = calc.floors(base, all_choices, calc.platform_ceiling(base, ceiling))
+        best_pay = calc.pick_best([(all_choices[0], drafts[0], platform_usable(first))]).pay
+        tried += [n for n in range(1, len(all_choices)) if calc.worth_trying(bounds[n], best_pay)]
+    drafts += [priced(n) for n in tried[1:]]
+    choices = [all_choices[n] for n in tried]
+    if first is not None and not relevant:
         # no platform coupon of the user's is usable on any amounts: every choice has the same verdicts
         platform_answers = [first] * len(drafts)
     else:
         platform_answers = [first, *await asyncio.gather(*(platform_match(d) for d in drafts[1:]))]
-
-    def platform_usable(answer) -> list[ChosenCoupon]:
-        return [_chosen(v) for v in answer[0] if v.usable and v.business_id is None] if answer else []
     best = calc.pick_best([(choice, d, platform_usable(a)) for choice, d, a in zip(choices, drafts, platform_answers,
                                                                                   strict=True)])
     if wanted:

@@ -232,7 +232,15 @@ def test_shop_properties_and_the_best_coupons_beat_every_choice(scenario):
     shop_usable: dict[int, list[ChosenCoupon]] = {}
     for v in usable(coupons, base, shop=True):
         shop_usable.setdefault(v.business_id, []).append(v)
-    pick = c.best_coupons(base, shop_usable, lambda d: usable(coupons, d, shop=False), limit=10_000)
+    tried: list[c.Draft] = []
+
+    def platform(d: c.Draft) -> list[ChosenCoupon]:
+        tried.append(d)
+        return usable(coupons, d, shop=False)
+
+    most = max((t.off for t in coupons if t.owner is None), default=0)  # what a platform toy takes at most
+    pick = c.best_coupons(base, shop_usable, platform, limit=10_000, coupon_ceiling=most)
+    assert len(tried) <= len(c.shop_coupon_choices(shop_usable, limit=10_000)), "choices that cannot win are skipped"
     if pick.pay == 0:
         return  # spend-and-save took everything (coupons always leave a fen): refused whatever the coupons
     quote = c.finish(pick.draft.copy(), pick.platform, PointsRules())
@@ -248,6 +256,29 @@ def test_shop_properties_and_the_best_coupons_beat_every_choice(scenario):
             other = c.finish(draft.copy(), platform, PointsRules())
             check_quote(other, offers)
             assert quote.totals.pay <= other.totals.pay, (choice, platform)
+
+
+def test_choices_that_cannot_beat_the_best_are_not_priced():
+    """Each shop's largest coupon leaves 1000 - 300 + 1000 - 300 to pay; no other choice can go below
+    it when the platform takes off at most 100 (its coupon) and 0 (no spend-and-save): one platform
+    match. With a platform spend-and-save whose top level takes 1000 off, every choice is worth it."""
+    cart = Cart((line(1, 1000, A), line(2, 1000, B)))
+    shop = {A: [ChosenCoupon(8, "A 减300", 300, (0,), A)], B: [ChosenCoupon(9, "B 减300", 300, (1,), B)]}
+    priced: list[c.Draft] = []
+
+    def platform(d: c.Draft) -> list[ChosenCoupon]:
+        priced.append(d)
+        return [ChosenCoupon(7, "平台减100", 100, (0, 1), None)]
+
+    pick = c.best_coupons(c.price_until_shop_coupons(cart, Offers()), shop, platform, coupon_ceiling=100)
+    assert (pick.pay, len(priced)) == (1300, 1) and {x.coupon_id for x in pick.shop} == {8, 9}
+    priced.clear()
+    unbounded = c.best_coupons(c.price_until_shop_coupons(cart, Offers()), shop, platform)
+    assert (unbounded.pay, len(priced)) == (1300, 4), "without a ceiling every choice is priced"
+    priced.clear()
+    big = Offers(rewards=(rule(1, None, 2000, 1000),))
+    pick = c.best_coupons(c.price_until_shop_coupons(cart, big), shop, platform, coupon_ceiling=100)
+    assert pick.shop == () and pick.pay == 900 and len(priced) > 1, "the platform's 1000 off needs 2000: no shop coupon"
 
 
 def test_the_best_coupons_skip_a_shop_coupon_that_costs_the_platform_level():

@@ -409,8 +409,11 @@ def test_two_shops_promotions_and_the_platform_s_priced_and_checked_out_together
         shops[business_id] = {"merchant": merchant, "template_id": template.json()["id"],
                               "reward_id": reward.json()["id"], "coupon_id": taken.json()["coupon_id"]}
     a, b = shops[3101], shops[3102]
-    others = httpx.get(f"{gw}/merchant-api/pricing/rewards/{b['reward_id']}", headers=a["merchant"])
-    assert others.status_code == 404, "A never sees B's"
+    for service, path in (("pricing", f"rewards/{b['reward_id']}"), ("coupon", f"templates/{b['template_id']}")):
+        url = f"{gw}/merchant-api/{service}/{path}"
+        assert httpx.get(url, headers=a["merchant"]).status_code == 404, "A never sees B's"
+        assert httpx.get(url, headers=b["merchant"]).status_code == 200
+        assert [httpx.get(url, headers=h).status_code for h in ({}, buyer)] == [401, 403], "the gateway checks the role"
     platform = next(t for t in httpx.get(f"{gw}/app-api/coupon/templates", headers=buyer).json()
                     if t["name"] == "满100减10")
     assert platform["business_id"] is None

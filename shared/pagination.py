@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.ownership import EVERYTHING, OwnerScope
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
@@ -61,11 +63,11 @@ class ActivityFilter:
     spu_id: int | None = None
 
 
-async def page_activities(session: AsyncSession, model: Any, f: ActivityFilter,
-                          paging: PageParams) -> tuple[list, int]:
-    """`model` has name, status, spu_id, sort and id columns: name contains, status and SPU
-    equal; highest sort, then newest, first."""
-    query = select(model).order_by(model.sort.desc(), model.id.desc())
+async def page_activities(session: AsyncSession, model: Any, f: ActivityFilter, paging: PageParams,
+                          scope: OwnerScope = EVERYTHING) -> tuple[list, int]:
+    """`model` has name, status, spu_id, sort, id and business_id columns: name contains, status
+    and SPU equal, what the owner `scope` sees; highest sort, then newest, first."""
+    query = select(model).where(scope.where(model.business_id)).order_by(model.sort.desc(), model.id.desc())
     if f.name:
         query = query.where(model.name.contains(f.name, autoescape=True))
     if f.status is not None:

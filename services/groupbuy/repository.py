@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from services.groupbuy.models import Activity, Group, Member, Product
+from shared import pagination
 from shared.enums import CommonStatus
 from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import ActivityFilter, PageParams, fetch_page
@@ -48,15 +49,7 @@ def owned_by(activity_id: Any, scope: OwnerScope) -> ColumnElement[bool]:
 
 async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams,
                           scope: OwnerScope = EVERYTHING) -> tuple[list[Activity], int]:
-    """Name contains, status and SPU equal, the owner `scope` sees; highest sort, then newest, first."""
-    query = select(Activity).where(scope.where(Activity.business_id)).order_by(Activity.sort.desc(),
-                                                                                 Activity.id.desc())
-    if f.name:
-        query = query.where(Activity.name.contains(f.name, autoescape=True))
-    for column, value in ((Activity.status, f.status), (Activity.spu_id, f.spu_id)):
-        if value is not None:
-            query = query.where(column == value)
-    return await fetch_page(session, query, paging)
+    return await pagination.page_activities(session, Activity, f, paging, scope)
 
 
 async def page_running(session: AsyncSession, now: datetime, spu_id: int | None,

@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, literal, select, update
+from sqlalchemy import case, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.seckill.domain import LATE_PAYABLE, ReservationStatus
 from services.seckill.models import Activity, Product, Reservation, Slot, UserQuota
+from shared import pagination
 from shared.db import UTCDateTime
 from shared.enums import CommonStatus
+from shared.ownership import OwnerScope
 from shared.pagination import ActivityFilter, PageParams, fetch_page
 
 # --- slots ----------------------------------------------------------------------------------------
@@ -47,18 +49,9 @@ async def get_activity(session: AsyncSession, activity_id: int, *, for_update: b
     return await session.scalar(query.with_for_update() if for_update else query)
 
 
-async def page_activities(session: AsyncSession, f: ActivityFilter, owner: ColumnElement[bool],
+async def page_activities(session: AsyncSession, f: ActivityFilter, scope: OwnerScope,
                           paging: PageParams) -> tuple[list[Activity], int]:
-    """name contains, status and SPU equal, and the owner condition (a scope's); highest sort, then
-    newest, first."""
-    query = select(Activity).where(owner).order_by(Activity.sort.desc(), Activity.id.desc())
-    if f.name:
-        query = query.where(Activity.name.contains(f.name, autoescape=True))
-    if f.status is not None:
-        query = query.where(Activity.status == f.status)
-    if f.spu_id is not None:
-        query = query.where(Activity.spu_id == f.spu_id)
-    return await fetch_page(session, query, paging)
+    return await pagination.page_activities(session, Activity, f, paging, scope)
 
 
 async def enabled_activities_of_spu(session: AsyncSession, spu_id: int, exclude_id: int | None) -> list[Activity]:

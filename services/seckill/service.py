@@ -186,8 +186,7 @@ async def delete_activity(session: AsyncSession, activity_id: int, today_: date,
 async def page_activities(session: AsyncSession, name: str | None, status: CommonStatus | None,
                           spu_id: int | None, paging: PageParams, scope: OwnerScope = EVERYTHING) -> dict:
     """One page of the activities `scope` sees, with their products."""
-    rows, total = await repo.page_activities(session, ActivityFilter(name, status, spu_id),
-                                             scope.where(Activity.business_id), paging)
+    rows, total = await repo.page_activities(session, ActivityFilter(name, status, spu_id), scope, paging)
     return {"items": await activity_views(session, rows), "total": total, "page": paging.page, "size": paging.size}
 
 

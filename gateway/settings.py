@@ -35,6 +35,7 @@ class GatewaySettings(CommonSettings):
     gateway_public_prefixes: list[str] = ["/app-api/content/", "/app-api/coupon/templates", "/app-api/pricing/",
                                           "/app-api/seckill/slots", "/app-api/seckill/activities",
                                           "/app-api/groupbuy/activities", "/app-api/groupbuy/groups",
+                                          "/app-api/bargain/activities", "/app-api/bargain/records/",
                                           "/app-api/voucher/stores/nearby", "/app-api/voucher/products/",
                                           "/app-api/cart"]
 

@@ -36,11 +36,14 @@ async def start(bg: Bargain, user_id: int, activity_id: int, nickname: str, avat
 
 async def help_record(bg: Bargain, record_id: int, helper_id: int, nickname: str, avatar: str,
                       now: datetime, pick=None) -> Help:
-    try:
-        return await in_transaction(bg.sessions, lambda session: service.help_record(
-            session, record_id, helper_id, nickname, avatar, now, pick))
-    except IntegrityError:  # the unique key behind the lock: the same helper got there first
-        raise domain.AlreadyHelped() from None
+    for attempt in (1, 2):
+        try:
+            return await in_transaction(bg.sessions, lambda session: service.help_record(
+                session, record_id, helper_id, nickname, avatar, now, pick))
+        except IntegrityError:  # the helper's first help in the activity raced another: run it again
+            if attempt == 2:  # the unique key behind the locks: the same helper got there first
+                raise domain.AlreadyHelped() from None
+    raise AssertionError("unreachable")
 
 
 async def hold(bg: Bargain, request: HoldIn, now: datetime) -> Order:

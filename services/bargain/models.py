@@ -99,6 +99,17 @@ class Help(Base):
     __table_args__ = (UniqueConstraint("record_id", "user_id"), Index(None, "activity_id", "user_id"))
 
 
+class Helper(Base):
+    """One row per helper and activity, locked while a help of theirs is checked and written: a
+    helper's helps on different records queue on it, so `bargain_count` holds under concurrency."""
+
+    __tablename__ = "bargain_helper"
+
+    activity_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Order(Base):
     """A bargain order's hold: the record and one unit of stock, from checkout to payment or
     release. Kept after it ends (PAID or RELEASED, with when and why)."""

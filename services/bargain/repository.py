@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bargain.domain import OrderStatus, RecordStatus
-from services.bargain.models import Activity, Help, Order, Record
+from services.bargain.models import Activity, Help, Helper, Order, Record
 from shared import pagination
 from shared.enums import CommonStatus
 from shared.ownership import EVERYTHING, OwnerScope
@@ -168,6 +168,16 @@ async def order_figures(session: AsyncSession, activity_id: int | None,
 
 
 # --- helps ----------------------------------------------------------------------------------------
+
+async def lock_helper(session: AsyncSession, activity_id: int, user_id: int, now: datetime) -> None:
+    """The helper's row in the activity, locked until the transaction ends (made on first use; a
+    concurrent first use fails on the primary key and its transaction is run again)."""
+    found = await session.scalar(_locking(select(Helper).where(Helper.activity_id == activity_id,
+                                                               Helper.user_id == user_id), True))
+    if found is None:
+        session.add(Helper(activity_id=activity_id, user_id=user_id, created_at=now))
+        await session.flush()
+
 
 async def has_helped(session: AsyncSession, record_id: int, user_id: int) -> Help | None:
     return await session.scalar(select(Help).where(Help.record_id == record_id, Help.user_id == user_id))

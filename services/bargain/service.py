@@ -62,11 +62,13 @@ async def start(session: AsyncSession, user_id: int, activity_id: int, nickname:
 async def help_record(session: AsyncSession, record_id: int, helper_id: int, nickname: str, avatar: str,
                       now: datetime, pick=None) -> Help:
     """砍一刀: under the record's row lock, so concurrent helps queue and each sees the price the
-    one before it left; the cut is planned so the last required helper reaches exactly the floor."""
+    one before it left, and the helper's row in the activity (`bargain_count` across records); the
+    cut is planned so the last required helper reaches exactly the floor."""
     record = await repo.get_record(session, record_id, for_update=True)
     if record is None:
         raise domain.RecordNotFound(id=record_id)
-    activity = await repo.get_activity(session, record.activity_id)
+    await repo.lock_helper(session, record.activity_id, helper_id, now)  # before any plain read: they see
+    activity = await repo.get_activity(session, record.activity_id)      # what the helps before this wrote
     bargain_count = activity.bargain_count if activity is not None else record.helps_needed
     domain.check_can_help(
         status=RecordStatus(record.status), owner_id=record.user_id, helper_id=helper_id,

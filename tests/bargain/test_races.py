@@ -1,6 +1,7 @@
 """Races on MariaDB: concurrent helps on one record queue on its row lock (10 friends at once with
 3 helps left: exactly 3 helps, the price is the start less the cuts, one success); the same
-helper twice at once helps once; the last unit ordered by two successful records at once: one hold."""
+helper twice at once helps once, and on many records at once within the activity's helps; the last
+unit ordered by two successful records at once: one hold."""
 
 from __future__ import annotations
 
@@ -69,3 +70,14 @@ async def test_the_last_unit_ordered_by_two_successful_records_at_once_is_held_o
     assert codes(results) == ["BARGAIN_STOCK_NOT_ENOUGH", "ok"]
     async with bargain_app.state.sessionmaker() as session:
         assert (await session.get(Activity, activity_id)).stock == 0
+
+
+async def test_one_helper_on_many_records_at_once_stays_within_the_activitys_helps(client, tokens, members,
+                                                                                   bargain_app):
+    bg = bargain_app.state.bargain
+    activity_id = await make_activity(client, tokens["admin"], bargain_count=2)
+    records = [await start(client, members[user], activity_id) for user in range(1001, 1007)]
+    results = await outcomes(flows.help_record(bg, record["id"], 1020, "", "", NOW) for record in records)
+    assert codes(results) == ["BARGAIN_HELP_LIMIT_REACHED"] * 4 + ["ok"] * 2
+    async with bargain_app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Help).where(Help.user_id == 1020)) == 2

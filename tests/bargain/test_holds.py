@@ -133,3 +133,21 @@ async def test_orders_are_refused_for_a_record_not_succeeded_another_buyers_or_a
     assert two.status_code == 422
     assert (await client.post(HOLDS, headers=members[1002], json=hold_body(1, done["id"]))).status_code == 403
     assert (await client.get(f"{APP}/my-records", headers=members[1002])).json()["items"][0]["order_id"] is None
+
+
+async def test_a_closed_or_ended_activity_takes_no_new_bargain_and_no_order(client, tokens, members, bargain_app):
+    admin, service_token = tokens["admin"], tokens["service"]
+    record = await succeeded_record(client, admin, members)
+    activity_id = record["activity_id"]
+    assert (await client.post(f"/admin-api/bargain/activities/{activity_id}/close", headers=admin)).status_code == 204
+    started = await client.post(f"{APP}/records", json={"activity_id": activity_id}, headers=members[1009])
+    assert started.status_code == 409 and started.json()["error"]["code"] == "BARGAIN_ACTIVITY_CLOSED"
+    held = await client.post(HOLDS, headers=service_token, json=hold_body(1, record["id"]))
+    assert held.status_code == 409 and held.json()["error"]["code"] == "BARGAIN_ACTIVITY_CLOSED"
+
+    ending = await make_activity(client, admin, spu_id=502, end=NOW + timedelta(hours=1))
+    other = await succeeded_record(client, admin, members, user=1002, activity_id=ending, helpers=(1003, 1004, 1005))
+    bargain_app.state.test_clock.at = NOW + timedelta(hours=1)
+    late = await client.post(PRICES, headers=service_token,
+                             json={"user_id": 1002, "record_id": other["id"], "sku_ids": [5001]})
+    assert late.status_code == 409 and late.json()["error"]["code"] == "BARGAIN_ENDED"

@@ -176,3 +176,24 @@ async def test_prices_and_buyers_pages_carry_the_activitys_owner(client, shops, 
     assert priced.status_code == 200, priced.text
     assert priced.json() == {"activity_id": activity_id, "activity_name": "好友砍价", "business_id": 1,
                              "record_id": record["id"], "prices": {"5001": 1_000}}
+
+
+async def test_the_admin_changes_a_merchants_activity_and_it_stays_the_merchants(client, shops, tokens):
+    theirs = await make_activity(client, shops["a"], MINE)
+    changed = await client.put(f"{ADMIN}/activities/{theirs}", headers=tokens["admin"],
+                               json=activity(name="平台改过", stock=20))
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["business_id"], changed.json()["stock"]) == (1, 20)
+    assert (await client.get(f"{MINE}/activities/{theirs}", headers=shops["a"])).json()["name"] == "平台改过"
+
+
+async def test_the_openapi_document_lists_the_merchant_routes_and_the_owner(client):
+    document = (await client.get("/openapi.json")).json()
+    paths = {path for path in document["paths"] if path.startswith(MINE)}
+    assert paths == {f"{MINE}/activities", f"{MINE}/activities/{{activity_id}}",
+                     f"{MINE}/activities/{{activity_id}}/close", f"{MINE}/activities/{{activity_id}}/stats",
+                     f"{MINE}/records"}
+    schemas = document["components"]["schemas"]
+    for name in ("ActivityOut", "AppActivityOut", "PricesOut"):
+        assert "business_id" in schemas[name]["properties"], name
+        assert "platform" in schemas[name]["properties"]["business_id"]["description"]

@@ -386,6 +386,31 @@ def test_a_device_cart_merged_on_login_priced_and_emptied_by_payment(suite):
     assert count == {"lines": 1, "quantity": 1, "selected_lines": 1}, "1001 left; one of the two 1002 stays"
 
 
+def test_the_demo_bargain_through_the_gateway_reaches_its_floor_with_five_friends(suite):
+    """A member starts the demo bargain through the gateway, shares the record's page (public),
+    five friends help; the record reaches exactly the floor price. (Ordering it through pricing's
+    checkout comes with pricing's side of issue 17.)"""
+    gw = suite["gateway"]
+    [demo] = httpx.get(f"{gw}/app-api/bargain/activities", params={"spu_id": 105}).json()["items"]
+    owner = member_headers("8100")
+    started = httpx.post(f"{gw}/app-api/bargain/records", json={"activity_id": demo["id"]}, headers=owner)
+    assert started.status_code == 201, started.text
+    record_id = started.json()["id"]
+    shared = httpx.get(f"{gw}/app-api/bargain/records/{record_id}")
+    assert shared.status_code == 200 and shared.json()["viewer"] == "anonymous"
+    anonymous = httpx.post(f"{gw}/app-api/bargain/records/{record_id}/help", json={})
+    assert anonymous.status_code == 401
+    cuts = []
+    for friend in range(8101, 8106):
+        helped = httpx.post(f"{gw}/app-api/bargain/records/{record_id}/help", json={}, headers=member_headers(
+            str(friend)))
+        assert helped.status_code == 201, helped.text
+        cuts.append(helped.json()["cut"])
+    [mine] = httpx.get(f"{gw}/app-api/bargain/my-records", headers=owner).json()["items"]
+    assert (mine["status"], mine["price"], len(mine["helps"])) == (2, demo["floor_price"], 5)
+    assert demo["first_price"] - sum(cuts) == demo["floor_price"]
+
+
 def test_two_shops_promotions_and_the_platform_s_priced_and_checked_out_together(suite):
     """Merchants A and B each run a shop coupon and a shop spend-and-save through /merchant-api (the
     merchant app, through the gateway); the platform's demo 全场满减 spans the shops. A buyer takes

@@ -106,7 +106,7 @@ class SpecialPriceMissing(RuleViolation):
 
 
 class SpecialPriceOtherShop(RuleViolation):
-    """A merchant's seckill or group-buy price asked for a line another shop sells."""
+    """A merchant's seckill, group-buy or bargain price asked for a line another shop sells."""
 
     code = "PRICING_ACTIVITY_OTHER_SHOP"
     messages = {"en": "SKU {sku_id} is not sold by the shop running this activity, so its price cannot be used",

@@ -1,4 +1,4 @@
-"""The pricing service's calls to the coupon, seckill and group-buy services (their /internal APIs)."""
+"""The pricing service's calls to the coupon, seckill, group-buy and bargain services (their /internal APIs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.pricing.calculator import CouponLine, SpecialKind, SpecialPrice
-from services.pricing.domain import GiftTemplate, SpecialOrder
+from services.pricing.domain import RECORD_OF_ANOTHER_ACTIVITY, GiftTemplate, SpecialOrder
 from shared.http import DependencyUnavailable, Refused, ServiceClient
 
 ADMIN_GIVE = 2  # the coupon service's take type of templates the system may issue (rewards)
@@ -136,3 +136,32 @@ class GroupbuyClient:
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/groupbuy/holds/{order_id}/release")
+
+
+class BargainClient:
+    """The bargain service's bargained prices and record holds; also pricing's SpecialPriceSource
+    for bargain orders (the order's `record_id`: one unit of the record's SKU at its price)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
+                          order_id: int | None = None, locale: str = "en") -> SpecialPrice:
+        answer = await self.client.post("/internal/bargain/prices", _with_order({
+            "user_id": user_id, "record_id": activity.record_id, "sku_ids": sorted(set(sku_ids))}, order_id),
+            locale=locale)
+        if answer["activity_id"] != activity.activity_id:  # the record is of another bargain than the order's
+            raise Refused(self.client.service, 409, "BARGAIN_RECORD_OF_ANOTHER_ACTIVITY",
+                          RECORD_OF_ANOTHER_ACTIVITY.render(locale), {"record_id": activity.record_id})
+        return SpecialPrice(SpecialKind.BARGAIN, activity.activity_id,
+                            {int(sku): price for sku, price in answer["prices"].items()},
+                            name=answer.get("activity_name") or "", business_id=answer.get("business_id"))
+
+    async def hold(self, order_id: int, user_id: int, activity: SpecialOrder, sku_id: int,
+                   count: int, locale: str) -> dict[str, Any]:
+        return await self.client.post("/internal/bargain/holds", {
+            "order_id": order_id, "user_id": user_id, "record_id": activity.record_id, "sku_id": sku_id,
+            "count": count}, locale=locale)
+
+    async def release(self, order_id: int) -> None:
+        await self.client.post(f"/internal/bargain/holds/{order_id}/release")

@@ -288,8 +288,17 @@ ACTIVITY_KIND_NAMES = {
     "bargain": Reason("KIND_BARGAIN", en="bargain", zh="砍价"),
     "points_mall": Reason("KIND_POINTS_MALL", en="points mall", zh="积分商城"),
 }
-ONE_SKU_PER_ORDER = Reason("ONE_SKU_PER_ORDER", en="a flash-sale or group-buy order has exactly one SKU",
-                           zh="秒杀或拼团订单只能购买一个 SKU")
+ONE_SKU_PER_ORDER = Reason("ONE_SKU_PER_ORDER", en="a flash-sale, group-buy or bargain order has exactly one SKU",
+                           zh="秒杀、拼团或砍价订单只能购买一个 SKU")
+RECORD_OF_ANOTHER_ACTIVITY = Reason("BARGAIN_RECORD_OF_ANOTHER_ACTIVITY",
+                                    en="the bargain record belongs to another bargain activity",
+                                    zh="该砍价记录不属于此砍价活动")
+BARGAIN_RECORD_REQUIRED = Reason("BARGAIN_RECORD_REQUIRED", en="name the bargain record (activity.record_id)",
+                                 zh="请指定砍价记录")
+BARGAIN_ONE_UNIT = Reason("BARGAIN_ONE_UNIT", en="it buys exactly one unit of one SKU",
+                          zh="只能购买一个 SKU 的一件商品")
+BARGAIN_SIGN_IN = Reason("BARGAIN_SIGN_IN", en="sign in: a bargain record is priced for its buyer",
+                         zh="请先登录：砍价记录只为发起人计价")
 NOT_YOUR_COUPON = Reason("NOT_YOUR_COUPON", en="not one of your unused coupons", zh="不是您可用的优惠券")
 COUPONS_UNAVAILABLE = Reason("COUPONS_UNAVAILABLE", en="coupons cannot be checked right now",
                              zh="暂时无法查询优惠券")
@@ -320,6 +329,14 @@ class CouponCannotBeUsed(RuleViolation):
 class ActivityTypeUnavailable(RuleViolation):
     code = "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
     messages = {"en": "{type_name} orders cannot be priced yet", "zh-CN": "暂不支持{type_name}活动订单的计价"}
+
+
+class BargainOrderInvalid(RuleViolation):
+    """A bargain order is one unit of one SKU, of the buyer's bargain record: `reason` says which
+    part is missing."""
+
+    code = "PRICING_BARGAIN_ORDER_INVALID"
+    messages = {"en": "This bargain order cannot be priced: {reason}", "zh-CN": "无法计算该砍价订单的价格：{reason}"}
 
 
 class ActivityRefused(Conflict):

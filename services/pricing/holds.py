@@ -2,7 +2,7 @@
 order, and gives it back when a later hold fails. Owners are tried in order; every call is
 idempotent by order id on the owner's side, so a retried checkout takes nothing twice.
 
-Bargain records and points-mall stock join as further owners when their services land.
+Points-mall stock joins as a further owner when its service lands.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.pricing.calculator import Line, Quote, SpecialKind
-from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
+from services.pricing.clients import BargainClient, CouponClient, GroupbuyClient, SeckillClient
 from services.pricing.domain import ONE_SKU_PER_ORDER, HoldFailed, SpecialOrder, owner_name
 from shared.http import DependencyUnavailable, Refused
 
@@ -114,8 +114,31 @@ class GroupbuyHolds:
         await self.groupbuy.release(order_id)
 
 
+class BargainHolds:
+    """The record of a bargain order and one unit of its activity's stock. The hold's reference
+    is the bargain service's order row (its id)."""
+
+    name = "bargain"
+
+    def __init__(self, bargain: BargainClient) -> None:
+        self.bargain = bargain
+
+    def needed(self, request: HoldRequest) -> bool:
+        return request.activity is not None and request.activity.type is SpecialKind.BARGAIN
+
+    async def hold(self, request: HoldRequest) -> Hold:
+        assert request.activity is not None
+        line = the_one_line(request, self.name)
+        answer = await self.bargain.hold(request.order_id, request.user_id, request.activity, line.sku_id,
+                                         line.count, request.locale)
+        return Hold(self.name, answer["id"], datetime.fromisoformat(answer["hold_expires_at"]))
+
+    async def release(self, order_id: int) -> None:
+        await self.bargain.release(order_id)
+
+
 def the_one_line(request: HoldRequest, owner: str) -> Line:
-    """Seckill and group-buy orders have one SKU (one reservation, one seat)."""
+    """Seckill, group-buy and bargain orders have one SKU (one reservation, one seat, one record)."""
     selected = [p.line for p in request.quote.lines if p.line.selected]
     if len(selected) != 1:
         raise Refused(owner, 422, f"{owner.upper()}_ONE_SKU_PER_ORDER", ONE_SKU_PER_ORDER.render(request.locale), {})

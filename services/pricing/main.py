@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from services.pricing import consumers, models
 from services.pricing.api import admin, app, internal, merchant
 from services.pricing.calculator import PointsRules, SpecialKind
-from services.pricing.clients import CouponClient, GroupbuyClient, SeckillClient
-from services.pricing.holds import CouponHolds, GroupbuyHolds, SeckillHolds
+from services.pricing.clients import BargainClient, CouponClient, GroupbuyClient, SeckillClient
+from services.pricing.holds import BargainHolds, CouponHolds, GroupbuyHolds, SeckillHolds
 from services.pricing.quote import Pricing
 from services.pricing.settings import PricingSettings
 from shared.app import Messaging, create_service_app
@@ -25,7 +25,7 @@ def points_rules(settings: PricingSettings) -> PointsRules:
 
 @contextlib.asynccontextmanager
 async def pricing_context(app: FastAPI):
-    """The coupon, seckill and group-buy service clients, the points rules, the hold owners and the special
+    """The coupon, seckill, group-buy and bargain service clients, the points rules, the hold owners and the special
     price sources, for the app's lifetime."""
     settings: PricingSettings = app.state.settings
     token = outbound_service_token(settings, "pricing", settings.service_token.get_secret_value())
@@ -33,11 +33,14 @@ async def pricing_context(app: FastAPI):
     coupon_client = ServiceClient("coupon", settings.coupon_url, token, timeout_seconds=timeout)
     seckill_client = ServiceClient("seckill", settings.seckill_url, token, timeout_seconds=timeout)
     groupbuy_client = ServiceClient("groupbuy", settings.groupbuy_url, token, timeout_seconds=timeout)
+    bargain_client = ServiceClient("bargain", settings.bargain_url, token, timeout_seconds=timeout)
     coupons, seckill = CouponClient(coupon_client), SeckillClient(seckill_client)
-    groupbuy = GroupbuyClient(groupbuy_client)
+    groupbuy, bargain = GroupbuyClient(groupbuy_client), BargainClient(bargain_client)
     app.state.pricing = Pricing(coupons=coupons, rules=points_rules(settings),
-                                holds=[SeckillHolds(seckill), GroupbuyHolds(groupbuy), CouponHolds(coupons)],
-                                special_prices={SpecialKind.SECKILL: seckill, SpecialKind.GROUPBUY: groupbuy},
+                                holds=[SeckillHolds(seckill), GroupbuyHolds(groupbuy), BargainHolds(bargain),
+                                       CouponHolds(coupons)],
+                                special_prices={SpecialKind.SECKILL: seckill, SpecialKind.GROUPBUY: groupbuy,
+                                                SpecialKind.BARGAIN: bargain},
                                 stale_seconds=settings.checkout_stale_seconds)
     try:
         yield
@@ -45,6 +48,7 @@ async def pricing_context(app: FastAPI):
         await coupon_client.close()
         await seckill_client.close()
         await groupbuy_client.close()
+        await bargain_client.close()
 
 
 def create_app(settings: PricingSettings | None = None, clock: Clock | None = None) -> FastAPI:

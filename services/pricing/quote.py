@@ -97,12 +97,26 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn, o
     source = pricing.special_prices.get(body.activity.type)
     if source is None:
         raise domain.ActivityTypeUnavailable(type=kind, type_name=domain.activity_kind_name(kind))
+    if body.activity.type is calc.SpecialKind.BARGAIN:
+        _check_bargain_order(user_id, body)
     try:
         return await source.unit_prices(user_id, special_order(body.activity), [line.sku_id for line in body.lines],
                                         order_id, locale)
     except Refused as refused:
         raise domain.ActivityRefused(type=kind, type_name=domain.activity_kind_name(kind), reason=refused.message,
                                      owner_code=refused.code) from refused
+
+
+def _check_bargain_order(user_id: int | None, body: QuoteIn) -> None:
+    """A bargain order buys one unit of its record's SKU, for the record's buyer (the bargain
+    service prices one SKU of a record for its user)."""
+    assert body.activity is not None
+    if body.activity.record_id is None:
+        raise domain.BargainOrderInvalid(reason=domain.BARGAIN_RECORD_REQUIRED)
+    if len(body.lines) != 1 or body.lines[0].count != 1:
+        raise domain.BargainOrderInvalid(reason=domain.BARGAIN_ONE_UNIT)
+    if user_id is None:
+        raise domain.BargainOrderInvalid(reason=domain.BARGAIN_SIGN_IN)
 
 
 def special_order(activity: SpecialActivityIn | None) -> SpecialOrder | None:

@@ -15,6 +15,7 @@ from services.pricing.main import create_app as create_pricing_app
 from services.pricing.models import Base as PricingBase
 from services.pricing.models import Mutex
 from services.pricing.settings import PricingSettings
+from tests.bargain.conftest import bargain_app  # noqa: F401  (a fixture: pricing calls the bargain service)
 from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, running_service, serving
 from tests.groupbuy.conftest import groupbuy_app  # noqa: F401  (a fixture: pricing calls the group-buy service)
 from tests.seckill.conftest import seckill_app  # noqa: F401  (a fixture: pricing calls the seckill service)
@@ -41,9 +42,16 @@ async def groupbuy_url(groupbuy_app):  # noqa: F811  (the fixture imported above
 
 
 @pytest.fixture(scope="session")
-async def pricing_app(infra, coupon_app, seckill_url, groupbuy_url):
+async def bargain_url(bargain_app):  # noqa: F811  (the fixture imported above)
+    async with serving(bargain_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def pricing_app(infra, coupon_app, seckill_url, groupbuy_url, bargain_url):
     async with running_service("pricing", create_pricing_app, PricingSettings, infra, database_pool_size=20,
                                coupon_url=coupon_app.state.url, seckill_url=seckill_url, groupbuy_url=groupbuy_url,
+                               bargain_url=bargain_url,
                                points_fen_per_point=1, points_grant_per_yuan=1) as app:
         yield app
 

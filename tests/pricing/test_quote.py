@@ -94,10 +94,11 @@ async def test_quote_errors(client, tokens):
     assert nothing.status_code == 422 and nothing.json()["error"]["code"] == "PRICING_NOTHING_SELECTED"
     free = await client.post("/app-api/pricing/quote", json={"lines": [{**CART[0], "unit_price": 0}]}, headers=member)
     assert free.json()["error"]["code"] == "PRICING_PAY_AMOUNT_NOT_POSITIVE"
-    bargain = await client.post("/app-api/pricing/quote",
-                                json={"lines": CART, "activity": {"type": "bargain", "activity_id": 1}},
-                                headers=member)
-    assert bargain.status_code == 422 and bargain.json()["error"]["code"] == "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
+    points_mall = await client.post("/app-api/pricing/quote",
+                                    json={"lines": CART, "activity": {"type": "points_mall", "activity_id": 1}},
+                                    headers=member)
+    assert points_mall.status_code == 422
+    assert points_mall.json()["error"]["code"] == "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
     seckill = await client.post("/app-api/pricing/quote",
                                 json={"lines": CART, "activity": {"type": "seckill", "activity_id": 987654}},
                                 headers=member)

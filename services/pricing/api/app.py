@@ -53,8 +53,8 @@ async def running_rewards(session: Session, pricing: PricingContext, now: Now, l
 @router.post("/quote", response_model=QuoteOut,
              responses=errors(calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed,
                               calc.SpecialPriceMissing, calc.SpecialPriceOtherShop, calc.CouponsOfOneOwner,
-                              domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.ActivityRefused,
-                              domain.CartTooLarge))
+                              domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.BargainOrderInvalid,
+                              domain.ActivityRefused, domain.CartTooLarge))
 async def quote(body: QuoteIn, session: Session, pricing: PricingContext, now: Now, locale: Locale,
                 principal: MaybePrincipal):
     """The cart page: every line's price and why, the coupons that fit, what the order would earn,

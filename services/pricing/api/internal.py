@@ -24,7 +24,8 @@ router = APIRouter(prefix="/internal/pricing", tags=["internal: pricing"],
 
 PRICING_ERRORS = (calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed, calc.SpecialPriceMissing,
                   calc.SpecialPriceOtherShop, calc.CouponsOfOneOwner, domain.CouponCannotBeUsed,
-                  domain.ActivityTypeUnavailable, domain.ActivityRefused, domain.CartTooLarge, DependencyUnavailable)
+                  domain.ActivityTypeUnavailable, domain.BargainOrderInvalid, domain.ActivityRefused,
+                  domain.CartTooLarge, DependencyUnavailable)
 
 
 @router.post("/quote", response_model=QuoteOut, responses=errors(*PRICING_ERRORS))

@@ -77,6 +77,7 @@ def suite(request, tmp_path_factory):
     yield {"process": process, "state": state, "gateway": f"http://127.0.0.1:{GATEWAY_PORT + offset}",
            "content": f"http://127.0.0.1:{SERVICE_PORTS['content'] + offset}",
            "seckill": f"http://127.0.0.1:{SERVICE_PORTS['seckill'] + offset}",
+           "bargain": f"http://127.0.0.1:{SERVICE_PORTS['bargain'] + offset}",
            "pricing": f"http://127.0.0.1:{SERVICE_PORTS['pricing'] + offset}", "var_dir": var_dir, "output": output,
            "database_url": env["DATABASE_URL"]}
     if process.poll() is None:
@@ -386,10 +387,11 @@ def test_a_device_cart_merged_on_login_priced_and_emptied_by_payment(suite):
     assert count == {"lines": 1, "quantity": 1, "selected_lines": 1}, "1001 left; one of the two 1002 stays"
 
 
-def test_the_demo_bargain_through_the_gateway_reaches_its_floor_with_five_friends(suite):
+def test_the_demo_bargain_through_the_gateway_reaches_its_floor_with_five_friends_and_is_bought(suite):
     """A member starts the demo bargain through the gateway, shares the record's page (public),
-    five friends help; the record reaches exactly the floor price. (Ordering it through pricing's
-    checkout comes with pricing's side of issue 17.)"""
+    five friends help; the record reaches exactly the floor price. The cart quote shows the floor
+    price, pricing's checkout holds the record (the order service's call), `order.paid` is
+    published, and the bargain service counts the record ordered and the sale."""
     gw = suite["gateway"]
     [demo] = httpx.get(f"{gw}/app-api/bargain/activities", params={"spu_id": 105}).json()["items"]
     owner = member_headers("8100")
@@ -409,6 +411,31 @@ def test_the_demo_bargain_through_the_gateway_reaches_its_floor_with_five_friend
     [mine] = httpx.get(f"{gw}/app-api/bargain/my-records", headers=owner).json()["items"]
     assert (mine["status"], mine["price"], len(mine["helps"])) == (2, demo["floor_price"], 5)
     assert demo["first_price"] - sum(cuts) == demo["floor_price"]
+
+    line = {"sku_id": 1005, "spu_id": 105, "category_id": 11, "unit_price": demo["first_price"], "count": 1}
+    order = {"lines": [line], "activity": {"type": "bargain", "activity_id": demo["id"], "record_id": record_id}}
+    quote = httpx.post(f"{gw}/app-api/pricing/quote", headers=owner, json=order)
+    assert quote.status_code == 200 and quote.json()["totals"]["pay"] == demo["floor_price"], quote.text
+    checkout = httpx.post(f"{suite['pricing']}/internal/pricing/checkout", headers=service_headers(),
+                          json={"order_id": 81001, "user_id": 8100, **order})
+    assert checkout.status_code == 200, checkout.text
+    assert checkout.json()["totals"]["pay"] == demo["floor_price"]
+    assert [h["owner"] for h in checkout.json()["holds"]] == ["bargain"]
+    [held] = httpx.get(f"{gw}/app-api/bargain/my-records", headers=owner).json()["items"]
+    assert held["order_id"] == 81001
+    publish(suite, "order.paid", {"order_id": 81001, "user_id": 8100, "order_type": "bargain",
+                                  "pay_price": demo["floor_price"], "items": [
+                                      {"sku_id": 1005, "spu_id": 105, "count": 1, "pay_price": demo["floor_price"]}]})
+    output = suite["output"].read_text()
+    admin = {"Authorization": "Bearer " + next(row.split()[1] for row in output.splitlines()
+                                               if row.strip().startswith("admin "))}
+
+    def sold():
+        figures = httpx.get(f"{suite['bargain']}/admin-api/bargain/activities/{demo['id']}/stats", headers=admin)
+        assert figures.status_code == 200, figures.text
+        return figures.json()["records_ordered"] == 1 and figures.json()
+    figures = wait_until(sold, "the bargain service took the payment")
+    assert (figures["sales"], figures["orders_held"]) == (demo["floor_price"], 0)
 
 
 def test_two_shops_promotions_and_the_platform_s_priced_and_checked_out_together(suite):

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bargain import activities, domain
 from services.bargain import repository as repo
 from services.bargain.domain import OrderStatus, RecordStatus
-from services.bargain.models import Help, Order, Record, outbox
+from services.bargain.models import Activity, Help, Order, Record, outbox
 from services.bargain.schemas import HoldIn, PricesIn
+from shared.enums import CommonStatus
 from shared.events import new_event
 from shared.outbox import add_to_outbox
 
@@ -59,6 +60,11 @@ async def start(session: AsyncSession, user_id: int, activity_id: int, nickname:
     return record
 
 
+def _open(activity: Activity | None) -> bool:
+    """Neither closed nor deleted: its records may still be helped."""
+    return activity is not None and activity.status != CommonStatus.DISABLED
+
+
 async def help_record(session: AsyncSession, record_id: int, helper_id: int, nickname: str, avatar: str,
                       now: datetime, pick=None) -> Help:
     """砍一刀: under the record's row lock, so concurrent helps queue and each sees the price the
@@ -69,12 +75,12 @@ async def help_record(session: AsyncSession, record_id: int, helper_id: int, nic
         raise domain.RecordNotFound(id=record_id)
     await repo.lock_helper(session, record.activity_id, helper_id, now)  # before any plain read: they see
     activity = await repo.get_activity(session, record.activity_id)      # what the helps before this wrote
-    bargain_count = activity.bargain_count if activity is not None else record.helps_needed
     domain.check_can_help(
         status=RecordStatus(record.status), owner_id=record.user_id, helper_id=helper_id,
         helped=await repo.has_helped(session, record_id, helper_id) is not None,
-        helps_given=await repo.helps_given(session, record.activity_id, helper_id), bargain_count=bargain_count,
-        expires_at=record.expires_at, now=now)
+        helps_given=await repo.helps_given(session, record.activity_id, helper_id),
+        bargain_count=activity.bargain_count if activity is not None else 0,
+        expires_at=record.expires_at, now=now, activity_open=_open(activity))
     cut = domain.plan_cut(plan_of(record), record.price, record.help_count, pick or _random.randint)
     record.price -= cut
     record.help_count += 1
@@ -240,21 +246,20 @@ async def friend_view(session: AsyncSession, record_id: int, viewer_id: int | No
     view = {**_record_view(record), "viewer_cut": None,
             "helps_left": max(record.helps_needed - record.help_count, 0)}
     mine = None if viewer_id is None else await repo.has_helped(session, record_id, viewer_id)
+    activity = await repo.get_activity(session, record.activity_id)
+    helpable = record.status == RecordStatus.IN_PROGRESS and now < record.expires_at and _open(activity)
     if viewer_id is None:
         state = "anonymous"
     elif record.user_id == viewer_id:
         state = "own"
     elif mine is not None:
         state, view["viewer_cut"] = "helped", mine.cut
-    elif record.status != RecordStatus.IN_PROGRESS or now >= record.expires_at:
+    elif not helpable:
         state = "ended"
     else:
-        activity = await repo.get_activity(session, record.activity_id)
-        limit = activity.bargain_count if activity is not None else 0
         used = await repo.helps_given(session, record.activity_id, viewer_id)
-        state = "no_helps_left" if used >= limit else "help"
-    view["viewer"], view["can_help"] = state, state in ("help", "anonymous") and \
-        record.status == RecordStatus.IN_PROGRESS and now < record.expires_at
+        state = "no_helps_left" if used >= activity.bargain_count else "help"
+    view["viewer"], view["can_help"] = state, state in ("help", "anonymous") and helpable
     return view
 
 

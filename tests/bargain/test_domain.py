@@ -107,11 +107,12 @@ def test_a_record_lives_until_its_lifetime_or_the_activitys_end():
     assert domain.record_expires_at(NOW, NOW + timedelta(hours=2), 86_400) == NOW + timedelta(hours=2)
 
 
-def test_helping_refuses_the_owner_a_second_help_the_helpers_limit_and_an_ended_record():
+def test_helping_refuses_the_owner_a_second_help_the_helpers_limit_an_ended_record_and_a_closed_activity():
     ok = {"status": RecordStatus.IN_PROGRESS, "owner_id": 1, "helper_id": 2, "helped": False, "helps_given": 0,
-          "bargain_count": 2, "expires_at": NOW + timedelta(hours=1), "now": NOW}
+          "bargain_count": 2, "expires_at": NOW + timedelta(hours=1), "now": NOW, "activity_open": True}
     domain.check_can_help(**ok)
-    for changes, error in (({"helper_id": 1}, domain.OwnRecord), ({"helped": True}, domain.AlreadyHelped),
+    for changes, error in (({"activity_open": False}, domain.ActivityClosed),
+                           ({"helper_id": 1}, domain.OwnRecord), ({"helped": True}, domain.AlreadyHelped),
                            ({"helps_given": 2}, domain.HelpLimitReached),
                            ({"status": RecordStatus.SUCCESS}, domain.RecordNotInProgress),
                            ({"status": RecordStatus.FAILED}, domain.RecordNotInProgress),

@@ -112,3 +112,43 @@ async def test_a_record_fails_when_its_lifetime_or_the_activity_ends_first_once(
     assert mine[by_lifetime["id"]]["status"] == 3 and mine[by_lifetime["id"]]["price"] < 10_000
     again = await start(client, members[1001], long_one)  # a failed record no longer blocks a new one
     assert again["id"] != by_lifetime["id"]
+
+
+async def test_a_record_of_a_closed_or_deleted_activity_takes_no_more_helps(client, tokens, members, bargain_app):
+    from sqlalchemy import func, select
+
+    from services.bargain.models import Help, Helper, Record
+
+    admin = tokens["admin"]
+    activity_id = await make_activity(client, admin)
+    record = await start(client, members[1001], activity_id)
+    for helper in (1002, 1003):
+        assert (await help_(client, members[helper], record["id"])).status_code == 201
+    before = (await client.get(f"{APP}/records/{record['id']}")).json()
+    assert (await client.post(f"/admin-api/bargain/activities/{activity_id}/close", headers=admin)).status_code == 204
+    page = (await client.get(f"{APP}/records/{record['id']}", headers=members[1004])).json()
+    assert (page["viewer"], page["can_help"]) == ("ended", False)
+    assert (await client.get(f"{APP}/records/{record['id']}")).json()["can_help"] is False
+
+    refused = await help_(client, members[1004], record["id"])  # the last required helper: would succeed
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "BARGAIN_ACTIVITY_CLOSED"
+    assert refused.json()["error"]["message"] == "砍价活动已关闭"
+    english = await client.post(f"{APP}/records/{record['id']}/help", json={},
+                                headers={**members[1005], "Accept-Language": "en"})
+    assert english.status_code == 409 and english.json()["error"]["message"] == "The bargain activity is closed"
+
+    assert (await client.delete(f"/admin-api/bargain/activities/{activity_id}", headers=admin)).status_code == 204
+    deleted = await help_(client, members[1006], record["id"])
+    assert deleted.status_code == 409 and deleted.json()["error"]["code"] == "BARGAIN_ACTIVITY_CLOSED"
+    gone = (await client.get(f"{APP}/records/{record['id']}", headers=members[1006])).json()
+    assert (gone["viewer"], gone["can_help"]) == ("ended", False)
+
+    after = (await client.get(f"{APP}/records/{record['id']}")).json()
+    assert {k: after[k] for k in ("price", "help_count", "status")} == {
+        k: before[k] for k in ("price", "help_count", "status")}
+    async with bargain_app.state.sessionmaker() as session:
+        assert (await session.get(Record, record["id"])).status == 1
+        assert await session.scalar(select(func.count()).select_from(Help)) == 2
+        assert await session.scalar(select(func.count()).select_from(Helper).where(
+            Helper.user_id.in_((1004, 1005, 1006)))) == 0
+    assert await events(bargain_app, "promo.bargain.succeeded") == []

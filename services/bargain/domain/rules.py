@@ -120,11 +120,15 @@ def record_expires_at(started_at: datetime, activity_end_at: datetime, lifetime_
 
 
 def check_can_help(*, status: RecordStatus, owner_id: int, helper_id: int, helped: bool, helps_given: int,
-                   bargain_count: int, expires_at: datetime, now: datetime) -> None:
+                   bargain_count: int, expires_at: datetime, now: datetime, activity_open: bool) -> None:
     """A friend helps: not one's own record, once per record, at most bargain_count helps per
-    activity, while the record is in progress and not past its time."""
+    activity, while the record is in progress and not past its time, and while its activity is
+    neither closed nor deleted (`activity_open`): a record that could never be ordered must not
+    succeed."""
     if status != RecordStatus.IN_PROGRESS or now >= expires_at:
         raise RecordNotInProgress()
+    if not activity_open:
+        raise ActivityClosed()
     if owner_id == helper_id:
         raise OwnRecord()
     if helped:

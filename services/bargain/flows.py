@@ -40,8 +40,8 @@ async def help_record(bg: Bargain, record_id: int, helper_id: int, nickname: str
         try:
             return await in_transaction(bg.sessions, lambda session: service.help_record(
                 session, record_id, helper_id, nickname, avatar, now, pick))
-        except IntegrityError:  # the helper's first help in the activity raced another: run it again
-            if attempt == 2:  # the unique key behind the locks: the same helper got there first
+        except IntegrityError:  # the unique help key behind the locks: run it again, it reads the help
+            if attempt == 2:  # the same helper got there first
                 raise domain.AlreadyHelped() from None
     raise AssertionError("unreachable")
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bargain.domain import OrderStatus, RecordStatus
@@ -170,13 +172,17 @@ async def order_figures(session: AsyncSession, activity_id: int | None,
 # --- helps ----------------------------------------------------------------------------------------
 
 async def lock_helper(session: AsyncSession, activity_id: int, user_id: int, now: datetime) -> None:
-    """The helper's row in the activity, locked until the transaction ends (made on first use; a
-    concurrent first use fails on the primary key and its transaction is run again)."""
-    found = await session.scalar(_locking(select(Helper).where(Helper.activity_id == activity_id,
-                                                               Helper.user_id == user_id), True))
-    if found is None:
-        session.add(Helper(activity_id=activity_id, user_id=user_id, created_at=now))
-        await session.flush()
+    """The helper's row in the activity, made on first use and locked until the transaction ends.
+    An upsert, not a locking read then an insert: on MariaDB a locking read of a missing row takes
+    a gap lock, and two new helpers of one activity (helping different records at once) would each
+    hold the gap and wait for the other's insert: a deadlock. The upsert takes the row's exclusive
+    lock directly (a new row, or the existing one), and inserts into one gap do not block each other."""
+    values = {"activity_id": activity_id, "user_id": user_id, "created_at": now}
+    if session.get_bind().dialect.name == "mysql":
+        statement = mysql_insert(Helper).values(values).on_duplicate_key_update(user_id=Helper.user_id)
+    else:  # SQLite: one writer at a time
+        statement = sqlite_insert(Helper).values(values).on_conflict_do_nothing()
+    await session.execute(statement)
 
 
 async def has_helped(session: AsyncSession, record_id: int, user_id: int) -> Help | None:

@@ -197,3 +197,49 @@ async def test_the_openapi_document_lists_the_merchant_routes_and_the_owner(clie
     for name in ("ActivityOut", "AppActivityOut", "PricesOut"):
         assert "business_id" in schemas[name]["properties"], name
         assert "platform" in schemas[name]["properties"]["business_id"]["description"]
+
+
+async def test_an_activitys_figures_count_its_own_records_by_outcome_for_the_merchant_and_the_admin(
+        client, shops, members, tokens, bargain_app):
+    from services.bargain import consumers, jobs
+    from shared.events import new_event
+    from tests.bargain.conftest import HOLDS, succeeded_record
+
+    admin, clock, bg = tokens["admin"], bargain_app.state.test_clock, bargain_app.state.bargain
+    mine = await make_activity(client, shops["a"], prefix=MINE, spu_id=501)
+    platforms = await make_activity(client, admin, spu_id=502)
+    bought = await succeeded_record(client, admin, members, user=1001, activity_id=mine, helpers=(1002, 1003, 1004))
+    held = await client.post(HOLDS, headers=tokens["service"],
+                             json={"order_id": 71, "user_id": 1001, "record_id": bought["id"], "sku_id": 5001})
+    assert held.status_code == 201, held.text
+    paid = new_event("order.paid", source="mall-order", subject=71, time=NOW, data={
+        "order_id": 71, "user_id": 1001, "order_type": "bargain", "pay_price": 1_000, "paid_at": NOW.isoformat(),
+        "items": [{"sku_id": 5001, "spu_id": 501, "count": 1, "pay_price": 1_000}]})
+    async with bargain_app.state.sessionmaker() as session, session.begin():
+        await consumers.HANDLERS["order.paid"](session, paid)
+    failing = await start(client, members[1005], mine)
+    assert (await help_(client, members[1006], failing["id"])).status_code == 201
+    elsewhere = await start(client, members[1005], platforms)  # another activity's: not counted
+    assert (await help_(client, members[1006], elsewhere["id"])).status_code == 201
+    clock.at = NOW + timedelta(hours=2)
+    later = await start(client, members[1007], mine)
+    assert (await help_(client, members[1008], later["id"])).status_code == 201
+    await start(client, members[1009], mine)
+    assert (await jobs.run_once(bg, NOW + timedelta(days=1)))["records_failed"] == 2  # failing, elsewhere
+
+    async def figures() -> list[dict]:
+        read = [await client.get(f"{MINE}/activities/{mine}/stats", headers=shops["a"]),
+                await client.get(f"{ADMIN}/activities/{mine}/stats", headers=admin),
+                await client.get(f"{ADMIN}/stats", headers=admin, params={"business_id": 1})]
+        assert all(r.status_code == 200 for r in read), [r.text for r in read]
+        return [{k: v for k, v in r.json().items() if k != "activity_id"} for r in read]
+
+    expected = {"records_started": 4, "records_in_progress": 2, "records_succeeded": 1, "records_failed": 1,
+                "records_ordered": 1, "orders_held": 0, "helps": 5, "sales": 1_000}
+    assert await figures() == [expected] * 3
+    platform = (await client.get(f"{ADMIN}/activities/{platforms}/stats", headers=admin)).json()
+    assert (platform["records_started"], platform["records_failed"], platform["records_succeeded"],
+            platform["helps"]) == (1, 1, 0, 1)
+
+    assert (await jobs.run_once(bg, NOW + timedelta(days=1, hours=2)))["records_failed"] == 2
+    assert await figures() == [{**expected, "records_in_progress": 0, "records_failed": 3}] * 3

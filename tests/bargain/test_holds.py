@@ -151,3 +151,25 @@ async def test_a_closed_or_ended_activity_takes_no_new_bargain_and_no_order(clie
     late = await client.post(PRICES, headers=service_token,
                              json={"user_id": 1002, "record_id": other["id"], "sku_ids": [5001]})
     assert late.status_code == 409 and late.json()["error"]["code"] == "BARGAIN_ENDED"
+
+
+async def test_an_order_cancelled_after_payment_gives_the_unit_and_the_record_back_once(client, tokens, members,
+                                                                                       bargain_app):
+    service_token = tokens["service"]
+    record = await succeeded_record(client, tokens["admin"], members, stock=5)
+    activity_id = record["activity_id"]
+    assert (await client.post(HOLDS, headers=service_token, json=hold_body(61, record["id"]))).status_code == 201
+    await deliver(bargain_app, "order.paid", paid(61))
+    await deliver(bargain_app, "order.cancelled", cancelled(61))  # not paid, says the event: the payment stands
+    stored, activity, order = await state(bargain_app, record["id"], activity_id, 61)
+    assert (order.status, stored.order_id, activity.stock) == (10, 61, 4)
+
+    await deliver(bargain_app, "order.cancelled", cancelled(61, paid_before=True))
+    await deliver(bargain_app, "order.cancelled", cancelled(61, paid_before=True))
+    stored, activity, order = await state(bargain_app, record["id"], activity_id, 61)
+    assert (order.status, order.end_reason, stored.order_id, activity.stock) == (20, "order_cancelled", None, 5)
+    figures = (await client.get(f"/admin-api/bargain/activities/{activity_id}/stats", headers=tokens["admin"])).json()
+    assert (figures["records_ordered"], figures["orders_held"], figures["sales"]) == (0, 0, 0)
+    assert (await client.post(HOLDS, headers=service_token, json=hold_body(62, record["id"]))).status_code == 201
+    stored, activity, _ = await state(bargain_app, record["id"], activity_id)
+    assert (stored.order_id, activity.stock) == (62, 4)

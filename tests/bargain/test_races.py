@@ -169,3 +169,12 @@ async def test_new_helpers_on_different_records_of_one_activity_at_once_all_help
     assert codes(results) == ["ok"] * len(records)
     async with bargain_app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Help)) == len(records)
+
+
+async def test_one_buyer_starting_the_same_bargain_at_once_gets_one_record(client, tokens, bargain_app):
+    bg = bargain_app.state.bargain
+    activity_id = await make_activity(client, tokens["admin"])
+    results = await outcomes(flows.start(bg, 1001, activity_id, "", "", NOW) for _ in range(4))
+    assert codes(results) == ["BARGAIN_RECORD_IN_PROGRESS"] * 3 + ["ok"]
+    async with bargain_app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Record)) == 1

@@ -152,3 +152,37 @@ async def test_a_record_of_a_closed_or_deleted_activity_takes_no_more_helps(clie
         assert await session.scalar(select(func.count()).select_from(Helper).where(
             Helper.user_id.in_((1004, 1005, 1006)))) == 0
     assert await events(bargain_app, "promo.bargain.succeeded") == []
+
+
+async def test_a_friends_page_says_ended_once_the_record_succeeded_or_passed_its_time(client, tokens, members,
+                                                                                      bargain_app):
+    activity_id = await make_activity(client, tokens["admin"], end=NOW + timedelta(hours=2))
+    done = await succeeded_record(client, tokens["admin"], members, activity_id=activity_id)
+    running = await start(client, members[1005], activity_id)
+
+    async def page(record_id: int, token=None) -> dict:
+        read = await client.get(f"{APP}/records/{record_id}", headers=token or {})
+        assert read.status_code == 200, read.text
+        return read.json()
+
+    assert ((await page(done["id"], members[1009]))["viewer"], (await page(done["id"], members[1009]))["can_help"]) \
+        == ("ended", False)
+    assert (await page(done["id"]))["can_help"] is False  # anonymous
+    assert (await page(done["id"], members[1002]))["viewer"] == "helped"  # a helper still sees their cut
+    assert (await page(running["id"], members[1009]))["viewer"] == "help"
+    bargain_app.state.test_clock.at = NOW + timedelta(hours=2)  # past its time, before the job ran
+    late = await page(running["id"], members[1009])
+    assert (late["viewer"], late["can_help"], late["status"]) == ("ended", False, 1)
+    assert (await page(running["id"]))["can_help"] is False
+
+
+async def test_an_activity_that_ended_without_being_closed_can_be_deleted(client, tokens, bargain_app):
+    admin = tokens["admin"]
+    activity_id = await make_activity(client, admin, end=NOW + timedelta(hours=1))
+    url = f"/admin-api/bargain/activities/{activity_id}"
+    early = await client.delete(url, headers=admin)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "BARGAIN_ACTIVITY_DELETE_REFUSED"
+    bargain_app.state.test_clock.at = NOW + timedelta(hours=1)
+    assert (await client.get(url, headers=admin)).json()["status"] == 0  # never closed
+    assert (await client.delete(url, headers=admin)).status_code == 204
+    assert (await client.get(url, headers=admin)).status_code == 404

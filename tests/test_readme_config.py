@@ -47,5 +47,5 @@ def test_the_repository_cites_no_document_outside_it():
                *ROOT.glob("shared/**/*.py"), *ROOT.glob("gateway/**/*.py"), *ROOT.glob("promo/**/*.py")]
     for path in sources:
         text = path.read_text(encoding="utf-8")
-        for needle in ("ARCHITECTURE.md", "CONVENTIONS.md", "../shared/"):
+        for needle in (*(f"{name}.md" for name in ("ARCHITECTURE", "CONVENTIONS")), "../shared/"):
             assert needle not in text, f"{path.relative_to(ROOT)} cites {needle}"

@@ -1,4 +1,5 @@
-"""The pricing service's calls to the coupon, seckill, group-buy and bargain services (their /internal APIs)."""
+"""The pricing service's calls to the coupon, seckill, group-buy, bargain and points-mall services (their
+/internal APIs)."""
 
 from __future__ import annotations
 
@@ -165,3 +166,30 @@ class BargainClient:
 
     async def release(self, order_id: int) -> None:
         await self.client.post(f"/internal/bargain/holds/{order_id}/release")
+
+
+class PointsClient:
+    """The points-mall service's points + cash prices and stock holds; also pricing's
+    SpecialPriceSource for points-mall orders (each unit costs its points plus its cash price)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
+                          order_id: int | None = None, locale: str = "en") -> SpecialPrice:
+        answer = await self.client.post("/internal/points/prices", _with_order({
+            "user_id": user_id, "activity_id": activity.activity_id, "sku_ids": sorted(set(sku_ids))}, order_id),
+            locale=locale)
+        return SpecialPrice(SpecialKind.POINTS_MALL, activity.activity_id,
+                            {int(sku): price for sku, price in answer["prices"].items()},
+                            {int(sku): points for sku, points in answer["points"].items()},
+                            name=answer.get("activity_name") or "", business_id=answer.get("business_id"))
+
+    async def hold(self, order_id: int, user_id: int, activity: SpecialOrder, sku_id: int,
+                   count: int, locale: str) -> dict[str, Any]:
+        return await self.client.post("/internal/points/holds", {
+            "order_id": order_id, "user_id": user_id, "activity_id": activity.activity_id, "sku_id": sku_id,
+            "count": count}, locale=locale)
+
+    async def release(self, order_id: int) -> None:
+        await self.client.post(f"/internal/points/holds/{order_id}/release")

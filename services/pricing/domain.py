@@ -288,8 +288,9 @@ ACTIVITY_KIND_NAMES = {
     "bargain": Reason("KIND_BARGAIN", en="bargain", zh="砍价"),
     "points_mall": Reason("KIND_POINTS_MALL", en="points mall", zh="积分商城"),
 }
-ONE_SKU_PER_ORDER = Reason("ONE_SKU_PER_ORDER", en="a flash-sale, group-buy or bargain order has exactly one SKU",
-                           zh="秒杀、拼团或砍价订单只能购买一个 SKU")
+ONE_SKU_PER_ORDER = Reason("ONE_SKU_PER_ORDER",
+                           en="a flash-sale, group-buy, bargain or points-mall order has exactly one SKU",
+                           zh="秒杀、拼团、砍价或积分商城订单只能购买一个商品规格")
 RECORD_OF_ANOTHER_ACTIVITY = Reason("BARGAIN_RECORD_OF_ANOTHER_ACTIVITY",
                                     en="the bargain record belongs to another bargain activity",
                                     zh="该砍价记录不属于此砍价活动")
@@ -299,6 +300,9 @@ BARGAIN_ONE_UNIT = Reason("BARGAIN_ONE_UNIT", en="it buys exactly one unit of on
                           zh="只能购买一个 SKU 的一件商品")
 BARGAIN_SIGN_IN = Reason("BARGAIN_SIGN_IN", en="sign in: a bargain record is priced for its buyer",
                          zh="请先登录：砍价记录只为发起人计价")
+POINTS_ONE_LINE = Reason("POINTS_ONE_LINE",
+                         en="a points-mall order holds only its own line: check the other goods out in their own order",
+                         zh="积分商城订单只能包含兑换的商品，其他商品请另行下单")
 NOT_YOUR_COUPON = Reason("NOT_YOUR_COUPON", en="not one of your unused coupons", zh="不是您可用的优惠券")
 COUPONS_UNAVAILABLE = Reason("COUPONS_UNAVAILABLE", en="coupons cannot be checked right now",
                              zh="暂时无法查询优惠券")
@@ -326,17 +330,20 @@ class CouponCannotBeUsed(RuleViolation):
     messages = {"en": "This coupon cannot be used: {reason}", "zh-CN": "该优惠券无法使用，原因：{reason}"}
 
 
-class ActivityTypeUnavailable(RuleViolation):
-    code = "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
-    messages = {"en": "{type_name} orders cannot be priced yet", "zh-CN": "暂不支持{type_name}活动订单的计价"}
-
-
 class BargainOrderInvalid(RuleViolation):
     """A bargain order is one unit of one SKU, of the buyer's bargain record: `reason` says which
     part is missing."""
 
     code = "PRICING_BARGAIN_ORDER_INVALID"
     messages = {"en": "This bargain order cannot be priced: {reason}", "zh-CN": "无法计算该砍价订单的价格：{reason}"}
+
+
+class PointsOrderInvalid(RuleViolation):
+    """A points-mall order is one line: the exchanged SKU, at its points and cash price."""
+
+    code = "PRICING_POINTS_ORDER_INVALID"
+    messages = {"en": "This points-mall order cannot be priced: {reason}",
+                "zh-CN": "无法计算该积分商城订单的价格：{reason}"}
 
 
 class ActivityRefused(Conflict):

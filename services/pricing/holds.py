@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.pricing.calculator import Line, Quote, SpecialKind
-from services.pricing.clients import BargainClient, CouponClient, GroupbuyClient, SeckillClient
+from services.pricing.clients import BargainClient, CouponClient, GroupbuyClient, PointsClient, SeckillClient
 from services.pricing.domain import ONE_SKU_PER_ORDER, HoldFailed, SpecialOrder, owner_name
 from shared.http import DependencyUnavailable, Refused
 
@@ -137,8 +137,32 @@ class BargainHolds:
         await self.bargain.release(order_id)
 
 
+class PointsHolds:
+    """The stock of a points-mall order's SKU and the buyer's count against its limit. The hold's
+    reference is the points service's hold row (its id)."""
+
+    name = "points_mall"
+
+    def __init__(self, points: PointsClient) -> None:
+        self.points = points
+
+    def needed(self, request: HoldRequest) -> bool:
+        return request.activity is not None and request.activity.type is SpecialKind.POINTS_MALL
+
+    async def hold(self, request: HoldRequest) -> Hold:
+        assert request.activity is not None
+        line = the_one_line(request, self.name)
+        answer = await self.points.hold(request.order_id, request.user_id, request.activity, line.sku_id,
+                                        line.count, request.locale)
+        return Hold(self.name, answer["id"], datetime.fromisoformat(answer["hold_expires_at"]))
+
+    async def release(self, order_id: int) -> None:
+        await self.points.release(order_id)
+
+
 def the_one_line(request: HoldRequest, owner: str) -> Line:
-    """Seckill, group-buy and bargain orders have one SKU (one reservation, one seat, one record)."""
+    """Seckill, group-buy, bargain and points-mall orders have one SKU (one reservation, one seat,
+    one record, one exchange)."""
     selected = [p.line for p in request.quote.lines if p.line.selected]
     if len(selected) != 1:
         raise Refused(owner, 422, f"{owner.upper()}_ONE_SKU_PER_ORDER", ONE_SKU_PER_ORDER.render(request.locale), {})

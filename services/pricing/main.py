@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from services.pricing import consumers, models
 from services.pricing.api import admin, app, internal, merchant
 from services.pricing.calculator import PointsRules, SpecialKind
-from services.pricing.clients import BargainClient, CouponClient, GroupbuyClient, SeckillClient
-from services.pricing.holds import BargainHolds, CouponHolds, GroupbuyHolds, SeckillHolds
+from services.pricing.clients import BargainClient, CouponClient, GroupbuyClient, PointsClient, SeckillClient
+from services.pricing.holds import BargainHolds, CouponHolds, GroupbuyHolds, PointsHolds, SeckillHolds
 from services.pricing.quote import Pricing
 from services.pricing.settings import PricingSettings
 from shared.app import Messaging, create_service_app
@@ -25,8 +25,8 @@ def points_rules(settings: PricingSettings) -> PointsRules:
 
 @contextlib.asynccontextmanager
 async def pricing_context(app: FastAPI):
-    """The coupon, seckill, group-buy and bargain service clients, the points rules, the hold owners and the special
-    price sources, for the app's lifetime."""
+    """The coupon, seckill, group-buy, bargain and points-mall service clients, the points rules, the
+    hold owners and the special price sources, for the app's lifetime."""
     settings: PricingSettings = app.state.settings
     token = outbound_service_token(settings, "pricing", settings.service_token.get_secret_value())
     timeout = settings.dependency_timeout_seconds
@@ -34,13 +34,15 @@ async def pricing_context(app: FastAPI):
     seckill_client = ServiceClient("seckill", settings.seckill_url, token, timeout_seconds=timeout)
     groupbuy_client = ServiceClient("groupbuy", settings.groupbuy_url, token, timeout_seconds=timeout)
     bargain_client = ServiceClient("bargain", settings.bargain_url, token, timeout_seconds=timeout)
+    points_client = ServiceClient("points", settings.points_url, token, timeout_seconds=timeout)
     coupons, seckill = CouponClient(coupon_client), SeckillClient(seckill_client)
     groupbuy, bargain = GroupbuyClient(groupbuy_client), BargainClient(bargain_client)
+    points = PointsClient(points_client)
     app.state.pricing = Pricing(coupons=coupons, rules=points_rules(settings),
                                 holds=[SeckillHolds(seckill), GroupbuyHolds(groupbuy), BargainHolds(bargain),
-                                       CouponHolds(coupons)],
+                                       PointsHolds(points), CouponHolds(coupons)],
                                 special_prices={SpecialKind.SECKILL: seckill, SpecialKind.GROUPBUY: groupbuy,
-                                                SpecialKind.BARGAIN: bargain},
+                                                SpecialKind.BARGAIN: bargain, SpecialKind.POINTS_MALL: points},
                                 stale_seconds=settings.checkout_stale_seconds)
     try:
         yield
@@ -49,6 +51,7 @@ async def pricing_context(app: FastAPI):
         await seckill_client.close()
         await groupbuy_client.close()
         await bargain_client.close()
+        await points_client.close()
 
 
 def create_app(settings: PricingSettings | None = None, clock: Clock | None = None) -> FastAPI:

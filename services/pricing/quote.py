@@ -94,11 +94,11 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn, o
     if body.activity is None:
         return None
     kind = body.activity.type.value
-    source = pricing.special_prices.get(body.activity.type)
-    if source is None:
-        raise domain.ActivityTypeUnavailable(type=kind, type_name=domain.activity_kind_name(kind))
+    source = pricing.special_prices[body.activity.type]
     if body.activity.type is calc.SpecialKind.BARGAIN:
         _check_bargain_order(user_id, body)
+    if body.activity.type is calc.SpecialKind.POINTS_MALL and sum(line.selected for line in body.lines) != 1:
+        raise domain.PointsOrderInvalid(reason=domain.POINTS_ONE_LINE)
     try:
         return await source.unit_prices(user_id, special_order(body.activity), [line.sku_id for line in body.lines],
                                         order_id, locale)

@@ -214,8 +214,9 @@ class TotalsOut(BaseModel):
     coupon: int
     points: int
     pay: int
-    points_used: int
-    points_spent: int
+    points_used: int = Field(description="points deducted from the buyer's balance to lower the pay amount")
+    points_spent: int = Field(description="points-mall orders: the points the order needs (points per unit × "
+                                          "count); the order service deducts them from the balance it owns")
     points_granted: int
 
 

@@ -12,6 +12,7 @@ class PricingSettings(ServiceSettings):
     seckill_url: str = "http://127.0.0.1:8002"  # the seckill service's /internal API
     groupbuy_url: str = "http://127.0.0.1:8003"  # the group-buy service's /internal API
     bargain_url: str = "http://127.0.0.1:8004"  # the bargain service's /internal API
+    points_url: str = "http://127.0.0.1:8005"  # the points-mall service's /internal API
     # presented to other services; outside dev/test the app refuses to start without it
     service_token: SecretStr = SecretStr("")
     dependency_timeout_seconds: float = Field(default=3.0, gt=0)

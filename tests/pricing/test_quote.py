@@ -97,8 +97,9 @@ async def test_quote_errors(client, tokens):
     points_mall = await client.post("/app-api/pricing/quote",
                                     json={"lines": CART, "activity": {"type": "points_mall", "activity_id": 1}},
                                     headers=member)
-    assert points_mall.status_code == 422
-    assert points_mall.json()["error"]["code"] == "PRICING_ACTIVITY_TYPE_UNAVAILABLE"
+    assert points_mall.status_code == 422, "a points-mall order holds only its own line"
+    assert points_mall.json()["error"]["code"] == "PRICING_POINTS_ORDER_INVALID"
+    assert points_mall.json()["error"]["details"]["reason_code"] == "POINTS_ONE_LINE"
     seckill = await client.post("/app-api/pricing/quote",
                                 json={"lines": CART, "activity": {"type": "seckill", "activity_id": 987654}},
                                 headers=member)

@@ -53,7 +53,7 @@ async def running_rewards(session: Session, pricing: PricingContext, now: Now, l
 @router.post("/quote", response_model=QuoteOut,
              responses=errors(calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed,
                               calc.SpecialPriceMissing, calc.SpecialPriceOtherShop, calc.CouponsOfOneOwner,
-                              domain.CouponCannotBeUsed, domain.ActivityTypeUnavailable, domain.BargainOrderInvalid,
+                              domain.CouponCannotBeUsed, domain.BargainOrderInvalid, domain.PointsOrderInvalid,
                               domain.ActivityRefused, domain.CartTooLarge))
 async def quote(body: QuoteIn, session: Session, pricing: PricingContext, now: Now, locale: Locale,
                 principal: MaybePrincipal):

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/internal/pricing", tags=["internal: pricing"],
 
 PRICING_ERRORS = (calc.NothingSelected, calc.PayAmountNotPositive, calc.CouponNotAllowed, calc.SpecialPriceMissing,
                   calc.SpecialPriceOtherShop, calc.CouponsOfOneOwner, domain.CouponCannotBeUsed,
-                  domain.ActivityTypeUnavailable, domain.BargainOrderInvalid, domain.ActivityRefused,
+                  domain.BargainOrderInvalid, domain.PointsOrderInvalid, domain.ActivityRefused,
                   domain.CartTooLarge, DependencyUnavailable)
 
 

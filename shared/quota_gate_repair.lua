@@ -1,5 +1,5 @@
 -- Repair one user's count (a crash or a frozen Redis left reservations MySQL never recorded).
--- KEYS: stock, users, held (as in reserve.lua).
+-- KEYS: stock, users, held (as in quota_gate_reserve.lua).
 -- ARGV: user, the count MySQL has for the user plus the ones still on their way to it, how many
 -- tokens follow to give back (their stock and count return), then those tokens, then tokens to
 -- drop as final (paid: counted, no longer held).
@@ -10,8 +10,8 @@ for i = 4, #ARGV do
   if held then
     redis.call('HDEL', KEYS[3], ARGV[i])
     if i < 4 + gone then
-      local sku, user, count = string.match(held, '^([^:]+):([^:]+):([^:]+)')
-      redis.call('HINCRBY', KEYS[1], sku, tonumber(count))
+      local item, user, count = string.match(held, '^([^:]+):([^:]+):([^:]+)')
+      redis.call('HINCRBY', KEYS[1], item, tonumber(count))
       redis.call('HINCRBY', KEYS[2], user, -tonumber(count))
     end
   end

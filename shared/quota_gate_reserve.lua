@@ -1,10 +1,11 @@
--- Reserve `count` of a SKU for a user, atomically, or say why not.
--- KEYS: stock (hash sku -> left), users (hash user -> held or bought), held (hash token ->
---       "sku:user:count:since", since = Redis's clock in seconds; loaded ones have no since),
---       warm (set once the activity's stock was loaded from the database)
--- ARGV: token, sku, user, count, user limit (0 = none), order limit (0 = none)
+-- Reserve `count` of an item (a seckill SKU, a coupon template's stock) for a user, atomically,
+-- or say why not.
+-- KEYS: stock (hash item -> left), users (hash user -> held or taken), held (hash token ->
+--       "item:user:count:since", since = Redis's clock in seconds; loaded ones have no since),
+--       warm (set once the entity's stock was loaded from the database)
+-- ARGV: token, item, user, count, user limit (0 = none), order limit (0 = none)
 -- Returns {verdict, left}: verdict 0 reserved (left: the stock left after it), else -1 not loaded,
--- -2 this token already holds, -3 SKU not in the activity, -4 sold out (nothing left), -5 user limit
+-- -2 this token already holds, -3 item not in the entity, -4 sold out (nothing left), -5 user limit
 -- reached, -6 order limit exceeded, -7 fewer left than asked for (left: how many are left).
 if redis.call('EXISTS', KEYS[4]) == 0 then return {-1, 0} end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {-2, 0} end

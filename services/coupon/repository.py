@@ -66,6 +66,23 @@ async def count_issued_to_user(session: AsyncSession, template_id: int, user_id:
                                 .with_for_update()) or 0
 
 
+async def counts_taken_by_users(session: AsyncSession, template_id: int, user_ids: list[int]) -> dict[int, int]:
+    """`count_issued_to_user` for several users at once (a locking read, the template row locked
+    before it): user -> coupons of the template that count against the limit."""
+    rows = await session.execute(select(Coupon.user_id, func.count()).where(
+        Coupon.template_id == template_id, Coupon.user_id.in_(user_ids), COUNTED)
+        .group_by(Coupon.user_id).with_for_update())
+    return {user_id: count for user_id, count in rows}
+
+
+async def take_counts(session: AsyncSession, template_id: int) -> dict[int, int]:
+    """user -> coupons of the template that count against the limit, for every user (Redis's
+    per-user counts are derived from it)."""
+    rows = await session.execute(select(Coupon.user_id, func.count()).where(Coupon.template_id == template_id, COUNTED)
+                                 .group_by(Coupon.user_id))
+    return {user_id: count for user_id, count in rows}
+
+
 async def template_has_open_coupons(session: AsyncSession, template_id: int) -> bool:
     """Coupons of the template still to be used: unused, or held by an unpaid order."""
     return bool(await session.scalar(select(exists().where(

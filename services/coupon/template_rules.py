@@ -122,16 +122,22 @@ def check_can_issue(*, enabled: bool, take_type: TakeType, requested: TakeType, 
                     quota: Quota, take_count: int, held_by_user: int, count: int, now: datetime) -> None:
     """May `count` more coupons go to one user? The database re-checks stock and the per-user
     limit atomically; this gives the precise reason first."""
+    check_takeable(enabled=enabled, take_type=take_type, requested=requested, validity=validity, now=now)
+    if quota.take_limit_count != UNLIMITED and held_by_user + count > quota.take_limit_count:
+        raise TakeLimitReached(limit=quota.take_limit_count)
+    if quota.total_count != UNLIMITED and take_count + count > quota.total_count:
+        raise OutOfStock()
+
+
+def check_takeable(*, enabled: bool, take_type: TakeType, requested: TakeType, validity: Validity,
+                   now: datetime) -> None:
+    """The template's own state allows issuing now (stock and the user's count aside)."""
     if not enabled:
         raise TemplateDisabled()
     if take_type is not requested:
         raise WrongTakeType()
     if validity.validity_type is ValidityType.DATE and validity.valid_end is not None and validity.valid_end <= now:
         raise TemplateExpired()
-    if quota.take_limit_count != UNLIMITED and held_by_user + count > quota.take_limit_count:
-        raise TakeLimitReached(limit=quota.take_limit_count)
-    if quota.total_count != UNLIMITED and take_count + count > quota.total_count:
-        raise OutOfStock()
 
 
 def can_take_again(quota: Quota, held_by_user: int) -> bool:

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.coupon import lifecycle, pages, service
-from services.coupon.api.deps import TemplateQuery
+from services.coupon import flows, pages, service
+from services.coupon.api.deps import RushDep, TemplateQuery
 from services.coupon.domain import CouponStatus
 from services.coupon.errors import (
     CouponHeld,
@@ -48,9 +48,9 @@ router = APIRouter(prefix="/admin-api/coupon", tags=["admin: coupon"],
 
 
 @router.post("/templates", status_code=201, response_model=TemplateOut, responses=errors(InvalidTemplate))
-async def create_template(body: TemplateIn, session: Session, now: Now):
+async def create_template(body: TemplateIn, rush: RushDep, now: Now):
     """The platform's own template (business_id null)."""
-    return await service.create_template(session, body, now)
+    return await flows.write_template(rush, lambda session: service.create_template(session, body, now))
 
 
 @router.get("/templates", response_model=Page[TemplateOut], responses=errors(OwnerFilterConflict))
@@ -71,19 +71,20 @@ async def template_stats(template_id: PathId, session: Session):
 
 @router.put("/templates/{template_id}", response_model=TemplateOut,
             responses=errors(TemplateNotFound, InvalidTemplate, TotalBelowTaken))
-async def update_template(template_id: PathId, body: TemplateIn, session: Session, now: Now):
-    return await service.update_template(session, template_id, body, now)
+async def update_template(template_id: PathId, body: TemplateIn, rush: RushDep, now: Now):
+    return await flows.write_template(rush, lambda session: service.update_template(session, template_id, body, now))
 
 
 @router.put("/templates/{template_id}/status", response_model=TemplateOut, responses=errors(TemplateNotFound))
-async def set_template_status(template_id: PathId, body: StatusIn, session: Session, now: Now):
-    return await service.set_template_status(session, template_id, body.status, now)
+async def set_template_status(template_id: PathId, body: StatusIn, rush: RushDep, now: Now):
+    return await flows.write_template(rush, lambda session: service.set_template_status(session, template_id,
+                                                                                        body.status, now))
 
 
 @router.delete("/templates/{template_id}", status_code=204,
                responses=errors(TemplateNotFound, TemplateInUse))
-async def delete_template(template_id: PathId, session: Session):
-    await service.delete_template(session, template_id)
+async def delete_template(template_id: PathId, rush: RushDep):
+    await flows.delete_template(rush, template_id, lambda session: service.delete_template(session, template_id))
     return Response(status_code=204)
 
 
@@ -105,9 +106,9 @@ async def page_coupons(session: Session, paging: Paging, locale: Locale, scope: 
 
 @router.delete("/coupons/{coupon_id}", status_code=204,
                responses=errors(CouponNotFound, CouponInUse, CouponHeld, CouponTakenBack))
-async def recall(coupon_id: PathId, admin: Admin, session: Session, now: Now, reason: RecallReason = ""):
+async def recall(coupon_id: PathId, admin: Admin, rush: RushDep, now: Now, reason: RecallReason = ""):
     """Recall: the coupon becomes RECALLED (kept, with who and why), its stock returns."""
-    await lifecycle.recall(session, coupon_id, admin.subject, reason, now)
+    await flows.recall(rush, coupon_id, admin.subject, reason, now)
     return Response(status_code=204)
 
 

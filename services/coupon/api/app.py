@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.coupon import pages, service
-from services.coupon.api.deps import BusinessZone
-from services.coupon.domain import CouponStatus, TakeType
+from services.coupon.api.deps import BusinessZone, RushDep
+from services.coupon.domain import CouponStatus
 from services.coupon.errors import (
     CodeAlreadyRedeemed,
     CodeNotFound,
@@ -19,6 +19,7 @@ from services.coupon.errors import (
     TemplateNotFound,
     WrongTakeType,
 )
+from services.coupon.rush import take as take_coupon
 from services.coupon.schemas import (
     CartIn,
     CenterTemplateOut,
@@ -42,9 +43,10 @@ router = APIRouter(prefix="/app-api/coupon", tags=["app: coupon"], responses=err
 @router.post("/templates/{template_id}/take", status_code=201, response_model=TakeOut,
              responses=errors(TemplateNotFound, TemplateDisabled, WrongTakeType, TemplateExpired,
                               TakeLimitReached, OutOfStock))
-async def take(template_id: PathId, member: Member, session: Session, now: Now):
-    coupons, again = await service.issue(session, template_id, member.user_id, TakeType.USER, now)
-    return TakeOut(coupon_id=coupons[0].id, can_take_again=again)
+async def take(template_id: PathId, member: Member, rush: RushDep, now: Now):
+    """The coupon rush's route: stock and the per-user limit checked in Redis first, the database last."""
+    taken = await take_coupon(rush, template_id, member.user_id, now)
+    return TakeOut(coupon_id=taken.coupon_id, can_take_again=taken.can_take_again)
 
 
 Days = Annotated[int | None, Query(ge=1, le=365, description="only coupons ending within this many days")]

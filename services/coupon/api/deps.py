@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 
 from services.coupon.domain import DiscountType, TakeType
 from services.coupon.pages import TemplateFilter
+from services.coupon.rush import Rush
 from shared.enums import CommonStatus
 
 
@@ -20,6 +21,10 @@ async def _business_zone(request: Request) -> ZoneInfo:
 
 async def _hold_seconds(request: Request) -> int:
     return request.app.state.settings.coupon_hold_seconds
+
+
+async def _rush(request: Request) -> Rush:
+    return request.app.state.rush
 
 
 async def _template_filter(name: Annotated[str | None, Query(max_length=64)] = None,
@@ -32,3 +37,4 @@ async def _template_filter(name: Annotated[str | None, Query(max_length=64)] = N
 BusinessZone = Annotated[ZoneInfo, Depends(_business_zone)]  # the zone buyers read times in
 HoldSeconds = Annotated[int, Depends(_hold_seconds)]
 TemplateQuery = Annotated[TemplateFilter, Depends(_template_filter)]
+RushDep = Annotated[Rush, Depends(_rush)]  # the take path and what template writes tell it

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from services.coupon import pages, service
-from services.coupon.api.deps import TemplateQuery
+from services.coupon import flows, pages, service
+from services.coupon.api.deps import RushDep, TemplateQuery
 from services.coupon.errors import (
     InvalidTemplate,
     TakeTypePlatformOnly,
@@ -33,9 +33,9 @@ router = APIRouter(prefix="/merchant-api/coupon", tags=["merchant: coupon"],
 
 @router.post("/templates", status_code=201, response_model=TemplateOut,
              responses=errors(InvalidTemplate, TakeTypePlatformOnly))
-async def create_template(body: TemplateIn, session: Session, now: Now, scope: MerchantScope):
+async def create_template(body: TemplateIn, rush: RushDep, now: Now, scope: MerchantScope):
     """The merchant's own template (business_id: the token's); its coupons apply to its goods only."""
-    return await service.create_template(session, body, now, scope.owner)
+    return await flows.write_template(rush, lambda session: service.create_template(session, body, now, scope.owner))
 
 
 @router.get("/templates", response_model=Page[TemplateOut])
@@ -56,18 +56,21 @@ async def template_stats(template_id: PathId, session: Session, scope: MerchantS
 
 @router.put("/templates/{template_id}", response_model=TemplateOut,
             responses=errors(TemplateNotFound, InvalidTemplate, TotalBelowTaken, TakeTypePlatformOnly))
-async def update_template(template_id: PathId, body: TemplateIn, session: Session, now: Now, scope: MerchantScope):
-    return await service.update_template(session, template_id, body, now, scope)
+async def update_template(template_id: PathId, body: TemplateIn, rush: RushDep, now: Now, scope: MerchantScope):
+    return await flows.write_template(rush, lambda session: service.update_template(session, template_id, body, now,
+                                                                                    scope))
 
 
 @router.put("/templates/{template_id}/status", response_model=TemplateOut, responses=errors(TemplateNotFound))
-async def set_template_status(template_id: PathId, body: StatusIn, session: Session, now: Now, scope: MerchantScope):
+async def set_template_status(template_id: PathId, body: StatusIn, rush: RushDep, now: Now, scope: MerchantScope):
     """Disable (1) closes it: no more takes; coupons already taken stay usable. Enable (0) again."""
-    return await service.set_template_status(session, template_id, body.status, now, scope)
+    return await flows.write_template(rush, lambda session: service.set_template_status(session, template_id,
+                                                                                        body.status, now, scope))
 
 
 @router.delete("/templates/{template_id}", status_code=204, responses=errors(TemplateNotFound, TemplateInUse))
-async def delete_template(template_id: PathId, session: Session, scope: MerchantScope):
+async def delete_template(template_id: PathId, rush: RushDep, scope: MerchantScope):
     """Only a template without unused or held coupons; otherwise disable it."""
-    await service.delete_template(session, template_id, scope)
+    await flows.delete_template(rush, template_id, lambda session: service.delete_template(session, template_id,
+                                                                                           scope))
     return Response(status_code=204)

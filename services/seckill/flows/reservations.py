@@ -121,7 +121,7 @@ def _refusal(answer: Answer, terms: domain.Terms, sku_id: int) -> DomainError:
                 Verdict.NOT_ENOUGH: lambda: domain.StockNotEnough(left=answer.left),
                 Verdict.USER_LIMIT: lambda: domain.UserLimitReached(limit=terms.user_limit),
                 Verdict.ORDER_LIMIT: lambda: domain.OrderLimitExceeded(limit=terms.order_limit),
-                Verdict.NOT_IN_ACTIVITY: lambda: domain.SkuNotInActivity(sku_id=sku_id)}
+                Verdict.NOT_IN_ENTITY: lambda: domain.SkuNotInActivity(sku_id=sku_id)}
     return refusals.get(answer.verdict, domain.Unavailable)()
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.coupon import domain, template_rules
+from services.coupon import domain, matching, template_rules
 from services.coupon import repository as repo
 from services.coupon.domain import CouponStatus, TakeType
 from services.coupon.errors import (
@@ -172,23 +172,8 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
 
 async def match_cart(session: AsyncSession, user_id: int, lines: list[CartLineIn], now: datetime, locale: str,
                      zone: tzinfo, order_id: int | None = None, owners: Owners = "all") -> dict:
-    """Every unused coupon of the user (and those `order_id` holds, for a retried checkout)
-    against the cart: usable or why not, and the best one (a plain dict: the route's response
-    model validates it once). `owners`: the shops' coupons, the platform's, or all. A shop's
-    coupon considers only its shop's lines. Times a buyer reads are in `zone`, the business
-    timezone."""
-    coupons = await repo.list_matchable_coupons(session, user_id, order_id, owners)
-    held = [domain.HeldCoupon(c.id, _terms(c), c.valid_start, c.valid_end, c.business_id) for c in coupons]
-    cart = [domain.CartLine(line.spu_id, line.category_id, line.amount, line.business_id) for line in lines]
-    matches, best = domain.match_coupons(held, cart, now, zone=zone)
-    by_id = {c.id: c for c in coupons}
-    ceilings = {c.id: domain.ceiling(c.terms) for c in held}
-    return {"best_coupon_id": best.coupon_id if best else None, "coupons": [
-        {"coupon_id": m.coupon_id, "name": by_id[m.coupon_id].name, "business_id": by_id[m.coupon_id].business_id,
-         "usable": m.usable, "discount": m.discount, "max_discount": ceilings[m.coupon_id],
-         "line_indexes": m.line_indexes, "reason": m.reason.value if m.reason else None,
-         "reason_message": m.message(locale),
-         "valid_end": by_id[m.coupon_id].valid_end} for m in matches]}
+    """The user's coupons against the cart (matching.py: the hot path, written with SQLAlchemy Core)."""
+    return await matching.match_cart(session, user_id, lines, now, locale, zone, order_id, owners)
 
 
 # --- system issues (events) -----------------------------------------------------------------------

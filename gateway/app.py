@@ -1,19 +1,28 @@
-"""The gateway app (aiohttp): `python -m gateway`."""
+"""The gateway: routing, token and role checks, rate limits, forwarding, its own endpoints.
+
+One `Gateway` per process (`python -m gateway` runs one per core): asyncio Protocols on uvloop,
+httptools on both sides (gateway/server.py, gateway/upstream.py), the limiter's Redis calls
+batched per loop turn (gateway/redis_pipe.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
+import socket
 import time
+from email.utils import formatdate
+from urllib.parse import unquote
 
-from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from gateway import proxy
-from gateway.ratelimit import RateLimiter
-from gateway.routes import Route, RouteTable
+from gateway.ratelimit import RateLimiter, make_limiter_redis
+from gateway.routes import Route, RouteTable, Upstream
+from gateway.server import ClientConnection, PayloadTooLarge, Request
 from gateway.settings import GatewaySettings
+from gateway.tokens import TokenCache
+from gateway.upstream import HOP_BY_HOP, REASONS, Exchange, UpstreamFailed, UpstreamPool, listed_in_connection, probe
 from shared.auth import Principal, TokenVerifier
 from shared.errors import (
     DomainError,
@@ -22,15 +31,20 @@ from shared.errors import (
     NotFound,
     TooManyRequests,
     Unauthorized,
+    UpstreamTimeout,
+    UpstreamUnavailable,
     negotiate_locale,
 )
-from shared.logs import configure_logging, request_id_from, request_id_var
-from shared.redis import make_redis
+from shared.logs import request_id_from, request_id_var
 
 log = logging.getLogger("gateway")
 
-SETTINGS = web.AppKey("settings", GatewaySettings)
+__all__ = ["Gateway", "PayloadTooLarge"]
+
 OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+RETRYABLE_METHODS = frozenset({b"GET", b"HEAD"})
+# Request headers not passed on: the connection's own, and the ones the gateway sets itself.
+NOT_FORWARDED = HOP_BY_HOP | {b"host", b"content-length", b"expect", b"x-forwarded-for", b"x-request-id"}
 
 
 class RouteNotFound(NotFound):
@@ -44,63 +58,113 @@ class BadRequestTarget(DomainError):
                 "zh-CN": "请求目标必须是路径，不能是完整网址"}
 
 
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
-    messages = {"en": "Request body larger than {limit} bytes", "zh-CN": "请求体超过 {limit} 字节"}
-
-
 class Gateway:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.routes = RouteTable(settings)
-        self.verifier = TokenVerifier(settings)
+        self.tokens = TokenCache(TokenVerifier(settings))
+        self.upstreams = {name: Upstream.from_url(url) for name, url in self.routes.services.items()}
+        self.pools = {name: UpstreamPool(u.host, u.port, settings.gateway_pool_size,
+                                         settings.gateway_upstream_idle_seconds)
+                      for name, u in self.upstreams.items()}
+        self.host_headers = {name: f"{u.host}:{u.port}".encode() for name, u in self.upstreams.items()}
         self.registry = CollectorRegistry()
         self.requests = Counter("gateway_requests_total", "Requests by service and status",
                                 ["service", "status"], registry=self.registry)
         self.upstream_latency = Histogram("gateway_upstream_seconds", "Upstream time by service", ["service"],
                                           registry=self.registry,
                                           buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.scraped = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: /metrics adds them up
+            from prometheus_client import multiprocess
+
+            self.scraped = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.scraped)
         self._counters: dict[tuple[str, int], Counter] = {}
         self._latencies: dict[str, Histogram] = {}
-        self.client = None
-        self.redis = None
-        self.limiter: RateLimiter | None = None
+        self.redis = make_limiter_redis(settings)
+        self.limiter = RateLimiter(self.redis, settings) if settings.rate_limit_enabled else None
+        self.connections: set[ClientConnection] = set()
+        self.server: asyncio.Server | None = None
+        self.date = b""
+        self._sweeper: asyncio.TimerHandle | None = None
 
-    async def start(self, _app: web.Application) -> None:
-        self.client = proxy.make_client(self.settings.gateway_pool_size)
-        self.redis = make_redis(self.settings.redis_url)
-        if self.settings.rate_limit_enabled:
-            self.limiter = RateLimiter(self.redis, self.settings)
+    # -- life cycle ------------------------------------------------------------------------
 
-    async def stop(self, _app: web.Application) -> None:
-        await self.client.close()
-        await self.redis.aclose()
+    async def start(self, host: str, port: int, *, reuse_port: bool = False, sock: socket.socket | None = None) -> int:
+        """Listen; returns the port (useful with port 0)."""
+        loop = asyncio.get_running_loop()
+        self._sweep()
+        if sock is not None:
+            self.server = await loop.create_server(lambda: ClientConnection(self), sock=sock, backlog=1024)
+        else:
+            self.server = await loop.create_server(lambda: ClientConnection(self), host, port,
+                                                   reuse_port=reuse_port or None, backlog=1024)
+        return self.server.sockets[0].getsockname()[1]
 
-    # --- the forwarding path ---------------------------------------------------------------
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self.server is not None:
+            self.server.close()
+        for connection in list(self.connections):
+            connection.transport.close()
+        for pool in self.pools.values():
+            pool.close()
+        await self.redis.close()
+        if self.server is not None:
+            await self.server.wait_closed()
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        request_id = request_id_from(request.headers.get("x-request-id"))
+    def _sweep(self) -> None:
+        """Once a second: the Date header, and slow or idle client connections."""
+        now = time.monotonic()
+        self.date = b"Date: " + formatdate(usegmt=True).encode() + b"\r\n"
+        s = self.settings
+        for connection in list(self.connections):
+            connection.check(now, s.gateway_client_timeout_seconds, s.gateway_keepalive_seconds)
+        self._sweeper = asyncio.get_running_loop().call_later(1.0, self._sweep)
+
+    # -- one request -----------------------------------------------------------------------
+
+    async def handle(self, client: ClientConnection, request: Request) -> None:
+        """Answers `request` on `client` (the whole response is written, or the connection
+        aborted when a response breaks half-way)."""
+        named = request.named
+        request_id = request_id_from(_text(named.get(b"x-request-id")))
         token = request_id_var.set(request_id)
         service = "-"
+        status = 0
         try:
-            if not request.raw_path.startswith("/"):  # absolute-form: the upstream URL is ours to build
+            if request.error is not None:
+                raise request.error
+            if not request.url.startswith(b"/"):  # absolute-form: the upstream URL is ours to build
                 raise BadRequestTarget()
-            route = self.routes.match(request.path)
+            path = request.url.decode("latin-1").partition("?")[0]
+            if "%" in path:
+                path = unquote(path)  # the services route on the decoded path: so do the route and limits
+            if "/." in path and _has_dot_segment(path):
+                raise BadRequestTarget()
+            if path in OWN_PATHS and request.method in RETRYABLE_METHODS:
+                await self._own(client, request, request_id, path)  # not counted: not traffic
+                return
+            route = self.routes.match(path)
             if route is None:
-                raise RouteNotFound(path=request.path)
+                raise RouteNotFound(path=path)
             service = route.service
-            response = await self._forward(request, route, request_id)
+            status = await self._forward(client, request, route, request_id, path)
         except DomainError as error:
-            response = self.error_response(request, error)
+            status = self.respond_error(client, request, error, request_id)
         except Exception:
             log.exception("gateway error")
-            response = self.error_response(request, InternalError())
+            if client.exchange is None or not client.exchange.answered:
+                status = self.respond_error(client, request, InternalError(), request_id)
+            else:
+                client.abort()
         finally:
+            client.exchange = None
             request_id_var.reset(token)
-        response.headers["X-Request-Id"] = request_id
-        self._count(service, response.status)
-        return response
+            if status:
+                self._count(service, status)
 
     def _count(self, service: str, status: int) -> None:
         counter = self._counters.get((service, status))
@@ -108,42 +172,102 @@ class Gateway:
             counter = self._counters[service, status] = self.requests.labels(service, str(status))
         counter.inc()
 
-    async def _forward(self, request: web.Request, route: Route, request_id: str) -> web.Response:
-        client_ip = self._client_ip(request)
+    async def _forward(self, client: ClientConnection, request: Request, route: Route, request_id: str,
+                       path: str) -> int:
+        named = request.named
+        client_ip = self._client_ip(client, named)
         try:
-            principal = self._authenticate(request, route)
+            principal = self._authenticate(_text(named.get(b"authorization")), route)
         except DomainError:
-            await self._limit(request, None, client_ip)  # floods of bad or missing tokens count per IP
+            await self._limit(path, request.method, None, client_ip)  # floods of bad or missing tokens count per IP
             raise
-        await self._limit(request, principal, client_ip)
-        body = b""
-        if request.body_exists:
+        await self._limit(path, request.method, principal, client_ip)
+        message = self._upstream_request(request, route, request_id, client_ip)
+        pool = self.pools[route.service]
+        idempotent = request.method in RETRYABLE_METHODS
+        retries = self.settings.gateway_get_retries if idempotent else 0
+        stale_retry = idempotent  # one more try when a kept-alive connection turned out dead
+        loop = asyncio.get_running_loop()
+        while True:
             try:
-                body = await request.read()
-            except web.HTTPRequestEntityTooLarge as exc:
-                raise PayloadTooLarge(limit=self.settings.gateway_max_body_bytes) from exc
-        started = time.perf_counter()
-        status, headers, payload = await proxy.forward(
-            self.client, request, route, body=body, headers=proxy.upstream_headers(request, request_id, client_ip),
-            retries=self.settings.gateway_get_retries)
-        latency = self._latencies.get(route.service)
-        if latency is None:
-            latency = self._latencies[route.service] = self.upstream_latency.labels(route.service)
-        latency.observe(time.perf_counter() - started)
-        return web.Response(status=status, headers=headers, body=payload)
+                connection = await pool.acquire(route.timeout)
+            except TimeoutError as exc:
+                raise UpstreamTimeout(service=route.service) from exc
+            except OSError as exc:
+                if retries > 0:
+                    retries -= 1
+                    continue
+                raise UpstreamUnavailable(service=route.service) from exc
+            reused = connection.used > 0
+            exchange = Exchange(client, head_only=request.method == b"HEAD", client_http11=request.http11,
+                                client_keep_alive=request.keep_alive and not client.closing,
+                                extra_head=b"X-Request-Id: " + request_id.encode() + b"\r\n")
+            client.exchange = exchange
+            started = time.perf_counter()
+            exchange.timer = loop.call_later(route.timeout, exchange.time_out)
+            connection.start(exchange, message)
+            try:
+                status = await exchange.done
+            except UpstreamFailed as failure:
+                if failure.answered:  # the client has part of a response: it must see it broken
+                    client.abort()
+                    return exchange.status
+                if failure.timed_out:
+                    raise UpstreamTimeout(service=route.service) from failure
+                if reused and stale_retry:
+                    stale_retry = False
+                    continue
+                if retries > 0:
+                    retries -= 1
+                    continue
+                raise UpstreamUnavailable(service=route.service) from failure
+            finally:
+                client.exchange = None
+            if exchange.close_client:
+                request.keep_alive = False
+            latency = self._latencies.get(route.service)
+            if latency is None:
+                latency = self._latencies[route.service] = self.upstream_latency.labels(route.service)
+            latency.observe(time.perf_counter() - started)
+            return status
 
-    async def _limit(self, request: web.Request, principal: Principal | None, client_ip: str) -> None:
+    def _upstream_request(self, request: Request, route: Route, request_id: str, client_ip: str) -> bytes:
+        named = request.named
+        dropped = NOT_FORWARDED
+        connection = named.get(b"connection")
+        if connection is not None:
+            dropped = dropped | listed_in_connection(connection)
+        out = [request.method, b" ", request.url, b" HTTP/1.1\r\nhost: ", self.host_headers[route.service], b"\r\n"]
+        for name, value in request.headers:
+            if name not in dropped:
+                out += (name, b": ", value, b"\r\n")
+        ip = client_ip.encode()
+        previous = named.get(b"x-forwarded-for")
+        out += (b"x-forwarded-for: ", previous + b", " + ip if previous else ip, b"\r\n")
+        if b"x-forwarded-proto" not in named:
+            out.append(b"x-forwarded-proto: http\r\n")
+        host = named.get(b"host")
+        if host is not None and b"x-forwarded-host" not in named:
+            out += (b"x-forwarded-host: ", host, b"\r\n")
+        out += (b"x-request-id: ", request_id.encode(), b"\r\n")
+        if request.has_body:
+            out.append(b"content-length: %d\r\n" % request.body_size)
+        out.append(b"\r\n")
+        out += request.body
+        return b"".join(out)
+
+    async def _limit(self, path: str, method: bytes, principal: Principal | None, client_ip: str) -> None:
         if self.limiter is None:
             return
         user = f"{principal.role}:{principal.subject}" if principal else None
-        wait_ms = await self.limiter.wait_ms(self.limiter.checks(request.path, request.method, user, client_ip))
+        wait_ms = await self.limiter.wait_ms(self.limiter.commands(path, method.decode(), user, client_ip))
         if wait_ms:
             raise TooManyRequests(retry_after=max(1, -(-wait_ms // 1000)))
 
-    def _authenticate(self, request: web.Request, route: Route) -> Principal | None:
+    def _authenticate(self, authorization: str | None, route: Route) -> Principal | None:
         """A valid token is always required to be valid; its role must fit the route family,
         except on public routes, where the service decides (as it does when called directly)."""
-        principal = self.verifier.verify_header(request.headers.get("authorization"))
+        principal = self.tokens.principal(authorization)
         if route.public:
             return principal
         if principal is None:
@@ -152,51 +276,68 @@ class Gateway:
             raise Forbidden(required=[route.role])
         return principal
 
-    def _client_ip(self, request: web.Request) -> str:
+    def _client_ip(self, client: ClientConnection, named: dict[bytes, bytes]) -> str:
         hops = self.settings.trusted_proxy_hops
         if hops:
-            entries = [e.strip() for e in request.headers.get("x-forwarded-for", "").split(",") if e.strip()]
+            entries = [e.strip() for e in _text(named.get(b"x-forwarded-for")).split(",") if e.strip()]
             if len(entries) >= hops:
                 return entries[-hops]
-        return request.remote or "unknown"
+        return client.peer
 
-    def error_response(self, request: web.Request, error: DomainError) -> web.Response:
-        locale = negotiate_locale(request.headers.get("accept-language"), self.settings.default_locale)
-        return web.json_response(error.body(locale), status=error.status, headers=error.headers(),
-                                 dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+    # -- answers of the gateway's own --------------------------------------------------------
 
-    # --- own endpoints -----------------------------------------------------------------------
+    def respond(self, client: ClientConnection, request: Request, status: int, body: bytes, content_type: bytes,
+                request_id: str, extra: dict[str, str] | None = None) -> int:
+        close = not request.keep_alive or request.error is not None or client.closing
+        head = [b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Unknown")), self.date,
+                b"Content-Type: ", content_type, b"\r\nContent-Length: %d\r\n" % len(body),
+                b"X-Request-Id: ", request_id.encode(), b"\r\n"]
+        for name, value in (extra or {}).items():
+            head.append(f"{name}: {value}\r\n".encode())
+        if close:
+            request.keep_alive = False
+            head.append(b"Connection: close\r\n")
+        elif not request.http11:
+            head.append(b"Connection: keep-alive\r\n")
+        head.append(b"\r\n")
+        if request.method != b"HEAD":
+            head.append(body)
+        client.write(b"".join(head))
+        return status
 
-    async def healthz(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+    def respond_error(self, client: ClientConnection, request: Request, error: DomainError, request_id: str) -> int:
+        locale = negotiate_locale(_text(request.named.get(b"accept-language")) or None, self.settings.default_locale)
+        body = json.dumps(error.body(locale), ensure_ascii=False).encode()
+        return self.respond(client, request, error.status, body, b"application/json; charset=utf-8", request_id,
+                            error.headers())
 
-    async def readyz(self, _request: web.Request) -> web.Response:
-        names = list(self.routes.services)
-        results = await asyncio.gather(*(proxy.probe(self.client, url) for url in self.routes.services.values()))
+    async def _own(self, client: ClientConnection, request: Request, request_id: str, path: str) -> int:
+        if path == "/healthz":
+            status, body = 200, {"status": "ok"}
+        elif path == "/readyz":
+            status, body = await self.readiness()
+        else:
+            return self.respond(client, request, 200, generate_latest(self.scraped), CONTENT_TYPE_LATEST.encode(),
+                                request_id)
+        return self.respond(client, request, status, json.dumps(body).encode(), b"application/json", request_id)
+
+    async def readiness(self) -> tuple[int, dict]:
+        names = list(self.upstreams)
+        results = await asyncio.gather(*(probe(u.host, u.port) for u in self.upstreams.values()))
         checks = {f"upstream:{name}": result for name, result in zip(names, results, strict=True)}
         try:
-            await asyncio.wait_for(self.redis.ping(), 1.0)
+            async with asyncio.timeout(1.0):
+                await self.redis.call(b"PING")
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        return web.json_response({"status": "ready" if ready else "not_ready", "checks": checks},
-                                 status=200 if ready else 503)
-
-    async def metrics(self, _request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return (200 if ready else 503), {"status": "ready" if ready else "not_ready", "checks": checks}
 
 
-def create_app(settings: GatewaySettings | None = None) -> web.Application:
-    settings = settings or GatewaySettings()
-    configure_logging("gateway", settings.log_level, settings.log_json)
-    gateway = Gateway(settings)
-    app = web.Application(client_max_size=settings.gateway_max_body_bytes, handler_args={"max_field_size": 16384})
-    app[SETTINGS] = settings
-    app.on_startup.append(gateway.start)
-    app.on_cleanup.append(gateway.stop)
-    app.router.add_get("/healthz", gateway.healthz)
-    app.router.add_get("/readyz", gateway.readyz)
-    app.router.add_get("/metrics", gateway.metrics)
-    app.router.add_route("*", "/{tail:.*}", gateway.handle)
-    return app
+def _text(value: bytes | None) -> str:
+    return value.decode("latin-1") if value is not None else ""
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(segment in (".", "..") for segment in path.split("/"))

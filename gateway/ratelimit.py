@@ -5,27 +5,30 @@ A caller is a user (when a valid token came) or an IP. Its buckets share a hash 
 (`{rl:u:42}`, `{rl:ip:1.2.3.4}`). On one Redis server all of a request's buckets go to one
 script call (one round trip, and an IP refusal spends none of the user's tokens); on Redis
 Cluster (`RATE_LIMIT_CLUSTER_SAFE`) a script cannot span slots, so each hash tag gets its own
-call, the IP's first. Calls made in the same event-loop turn share one pipeline. If Redis is
-down or slow the gateway lets traffic through: an outage of the limiter must not become an
-outage of the mall. A request waits for Redis at most RATE_LIMIT_TIMEOUT_MS; after a failure
-requests pass unchecked for RATE_LIMIT_RETRY_SECONDS before one asks Redis again, and the
-outage is logged once when it starts and once when it ends.
+call, the IP's first. Calls made in the same event-loop turn share one write to Redis
+(gateway/redis_pipe.py). If Redis is down or slow the gateway lets traffic through: an outage
+of the limiter must not become an outage of the mall. A request waits for Redis at most
+RATE_LIMIT_TIMEOUT_MS; after a failure requests pass unchecked for RATE_LIMIT_RETRY_SECONDS
+before one asks Redis again, and the outage is logged once when it starts and once when it ends.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from importlib import resources
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
+from gateway.redis_pipe import PipelinedRedis, RedisReplyError, encode
 from gateway.settings import Bucket, GatewaySettings, RouteLimit
-from shared.redis import ScriptBatch, load_lua
 
 log = logging.getLogger("gateway.ratelimit")
+SCRIPT = resources.files("gateway").joinpath("ratelimit.lua").read_bytes()
+SCRIPT_SHA = hashlib.sha1(SCRIPT).hexdigest().encode()
+COMMANDS_KEPT = 50_000  # encoded script calls by (path's rules, user, ip): a crowd repeats itself
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,13 @@ class BucketCheck:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, settings: GatewaySettings) -> None:
-        # concurrent requests' checks share round trips to Redis
-        self.script = ScriptBatch(redis, load_lua(redis, "gateway", "ratelimit.lua"),
-                                  timeout=settings.rate_limit_timeout_ms / 1000)
+    def __init__(self, redis: PipelinedRedis, settings: GatewaySettings) -> None:
+        """`redis` gives up on a reply after RATE_LIMIT_TIMEOUT_MS (see `make_limiter_redis`)."""
+        self.redis = redis
         self.settings = settings
         self.failures = 0
         self.down_until = 0.0  # monotonic time; while Redis is out, requests pass without asking it
+        self._commands: dict[tuple[str, str, str | None, str], list[bytes]] = {}
 
     def checks(self, path: str, method: str, user: str | None, ip: str) -> list[BucketCheck]:
         """`user` is "<role>:<subject>" for a caller with a valid token, else None."""
@@ -64,23 +67,54 @@ class RateLimiter:
                     found.append(BucketCheck(ip_tag, name, rule.per_ip))
         return found
 
-    async def wait_ms(self, checks: list[BucketCheck]) -> int:
+    def commands(self, path: str, method: str, user: str | None, ip: str) -> list[bytes]:
+        """The EVALSHA calls (encoded) a request makes, in order; cached, as they depend only on
+        which rules the path matches, the user and the IP."""
+        rules = self._rules_key(path, method)
+        key = (rules, method, user, ip)
+        found = self._commands.get(key)
+        if found is None:
+            if len(self._commands) >= COMMANDS_KEPT:
+                self._commands.clear()
+            found = self._commands[key] = [_evalsha(group) for group in self._calls(self.checks(path, method, user,
+                                                                                                   ip))]
+        return found
+
+    def _rules_key(self, path: str, method: str) -> str:
+        return "|".join(rule.prefix for rule in self.settings.rate_limit_routes if _applies(rule, path, method))
+
+    async def wait_ms(self, commands: list[bytes]) -> int:
         """0 when the request may pass, else how long the caller should wait."""
         if self.down_until and time.monotonic() < self.down_until:
             return 0
         wait = 0
         try:
-            for group in self._calls(checks):
-                wait = await self._run(group)
+            for command in commands:
+                wait = await self._run(command)
                 if wait:
                     break
-        except (RedisError, OSError, TimeoutError) as exc:
+        except (RedisReplyError, ConnectionError, OSError, TimeoutError) as exc:
             self._failed(exc)
             return 0
         if self.down_until:
             self.down_until = 0.0
             log.warning("rate limiter: redis is back, requests are limited again")
         return wait
+
+    async def _run(self, command: bytes) -> int:
+        reply = await self._reply(command)
+        if isinstance(reply, RedisReplyError) and str(reply).startswith("NOSCRIPT"):
+            # Redis restarted or flushed its scripts: load it once, then ask again
+            loaded = await self._reply(encode(b"SCRIPT", b"LOAD", SCRIPT))
+            if isinstance(loaded, RedisReplyError):
+                raise loaded
+            reply = await self._reply(command)
+        if isinstance(reply, RedisReplyError):
+            raise reply
+        return int(reply)
+
+    def _reply(self, command: bytes) -> asyncio.Future:
+        return self.redis.send(command)
 
     def _failed(self, exc: BaseException) -> None:
         self.failures += 1
@@ -96,11 +130,16 @@ class RateLimiter:
             by_tag[check.tag].append(check)
         return list(by_tag.values())
 
-    async def _run(self, group: list[BucketCheck]) -> int:
-        args: list[float] = []
-        for check in group:
-            args += [check.bucket.rate, check.bucket.burst]
-        return int(await self.script([c.key for c in group], args))
+
+def make_limiter_redis(settings: GatewaySettings) -> PipelinedRedis:
+    return PipelinedRedis(settings.redis_url, reply_timeout=settings.rate_limit_timeout_ms / 1000)
+
+
+def _evalsha(group: list[BucketCheck]) -> bytes:
+    args: list[float | str] = []
+    for check in group:
+        args += [check.bucket.rate, check.bucket.burst]
+    return encode(b"EVALSHA", SCRIPT_SHA, len(group), *(c.key for c in group), *args)
 
 
 def _applies(rule: RouteLimit, path: str, method: str) -> bool:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from aiohttp import ClientTimeout
+from urllib.parse import urlsplit
 
 from gateway.settings import GatewaySettings
 from shared.auth import Role
@@ -18,7 +17,20 @@ class Route:
     upstream: str
     role: Role
     public: bool
-    timeout: ClientTimeout
+    timeout: float  # seconds for the service's whole answer
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    host: str
+    port: int
+
+    @classmethod
+    def from_url(cls, url: str) -> Upstream:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"upstream {url!r}: only http://host:port is supported")
+        return cls(parts.hostname, parts.port or 80)
 
 
 class RouteTable:
@@ -27,9 +39,8 @@ class RouteTable:
         self.services = {name: settings.upstream(name) for name in settings.gateway_services}
         self.families = {family: FAMILY_ROLES[family] for family in families}
         self.public_prefixes = tuple(settings.gateway_public_prefixes)
-        self.timeouts = [(prefix, ClientTimeout(total=seconds)) for prefix, seconds
-                         in sorted(settings.gateway_route_timeouts.items(), key=lambda kv: -len(kv[0]))]
-        self.default_timeout = ClientTimeout(total=settings.gateway_timeout_seconds)
+        self.timeouts = sorted(settings.gateway_route_timeouts.items(), key=lambda kv: -len(kv[0]))
+        self.default_timeout = settings.gateway_timeout_seconds
 
     def match(self, path: str) -> Route | None:
         """`/app-api/content/banners` -> the content route; None for anything not forwarded

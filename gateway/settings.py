@@ -43,7 +43,14 @@ class GatewaySettings(CommonSettings):
     gateway_route_timeouts: dict[str, float] = {}  # {"/app-api/pricing/": 3.0}: longest prefix wins
     gateway_get_retries: int = 1  # GET/HEAD retried on connection errors only
     gateway_max_body_bytes: int = 1_048_576
-    gateway_pool_size: int = 512
+    gateway_max_header_bytes: int = 32_768  # request line and headers; beyond: 431
+    gateway_pool_size: int = 512  # connections per service, per worker
+    gateway_upstream_idle_seconds: float = Field(default=4.0, gt=0)  # below the services' keep-alive (uvicorn: 5 s)
+    gateway_client_timeout_seconds: float = Field(default=30.0, gt=0)  # to send a whole request; to read on
+    gateway_keepalive_seconds: float = Field(default=75.0, gt=0)  # an idle client connection is closed after this
+    # Processes, each with its own event loop, all listening on the port (SO_REUSEPORT): one per
+    # CPU core by default (0).
+    gateway_workers: int = Field(default=0, ge=0, le=256)
 
     rate_limit_enabled: bool = True
     rate_limit_timeout_ms: int = Field(default=100, ge=1, le=5000)  # a request waits at most this for Redis

@@ -26,11 +26,13 @@ class Points:
 
 
 async def hold(pm: Points, request: HoldIn, now: datetime) -> Hold:
-    """Idempotent by order id: the same order asking again gets the same hold."""
+    """Idempotent by order id: the same order asking again gets the same hold, also when its
+    attempts race (the buyer's count row queues them: a later one is refused by the first one's
+    count, or by the unique order id, after the first one committed)."""
     try:
         return await in_transaction(pm.sessions, lambda session: service.hold(session, request, now,
                                                                               pm.hold_seconds))
-    except IntegrityError:  # a retry of the same order raced the first attempt
+    except (IntegrityError, domain.LimitExceeded, domain.SoldOut):
         async with pm.sessions() as session:
             existing = await repo.hold_by_order(session, request.order_id)
         if existing is None:

@@ -213,7 +213,7 @@ async def hold_figures(session: AsyncSession, activity_id: int | None, scope: Ow
                    when(HoldStatus.PAID, Hold.count * Hold.unit_points), when(HoldStatus.RELEASED, 1))
     if activity_id is not None:
         query = query.where(Hold.activity_id == activity_id)
-    elif _scoped(scope):
+    else:  # the activities listed: of the owner `scope` sees, not deleted (as `stock_sums`)
         query = query.where(Hold.activity_id.in_(_owned_activities(scope)))
     names = ("orders_held", "units_held", "orders_paid", "units_sold", "sales", "points_used", "orders_released")
     return dict(zip(names, (int(v) for v in (await session.execute(query)).one()), strict=True))

@@ -120,6 +120,8 @@ async def test_close_once_no_update_after_and_delete_only_when_closed_or_ended(c
     assert (await client.get(url, headers=admin)).status_code == 404
     assert (await client.delete(url, headers=admin)).status_code == 404
     assert (await client.get(f"{ADMIN}/activities", headers=admin)).json()["total"] == 0
+    figures = (await client.get(f"{ADMIN}/stats", headers=admin)).json()
+    assert (figures["total_stock"], figures["orders_held"]) == (0, 0)  # the deleted activity is not summed
     async with points_app.state.sessionmaker() as session:  # marked deleted; nothing removed
         kept = await session.get(Activity, body["id"])
         assert kept.deleted_by == "admin:1" and kept.deleted_at is not None

@@ -180,6 +180,22 @@ async def hold_by_order(session: AsyncSession, order_id: int, *, for_update: boo
     return await session.scalar(_locking(select(Hold).where(Hold.order_id == order_id), for_update))
 
 
+_AS_READ = object()
+
+
+async def change_hold(session: AsyncSession, held: Hold, now: datetime, *, reason_was=_AS_READ, **values) -> bool:
+    """The hold's new state, if it is still in the state `held` was read in (status and end
+    reason; `reason_was` when the caller changed the reason since): a compare-and-set, so two
+    deliveries or job rounds cannot both end one hold, on MariaDB (where the row lock already
+    serialises them) and on SQLite (whose reads lock nothing)."""
+    reason = held.end_reason if reason_was is _AS_READ else reason_was
+    result = await session.execute(
+        update(Hold).where(Hold.id == held.id, Hold.status == held.status,
+                           Hold.end_reason.is_(None) if reason is None else Hold.end_reason == reason)
+        .values(**values, updated_at=now).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
 async def due_holds(session: AsyncSession, now: datetime, limit: int = 500) -> list[int]:
     return list((await session.scalars(select(Hold.order_id).where(
         Hold.status == HoldStatus.HELD, Hold.hold_expires_at <= now).order_by(Hold.hold_expires_at)

@@ -101,9 +101,11 @@ async def release(session: AsyncSession, order_id: int, now: datetime, reason: s
     if due_by is not None and (held.status != HoldStatus.HELD or held.hold_expires_at > due_by):
         return False
     counts = {"held": -held.count} if held.status == HoldStatus.HELD else {"bought": -held.count}
+    if not await repo.change_hold(session, held, now, status=HoldStatus.RELEASED, ended_at=now,
+                                  end_reason=reason):
+        return False
     await repo.move_count(session, held.activity_id, held.sku_id, held.user_id, now, **counts)
     await repo.give_stock_back(session, held.activity_id, held.sku_id, held.count)
-    held.status, held.ended_at, held.end_reason, held.updated_at = HoldStatus.RELEASED, now, reason, now
     if reason == domain.END_EXPIRED:
         await _publish(session, HOLD_EXPIRED, held, now, reason=reason)
     return True
@@ -131,18 +133,20 @@ async def pay(session: AsyncSession, order_id: int, paid_at: datetime, now: date
     held = await repo.hold_by_order(session, order_id, for_update=True)
     if held is None or held.status == HoldStatus.PAID:
         return False  # not a points-mall order, or paid already
-    if held.status == HoldStatus.RELEASED:
-        if held.end_reason == domain.END_PAID_LATE:
+    paid = {"status": HoldStatus.PAID, "paid_at": paid_at, "ended_at": now, "end_reason": domain.END_PAID}
+    if held.status == HoldStatus.HELD:
+        if not await repo.change_hold(session, held, now, **paid):
             return False
-        if not await _take_again(session, held, now):
-            held.end_reason, held.updated_at = domain.END_PAID_LATE, now
-            await _publish(session, PAID_AFTER_RELEASE, held, now, reason="paid_after_hold_released")
-            return True
-    else:
         await repo.move_count(session, held.activity_id, held.sku_id, held.user_id, now,
                               held=-held.count, bought=held.count)
-    held.status, held.paid_at, held.ended_at, held.end_reason, held.updated_at = (
-        HoldStatus.PAID, paid_at, now, domain.END_PAID, now)
+        return True
+    if held.end_reason == domain.END_PAID_LATE or not await repo.change_hold(
+            session, held, now, end_reason=domain.END_PAID_LATE):  # claimed: no other payment takes it again
+        return False
+    if await _take_again(session, held, now):
+        await repo.change_hold(session, held, now, reason_was=domain.END_PAID_LATE, **paid)
+    else:
+        await _publish(session, PAID_AFTER_RELEASE, held, now, reason="paid_after_hold_released")
     return True
 
 

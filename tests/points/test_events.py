@@ -119,3 +119,21 @@ async def test_the_job_on_two_pools_at_once_releases_each_hold_once(client, toke
             assert (await stored(points_app, body["id"], user_id=user))[1] == (0, 0)
     finally:
         await engine.dispose()
+
+
+async def test_a_hold_read_before_another_ended_it_is_not_ended_twice(client, tokens, points_app):
+    """The compare-and-set behind every end of a hold: a stale read (SQLite's reads lock nothing)
+    changes nothing once another transaction moved the hold on."""
+    from services.points import repository as repo
+    from services.points.domain import HoldStatus
+
+    body = await make_activity(client, tokens["admin"])
+    assert (await client.post(HOLDS, headers=tokens["service"], json=hold_body(81, body["id"]))).status_code == 201
+    async with points_app.state.sessionmaker() as session:
+        stale = await repo.hold_by_order(session, 81)
+    async with points_app.state.sessionmaker() as session, session.begin():
+        assert await repo.change_hold(session, stale, NOW, status=HoldStatus.RELEASED, end_reason="cancelled")
+    async with points_app.state.sessionmaker() as session, session.begin():
+        assert not await repo.change_hold(session, stale, NOW, status=HoldStatus.RELEASED, end_reason="expired")
+        assert not await repo.change_hold(session, stale, NOW, status=HoldStatus.PAID)
+    assert (await stored(points_app, body["id"], order_id=81))[2].end_reason == "cancelled"

@@ -90,3 +90,19 @@ async def test_only_a_merchant_uses_the_merchant_api(client, tokens):
     assert (await client.get(f"{MINE}/activities")).status_code == 401
     for role in ("member", "admin", "service"):
         assert (await client.get(f"{MINE}/activities", headers=tokens[role])).status_code == 403, role
+
+
+async def test_the_openapi_document_lists_the_routes_their_errors_and_the_owner(client):
+    document = (await client.get("/openapi.json")).json()
+    paths = {path for path in document["paths"] if path.startswith(MINE)}
+    assert paths == {f"{MINE}/activities", f"{MINE}/activities/{{activity_id}}",
+                     f"{MINE}/activities/{{activity_id}}/close", f"{MINE}/activities/{{activity_id}}/stats",
+                     f"{MINE}/stats", f"{MINE}/holds"}
+    schemas = document["components"]["schemas"]
+    for name in ("ActivityOut", "AppActivityOut", "PricesOut"):
+        assert "platform" in schemas[name]["properties"]["business_id"]["description"], name
+    hold = document["paths"]["/internal/points/holds"]["post"]["responses"]
+    assert {"POINTS_SOLD_OUT", "POINTS_LIMIT_EXCEEDED", "POINTS_ORDER_HOLDS_ANOTHER"} <= set(
+        hold["409"]["description"].split(" | "))
+    assert "POINTS_ACTIVITY_INVALID" in document["paths"][f"{MINE}/activities"]["post"]["responses"]["422"][
+        "description"]

@@ -125,25 +125,26 @@ async def _take_batch(session: AsyncSession, template_id: int, batch: list[Pendi
     quota = Quota(template.total_count, template.take_limit_count)
     held = await repo.counts_taken_by_users(session, template_id, sorted({p.user_id for p in batch}))
     left = None if template.total_count == UNLIMITED else template.total_count - template.take_count
-    answers: list[Taken | Exception | None] = []
+    refusals: list[Exception | None] = []
+    again: list[bool] = []  # of each accepted take, in order: may its user take one more after it
     for p in batch:
-        answer = _refusal(template, quota, held.get(p.user_id, 0), left, p.now)
-        if answer is None:
+        refusal = _refusal(template, quota, held.get(p.user_id, 0), left, p.now)
+        if refusal is None:
             held[p.user_id] = held.get(p.user_id, 0) + 1
             left = None if left is None else left - 1
-        answers.append(answer)
-    accepted = [p for p, a in zip(batch, answers, strict=True) if a is None]
+            again.append(template_rules.can_take_again(quota, held[p.user_id]))
+        refusals.append(refusal)
+    accepted = [p for p, refusal in zip(batch, refusals, strict=True) if refusal is None]
     if not accepted:
-        return answers  # type: ignore[return-value]
+        return refusals  # type: ignore[return-value]
     if not await repo.add_take_count_if_stock(session, template_id, len(accepted)):
         raise RuntimeError(f"template {template_id}: the stock changed under its row lock")
     coupons = [_coupon(template, p) for p in accepted]
     session.add_all(coupons)
     await session.flush()
     await session.execute(insert(outbox), [_issued_event(template, c) for c in coupons])
-    by_pending = dict(zip(map(id, accepted), coupons, strict=True))
-    return [a if a is not None else Taken(by_pending[id(p)].id, template_rules.can_take_again(quota, held[p.user_id]))
-            for p, a in zip(batch, answers, strict=True)]
+    taken = iter(Taken(c.id, a) for c, a in zip(coupons, again, strict=True))
+    return [refusal if refusal is not None else next(taken) for refusal in refusals]
 
 
 def _refusal(template: CouponTemplate, quota: Quota, held_by_user: int, left: int | None,

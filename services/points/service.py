@@ -75,8 +75,6 @@ async def hold(session: AsyncSession, request: HoldIn, now: datetime, hold_secon
     if product is None:
         raise domain.SkuNotInActivity(sku_id=request.sku_id)
     limit, sku_id = product.limit_count, request.sku_id
-    if request.count > limit:
-        raise domain.LimitExceeded(sku_id=sku_id, limit=limit, remaining=limit)
     await repo.ensure_user_count(session, activity.id, sku_id, request.user_id, now)
     if not await repo.count_within_limit(session, activity.id, sku_id, request.user_id, request.count, limit, now):
         held, bought = await repo.user_count(session, activity.id, sku_id, request.user_id, for_update=True)

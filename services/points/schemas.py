@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from services.points.domain import HoldStatus
 from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.schemas import Input, Output
+from shared.validation import check_reason, invalid
 
 # Bounds only: the rules (points > 0, price >= 0, stock >= 0, limit >= 1) refuse with POINTS_ACTIVITY_INVALID.
 Points = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
 Fen = Annotated[int, Field(ge=-MAX_FEN, le=MAX_FEN)]
 Stock = Annotated[int, Field(ge=-100_000_000, le=100_000_000)]
 Limit = Annotated[int, Field(ge=-10_000, le=10_000)]
+
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+IN_RANGE = check_reason("DATE_TIME_IN_RANGE", en="should be between 2000 and 2100", zh="须在 2000 年至 2100 年之间")
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise invalid(IN_RANGE)
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]  # far from the calendar's edges (UTC conversion)
 
 OWNER = "the activity's owner: a merchant's business id; null: the platform's"
 
@@ -36,8 +49,8 @@ class ProductIn(Input):
 class ActivityIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=50)]
     spu_id: Id
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    start_at: Moment
+    end_at: Moment
     sort: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     remark: Annotated[str, Field(max_length=255)] = ""
     products: Annotated[list[ProductIn], Field(max_length=100)]

@@ -67,6 +67,9 @@ async def test_strict_input_refuses_unknown_fields_and_strings_for_numbers(clien
     text = await client.post(f"{ADMIN}/activities", headers=admin,
                              json=activity(products=[{**product(), "points": "5"}]))
     assert text.status_code == 422 and text.json()["error"]["code"] == "VALIDATION_FAILED"
+    for field, value in (("start_at", "0001-01-01T00:00:00+01:00"), ("end_at", "9999-12-31T23:59:59-01:00")):
+        edge = await client.post(f"{ADMIN}/activities", headers=admin, json={**activity(), field: value})
+        assert edge.status_code == 422 and edge.json()["error"]["details"]["errors"][0]["type"] == "DATE_TIME_IN_RANGE"
 
 
 async def test_one_spu_in_one_enabled_activity_at_overlapping_times(client, tokens):

@@ -73,6 +73,8 @@ async def price(session: AsyncSession, pricing: Pricing, user_id: int | None, bo
     lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected, x.business_id)
                   for x in body.lines)
     check_cart_size(lines)
+    if not any(line.selected for line in lines):  # before asking an activity's service about no SKU
+        raise calc.NothingSelected()
     special = await _special_price(pricing, user_id, body, order_id, locale)
     cart = calc.Cart(lines, body.member_pay_bp, body.use_points, body.points_balance, special)
     # a special activity's order takes none of them, but the quote lists those it excluded
@@ -97,11 +99,11 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn, o
     source = pricing.special_prices[body.activity.type]
     if body.activity.type is calc.SpecialKind.BARGAIN:
         _check_bargain_order(user_id, body)
-    if body.activity.type is calc.SpecialKind.POINTS_MALL and sum(line.selected for line in body.lines) != 1:
+    if body.activity.type is calc.SpecialKind.POINTS_MALL and sum(line.selected for line in body.lines) > 1:
         raise domain.PointsOrderInvalid(reason=domain.POINTS_ONE_LINE)
     try:
-        return await source.unit_prices(user_id, special_order(body.activity), [line.sku_id for line in body.lines],
-                                        order_id, locale)
+        return await source.unit_prices(user_id, special_order(body.activity),
+                                        [line.sku_id for line in body.lines if line.selected], order_id, locale)
     except Refused as refused:
         raise domain.ActivityRefused(type=kind, type_name=domain.activity_kind_name(kind), reason=refused.message,
                                      owner_code=refused.code) from refused

@@ -18,6 +18,7 @@ from services.pricing.settings import PricingSettings
 from tests.bargain.conftest import bargain_app  # noqa: F401  (a fixture: pricing calls the bargain service)
 from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, running_service, serving
 from tests.groupbuy.conftest import groupbuy_app  # noqa: F401  (a fixture: pricing calls the group-buy service)
+from tests.points.conftest import points_app  # noqa: F401  (a fixture: pricing calls the points service)
 from tests.seckill.conftest import seckill_app  # noqa: F401  (a fixture: pricing calls the seckill service)
 
 
@@ -48,10 +49,16 @@ async def bargain_url(bargain_app):  # noqa: F811  (the fixture imported above)
 
 
 @pytest.fixture(scope="session")
-async def pricing_app(infra, coupon_app, seckill_url, groupbuy_url, bargain_url):
+async def points_url(points_app):  # noqa: F811  (the fixture imported above)
+    async with serving(points_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def pricing_app(infra, coupon_app, seckill_url, groupbuy_url, bargain_url, points_url):
     async with running_service("pricing", create_pricing_app, PricingSettings, infra, database_pool_size=20,
                                coupon_url=coupon_app.state.url, seckill_url=seckill_url, groupbuy_url=groupbuy_url,
-                               bargain_url=bargain_url,
+                               bargain_url=bargain_url, points_url=points_url,
                                points_fen_per_point=1, points_grant_per_yuan=1) as app:
         yield app
 

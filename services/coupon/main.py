@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.coupon import consumers, jobs, models
 from services.coupon.api import admin, app, internal, merchant
+from services.coupon.api.rush_route import TakeFastPath
 from services.coupon.rush import Rush, TemplateCache
 from services.coupon.rush_gate import TemplateGate
 from services.coupon.rush_writer import TakeWriter
@@ -47,4 +48,5 @@ def create_app(settings: CouponSettings | None = None, clock: Clock | None = Non
         jobs=[jobs.expire_forever, jobs.reconcile_forever],
         resources=[rush_context],
         clock=clock,
+        fast_paths=[TakeFastPath],
     )

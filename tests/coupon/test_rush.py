@@ -264,3 +264,27 @@ async def test_with_the_front_off_takes_skip_redis(client, tokens, coupon_app, r
         "COUPON_TAKE_LIMIT_REACHED"
     assert await in_redis(redis, template["id"]) == (10, {}, 0), "Redis untouched"
     assert await in_database(coupon_app, template["id"]) == (1, 1)
+
+
+async def test_the_fast_route_answers_like_the_framework_would(client, tokens, coupon_app):
+    template = await make_template(client, tokens, total_count=1, take_limit_count=1)
+    path = f"/app-api/coupon/templates/{template['id']}/take"
+    for bad in ("0", "-1", "abc", str(2**63)):
+        response = await client.post(f"/app-api/coupon/templates/{bad}/take", headers=tokens["member"])
+        assert response.json()["error"]["code"] == "VALIDATION_FAILED", bad
+    refused = await client.post(path, headers={**tokens["member"], "Accept-Language": "zh-CN"},
+                                json={"ignored": True})
+    assert refused.status_code == 201 and refused.json()["can_take_again"] is False
+    gone = await client.post(path, headers={**tokens["other_member"], "Accept-Language": "zh-CN"})
+    assert gone.status_code == 409 and gone.json()["error"]["message"] == "优惠券已被领完"
+    unauthorized, framework = await client.post(path), await client.get("/app-api/coupon/coupons")
+    assert unauthorized.status_code == framework.status_code == 401
+    assert unauthorized.json()["error"]["code"] == framework.json()["error"]["code"]
+    assert (await client.post(path, headers={"Authorization": "Bearer nonsense"})).status_code == 401
+    missing = await client.post("/app-api/coupon/templates/999999999/take", headers=tokens["member"])
+    assert missing.json()["error"]["code"] == "COUPON_TEMPLATE_NOT_FOUND"
+    assert missing.headers.get("x-request-id")
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/app-api/coupon/templates/{template_id}/take"' in metrics
+    openapi = (await client.get("/openapi.json")).json()
+    assert "post" in openapi["paths"]["/app-api/coupon/templates/{template_id}/take"]

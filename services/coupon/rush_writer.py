@@ -140,10 +140,10 @@ async def _take_batch(session: AsyncSession, template_id: int, batch: list[Pendi
     if not await repo.add_take_count_if_stock(session, template_id, len(accepted)):
         raise RuntimeError(f"template {template_id}: the stock changed under its row lock")
     coupons = [_coupon(template, p) for p in accepted]
-    session.add_all(coupons)
-    await session.flush()
-    await session.execute(insert(outbox), [_issued_event(template, c) for c in coupons])
-    taken = iter(Taken(c.id, a) for c, a in zip(coupons, again, strict=True))
+    ids = (await session.execute(insert(Coupon.__table__).returning(Coupon.id, sort_by_parameter_order=True),
+                                 coupons)).scalars().all()
+    await session.execute(insert(outbox), [_issued_event(template, c, i) for c, i in zip(coupons, ids, strict=True)])
+    taken = iter(Taken(i, a) for i, a in zip(ids, again, strict=True))
     return [refusal if refusal is not None else next(taken) for refusal in refusals]
 
 
@@ -167,18 +167,21 @@ def _validity(template: CouponTemplate) -> Validity:
                     template.fixed_start_term, template.fixed_end_term)
 
 
-def _coupon(template: CouponTemplate, p: Pending) -> Coupon:
+def _coupon(template: CouponTemplate, p: Pending) -> dict:
+    """The coupon's row: the template's terms as they are now, its window from the take's time."""
     start, end = template_rules.validity_window(_validity(template), p.now)
-    return Coupon(template_id=template.id, user_id=p.user_id, name=template.name, business_id=template.business_id,
-                  take_type=template.take_type, status=CouponStatus.UNUSED, valid_start=start, valid_end=end,
-                  created_at=p.now, updated_at=p.now, **{name: getattr(template, name) for name in TERMS_FIELDS})
+    return {"template_id": template.id, "user_id": p.user_id, "name": template.name,
+            "business_id": template.business_id, "take_type": template.take_type, "status": CouponStatus.UNUSED,
+            "valid_start": start, "valid_end": end, "created_at": p.now, "updated_at": p.now,
+            **{name: getattr(template, name) for name in TERMS_FIELDS}}
 
 
-def _issued_event(template: CouponTemplate, coupon: Coupon) -> dict:
+def _issued_event(template: CouponTemplate, coupon: dict, coupon_id: int) -> dict:
     """An outbox row of promo.coupon.issued, as service.issue writes it."""
-    event = new_event("promo.coupon.issued", source="promo-coupon", subject=coupon.user_id, time=coupon.created_at,
-                      data={"coupon_id": coupon.id, "template_id": template.id, "user_id": coupon.user_id,
-                            "take_type": template.take_type, "valid_start": coupon.valid_start.isoformat(),
-                            "valid_end": coupon.valid_end.isoformat()})
+    event = new_event("promo.coupon.issued", source="promo-coupon", subject=coupon["user_id"],
+                      time=coupon["created_at"],
+                      data={"coupon_id": coupon_id, "template_id": template.id, "user_id": coupon["user_id"],
+                            "take_type": template.take_type, "valid_start": coupon["valid_start"].isoformat(),
+                            "valid_end": coupon["valid_end"].isoformat()})
     return {"event_id": event.id, "topic": event.type, "key": event.subject, "payload": encode(event),
             "created_at": event.time}

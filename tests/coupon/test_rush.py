@@ -10,9 +10,10 @@ import contextlib
 
 from sqlalchemy import event, func, select
 
-from services.coupon.models import Coupon, CouponTemplate
+from services.coupon.models import Coupon, CouponTemplate, outbox
 from services.coupon.rush_gate import ITEM, UNLIMITED_STOCK, Reconciler, keys
 from shared.auth import Role
+from shared.events import decode
 from shared.quota_gate import Loaded, QuotaGate
 from shared.redis import make_redis
 from tests.conftest import bearer
@@ -66,7 +67,15 @@ async def test_300_users_for_50_coupons_get_50_and_redis_agrees(client, tokens, 
     assert await in_database(coupon_app, template["id"]) == (50, 50)
     left, users, held = await in_redis(redis, template["id"])
     assert (left, sum(users.values()), held) == (0, 50, 0), "every take settled: counted, none held"
-    assert len({r.json()["coupon_id"] for r in responses if r.status_code == 201}) == 50
+    answered = {r.json()["coupon_id"] for r in responses if r.status_code == 201}
+    async with coupon_app.state.sessionmaker() as session:
+        coupons = set((await session.execute(select(Coupon.id, Coupon.user_id)
+                                             .where(Coupon.template_id == template["id"]))).all())
+        events = [decode(payload) for payload in (await session.scalars(
+            select(outbox.c.payload).where(outbox.c.topic == "promo.coupon.issued"))).all()]
+    assert answered == {coupon_id for coupon_id, _ in coupons}
+    assert {(e.data["coupon_id"], e.data["user_id"]) for e in events if e.data["template_id"] == template["id"]} \
+        == coupons, "one promo.coupon.issued per coupon, naming it and its owner"
 
 
 async def test_one_user_racing_30_takes_with_limit_2_gets_2(client, tokens, coupon_app, redis):

@@ -36,6 +36,7 @@ class GatewaySettings(CommonSettings):
                                           "/app-api/seckill/slots", "/app-api/seckill/activities",
                                           "/app-api/groupbuy/activities", "/app-api/groupbuy/groups",
                                           "/app-api/bargain/activities", "/app-api/bargain/records/",
+                                          "/app-api/points/activities",
                                           "/app-api/voucher/stores/nearby", "/app-api/voucher/products/",
                                           "/app-api/cart"]
 

@@ -16,5 +16,5 @@ SERVICE_PORTS: dict[str, int] = {
 
 # Services that have code under services/. `make run`, the gateway's default route table and
 # the migration command use this list; each service's issue adds its name here.
-IMPLEMENTED_SERVICES: tuple[str, ...] = ("coupon", "seckill", "groupbuy", "bargain", "pricing", "voucher", "cart",
-                                         "content")
+IMPLEMENTED_SERVICES: tuple[str, ...] = ("coupon", "seckill", "groupbuy", "bargain", "points", "pricing", "voucher",
+                                         "cart", "content")

@@ -8,8 +8,10 @@ declared by `check_reason(...)`, so its text is translated the same way.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, AwareDatetime
 from pydantic_core import PydanticCustomError
 
 from shared.errors import Reason
@@ -79,3 +81,18 @@ def message(error: dict[str, Any], locale: str) -> str:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, str | int | float) else str(value)
+
+
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+IN_RANGE = check_reason("DATE_TIME_IN_RANGE", en="should be between 2000 and 2100", zh="须在 2000 年至 2100 年之间")
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise invalid(IN_RANGE)
+    return value
+
+
+# A moment a person sets (a window's start or end): with its offset, and far from the calendar's
+# edges, where converting it to UTC (or adding a validity to it) would overflow.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]

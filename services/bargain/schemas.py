@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.bargain.domain import OrderStatus, RecordStatus
 from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.schemas import Input, Output
+from shared.validation import Moment
 
 Price = Annotated[int, Field(ge=1, le=MAX_FEN)]
 Floor = Annotated[int, Field(ge=0, le=MAX_FEN)]
@@ -29,8 +30,8 @@ class ActivityIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=50)]
     spu_id: Id
     sku_id: Id
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    start_at: Moment
+    end_at: Moment
     first_price: Price = Field(description="起始价: the record's starting price, fen")
     floor_price: Floor = Field(description="砍价底价: the price the last required helper brings it to, fen")
     stock: Stock = Field(description="units left to sell")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.groupbuy.domain import GroupStatus, MemberKind, MemberStatus
 from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.schemas import Input, Output
+from shared.validation import Moment
 
 Price = Annotated[int, Field(ge=1, le=MAX_FEN)]
 Limit = Annotated[int, Field(ge=0, le=10_000, description="0 = no limit")]
@@ -30,8 +31,8 @@ class ProductIn(Input):
 class ActivityIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=50)]
     spu_id: Id
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    start_at: Moment
+    end_at: Moment
     group_size: Annotated[int, Field(ge=2, le=100, description="seats per group, the leader's included")]
     limit_hours: Annotated[int, Field(ge=1, le=720, description="a group must fill within this after its "
                                                                 "leader paid")]

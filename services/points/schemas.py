@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.points.domain import HoldStatus
 from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.schemas import Input, Output
-from shared.validation import check_reason, invalid
+from shared.validation import Moment
 
 # Bounds only: the rules (points > 0, price >= 0, stock >= 0, limit >= 1) refuse with POINTS_ACTIVITY_INVALID.
 Points = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
@@ -20,17 +20,6 @@ Fen = Annotated[int, Field(ge=-MAX_FEN, le=MAX_FEN)]
 Stock = Annotated[int, Field(ge=-100_000_000, le=100_000_000)]
 Limit = Annotated[int, Field(ge=-10_000, le=10_000)]
 
-EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
-IN_RANGE = check_reason("DATE_TIME_IN_RANGE", en="should be between 2000 and 2100", zh="须在 2000 年至 2100 年之间")
-
-
-def _in_range(value: datetime) -> datetime:
-    if not EARLIEST <= value < LATEST:
-        raise invalid(IN_RANGE)
-    return value
-
-
-Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]  # far from the calendar's edges (UTC conversion)
 
 OWNER = "the activity's owner: a merchant's business id; null: the platform's"
 

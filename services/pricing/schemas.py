@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.pricing.calculator import FULL_BP, ConditionType, DiscountType, Kind, ProductScope, SpecialKind
 from services.pricing.domain import ActivityState
@@ -13,6 +13,7 @@ from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.schemas import Input, Output
+from shared.validation import Moment
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
 PositiveFen = Annotated[int, Field(ge=1, le=MAX_FEN)]
@@ -22,8 +23,8 @@ PayBp = Annotated[int, Field(ge=1, le=FULL_BP - 1, description="share the buyer 
 
 class ActivityIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=50)]
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    start_at: Moment
+    end_at: Moment
     remark: Annotated[str, Field(max_length=255)] = ""
 
 

@@ -4,10 +4,10 @@ the business timezone (`valid_from_text`, `valid_until_text`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, Strict, model_validator
+from pydantic import BaseModel, Field, Strict, model_validator
 
 from services.voucher.domain import (
     RecordKind,
@@ -23,24 +23,13 @@ from shared.enums import CommonStatus
 from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.schemas import Input, Output
-from shared.validation import check_reason, invalid
+from shared.validation import Moment, check_reason, invalid
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. CNY")]
 Lat = Annotated[float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False, description="latitude, degrees")]
 Lon = Annotated[float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False, description="longitude, degrees")]
 Text = Annotated[str, Field(max_length=64)]
-EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
-IN_RANGE = check_reason("DATE_TIME_IN_RANGE", en="should be between 2000 and 2100", zh="须在 2000 年至 2100 年之间")
-
-
-def _in_range(value: datetime) -> datetime:
-    if not EARLIEST <= value < LATEST:
-        raise invalid(IN_RANGE)
-    return value
-
-
-Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]  # a window's end, far from the calendar's edges
 MAX_USES = 100  # a voucher's history (verifications and reversals) stays short enough to show whole
 MAX_STORES = 200
 

@@ -78,6 +78,7 @@ def suite(request, tmp_path_factory):
            "content": f"http://127.0.0.1:{SERVICE_PORTS['content'] + offset}",
            "seckill": f"http://127.0.0.1:{SERVICE_PORTS['seckill'] + offset}",
            "bargain": f"http://127.0.0.1:{SERVICE_PORTS['bargain'] + offset}",
+           "points": f"http://127.0.0.1:{SERVICE_PORTS['points'] + offset}",
            "pricing": f"http://127.0.0.1:{SERVICE_PORTS['pricing'] + offset}", "var_dir": var_dir, "output": output,
            "database_url": env["DATABASE_URL"]}
     if process.poll() is None:
@@ -436,6 +437,61 @@ def test_the_demo_bargain_through_the_gateway_reaches_its_floor_with_five_friend
         return figures.json()["records_ordered"] == 1 and figures.json()
     figures = wait_until(sold, "the bargain service took the payment")
     assert (figures["sales"], figures["orders_held"]) == (demo["floor_price"], 0)
+
+
+def test_the_demo_points_mall_exchange_through_the_gateway_is_held_paid_and_limited(suite):
+    """The points mall through the gateway: the demo activity anonymously and with the buyer's
+    limit; a quote of 2 units (points and cash, nothing else applied) and of a pure-points unit
+    (pays 0); pricing's checkout holds the stock and the count (the order service's call);
+    `order.paid` commits it, and the buyer's limit is then used up."""
+    gw = suite["gateway"]
+    anonymous = httpx.get(f"{gw}/app-api/points/activities")
+    assert anonymous.status_code == 200, anonymous.text
+    [demo] = [a for a in anonymous.json()["items"] if a["spu_id"] == 106]
+    cash = next(p for p in demo["products"] if p["price"] > 0)
+    pure = next(p for p in demo["products"] if p["price"] == 0)
+    assert cash["my_remaining"] is None
+    buyer = member_headers("8200")
+    [mine] = [a for a in httpx.get(f"{gw}/app-api/points/activities", headers=buyer).json()["items"]
+              if a["id"] == demo["id"]]
+    assert [p["my_remaining"] for p in mine["products"]] == [p["limit_count"] for p in demo["products"]]
+
+    def order(product: dict, count: int) -> dict:
+        line = {"sku_id": product["sku_id"], "spu_id": 106, "category_id": 11, "unit_price": 5_900, "count": count}
+        return {"lines": [line], "activity": {"type": "points_mall", "activity_id": demo["id"]}}
+    units = cash["limit_count"]
+    quote = httpx.post(f"{gw}/app-api/pricing/quote", headers=buyer, json=order(cash, units))
+    assert quote.status_code == 200, quote.text
+    totals = quote.json()["totals"]
+    assert (totals["pay"], totals["points_spent"]) == (cash["price"] * units, cash["points"] * units)
+    assert [p["kind"] for p in quote.json()["promotions"] if p["applied"]] == ["special"]
+    free = httpx.post(f"{gw}/app-api/pricing/quote", headers=buyer, json=order(pure, 1))
+    assert (free.json()["totals"]["pay"], free.json()["totals"]["points_spent"]) == (0, pure["points"])
+
+    checkout = httpx.post(f"{suite['pricing']}/internal/pricing/checkout", headers=service_headers(),
+                          json={"order_id": 82001, "user_id": 8200, **order(cash, units)})
+    assert checkout.status_code == 200, checkout.text
+    assert [h["owner"] for h in checkout.json()["holds"]] == ["points_mall"]
+    publish(suite, "order.paid", {"order_id": 82001, "user_id": 8200, "order_type": "points",
+                                  "pay_price": cash["price"] * units, "items": [
+                                      {"sku_id": cash["sku_id"], "spu_id": 106, "count": units,
+                                       "pay_price": cash["price"] * units}]})
+    output = suite["output"].read_text()
+    admin = {"Authorization": "Bearer " + next(row.split()[1] for row in output.splitlines()
+                                               if row.strip().startswith("admin "))}
+
+    def sold():
+        figures = httpx.get(f"{suite['points']}/admin-api/points/activities/{demo['id']}/stats", headers=admin)
+        assert figures.status_code == 200, figures.text
+        return figures.json()["orders_paid"] == 1 and figures.json()
+    figures = wait_until(sold, "the points service took the payment")
+    assert (figures["units_sold"], figures["points_used"], figures["orders_held"]) == (
+        units, cash["points"] * units, 0)
+    [after] = [a for a in httpx.get(f"{gw}/app-api/points/activities", headers=buyer).json()["items"]
+               if a["id"] == demo["id"]]
+    assert next(p for p in after["products"] if p["sku_id"] == cash["sku_id"])["my_remaining"] == 0
+    again = httpx.post(f"{gw}/app-api/pricing/quote", headers=buyer, json=order(cash, 1))
+    assert again.status_code == 409 and again.json()["error"]["details"]["owner_code"] == "POINTS_LIMIT_EXCEEDED"
 
 
 def test_two_shops_promotions_and_the_platform_s_priced_and_checked_out_together(suite):

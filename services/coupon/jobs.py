@@ -30,5 +30,5 @@ async def reconcile_forever(app: FastAPI) -> None:
     if not app.state.settings.coupon_redis_front:
         return
     reconciler = Reconciler(app.state.rush.templates)
-    await every(lambda: app.state.settings.coupon_reconcile_interval_seconds, reconciler.round, log,
-                "coupon reconciliation", wait_first=True)
+    await every(lambda: app.state.settings.coupon_reconcile_interval_seconds,
+                lambda: reconciler.round(app.state.clock.now()), log, "coupon reconciliation", wait_first=True)

@@ -32,7 +32,7 @@ async def rush_context(app: FastAPI):
                           cache=TemplateCache(settings.coupon_cache_seconds), redis_front=settings.coupon_redis_front)
     if settings.coupon_redis_front:
         try:
-            await templates.warm_up()
+            await templates.warm_up(app.state.clock.now())
         except (*REDIS_DOWN, SQLAlchemyError) as exc:  # takes load what they need; reconciliation the rest
             log.warning("could not load the self-take templates into redis on start: %r", exc)
     yield
@@ -48,5 +48,5 @@ def create_app(settings: CouponSettings | None = None, clock: Clock | None = Non
         jobs=[jobs.expire_forever, jobs.reconcile_forever],
         resources=[rush_context],
         clock=clock,
-        fast_paths=[TakeFastPath],
+        fast_paths=[TakeFastPath, internal.MatchFastPath],
     )

@@ -114,6 +114,13 @@ async def takeable_templates(session: AsyncSession, now: datetime, limit: int = 
         .order_by(CouponTemplate.id.desc()).limit(limit))).all()
 
 
+async def gated_template_ids(session: AsyncSession, now: datetime) -> Sequence[int]:
+    """Templates whose takes go through Redis that may still be taken: enabled, self-take, not past their end."""
+    return (await session.scalars(select(CouponTemplate.id).where(
+        CouponTemplate.status == CommonStatus.ENABLED, CouponTemplate.take_type == TakeType.USER,
+        or_(CouponTemplate.valid_end.is_(None), CouponTemplate.valid_end > now)).order_by(CouponTemplate.id))).all()
+
+
 async def counts_issued_to_user(session: AsyncSession, user_id: int, template_ids: list[int]) -> dict[int, int]:
     rows = await session.execute(select(Coupon.template_id, func.count()).where(
         Coupon.user_id == user_id, Coupon.template_id.in_(template_ids), COUNTED).group_by(Coupon.template_id))

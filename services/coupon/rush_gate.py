@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -89,11 +90,12 @@ class TemplateGate:
         else:
             await self.gate.load(template_id, loaded)
 
-    async def warm_up(self) -> int:
-        """On start: every gated template loaded, and keys of templates that are not gated (any
-        more, or from another database) removed. How many were loaded."""
+    async def warm_up(self, now: datetime) -> int:
+        """On start: every gated template that may still be taken loaded, and other templates'
+        keys (not gated any more, past their end, or from another database) removed: a take
+        loads what it finds missing. How many were loaded."""
         async with self.sessions() as session:
-            template_ids = set(await repo.enabled_template_ids(session, TakeType.USER))
+            template_ids = set(await repo.gated_template_ids(session, now))
         async for key in self.gate.redis.scan_iter(match=f"{{{ENTITY}:*}}:warm", count=1000):
             template_id = _template_of(key)
             if template_id is not None and template_id not in template_ids:
@@ -130,10 +132,10 @@ class Reconciler:
         self.templates = templates
         self._previous: dict[int, int] = {}  # template -> the drift the last round saw
 
-    async def round(self) -> list[int]:
+    async def round(self, now: datetime) -> list[int]:
         """One round; the templates reloaded."""
         async with self.templates.sessions() as session:
-            template_ids = await repo.enabled_template_ids(session, TakeType.USER)
+            template_ids = await repo.gated_template_ids(session, now)
         seen: dict[int, int] = {}
         reloaded = []
         for template_id in template_ids:

@@ -38,7 +38,6 @@ from shared.db import in_transaction
 from shared.enums import CommonStatus
 from shared.errors import DomainError
 from shared.events import encode, new_event
-from shared.quota_gate import REDIS_DOWN
 
 log = logging.getLogger("coupon.rush")
 
@@ -72,6 +71,7 @@ class TakeWriter:
     async def write(self, template_id: int, user_id: int, token: str, now: datetime) -> Taken:
         """The take Redis let through, written (the coupon), or the domain error that refused it."""
         pending = Pending(user_id, token, now, asyncio.get_running_loop().create_future())
+        pending.done.add_done_callback(_retrieved)  # a caller that went away leaves no "never retrieved" noise
         self._queues.setdefault(template_id, []).append(pending)
         if template_id not in self._tasks:
             task = asyncio.create_task(self._drain(template_id))
@@ -111,10 +111,15 @@ class TakeWriter:
         refused = [p.token for p, a in zip(batch, answers, strict=True) if not isinstance(a, Taken)]
         try:
             await self.templates.gate.settle(template_id, kept=written, given_back=refused)
-        except REDIS_DOWN as exc:  # written ones stay held, refused ones counted: reconciliation reloads
+        except Exception as exc:  # Redis down: written ones stay held, refused ones counted; reconciliation reloads
             log.warning("could not settle %d takes of template %s in redis: %r", len(batch), template_id, exc)
         if any(isinstance(a, OutOfStock) for a in answers):  # the database says sold out, whatever Redis said
             self.templates.gate.remember_sold_out(template_id, 0)
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def _take_batch(session: AsyncSession, template_id: int, batch: list[Pending]) -> list[Taken | Exception]:

@@ -252,17 +252,17 @@ async def test_start_and_reconciliation_rebuild_redis_from_the_database(client, 
     stale_id = kept["id"] + 10_000  # keys of a template this database does not have
     await templates.gate.load(stale_id, Loaded({ITEM: 7}, {}, {}))
     await redis.delete(*keys(kept["id"]))
-    assert await templates.warm_up() >= 1
+    assert await templates.warm_up(coupon_app.state.clock.now()) >= 1
     assert not await redis.exists(*keys(stale_id))
     assert await in_redis(redis, kept["id"]) == (9, {1001: 1}, 0)
 
-    reconciler = Reconciler(templates)
+    reconciler, now = Reconciler(templates), coupon_app.state.clock.now()
     await redis.hset(keys(kept["id"])[0], str(ITEM), 4)  # drifted: 5 fewer than the database says
-    assert kept["id"] not in await reconciler.round(), "a drift seen once may be takes on their way"
-    assert kept["id"] in await reconciler.round(), "the same drift twice: reloaded"
+    assert kept["id"] not in await reconciler.round(now), "a drift seen once may be takes on their way"
+    assert kept["id"] in await reconciler.round(now), "the same drift twice: reloaded"
     assert (await in_redis(redis, kept["id"]))[0] == 9
     await redis.delete(*keys(kept["id"]))
-    assert kept["id"] in await reconciler.round(), "missing: loaded at once"
+    assert kept["id"] in await reconciler.round(now), "missing: loaded at once"
 
 
 async def test_with_the_front_off_takes_skip_redis(client, tokens, coupon_app, redis, monkeypatch):

@@ -297,3 +297,16 @@ async def test_the_fast_route_answers_like_the_framework_would(client, tokens, c
     assert 'route="/app-api/coupon/templates/{template_id}/take"' in metrics
     openapi = (await client.get("/openapi.json")).json()
     assert "post" in openapi["paths"]["/app-api/coupon/templates/{template_id}/take"]
+
+
+async def test_the_database_path_alone_stays_exact_under_races(client, tokens, dev_settings, coupon_app, monkeypatch):
+    """COUPON_REDIS_FRONT off (the benchmark's comparison, and a take when Redis is down)."""
+    monkeypatch.setattr(coupon_app.state.rush, "redis_front", False)
+    crowd = await make_template(client, tokens, total_count=50, take_limit_count=1)
+    responses = await asyncio.gather(*(take(client, crowd["id"], h) for h in members(dev_settings, 650_000, 300)))
+    assert [r.status_code for r in responses].count(201) == 50
+    assert await in_database(coupon_app, crowd["id"]) == (50, 50)
+    limited = await make_template(client, tokens, total_count=1000, take_limit_count=2)
+    responses = await asyncio.gather(*(take(client, limited["id"], tokens["member"]) for _ in range(30)))
+    assert [r.status_code for r in responses].count(201) == 2
+    assert await in_database(coupon_app, limited["id"]) == (2, 2)

@@ -37,11 +37,13 @@ async def touch(session: AsyncSession, kind: str) -> None:
     await take_mutex(session, Mutex.__table__, kind)
 
 
-CATALOG_VERSIONS = select(Mutex.name, Mutex.version)
+# Every quote runs it: a Core statement on the table (no ORM compile or loading step; measured
+# against the ORM select in bench/results/pricing.md), read as plain tuples.
+CATALOG_VERSIONS = select(Mutex.__table__.c.name, Mutex.__table__.c.version)
 
 
 async def catalog_versions(session: AsyncSession) -> dict[str, int]:
-    return dict(tuple(row) for row in await session.execute(CATALOG_VERSIONS))
+    return dict((await session.execute(CATALOG_VERSIONS)).all())
 
 
 async def get_activity(session: AsyncSession, model: type[Activity], activity_id: int, *,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
+
 from services.pricing import calculator as calc
+from services.pricing import repository as repo
 from services.pricing.catalog import Catalog
 from tests.pricing.test_admin import discount, reward
 
@@ -48,3 +51,28 @@ async def test_windows_are_checked_on_every_quote_without_a_reload(pricing_app, 
     assert await offers_of(pricing_app, catalog, now + timedelta(days=1, minutes=1)) == ([], [r])
     assert await offers_of(pricing_app, catalog, now + timedelta(days=3)) == ([], [])
     assert all(a is b for a, b in zip(await current(pricing_app, catalog), loaded, strict=True)), "no reload"
+
+
+async def test_a_quote_reads_both_versions_in_one_core_select_and_a_write_bumps_its_kind(pricing_app, client, tokens):
+    catalog, now = Catalog(), datetime.now(UTC)
+    async with pricing_app.state.sessionmaker() as session:
+        before = await repo.catalog_versions(session)
+    assert set(before) == {"discount", "reward"} and all(type(v) is int for v in before.values())
+    await offers_of(pricing_app, catalog, now)  # loads both kinds
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = pricing_app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(3):
+            await offers_of(pricing_app, catalog, now)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements == ["SELECT pricing_mutex.name, pricing_mutex.version FROM pricing_mutex"] * 3
+    created = await client.post("/admin-api/pricing/discounts", json=discount(), headers=tokens["admin"])
+    assert created.status_code == 201
+    async with pricing_app.state.sessionmaker() as session:
+        assert await repo.catalog_versions(session) == {**before, "discount": before["discount"] + 1}

@@ -42,6 +42,7 @@ log = logging.getLogger("gateway")
 __all__ = ["Gateway", "PayloadTooLarge"]
 
 OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+ROUTES_KEPT = 10_000  # matched routes by path
 RETRYABLE_METHODS = frozenset({b"GET", b"HEAD"})
 # Request headers not passed on: the connection's own, and the ones the gateway sets itself.
 NOT_FORWARDED = HOP_BY_HOP | {b"host", b"content-length", b"expect", b"x-forwarded-for", b"x-request-id"}
@@ -87,13 +88,15 @@ class Gateway:
         self.connections: set[ClientConnection] = set()
         self.server: asyncio.Server | None = None
         self.date = b""
+        self.loop: asyncio.AbstractEventLoop | None = None  # set by start()
+        self._routes: dict[str, Route | None] = {}
         self._sweeper: asyncio.TimerHandle | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self, host: str, port: int, *, reuse_port: bool = False, sock: socket.socket | None = None) -> int:
         """Listen; returns the port (useful with port 0)."""
-        loop = asyncio.get_running_loop()
+        self.loop = loop = asyncio.get_running_loop()
         self._sweep()
         if sock is not None:
             self.server = await loop.create_server(lambda: ClientConnection(self), sock=sock, backlog=1024)
@@ -122,7 +125,7 @@ class Gateway:
         s = self.settings
         for connection in list(self.connections):
             connection.check(now, s.gateway_client_timeout_seconds, s.gateway_keepalive_seconds)
-        self._sweeper = asyncio.get_running_loop().call_later(1.0, self._sweep)
+        self._sweeper = self.loop.call_later(1.0, self._sweep)
 
     # -- one request -----------------------------------------------------------------------
 
@@ -147,7 +150,7 @@ class Gateway:
             if path in OWN_PATHS and request.method in RETRYABLE_METHODS:
                 await self._own(client, request, request_id, path)  # not counted: not traffic
                 return
-            route = self.routes.match(path)
+            route = self._match(path)
             if route is None:
                 raise RouteNotFound(path=path)
             service = route.service
@@ -165,6 +168,15 @@ class Gateway:
             request_id_var.reset(token)
             if status:
                 self._count(service, status)
+
+    def _match(self, path: str) -> Route | None:
+        try:
+            return self._routes[path]
+        except KeyError:
+            if len(self._routes) >= ROUTES_KEPT:
+                self._routes.clear()
+            route = self._routes[path] = self.routes.match(path)
+            return route
 
     def _count(self, service: str, status: int) -> None:
         counter = self._counters.get((service, status))
@@ -187,10 +199,10 @@ class Gateway:
         idempotent = request.method in RETRYABLE_METHODS
         retries = self.settings.gateway_get_retries if idempotent else 0
         stale_retry = idempotent  # one more try when a kept-alive connection turned out dead
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         while True:
             try:
-                connection = await pool.acquire(route.timeout)
+                connection = pool.take() or await pool.acquire(route.timeout)
             except TimeoutError as exc:
                 raise UpstreamTimeout(service=route.service) from exc
             except OSError as exc:
@@ -199,7 +211,7 @@ class Gateway:
                     continue
                 raise UpstreamUnavailable(service=route.service) from exc
             reused = connection.used > 0
-            exchange = Exchange(client, head_only=request.method == b"HEAD", client_http11=request.http11,
+            exchange = Exchange(loop, client, head_only=request.method == b"HEAD", client_http11=request.http11,
                                 client_keep_alive=request.keep_alive and not client.closing,
                                 extra_head=b"X-Request-Id: " + request_id.encode() + b"\r\n")
             client.exchange = exchange
@@ -260,7 +272,7 @@ class Gateway:
         if self.limiter is None:
             return
         user = f"{principal.role}:{principal.subject}" if principal else None
-        wait_ms = await self.limiter.wait_ms(self.limiter.commands(path, method.decode(), user, client_ip))
+        wait_ms = await self.limiter.wait_ms(self.limiter.commands(path, method, user, client_ip))
         if wait_ms:
             raise TooManyRequests(retry_after=max(1, -(-wait_ms // 1000)))
 

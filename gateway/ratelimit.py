@@ -14,7 +14,6 @@ before one asks Redis again, and the outage is logged once when it starts and on
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -67,21 +66,23 @@ class RateLimiter:
                     found.append(BucketCheck(ip_tag, name, rule.per_ip))
         return found
 
-    def commands(self, path: str, method: str, user: str | None, ip: str) -> list[bytes]:
+    def commands(self, path: str, method: bytes, user: str | None, ip: str) -> list[bytes]:
         """The EVALSHA calls (encoded) a request makes, in order; cached, as they depend only on
         which rules the path matches, the user and the IP."""
-        rules = self._rules_key(path, method)
-        key = (rules, method, user, ip)
+        text = method.decode()
+        rules = self._rules_key(path, text) if self.settings.rate_limit_routes else ""
+        key = (rules, user, ip)
         found = self._commands.get(key)
         if found is None:
             if len(self._commands) >= COMMANDS_KEPT:
                 self._commands.clear()
-            found = self._commands[key] = [_evalsha(group) for group in self._calls(self.checks(path, method, user,
-                                                                                                   ip))]
+            found = self._commands[key] = [_evalsha(group) for group in self._calls(self.checks(path, text, user, ip))]
         return found
 
     def _rules_key(self, path: str, method: str) -> str:
-        return "|".join(rule.prefix for rule in self.settings.rate_limit_routes if _applies(rule, path, method))
+        """Which rules apply, by their position (the limiter's settings do not change)."""
+        rules = self.settings.rate_limit_routes
+        return ",".join(str(i) for i, rule in enumerate(rules) if _applies(rule, path, method))
 
     async def wait_ms(self, commands: list[bytes]) -> int:
         """0 when the request may pass, else how long the caller should wait."""
@@ -90,7 +91,10 @@ class RateLimiter:
         wait = 0
         try:
             for command in commands:
-                wait = await self._run(command)
+                reply = await self.redis.send(command)
+                if type(reply) is not int:
+                    reply = await self._retry(command, reply)
+                wait = reply
                 if wait:
                     break
         except (RedisReplyError, ConnectionError, OSError, TimeoutError) as exc:
@@ -101,20 +105,17 @@ class RateLimiter:
             log.warning("rate limiter: redis is back, requests are limited again")
         return wait
 
-    async def _run(self, command: bytes) -> int:
-        reply = await self._reply(command)
+    async def _retry(self, command: bytes, reply: object) -> int:
+        """The script call did not answer a number: after NOSCRIPT (Redis restarted or flushed
+        its scripts) load it and ask again; else the error."""
         if isinstance(reply, RedisReplyError) and str(reply).startswith("NOSCRIPT"):
-            # Redis restarted or flushed its scripts: load it once, then ask again
-            loaded = await self._reply(encode(b"SCRIPT", b"LOAD", SCRIPT))
+            loaded = await self.redis.send(encode(b"SCRIPT", b"LOAD", SCRIPT))
             if isinstance(loaded, RedisReplyError):
                 raise loaded
-            reply = await self._reply(command)
+            reply = await self.redis.send(command)
         if isinstance(reply, RedisReplyError):
             raise reply
         return int(reply)
-
-    def _reply(self, command: bytes) -> asyncio.Future:
-        return self.redis.send(command)
 
     def _failed(self, exc: BaseException) -> None:
         self.failures += 1

@@ -163,6 +163,7 @@ class PipelinedRedis:
         self.connect_timeout = connect_timeout
         self.reply_timeout = reply_timeout
         self._connection: _Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the one it is used on, once used
         self._connecting: asyncio.Future | None = None
         self._queued: list[bytes] = []
         self._queued_futures: list[asyncio.Future] = []
@@ -172,7 +173,9 @@ class PipelinedRedis:
 
     def send(self, command: bytes) -> asyncio.Future:
         """`command`: one command already in RESP (see `encode`); returns the reply's future."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
         future = loop.create_future()
         if not self._queued:
             loop.call_soon(self._flush)

@@ -221,7 +221,7 @@ class ClientConnection(asyncio.Protocol):
     def _enqueue(self, request: Request) -> None:
         self.queue.append(request)
         if self.serving is None:
-            self.serving = asyncio.get_running_loop().create_task(self._serve())
+            self.serving = self.gateway.loop.create_task(self._serve())
         elif len(self.queue) >= QUEUED_MAX and self.reading:
             self.transport.pause_reading()
             self.reading = False

@@ -4,10 +4,10 @@ over; decoding one costs tens of microseconds, finding it here well under one.""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections import OrderedDict
-
-import jwt
 
 from shared.auth import Principal, TokenVerifier
 
@@ -31,9 +31,14 @@ class TokenCache:
                 return known[0]
             del self._known[authorization]
         principal = self.verifier.verify_header(authorization)
-        token = authorization.partition(" ")[2].strip()
-        expires = float(jwt.decode(token, options={"verify_signature": False})["exp"]) + self.verifier.leeway
+        expires = _expiry(authorization.partition(" ")[2].strip()) + self.verifier.leeway
         self._known[authorization] = (principal, expires)
         if len(self._known) > self.size:
             self._known.popitem(last=False)
         return principal
+
+
+def _expiry(token: str) -> float:
+    """The `exp` claim of a token the verifier has just accepted (so it is well formed and has one)."""
+    payload = token.split(".")[1]
+    return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])

@@ -58,21 +58,22 @@ class Exchange:
         "head_only",
         "headers",
         "length_known",
+        "out",
         "sink",
         "started",
         "status",
         "timer",
     )
 
-    def __init__(self, sink, *, head_only: bool, client_http11: bool, client_keep_alive: bool,
-                 extra_head: bytes) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, sink, *, head_only: bool, client_http11: bool,
+                 client_keep_alive: bool, extra_head: bytes) -> None:
         """`extra_head`: header lines the gateway adds to the response (each ending CRLF)."""
         self.sink = sink
         self.head_only = head_only
         self.client_http11 = client_http11
         self.client_keep_alive = client_keep_alive
         self.extra_head = extra_head
-        self.done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.done: asyncio.Future = loop.create_future()
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.chunked = False  # to the client
@@ -83,6 +84,7 @@ class Exchange:
         self.connection: UpstreamConnection | None = None
         self.started = 0.0
         self.timer: asyncio.TimerHandle | None = None
+        self.out: list[bytes] = []  # for the client, written once per read from the upstream
 
     # -- events from the upstream connection ---------------------------------------------------
 
@@ -121,22 +123,29 @@ class Exchange:
         lines.append(self.extra_head)
         lines.append(b"\r\n")
         self.answered = True
-        self.sink.write(b"".join(lines))
+        self.out.append(b"".join(lines))
 
     def on_body(self, data: bytes) -> None:
         if self.head_only:
             return
         if self.chunked:
-            self.sink.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.out.append(b"%x\r\n%s\r\n" % (len(data), data))
         else:
-            self.sink.write(data)
+            self.out.append(data)
+
+    def flush(self) -> None:
+        if self.out:
+            self.sink.write(self.out[0] if len(self.out) == 1 else b"".join(self.out))
+            self.out.clear()
 
     def on_complete(self) -> None:
         if self.chunked:
-            self.sink.write(b"0\r\n\r\n")
+            self.out.append(b"0\r\n\r\n")
+        self.flush()
         self._finish(None)
 
     def on_failure(self, error: UpstreamFailed) -> None:
+        self.flush()
         if self.answered and not error.answered:
             error = UpstreamFailed(str(error), answered=True, timed_out=error.timed_out)
         self._finish(error)
@@ -194,10 +203,12 @@ class UpstreamConnection(asyncio.Protocol):
         if self.exchange is None:  # nothing asked: a service must not speak first
             self.close()
             return
+        exchange = self.exchange
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._fail(UpstreamFailed(f"bad response from upstream: {exc}"))
+        exchange.flush()
 
     def eof_received(self) -> bool:
         return False  # close our side too
@@ -296,17 +307,26 @@ class UpstreamPool:
         self.open = 0
         self.waiters: collections.deque[asyncio.Future] = collections.deque()
 
-    async def acquire(self, seconds: float) -> UpstreamConnection:
-        """A live idle connection (its `used` > 0), else a new one; ConnectionError / OSError
-        when none can be made, TimeoutError after `seconds`."""
-        now = time.monotonic()
+    def take(self) -> UpstreamConnection | None:
+        """A live idle connection (its `used` > 0), if there is one."""
         idle = self.idle
+        if not idle:
+            return None
+        now = time.monotonic()
         while idle:
             connection = idle.pop()
             if connection.reusable and not connection.transport.is_closing():
                 if now - connection.idle_since < self.idle_seconds:
                     return connection
                 connection.close()
+        return None
+
+    async def acquire(self, seconds: float) -> UpstreamConnection:
+        """An idle connection, else a new one; OSError when none can be made, TimeoutError
+        after `seconds`."""
+        connection = self.take()
+        if connection is not None:
+            return connection
         if self.open >= self.limit:
             waiter = asyncio.get_running_loop().create_future()
             self.waiters.append(waiter)

@@ -103,7 +103,8 @@ def markdown(results: Results, checks: list[Check], meta: dict) -> str:
         "`GET /hello` on a bare FastAPI app, same uvicorn command line",
         f"- {meta['rounds']} interleaved rounds; in each, every scenario gets a {meta['warmup_s']:g} s warm-up, then "
         f"{meta['round_s']:g} s measured with `wrk --latency -t1` ({meta['rounds'] * meta['round_s']:g} s in all); "
-        "every server is one process (nginx: one worker)",
+        "every service is one process; both proxies run one process per core (the gateway's GATEWAY_WORKERS, "
+        "nginx's worker_processes)",
         "- req/s, p50 and p99 are medians over the rounds; the range is the slowest and fastest round", "",
         "| scenario | connections | req/s | req/s range | p50 | p99 | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",

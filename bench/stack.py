@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BANNERS = "/app-api/content/banners?position=1"
 MARIADB_URL = "mysql+asyncmy://root@127.0.0.1:3306/promo_bench_{service}"
 UVICORN_FLAGS = ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
+# Both proxies run one process per core, as production would (the gateway: GATEWAY_WORKERS, SO_REUSEPORT).
+PROXY_WORKERS = os.cpu_count() or 1
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Far above anything one load generator can send: the limiter runs on every request but never throttles.
 HUGE_BUCKET = json.dumps({"rate": 1_000_000, "burst": 1_000_000})
 
@@ -123,9 +126,10 @@ class Stack:
         self._start_gateway("gateway_seckill_nolimit", self.urls["seckill"], {"RATE_LIMIT_ENABLED": "false"},
                             service="seckill")
         self._start_gateway("gateway_hello", self.urls["hello"], {"RATE_LIMIT_ENABLED": "false"})
+        self._start_nginx("nginx_seckill", self.urls["seckill"])  # the reference proxy, same service
         self._wait_ready({"seckill": "/readyz", "seckill_db": "/readyz", "hello": "/hello",
                           "gateway_seckill": "/readyz", "gateway_seckill_nolimit": "/readyz",
-                          "gateway_hello": "/readyz"})
+                          "gateway_hello": "/readyz", "nginx_seckill": "/app-api/seckill/slots/today"})
 
     @property
     def env(self) -> dict[str, str]:
@@ -139,7 +143,8 @@ class Stack:
 
     def _start_gateway(self, name: str, upstream_url: str, extra_env: dict[str, str], service: str = "content") -> None:
         port = free_port()
-        env = {**self._env, **extra_env, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port),
+        env = {**self._env, "GATEWAY_WORKERS": str(PROXY_WORKERS), **extra_env, "GATEWAY_HOST": "127.0.0.1",
+               "GATEWAY_PORT": str(port),
                "GATEWAY_SERVICES": json.dumps([service]), "GATEWAY_UPSTREAMS": json.dumps({service: upstream_url})}
         self._spawn(name, [sys.executable, "-m", "gateway"], env, port)
 
@@ -149,7 +154,8 @@ class Stack:
         workdir.mkdir()
         template = Template((Path(__file__).parent / "nginx.conf.template").read_text())
         config = workdir / "nginx.conf"
-        config.write_text(template.substitute(workdir=workdir, port=port, upstream_port=upstream_url.rsplit(":", 1)[1]))
+        config.write_text(template.substitute(workdir=workdir, port=port, upstream_port=upstream_url.rsplit(":", 1)[1],
+                                              workers=PROXY_WORKERS))
         argv = ["nginx", "-p", str(workdir), "-e", str(workdir / "nginx-error.log"), "-c", str(config),
                 "-g", "daemon off;"]
         self._spawn(name, argv, self._env, port)
@@ -174,6 +180,28 @@ class Stack:
             if pending and time.monotonic() > deadline:
                 raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(pending)}")
             time.sleep(0.2)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each process under test, with its workers
+        (every process of its group), and by Redis: compare two readings around a run."""
+        groups = {process.pid: name for name, process in self._processes.items()}
+        used = dict.fromkeys(groups, 0.0)
+        redis = next((e.process.pid for e in self._infra if e.name == "redis"), None)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+            pid, group = int(stat.parent.name), int(fields[2])  # fields after the name: state, ppid, pgrp, ...
+            ticks = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+            if group in used:
+                used[group] += ticks
+            if pid == redis:
+                used[-1] = ticks
+        found = {groups[pid]: seconds for pid, seconds in used.items() if pid in groups}
+        if -1 in used:
+            found["redis"] = used[-1]
+        return found
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         log = self.workdir / f"{name}.log"

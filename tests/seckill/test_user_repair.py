@@ -22,7 +22,7 @@ from tests.seckill.test_reservations import grab, state
 
 async def crash_leftover(redis, activity_id: int, user_id: int, token: str = "r:killed", count: int = 1,
                          age: int | None = 15) -> None:
-    """What reserve.lua leaves behind when the process dies before MySQL records the reservation,
+    """What quota_gate_reserve.lua leaves behind when the process dies before MySQL records the reservation,
     `age` seconds ago by Redis's clock (no stamp at all with None: as loaded from MySQL)."""
     stock, users, held, _ = keys(activity_id)
     await redis.hincrby(stock, "1001", -count)

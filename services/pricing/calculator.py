@@ -443,7 +443,8 @@ def finish(draft: Draft, coupon: ChosenCoupon | None, rules: PointsRules) -> Quo
     pay = sum(p.pay for p in selected)
     if pay <= 0 and not points_mall:
         raise PayAmountNotPositive(pay=pay)
-    _grant_points(draft, selected, rules)
+    if not points_mall:  # an exchange spends points: it earns none
+        _grant_points(draft, selected, rules)
     coupon_ids = tuple(c.coupon_id for c in draft.applied_coupons)
     main = coupon.coupon_id if coupon else (coupon_ids[0] if coupon_ids else None)
     return Quote(draft.lines, _totals(draft, selected), draft.promotions,
@@ -604,6 +605,8 @@ def _special_prices(draft: Draft, selected: list[LinePrice], special: SpecialPri
         if price is None:
             raise SpecialPriceMissing(sku_id=p.line.sku_id)
         p.special = True
+        if special.kind is SpecialKind.POINTS_MALL and price * p.line.count > p.original:
+            p.original = p.pay = price * p.line.count  # the exchange's cash is its price, even above the SKU's
         p.take(Kind.SPECIAL, special.activity_id, max(0, p.original - price * p.line.count))
     draft.promotions.append(PromotionResult(Kind.SPECIAL, special.activity_id, special.name or special.kind.value, True,
                                             sum(_taken(p, Kind.SPECIAL) for p in selected),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,11 +92,11 @@ class SeckillClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, units: Mapping[int, int],
                           order_id: int | None = None, locale: str = "en") -> SpecialPrice:
         answer = await self.client.post("/internal/seckill/prices", _with_order({
             "user_id": user_id, "activity_id": activity.activity_id,
-            "sku_ids": sorted(set(sku_ids))}, order_id), locale=locale)
+            "sku_ids": sorted(units)}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.SECKILL, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},
                             name=answer.get("activity_name") or "", business_id=answer.get("business_id"))
@@ -119,11 +119,11 @@ class GroupbuyClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, units: Mapping[int, int],
                           order_id: int | None = None, locale: str = "en") -> SpecialPrice:
         answer = await self.client.post("/internal/groupbuy/prices", _with_order({
             "user_id": user_id, "activity_id": activity.activity_id, "group_id": activity.group_id,
-            "sku_ids": sorted(set(sku_ids))}, order_id), locale=locale)
+            "sku_ids": sorted(units)}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.GROUPBUY, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},
                             name=answer.get("activity_name") or "", business_id=answer.get("business_id"))
@@ -146,10 +146,10 @@ class BargainClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, units: Mapping[int, int],
                           order_id: int | None = None, locale: str = "en") -> SpecialPrice:
         answer = await self.client.post("/internal/bargain/prices", _with_order({
-            "user_id": user_id, "record_id": activity.record_id, "sku_ids": sorted(set(sku_ids))}, order_id),
+            "user_id": user_id, "record_id": activity.record_id, "sku_ids": sorted(units)}, order_id),
             locale=locale)
         if answer["activity_id"] != activity.activity_id:  # the record is of another bargain than the order's
             raise Refused(self.client.service, 409, "BARGAIN_RECORD_OF_ANOTHER_ACTIVITY",
@@ -175,10 +175,10 @@ class PointsClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, units: Mapping[int, int],
                           order_id: int | None = None, locale: str = "en") -> SpecialPrice:
         answer = await self.client.post("/internal/points/prices", _with_order({
-            "user_id": user_id, "activity_id": activity.activity_id, "sku_ids": sorted(set(sku_ids))}, order_id),
+            "user_id": user_id, "activity_id": activity.activity_id, "sku_ids": sorted(units)}, order_id),
             locale=locale)
         return SpecialPrice(SpecialKind.POINTS_MALL, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},

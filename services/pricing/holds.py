@@ -1,8 +1,6 @@
 """Checkout holds (docs/checkout.md): each owner of a limited resource reserves it for the
 order, and gives it back when a later hold fails. Owners are tried in order; every call is
 idempotent by order id on the owner's side, so a retried checkout takes nothing twice.
-
-Points-mall stock joins as a further owner when its service lands.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -32,8 +32,9 @@ class SpecialPriceSource(Protocol):
     """A special activity's service pricing its SKUs for an order (seckill, group buy, ...). With
     `order_id` (a checkout), what that order already holds counts as its own."""
 
-    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, sku_ids: Sequence[int],
-                          order_id: int | None, locale: str) -> calc.SpecialPrice: ...
+    async def unit_prices(self, user_id: int | None, activity: SpecialOrder, units: Mapping[int, int],
+                          order_id: int | None, locale: str) -> calc.SpecialPrice:
+        """`units`: the selected lines' SKUs and how many of each the order buys."""
 
 
 @dataclass
@@ -102,8 +103,11 @@ async def _special_price(pricing: Pricing, user_id: int | None, body: QuoteIn, o
     if body.activity.type is calc.SpecialKind.POINTS_MALL and sum(line.selected for line in body.lines) > 1:
         raise domain.PointsOrderInvalid(reason=domain.POINTS_ONE_LINE)
     try:
-        return await source.unit_prices(user_id, special_order(body.activity),
-                                        [line.sku_id for line in body.lines if line.selected], order_id, locale)
+        units: dict[int, int] = {}
+        for line in body.lines:
+            if line.selected:
+                units[line.sku_id] = units.get(line.sku_id, 0) + line.count
+        return await source.unit_prices(user_id, special_order(body.activity), units, order_id, locale)
     except Refused as refused:
         raise domain.ActivityRefused(type=kind, type_name=domain.activity_kind_name(kind), reason=refused.message,
                                      owner_code=refused.code) from refused

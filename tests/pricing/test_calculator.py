@@ -225,6 +225,25 @@ def test_points_mall_order_may_be_free():
     assert quote.totals.pay == 0 and quote.totals.points_spent == 1000 and quote.totals.points_used == 0
 
 
+@pytest.mark.parametrize("kind", [SpecialKind.SECKILL, SpecialKind.GROUPBUY, SpecialKind.BARGAIN])
+def test_only_a_points_mall_order_may_be_free(kind):
+    with pytest.raises(c.PayAmountNotPositive):
+        run([line(1, 5000, 1)], special=SpecialPrice(kind, 9, {1: 0}))
+
+
+def test_a_points_mall_line_costs_its_cash_even_above_the_skus_price_and_earns_no_points():
+    rules = PointsRules(enabled=True, grant_per_yuan=10)
+    quote = run([line(1, 500, 2)], special=SpecialPrice(SpecialKind.POINTS_MALL, 9, {1: 1000}, {1: 300}), rules=rules)
+    assert (quote.totals.original, quote.totals.special, quote.totals.pay) == (2000, 0, 2000)
+    assert (quote.totals.points_spent, quote.totals.points_granted) == (600, 0)
+    cheaper = run([line(1, 5000, 2)], special=SpecialPrice(SpecialKind.POINTS_MALL, 9, {1: 1000}, {1: 300}),
+                  rules=rules)
+    assert (cheaper.totals.original, cheaper.totals.special, cheaper.totals.pay) == (10_000, 8000, 2000)
+    assert cheaper.totals.points_granted == 0
+    seckill = run([line(1, 5000, 2)], special=SpecialPrice(SpecialKind.SECKILL, 9, {1: 1000}), rules=rules)
+    assert seckill.totals.points_granted == 200, "other special orders still earn points on what they pay"
+
+
 # --- properties -------------------------------------------------------------------------------------
 
 lines_strategy = st.lists(

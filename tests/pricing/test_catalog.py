@@ -62,7 +62,8 @@ async def test_a_quote_reads_both_versions_in_one_core_select_and_a_write_bumps_
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(" ".join(statement.split()))
+        if "pricing_outbox" not in statement:  # the app's outbox relay polls on the same engine
+            statements.append(" ".join(statement.split()))
 
     engine = pricing_app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)

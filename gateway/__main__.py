@@ -23,7 +23,7 @@ RESTART_PAUSE_SECONDS = 1.0
 def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level, settings.log_json)
-    workers = settings.gateway_workers or os.cpu_count() or 1
+    workers = settings.gateway_workers or len(os.sched_getaffinity(0)) or 1
     if workers == 1:
         serve(settings, reuse_port=False)
         return
@@ -61,10 +61,12 @@ def supervise(settings: GatewaySettings, workers: int) -> None:
     stopping = False
 
     def spawn(number: int) -> None:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _end_with(parent)
             code = 0
             try:
                 serve(settings, reuse_port=True)
@@ -101,6 +103,18 @@ def supervise(settings: GatewaySettings, workers: int) -> None:
             print(f"gateway worker {pid} ended ({status}); starting another", file=sys.stderr, flush=True)
             time.sleep(RESTART_PAUSE_SECONDS)
             spawn(number)
+
+
+def _end_with(parent: int) -> None:
+    """A worker gets SIGTERM when the supervisor dies, however it dies (Linux), so none is orphaned."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ log = logging.getLogger("gateway")
 __all__ = ["Gateway", "PayloadTooLarge"]
 
 OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+TICK_SECONDS = 0.05  # how late an upstream timeout may fire
 ROUTES_KEPT = 10_000  # matched routes by path
 RETRYABLE_METHODS = frozenset({b"GET", b"HEAD"})
 # Request headers not passed on: the connection's own, and the ones the gateway sets itself.
@@ -91,6 +92,9 @@ class Gateway:
         self.loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._routes: dict[str, Route | None] = {}
         self._sweeper: asyncio.TimerHandle | None = None
+        self.in_flight: set[Exchange] = set()  # exchanges with a deadline, checked by _tick
+        self._ticker: asyncio.TimerHandle | None = None
+        self._warming: asyncio.Task | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -98,6 +102,9 @@ class Gateway:
         """Listen; returns the port (useful with port 0)."""
         self.loop = loop = asyncio.get_running_loop()
         self._sweep()
+        self._tick()
+        if self.limiter is not None:  # connected and the script loaded before the first request needs them
+            self._warming = loop.create_task(self.limiter.warm_up())
         if sock is not None:
             self.server = await loop.create_server(lambda: ClientConnection(self), sock=sock, backlog=1024)
         else:
@@ -106,8 +113,9 @@ class Gateway:
         return self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for handle in (self._sweeper, self._ticker, self._warming):
+            if handle is not None:
+                handle.cancel()
         if self.server is not None:
             self.server.close()
         for connection in list(self.connections):
@@ -126,6 +134,14 @@ class Gateway:
         for connection in list(self.connections):
             connection.check(now, s.gateway_client_timeout_seconds, s.gateway_keepalive_seconds)
         self._sweeper = self.loop.call_later(1.0, self._sweep)
+
+    def _tick(self) -> None:
+        """Every TICK_SECONDS: exchanges past their deadline time out (504, or the client's
+        connection is cut if the answer had begun)."""
+        now = self.loop.time()
+        for exchange in [e for e in self.in_flight if e.deadline <= now]:
+            exchange.time_out()
+        self._ticker = self.loop.call_later(TICK_SECONDS, self._tick)
 
     # -- one request -----------------------------------------------------------------------
 
@@ -216,7 +232,7 @@ class Gateway:
                                 extra_head=b"X-Request-Id: " + request_id.encode() + b"\r\n")
             client.exchange = exchange
             started = time.perf_counter()
-            exchange.timer = loop.call_later(route.timeout, exchange.time_out)
+            exchange.watch(self.in_flight, loop.time() + route.timeout)
             connection.start(exchange, message)
             try:
                 status = await exchange.done

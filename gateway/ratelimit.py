@@ -14,6 +14,7 @@ before one asks Redis again, and the outage is logged once when it starts and on
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -104,6 +105,17 @@ class RateLimiter:
             self.down_until = 0.0
             log.warning("rate limiter: redis is back, requests are limited again")
         return wait
+
+    async def warm_up(self) -> None:
+        """Connect and load the script now, so the first requests do not pay for it (a cold
+        start slower than RATE_LIMIT_TIMEOUT_MS would let them through unchecked)."""
+        try:
+            async with asyncio.timeout(5):
+                loaded = await self.redis.send(encode(b"SCRIPT", b"LOAD", SCRIPT))
+            if isinstance(loaded, RedisReplyError):
+                raise loaded
+        except (RedisReplyError, ConnectionError, OSError, TimeoutError) as exc:
+            log.warning("rate limiter: could not load the script at start (%r); it is loaded when first needed", exc)
 
     async def _retry(self, command: bytes, reply: object) -> int:
         """The script call did not answer a number: after NOSCRIPT (Redis restarted or flushed

@@ -53,6 +53,7 @@ class Exchange:
         "client_keep_alive",
         "close_client",
         "connection",
+        "deadline",
         "done",
         "extra_head",
         "head_only",
@@ -62,7 +63,7 @@ class Exchange:
         "sink",
         "started",
         "status",
-        "timer",
+        "watched",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sink, *, head_only: bool, client_http11: bool,
@@ -83,7 +84,8 @@ class Exchange:
         self.close_client = not client_keep_alive  # the client's connection ends after this response
         self.connection: UpstreamConnection | None = None
         self.started = 0.0
-        self.timer: asyncio.TimerHandle | None = None
+        self.deadline = 0.0  # loop time; see `watch`
+        self.watched: set[Exchange] | None = None
         self.out: list[bytes] = []  # for the client, written once per read from the upstream
 
     # -- events from the upstream connection ---------------------------------------------------
@@ -150,18 +152,28 @@ class Exchange:
             error = UpstreamFailed(str(error), answered=True, timed_out=error.timed_out)
         self._finish(error)
 
+    def watch(self, watched: set[Exchange], deadline: float) -> None:
+        """Be timed out (`time_out`) by whoever checks `watched` (gateway/app.py, every 50 ms)
+        if still unfinished at `deadline`: cheaper than a loop timer per exchange."""
+        self.deadline = deadline
+        self.watched = watched
+        watched.add(self)
+
     def time_out(self) -> None:
-        self.timer = None
+        self._unwatch()
         connection = self.connection
         if connection is not None:
             connection.exchange = None
             connection.close()
         self._finish(UpstreamFailed("timeout", answered=self.answered, timed_out=True))
 
+    def _unwatch(self) -> None:
+        if self.watched is not None:
+            self.watched.discard(self)
+            self.watched = None
+
     def _finish(self, error: UpstreamFailed | None) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self._unwatch()
         if not self.done.done():
             if error is None:
                 self.done.set_result(self.status)
@@ -171,9 +183,7 @@ class Exchange:
     def pause(self) -> None:
         """The client reads slowly: stop reading the upstream until it catches up (the upstream
         timeout stops too: the client's own write timeout takes over)."""
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self._unwatch()
         if self.connection is not None:
             self.connection.transport.pause_reading()
 

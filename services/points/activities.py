@@ -95,9 +95,9 @@ async def update_activity(session: AsyncSession, activity_id: int, data: Activit
 
 
 async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False,
-                       scope: OwnerScope = EVERYTHING) -> Activity:
+                       for_share: bool = False, scope: OwnerScope = EVERYTHING) -> Activity:
     """The activity, if `scope` sees it: another owner's or a deleted one is "not found"."""
-    activity = await repo.get_activity(session, activity_id, for_update=for_update)
+    activity = await repo.get_activity(session, activity_id, for_update=for_update, for_share=for_share)
     if activity is None or activity.deleted_at is not None or not scope.sees(activity.business_id):
         raise domain.ActivityNotFound(id=activity_id)
     return activity

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points import domain, service
+from services.points import service
 from shared.consumer import Handler
 from shared.events import Envelope, OrderCancelled, OrderPaid
 
@@ -16,10 +16,9 @@ async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
 
 
 async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
-    """The units and the buyer's count go back; a paid order's too when it was cancelled after payment."""
+    """Recorded on the hold; the units and the buyer's count go back, held or paid (see service.cancel)."""
     cancelled = OrderCancelled.model_validate(envelope.data)
-    await service.release(session, cancelled.order_id, cancelled.cancelled_at, domain.END_CANCELLED,
-                          paid_too=cancelled.paid)
+    await service.cancel(session, cancelled.order_id, cancelled.cancelled_at, said_paid=cancelled.paid)
 
 
 HANDLERS: dict[str, Handler] = {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

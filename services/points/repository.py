@@ -41,8 +41,13 @@ async def has_any_data(session: AsyncSession) -> bool:
     return await session.scalar(select(Hold.id).limit(1)) is not None
 
 
-async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False) -> Activity | None:
-    return await session.scalar(_locking(select(Activity).where(Activity.id == activity_id), for_update))
+async def get_activity(session: AsyncSession, activity_id: int, *, for_update: bool = False,
+                       for_share: bool = False) -> Activity | None:
+    """`for_share`: a shared lock (LOCK IN SHARE MODE): holds go on side by side, a close waits for them."""
+    query = select(Activity).where(Activity.id == activity_id)
+    if for_share:
+        return await session.scalar(query.with_for_update(read=True).execution_options(populate_existing=True))
+    return await session.scalar(_locking(query, for_update))
 
 
 async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams,

@@ -114,6 +114,9 @@ class PricesIn(Input):
     activity_id: Id
     sku_ids: Annotated[list[Id], Field(min_length=1, max_length=50)]
     order_id: Id | None = Field(default=None, description="a checkout's order: what it already holds is its own")
+    counts: Annotated[dict[Id, Annotated[int, Field(ge=1, le=10_000)]] | None,
+                      Field(max_length=50, description="sku_id -> units the order asks for (checked against the "
+                                                       "stock and the buyer's limit); one of each if absent")] = None
 
 
 class PricesOut(BaseModel):

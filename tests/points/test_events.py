@@ -36,11 +36,25 @@ async def test_order_paid_twice_commits_the_hold_once(client, tokens, points_app
     assert (product_row.stock, counts, hold.status, hold.end_reason) == (8, (0, 2), 10, "paid")
     assert hold.paid_at == NOW
     assert not (await client.post(f"{HOLDS}/31/release", headers=service)).json()["released"]
-    await deliver(points_app, "order.cancelled", cancelled(31))  # says not paid: the payment stands
-    product_row, counts, hold = await stored(points_app, body["id"], order_id=31)
-    assert (product_row.stock, counts, hold.status) == (8, (0, 2), 10)
     await deliver(points_app, "order.paid", paid(999))  # not a points-mall order: nothing happens
     assert await events(points_app) == []
+
+
+async def test_a_cancellation_said_unpaid_after_the_payment_releases_and_asks_the_refund_once(
+        client, tokens, points_app):
+    """The payment was handled first (the topics are not ordered together): the order is cancelled
+    all the same, so its units go back, and as the order service thinks it unpaid, we ask the refund."""
+    service = tokens["service"]
+    body = await make_activity(client, tokens["admin"])
+    assert (await client.post(HOLDS, headers=service, json=hold_body(33, body["id"], count=2))).status_code == 201
+    await deliver(points_app, "order.paid", paid(33))
+    for _ in range(2):
+        await deliver(points_app, "order.cancelled", cancelled(33))
+        await deliver(points_app, "order.paid", paid(33))
+    product_row, counts, hold = await stored(points_app, body["id"], order_id=33)
+    assert (product_row.stock, counts, hold.status, hold.end_reason) == (10, (0, 0), 20, "cancelled_refund_asked")
+    refused = await events(points_app, "promo.points.order-refused")
+    assert [(e.data["order_id"], e.data["count"], e.data["reason"]) for e in refused] == [(33, 2, "order_cancelled")]
 
 
 async def test_order_cancelled_twice_releases_once(client, tokens, points_app):
@@ -61,7 +75,8 @@ async def test_an_order_cancelled_after_payment_gives_units_and_count_back_once(
     await deliver(points_app, "order.cancelled", cancelled(51, paid_before=True))
     await deliver(points_app, "order.cancelled", cancelled(51, paid_before=True))
     product_row, counts, hold = await stored(points_app, body["id"], order_id=51)
-    assert (product_row.stock, counts, hold.status, hold.end_reason) == (10, (0, 0), 20, "cancelled")
+    assert (product_row.stock, counts, hold.status, hold.end_reason) == (10, (0, 0), 20, "cancelled_after_payment")
+    assert await events(points_app) == [], "cancelled after payment: the order service refunds it"
     figures = (await client.get(f"{ADMIN}/activities/{body['id']}/stats", headers=tokens["admin"])).json()
     assert (figures["orders_paid"], figures["units_sold"], figures["sales"]) == (0, 0, 0)
     assert (await client.post(HOLDS, headers=service, json=hold_body(52, body["id"], count=2))).status_code == 201

@@ -13,7 +13,7 @@ from services.points import flows
 from services.points.models import Hold
 from services.points.schemas import HoldIn
 from shared.errors import DomainError
-from tests.points.conftest import NOW, cancelled, deliver, hold_body, make_activity, paid, product, stored
+from tests.points.conftest import NOW, cancelled, deliver, events, hold_body, make_activity, paid, product, stored
 
 
 def codes(results) -> list[str]:
@@ -82,9 +82,26 @@ async def test_a_payment_and_a_cancellation_at_once_end_the_hold_one_way(client,
         deliver(points_app, "order.cancelled", cancelled(order_id, user_id=order_id)))))
     product_row, _, _ = await stored(points_app, body["id"])
     held = await holds_of(points_app, body["id"])
-    sold = [h for h in held if h.status == 10]
-    assert all(h.status in (10, 20) for h in held)
-    assert product_row.stock == 10 - len(sold)
+    # in either order the order ends cancelled: released, and its payment refused once (it was said unpaid)
+    assert [(h.status, h.end_reason) for h in held] == [(20, "cancelled_refund_asked")] * 6
+    assert product_row.stock == 10
     for hold in held:
-        counts = (await stored(points_app, body["id"], user_id=hold.user_id))[1]
-        assert counts == ((0, 1) if hold.status == 10 else (0, 0))
+        assert (await stored(points_app, body["id"], user_id=hold.user_id))[1] == (0, 0)
+    refused = await events(points_app, "promo.points.order-refused")
+    assert sorted(e.data["order_id"] for e in refused) == list(range(50_000, 50_006))
+    assert {e.data["reason"] for e in refused} == {"order_cancelled"}
+
+
+async def test_a_payment_and_a_cancellation_after_payment_at_once_give_everything_back_silently(
+        client, tokens, points_app):
+    pm = points_app.state.points
+    body = await make_activity(client, tokens["admin"])
+    for order_id in range(51_000, 51_006):
+        await flows.hold(pm, HoldIn(**hold_body(order_id, body["id"], user_id=order_id)), NOW)
+    await asyncio.gather(*(call for order_id in range(51_000, 51_006) for call in (
+        deliver(points_app, "order.paid", paid(order_id, user_id=order_id)),
+        deliver(points_app, "order.cancelled", cancelled(order_id, paid_before=True, user_id=order_id)))))
+    held = await holds_of(points_app, body["id"])
+    assert [(h.status, h.end_reason) for h in held] == [(20, "cancelled_after_payment")] * 6, "never ends PAID"
+    assert (await stored(points_app, body["id"]))[0].stock == 10
+    assert await events(points_app) == []

@@ -16,6 +16,7 @@ from services.points.domain.errors import (
     Ended,
     LimitExceeded,
     NotStarted,
+    OrderHoldEnded,
     OrderHoldsAnother,
     SkuNotInActivity,
     SoldOut,
@@ -23,7 +24,10 @@ from services.points.domain.errors import (
     SpuConflictElsewhere,
 )
 from services.points.domain.model import (
+    CANCELLED,
     END_CANCELLED,
+    END_CANCELLED_PAID,
+    END_CANCELLED_REFUNDED,
     END_CHECKOUT_FAILED,
     END_EXPIRED,
     END_PAID,
@@ -56,9 +60,11 @@ from services.points.domain.rules import (
 
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "DeleteRefused", "Ended",
-    "LimitExceeded", "NotStarted", "OrderHoldsAnother", "SkuNotInActivity", "SoldOut", "SpuConflict",
+    "LimitExceeded", "NotStarted", "OrderHoldEnded", "OrderHoldsAnother", "SkuNotInActivity", "SoldOut",
+    "SpuConflict",
     "SpuConflictElsewhere",
-    "END_CANCELLED", "END_CHECKOUT_FAILED", "END_EXPIRED", "END_PAID", "END_PAID_LATE", "HoldStatus",
+    "CANCELLED", "END_CANCELLED", "END_CANCELLED_PAID", "END_CANCELLED_REFUNDED",
+    "END_CHECKOUT_FAILED", "END_EXPIRED", "END_PAID", "END_PAID_LATE", "HoldStatus",
     "ProductDraft", "Terms",
     "DUPLICATE_SKU", "LIMIT_NOT_POSITIVE", "NO_PRODUCTS", "POINTS_NOT_POSITIVE", "PRICE_NEGATIVE", "SKU_HAS_ORDERS",
     "START_NOT_BEFORE_END", "STOCK_BELOW_TAKEN", "STOCK_NEGATIVE", "check_activity", "check_can_close",

@@ -75,3 +75,10 @@ class OrderHoldsAnother(Conflict):
     code = "POINTS_ORDER_HOLDS_ANOTHER"
     messages = {"en": "Order {order_id} already holds another points mall exchange",
                 "zh-CN": "订单 {order_id} 已占用其它积分商城兑换"}
+
+
+class OrderHoldEnded(Conflict):
+    code = "POINTS_ORDER_HOLD_ENDED"
+    messages = {"en": "Order {order_id} held a points mall exchange that has ended (cancelled, failed or not paid "
+                      "in time): it cannot be held again",
+                "zh-CN": "订单 {order_id} 的积分商城兑换已结束（已取消、失败或超时未支付），不能再次占用"}

@@ -18,10 +18,13 @@ class HoldStatus(DescribedIntEnum):
 
 # why a hold ended: kept on the hold
 END_PAID = "paid"
-END_CANCELLED = "cancelled"
+END_CANCELLED = "cancelled"  # order.cancelled said unpaid: a payment handled later is refused (refund asked)
+END_CANCELLED_PAID = "cancelled_after_payment"  # said paid: the order service refunds it, a payment takes nothing
+END_CANCELLED_REFUNDED = "cancelled_refund_asked"  # cancelled, and its payment refused once (order-refused)
 END_EXPIRED = "expired"
 END_CHECKOUT_FAILED = "checkout_failed"
 END_PAID_LATE = "paid_after_release"  # paid after its hold went back, and nothing could be taken again
+CANCELLED = (END_CANCELLED, END_CANCELLED_PAID, END_CANCELLED_REFUNDED)  # the order's cancellation is recorded
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,57 @@ async def test_internal_input_is_strict(client, tokens):
         assert (await client.post(PRICES, headers=service, json=body)).status_code == 422
     assert (await client.post(HOLDS, headers=service, json={**hold_body(1, 1), "count": 0})).status_code == 422
     assert (await client.post(HOLDS, headers=service, json={**hold_body(1, 1), "extra": 1})).status_code == 422
+
+
+def counted(activity_id: int, counts: dict, user_id: int | None = 1001, order_id: int | None = None) -> dict:
+    keyed = {str(sku_id): n for sku_id, n in counts.items()}  # JSON keys are strings
+    return {**prices_body(activity_id, tuple(counts), user_id, order_id), "counts": keyed}
+
+
+async def test_prices_with_counts_check_each_skus_units_against_the_limit_and_the_stock(client, tokens):
+    service = tokens["service"]
+    body = await make_activity(client, tokens["admin"], products=[product(stock=10, limit=3), product(6002, stock=2,
+                                                                                                      limit=5)])
+    ok = await client.post(PRICES, headers=service, json=counted(body["id"], {6001: 3, 6002: 2}))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["prices"] == {"6001": 1_000, "6002": 1_000}
+    cases = [({6001: 4}, 1001, "POINTS_LIMIT_EXCEEDED"), ({6001: 1, 6002: 3}, 1001, "POINTS_SOLD_OUT"),
+             ({6002: 3}, None, "POINTS_SOLD_OUT")]
+    for counts, user_id, code in cases:
+        refused = await client.post(PRICES, headers=service, json=counted(body["id"], counts, user_id))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (409, code), (counts, refused.text)
+    # no buyer: the stock, and the limit as a whole (no one buyer may exchange more)
+    anonymous = {n: (await client.post(PRICES, headers=service, json=counted(body["id"], {6001: n}, None)))
+                 for n in (3, 4)}
+    assert (anonymous[3].status_code, anonymous[4].json()["error"]["code"]) == (200, "POINTS_LIMIT_EXCEEDED")
+    # the buyer holds 2 of 6001 for order 11: another order may ask 1 more, order 11 itself up to 3
+    assert (await client.post(HOLDS, headers=service, json=hold_body(11, body["id"], count=2))).status_code == 201
+    refusals = {n: (await client.post(PRICES, headers=service, json=counted(body["id"], {6001: n}))).status_code
+                for n in (1, 2)}
+    assert refusals == {1: 200, 2: 409}
+    own = {n: (await client.post(PRICES, headers=service, json=counted(body["id"], {6001: n}, order_id=11)))
+           .status_code for n in (2, 3, 4)}
+    assert own == {2: 200, 3: 200, 4: 409}
+    # a SKU not in `counts` is asked once; no `counts`: one unit each, as before
+    mixed = await client.post(PRICES, headers=service, json={**counted(body["id"], {6002: 2}), "sku_ids": [6001, 6002]})
+    assert mixed.status_code == 200, mixed.text
+
+
+async def test_prices_counts_own_hold_stock(client, tokens):
+    """The order's own units are its own also for the stock: all 3 left are held by order 12."""
+    service = tokens["service"]
+    body = await make_activity(client, tokens["admin"], products=[product(stock=3, limit=5)])
+    assert (await client.post(HOLDS, headers=service, json=hold_body(12, body["id"], count=3))).status_code == 201
+    assert (await client.post(PRICES, headers=service, json=counted(body["id"], {6001: 3}, order_id=12))).status_code \
+        == 200
+    refused = await client.post(PRICES, headers=service, json=counted(body["id"], {6001: 1}, user_id=1002))
+    assert refused.json()["error"]["code"] == "POINTS_SOLD_OUT"
+    more = await client.post(PRICES, headers=service, json=counted(body["id"], {6001: 4}, order_id=12))
+    assert more.json()["error"]["code"] == "POINTS_SOLD_OUT"
+
+
+@pytest.mark.parametrize("counts", [{"6001": 0}, {"6001": 10_001}, {"6001": "2"}, {"0": 1}, {"x": 1}, [1]])
+async def test_prices_counts_are_strict(client, tokens, counts):
+    body = {**prices_body(1), "counts": counts}
+    refused = await client.post(PRICES, headers=tokens["service"], json=body)
+    assert refused.status_code == 422, refused.text

@@ -106,3 +106,29 @@ async def test_the_openapi_document_lists_the_routes_their_errors_and_the_owner(
         hold["409"]["description"].split(" | "))
     assert "POINTS_ACTIVITY_INVALID" in document["paths"][f"{MINE}/activities"]["post"]["responses"]["422"][
         "description"]
+
+
+async def test_my_holds_and_stats_without_an_activity_are_mine_only(client, shops, tokens, points_app):
+    """Merchant A's /holds and /stats over all its activities leave out merchant B's and the
+    platform's holds; the admin narrows /holds with ?business_id=."""
+    service = tokens["service"]
+    mine = await make_activity(client, shops["a"], prefix=MINE, products=[product(stock=10, limit=5)])
+    theirs = await make_activity(client, shops["b"], prefix=MINE, spu_id=602, products=[product(stock=7, limit=5)])
+    platform = await make_activity(client, tokens["admin"], spu_id=603, products=[product(stock=5, limit=5)])
+    for order_id, activity_id, count in ((1, mine["id"], 2), (2, theirs["id"], 3), (3, platform["id"], 4)):
+        held = await client.post(HOLDS, headers=service, json=hold_body(order_id, activity_id, count=count))
+        assert held.status_code == 201, held.text
+    holds = (await client.get(f"{MINE}/holds", headers=shops["a"])).json()
+    assert (holds["total"], [h["order_id"] for h in holds["items"]]) == (1, [1])
+    stats = (await client.get(f"{MINE}/stats", headers=shops["a"])).json()
+    assert (stats["total_stock"], stats["stock"], stats["orders_held"], stats["units_held"]) == (10, 8, 1, 2)
+    b_stats = (await client.get(f"{MINE}/stats", headers=shops["b"])).json()
+    assert (b_stats["total_stock"], b_stats["units_held"]) == (7, 3)
+    b_holds = (await client.get(f"{ADMIN}/holds", params={"business_id": 2}, headers=tokens["admin"])).json()
+    assert [h["order_id"] for h in b_holds["items"]] == [2]
+    platform_holds = (await client.get(f"{ADMIN}/holds", params={"platform": "true"}, headers=tokens["admin"])).json()
+    assert [h["order_id"] for h in platform_holds["items"]] == [3]
+    every = (await client.get(f"{ADMIN}/holds", headers=tokens["admin"])).json()
+    assert sorted(h["order_id"] for h in every["items"]) == [1, 2, 3]
+    admin_stats = (await client.get(f"{ADMIN}/stats", params={"business_id": 1}, headers=tokens["admin"])).json()
+    assert (admin_stats["total_stock"], admin_stats["units_held"]) == (10, 2)

@@ -9,26 +9,46 @@
   and 100 promotions;
 - over HTTP (wrk, the pricing and coupon services as `make run` starts them, on MariaDB): the
   60-promotion cart for p50/p99, and throughput with 100 promotions against the same cart shape
-  with none, in interleaved rounds.
+  with none, in interleaved rounds;
+- member against anonymous quotes (issue 19): a 3-line cart, the member holding 30 coupons, with
+  the CPU each process spends per quote and the coupon service per match call (utime + stime from
+  /proc/<pid>/stat over the measured run, calls from its metrics); the same two scenarios on the
+  code as it was before (`BASELINE`, a `git archive` of that commit run beside it on its own
+  databases), in the same rounds;
+- SQLAlchemy ORM against Core on the hot statements (the match, the catalog versions), and the
+  pool's checkout round trips, in-process on the seeded databases.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import re
 import statistics
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench import stack as stack_module
 from bench import wrk
 from bench.stack import Stack
 from services.coupon import domain as coupon_domain
+from services.coupon import matching
+from services.coupon.models import Coupon
+from services.coupon.schemas import CartLineIn
 from services.pricing import calculator as calc
+from services.pricing import repository as pricing_repo
+from services.pricing.models import Mutex
 from shared.auth import Role, issue_token
+from shared.db import create_engine, make_sessionmaker
 from shared.settings import CommonSettings
 
 LINES = 50
@@ -40,9 +60,18 @@ CONNECTIONS = 16
 #   bare:    no activity and no coupon (context: the cheapest possible quote)
 #   shops:   3 shops, 30 lines: each shop's discount and two spend-and-save, the platform's discount
 #            and spend-and-save across shops; the same 30 platform coupons and 3 of each shop's
-USERS = {"busy60": 5_000_001, "busy100": 5_000_002, "none": 5_000_003, "bare": 5_000_004, "shops": 5_000_005}
-SKU_BASE = {"busy60": 10_000, "busy100": 20_000, "none": 30_000, "bare": 40_000, "shops": 60_000}
-WITH_COUPONS = ("busy60", "busy100", "none", "shops")
+#   member3: a 3-line cart (no activity), the member holding the same 30 coupons (one match call)
+#   anon3:   the same cart, anonymous (no coupon call)
+USERS = {"busy60": 5_000_001, "busy100": 5_000_002, "none": 5_000_003, "bare": 5_000_004, "shops": 5_000_005,
+         "member3": 5_000_006, "anon3": None}
+SKU_BASE = {"busy60": 10_000, "busy100": 20_000, "none": 30_000, "bare": 40_000, "shops": 60_000,
+            "member3": 50_000, "anon3": 50_000}
+WITH_COUPONS = ("busy60", "busy100", "none", "shops", "member3")
+SMALL_LINES = 3
+# The code before issue 19's cheap member quotes: its coupon and pricing services run beside the
+# current ones in the same rounds (PRICING_BENCH_BASELINE=<commit>, or "off").
+BASELINE = os.environ.get("PRICING_BENCH_BASELINE", "b41b470")
+BASELINE_DATABASES = "mysql+asyncmy://root@127.0.0.1:3306/promo_bench_before_{service}"
 
 
 def cart(kind: str) -> list[dict]:
@@ -53,7 +82,7 @@ def cart(kind: str) -> list[dict]:
                 for line in _shop_inputs()[0].lines]
     base = SKU_BASE[kind]
     return [{"sku_id": base + n, "spu_id": base + n, "category_id": base + n % 5, "unit_price": 1990 + 37 * n,
-             "count": 1 + n % 3} for n in range(LINES)]
+             "count": 1 + n % 3} for n in range(SMALL_LINES if kind in ("member3", "anon3") else LINES)]
 
 
 # --- in-process -----------------------------------------------------------------------------------
@@ -273,6 +302,12 @@ async def seed(pricing: str, coupon: str) -> None:
                        {"user_ids": [USERS[kind] for kind in WITH_COUPONS]})
 
 
+def headers_of(kind: str) -> dict[str, str]:
+    """The quote's headers: a member's token, none for the anonymous scenario."""
+    token = member_token(kind)
+    return {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+
+
 async def seed_shops(client: httpx.AsyncClient, post, pricing: str, coupon: str, window: dict) -> None:
     """The 3-shop cart's promotions: per shop (its merchant's token) a discount of 300 fen on a
     third of its lines, spend-and-save on each of its two categories, and 3 coupons the member
@@ -320,15 +355,16 @@ def quote_body(kind: str) -> str:
     return json.dumps({"lines": cart(kind), "use_best_coupon": True, "use_points": True, "points_balance": 3000})
 
 
-def member_token(kind: str) -> str:
+def member_token(kind: str) -> str | None:
+    if USERS[kind] is None:
+        return None
     return issue_token(CommonSettings(_env_file=None, env="dev"), USERS[kind], Role.MEMBER, ttl_seconds=3600)
 
 
 def wrk_script(workdir: Path, kind: str) -> Path:
     path = workdir / f"quote-{kind}.lua"
     path.write_text(f'wrk.method = "POST"\nwrk.body = [[{quote_body(kind)}]]\n'
-                    f'wrk.headers["Content-Type"] = "application/json"\n'
-                    f'wrk.headers["Authorization"] = "Bearer {member_token(kind)}"\n')
+                    + "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers_of(kind).items()))
     return path
 
 
@@ -336,9 +372,8 @@ def check_answers(pricing: str) -> dict[str, dict]:
     """Every scenario answers 200 and applies what it should (nothing for `none`)."""
     seen = {}
     for kind in USERS:
-        response = httpx.post(f"{pricing}/app-api/pricing/quote", content=quote_body(kind),
-                              headers={"Content-Type": "application/json",
-                                       "Authorization": f"Bearer {member_token(kind)}"}, timeout=30)
+        response = httpx.post(f"{pricing}/app-api/pricing/quote", content=quote_body(kind), headers=headers_of(kind),
+                              timeout=30)
         if response.status_code != 200:
             raise RuntimeError(f"quote {kind}: {response.status_code} {response.text[:500]}")
         body = response.json()
@@ -353,6 +388,8 @@ def check_answers(pricing: str) -> dict[str, dict]:
         raise RuntimeError(f"the 100-activity cart applied too few: {seen['busy100']}")
     if seen["shops"]["shops"] != 3 or seen["shops"]["applied_promotions"] < 8 or seen["shops"]["coupons_applied"] < 2:
         raise RuntimeError(f"the 3-shop cart: {seen['shops']}")
+    if seen["member3"]["coupons_offered"] != 30 or seen["anon3"]["coupons_offered"]:
+        raise RuntimeError(f"the 3-line carts: {seen['member3']}, {seen['anon3']}")
     return seen
 
 
@@ -375,19 +412,176 @@ async def count_statements(database_url: str, coupon_url: str, redis_url: str, k
 
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pricing") as client:
             for kind in USERS:
-                await client.post("/app-api/pricing/quote", content=quote_body(kind), headers={
-                    "Content-Type": "application/json", "Authorization": f"Bearer {member_token(kind)}"})
+                await client.post("/app-api/pricing/quote", content=quote_body(kind), headers=headers_of(kind))
                 event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
                 statements.clear()
-                response = await client.post("/app-api/pricing/quote", content=quote_body(kind), headers={
-                    "Content-Type": "application/json", "Authorization": f"Bearer {member_token(kind)}"})
+                response = await client.post("/app-api/pricing/quote", content=quote_body(kind),
+                                             headers=headers_of(kind))
                 event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
                 assert response.status_code == 200, response.text
                 counts[kind] = len(statements)
     return counts
 
 
+# --- CPU per quote, per process --------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+MATCH_CALLS = re.compile(r'^http_requests_total\{[^}]*route="/internal/coupon/match"[^}]*status="200"[^}]*\} '
+                         r'([\d.e+]+)$', re.MULTILINE)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def match_calls(coupon: str) -> float:
+    """The coupon service's answered match calls so far (its metrics)."""
+    return sum(float(n) for n in MATCH_CALLS.findall(httpx.get(f"{coupon}/metrics", timeout=10).text))
+
+
+def measured(on: Stack, url: str, script: Path, seconds: int) -> tuple[wrk.WrkResult, dict]:
+    """One wrk run with the CPU the pricing and coupon processes spent on it, per quote and (the
+    coupon service) per match call."""
+    pids = {name: on._processes[name].pid for name in ("pricing", "coupon")}
+    calls = match_calls(on.urls["coupon"])
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    run_ = wrk.run(url, CONNECTIONS, seconds, script=script)
+    spent = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+    calls = match_calls(on.urls["coupon"]) - calls
+    quotes = max(run_.requests, 1)
+    return run_, {"pricing_us_per_quote": round(spent["pricing"] * 1e6 / quotes, 1),
+                  "coupon_us_per_quote": round(spent["coupon"] * 1e6 / quotes, 1),
+                  "match_calls_per_quote": round(calls / quotes, 3),
+                  "coupon_us_per_match": round(spent["coupon"] * 1e6 / calls, 1) if calls else None}
+
+
+# --- the code before, beside it ---------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _stack_from(source: Path, databases: str):
+    """Stack starts processes from the repository's root on promo_bench_*: from `source` and
+    `databases` instead, while the block runs."""
+    saved = stack_module.ROOT, stack_module.MARIADB_URL
+    stack_module.ROOT, stack_module.MARIADB_URL = source, databases
+    try:
+        yield
+    finally:
+        stack_module.ROOT, stack_module.MARIADB_URL = saved
+
+
+def start_baseline(workdir: Path) -> Stack | None:
+    """The coupon and pricing services of BASELINE (a `git archive` of that commit), on databases of
+    their own; None when switched off or the commit is not in this clone."""
+    if BASELINE in ("", "off"):
+        return None
+    source = workdir / "before"
+    source.mkdir()
+    archive = subprocess.run(["git", "-C", str(stack_module.ROOT), "archive", BASELINE], capture_output=True)
+    if archive.returncode != 0:
+        print(f"  no baseline: git archive {BASELINE} failed: {archive.stderr.decode()[-300:]}", flush=True)
+        return None
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+    (workdir / "before-run").mkdir()
+    baseline = Stack(workdir / "before-run")
+    with _stack_from(source, BASELINE_DATABASES):
+        try:
+            baseline.start_pricing()
+        except Exception:
+            baseline.stop()
+            raise
+    return baseline
+
+
+# --- ORM against Core, in-process -------------------------------------------------------------------
+
+async def _orm_match(session, user_id: int, lines: list[CartLineIn], now: datetime) -> dict:
+    """The match as it was before matching.py: an ORM-enabled select built per call, a Terms per
+    coupon (kept here to measure against)."""
+    mine = Coupon.status == coupon_domain.CouponStatus.UNUSED
+    query = (select(Coupon.id, Coupon.name, Coupon.business_id, Coupon.valid_start, Coupon.valid_end,
+                    Coupon.use_price, Coupon.product_scope, Coupon.product_scope_values, Coupon.discount_type,
+                    Coupon.discount_price, Coupon.discount_percent, Coupon.discount_limit_price)
+             .where(Coupon.user_id == user_id, mine).order_by(Coupon.valid_end, Coupon.id))
+    coupons = list(await session.execute(query))
+    held = [coupon_domain.HeldCoupon(c.id, coupon_domain.Terms(
+        c.use_price, coupon_domain.ProductScope(c.product_scope), tuple(c.product_scope_values),
+        coupon_domain.DiscountType(c.discount_type), c.discount_price, c.discount_percent, c.discount_limit_price),
+        c.valid_start, c.valid_end, c.business_id) for c in coupons]
+    cart = [coupon_domain.CartLine(line.spu_id, line.category_id, line.amount, line.business_id) for line in lines]
+    matches, best = coupon_domain.match_coupons(held, cart, now)
+    by_id = {c.id: c for c in coupons}
+    return {"best_coupon_id": best.coupon_id if best else None, "coupons": [
+        {"coupon_id": m.coupon_id, "name": by_id[m.coupon_id].name, "usable": m.usable, "discount": m.discount,
+         "reason_message": m.message("zh-CN"), "valid_end": by_id[m.coupon_id].valid_end} for m in matches]}
+
+
+async def orm_against_core(database_url: str, rounds: int = 7, per_round: int = 300) -> dict[str, float]:
+    """CPU microseconds per call (median of interleaved rounds) of the hot statements, each in a
+    transaction of its own as a request runs it; the pool's checkout as it was (pre-ping and
+    rollback-on-return) against shared.db's."""
+    coupon_engine = create_engine(database_url.replace("{service}", "coupon"))
+    pricing_url = database_url.replace("{service}", "pricing")
+    pricing_engine, before_engine = create_engine(pricing_url), create_async_engine(
+        pricing_url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+    coupons, prices, before = (make_sessionmaker(e) for e in (coupon_engine, pricing_engine, before_engine))
+    lines = [CartLineIn(spu_id=x["spu_id"], category_id=x["category_id"], amount=x["unit_price"] * x["count"])
+             for x in cart("member3")]
+    user, zone = USERS["member3"], ZoneInfo("Asia/Shanghai")
+    orm_versions = select(Mutex.name, Mutex.version)
+
+    async def in_session(maker, work):
+        async with maker() as session, session.begin():
+            return await work(session)
+
+    variants = {
+        "match: ORM select built per call (before)": lambda: in_session(
+            coupons, lambda s: _orm_match(s, user, lines, datetime.now(UTC))),
+        "match: Core, prebuilt (matching.py), in a session": lambda: in_session(
+            coupons, lambda s: matching.match_cart(s, user, lines, datetime.now(UTC), "zh-CN", zone)),
+        "match: Core on a plain connection (the fast path)": lambda: _on_connection(
+            coupon_engine, lambda c: matching.match_cart(c, user, lines, datetime.now(UTC), "zh-CN", zone)),
+        "catalog versions: ORM select (before)": lambda: in_session(
+            prices, lambda s: s.execute(orm_versions)),
+        "catalog versions: Core (repository.py)": lambda: in_session(prices, pricing_repo.catalog_versions),
+        "a transaction, no statement: pre-ping + rollback-on-return (before)": lambda: in_session(
+            before, lambda s: s.connection()),
+        "a transaction, no statement: shared.db's pool": lambda: in_session(prices, lambda s: s.connection()),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    try:
+        if len((await variants["match: Core on a plain connection (the fast path)"]())["coupons"]) != 30:
+            raise RuntimeError("the member of the 3-line cart should hold 30 coupons")
+        for _ in range(rounds):
+            for name, call in variants.items():
+                for _ in range(30):
+                    await call()
+                started = time.process_time()
+                for _ in range(per_round):
+                    await call()
+                samples[name].append((time.process_time() - started) * 1e6 / per_round)
+    finally:
+        for engine in (coupon_engine, pricing_engine, before_engine):
+            await engine.dispose()
+    return {name: round(statistics.median(values), 1) for name, values in samples.items()}
+
+
+async def _on_connection(engine, work):
+    async with engine.connect() as connection:
+        return await work(connection)
+
+
 # --- the run --------------------------------------------------------------------------------------
+
+def _median(values: list) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 1) if known else None
+
+
+ROUND_KINDS = ("none", "busy100", "busy60", "bare", "shops", "member3", "anon3")
+SMALL = ("member3", "anon3")
+
 
 def run(stack: Stack, seconds: int, rounds: int) -> dict:
     result: dict = {"in_process": in_process(), "in_process_shops": in_process_shops()}
@@ -395,35 +589,67 @@ def run(stack: Stack, seconds: int, rounds: int) -> dict:
           f"3 shops: p50 {result['in_process_shops']['p50_ms']} ms, p99 {result['in_process_shops']['p99_ms']} ms",
           flush=True)
     stack.start_pricing()
+    baseline = start_baseline(stack.workdir)
+    try:
+        return _run(stack, baseline, seconds, rounds, result)
+    finally:
+        if baseline is not None:
+            baseline.stop()
+
+
+def _run(stack: Stack, baseline: Stack | None, seconds: int, rounds: int, result: dict) -> dict:
     asyncio.run(seed(stack.urls["pricing"], stack.urls["coupon"]))
     result["answers"] = check_answers(stack.urls["pricing"])
+    if baseline is not None:
+        asyncio.run(seed(baseline.urls["pricing"], baseline.urls["coupon"]))
+        result["baseline"] = {"commit": BASELINE, "answers": check_answers(baseline.urls["pricing"])}
     result["statements"] = asyncio.run(count_statements(
         stack.env["DATABASE_URL"], stack.urls["coupon"], stack.env["REDIS_URL"], stack.env["KAFKA_BOOTSTRAP_SERVERS"]))
+    result["orm_vs_core_us"] = asyncio.run(orm_against_core(stack.env["DATABASE_URL"]))
+    for name, value in result["orm_vs_core_us"].items():
+        print(f"  in-process {name}: {value} us CPU per call", flush=True)
     scripts = {kind: wrk_script(stack.workdir, kind) for kind in USERS}
-    url = stack.urls["pricing"] + "/app-api/pricing/quote"
+    targets = {"": stack, **({"before:": baseline} if baseline is not None else {})}
     runs: dict[str, list[wrk.WrkResult]] = {kind: [] for kind in USERS}
+    cpu: dict[str, list[dict]] = {}
     latency: list[wrk.WrkResult] = []
     for number in range(1, rounds + 1):
-        for kind in ("none", "busy100", "busy60", "bare", "shops"):
-            wrk.run(url, CONNECTIONS, 1, script=scripts[kind])  # warm-up
-            runs[kind].append(wrk.run(url, CONNECTIONS, seconds, script=scripts[kind]))
-            r = runs[kind][-1]
-            print(f"  round {number} {kind:<8} c={CONNECTIONS} {r.requests_per_sec:8,.0f} req/s  p50 {r.p50_ms:6.2f} ms"
-                  f"  p99 {r.p99_ms:6.2f} ms  errors {r.errors}", flush=True)
-        latency.append(wrk.run(url, 1, seconds, script=scripts["busy60"]))
-    ratios = [b.requests_per_sec / n.requests_per_sec for b, n in zip(runs["busy100"], runs["none"], strict=True)]
-    bare_ratios = [b.requests_per_sec / n.requests_per_sec for b, n in zip(runs["busy100"], runs["bare"], strict=True)]
+        for kind in ROUND_KINDS:
+            for prefix, on in targets.items():
+                if prefix and kind not in SMALL:
+                    continue
+                url = on.urls["pricing"] + "/app-api/pricing/quote"
+                wrk.run(url, CONNECTIONS, 1, script=scripts[kind])  # warm-up
+                r, spent = measured(on, url, scripts[kind], seconds)
+                runs.setdefault(prefix + kind, []).append(r)
+                cpu.setdefault(prefix + kind, []).append(spent)
+                print(f"  round {number} {prefix + kind:<15} c={CONNECTIONS} {r.requests_per_sec:8,.0f} req/s  "
+                      f"p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms  errors {r.errors}  pricing "
+                      f"{spent['pricing_us_per_quote']:7,.0f} us/quote  coupon {spent['coupon_us_per_quote']:7,.0f} "
+                      f"us/quote  {spent['coupon_us_per_match'] or 0:7,.0f} us/match", flush=True)
+        latency.append(wrk.run(stack.urls["pricing"] + "/app-api/pricing/quote", 1, seconds, script=scripts["busy60"]))
+
+    def per_round(top: str, bottom: str) -> list[float]:
+        return [round(a.requests_per_sec / b.requests_per_sec, 3) for a, b in zip(runs[top], runs[bottom], strict=True)]
+
+    ratios, bare_ratios = per_round("busy100", "none"), per_round("busy100", "bare")
     result["http"] = {
         kind: {"requests_per_sec": round(statistics.median(r.requests_per_sec for r in rs), 1),
                "p50_ms": round(statistics.median(r.p50_ms for r in rs), 2),
                "p99_ms": round(statistics.median(r.p99_ms for r in rs), 2),
-               "errors": sum(r.errors for r in rs)} for kind, rs in runs.items()}
+               "errors": sum(r.errors for r in rs)} for kind, rs in runs.items() if rs}
+    result["cpu_per_quote"] = {kind: {key: _median([x[key] for x in xs]) for key in xs[0]} for kind, xs in cpu.items()}
     result["http_c1"] = {"p50_ms": round(statistics.median(r.p50_ms for r in latency), 2),
                          "p99_ms": round(statistics.median(r.p99_ms for r in latency), 2),
                          "requests_per_sec": round(statistics.median(r.requests_per_sec for r in latency), 1)}
     result["ratio_100_vs_none"] = round(statistics.median(ratios), 3)
-    result["ratios"] = [round(r, 3) for r in ratios]
+    result["ratios"] = ratios
     result["ratio_100_vs_bare"] = round(statistics.median(bare_ratios), 3)
+    result["member_vs_anonymous"] = per_round("member3", "anon3")
+    if baseline is not None:
+        result["baseline"]["member_vs_anonymous"] = per_round("before:member3", "before:anon3")
+        result["anonymous_vs_before"] = per_round("anon3", "before:anon3")
+        result["member_vs_before"] = per_round("member3", "before:member3")
     result["rounds"], result["seconds"], result["connections"] = rounds, seconds, CONNECTIONS
     return result
 
@@ -439,7 +665,8 @@ def markdown(result: dict) -> str:
               ("throughput with 100 activities / with none (same 30 coupons) >= 0.8", ratio >= 0.8, f"{ratio}"),
               ("SQL statements per quote <= 5 and constant",
                worst_statements <= 5 and len(set(statements.values())) == 1,
-               ", ".join(f"{k}: {v}" for k, v in statements.items()))]
+               ", ".join(f"{k}: {v}" for k, v in statements.items())),
+              *member_checks(result)]
     labels = {"busy60": "20 discount + 10 spend-and-save activities, 30 coupons",
               "busy100": "100 activities (50 discount, 50 spend-and-save), 30 coupons",
               "none": "no activity, 30 coupons",
@@ -449,6 +676,7 @@ def markdown(result: dict) -> str:
             f"| {http[kind]['p99_ms']} ms | {http[kind]['errors']} | {result['answers'][kind]['applied_promotions']} "
             f"| {result['answers'][kind]['coupons_offered']} | {statements[kind]} |"
             for kind in ("busy60", "busy100", "none", "bare", "shops") if kind in http]
+    small = member_section(result) if "member3" in http else []
     return "\n".join([
         "## Quote", "",
         f"A 50-line cart. In-process: the calculator plus the coupon service's matching of 30 coupons, "
@@ -467,5 +695,59 @@ def markdown(result: dict) -> str:
         f"One connection (first cart): p50 {result['http_c1']['p50_ms']} ms, p99 {result['http_c1']['p99_ms']} ms.",
         f"Throughput ratio, 100 activities / none, per round: {result['ratios']} (median {ratio}). "
         f"Against the bare quote (no activity and no coupon either): {result['ratio_100_vs_bare']}.", "",
+        *small,
         "| target | result | |", "|---|---|---|",
         *[f"| {name} | {value} | {'PASS' if ok else 'FAIL'} |" for name, ok, value in checks], ""])
+
+
+SMALL_LABELS = {"member3": "member, 3 lines, 30 coupons (one match call)", "anon3": "anonymous, the same 3 lines"}
+
+
+def member_checks(result: dict) -> list[tuple[str, bool, str]]:
+    """Issue 19's targets for member quotes (when the run has the 3-line scenarios)."""
+    if "member_vs_anonymous" not in result:
+        return []
+    ratio = statistics.median(result["member_vs_anonymous"])
+    per_match = result["cpu_per_quote"]["member3"]["coupon_us_per_match"]
+    checks = [("member / anonymous throughput, 3 lines, 30 coupons >= 0.6", ratio >= 0.6,
+               f"{ratio:.3f} (per round {result['member_vs_anonymous']})"),
+              ("coupon service CPU per match call <= 1 ms", per_match is not None and per_match <= 1000,
+               f"{per_match} us")]
+    if "anonymous_vs_before" in result:
+        gain = statistics.median(result["anonymous_vs_before"])
+        checks.append((f"anonymous 3-line throughput >= 1.5x the code before ({result['baseline']['commit']}), "
+                       "same run", gain >= 1.5, f"{gain:.3f}x (per round {result['anonymous_vs_before']})"))
+    return checks
+
+
+def member_section(result: dict) -> list[str]:
+    http, cpu = result["http"], result["cpu_per_quote"]
+    kinds = [k for k in ("member3", "anon3", "before:member3", "before:anon3") if k in http]
+
+    def label(kind: str) -> str:
+        prefix, _, base = kind.rpartition(":")
+        return SMALL_LABELS[base] + (f" — before ({result['baseline']['commit']})" if prefix else "")
+
+    def us(value) -> str:
+        return "–" if value is None else f"{value:,.0f}"
+
+    rows = [f"| {label(k)} | {http[k]['requests_per_sec']:,} | {http[k]['p50_ms']} ms | {http[k]['p99_ms']} ms "
+            f"| {http[k]['errors']} | {us(cpu[k]['pricing_us_per_quote'])} | {us(cpu[k]['coupon_us_per_quote'])} "
+            f"| {cpu[k]['match_calls_per_quote']} | {us(cpu[k]['coupon_us_per_match'])} |" for k in kinds]
+    lines = [
+        "## Member and anonymous quotes (issue 19)", "",
+        "The same 3-line cart (no activity), as a member holding 30 coupons and anonymously, in the same "
+        "interleaved rounds; CPU is utime + stime of each process over the measured run (/proc/<pid>/stat) per "
+        "quote, and the coupon service's per match call (calls counted from its metrics). Medians:", "",
+        "| scenario | req/s | p50 | p99 | errors | pricing CPU µs/quote | coupon CPU µs/quote | match calls/quote "
+        "| coupon CPU µs/match |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|", *rows, "",
+        f"Member / anonymous per round: {result['member_vs_anonymous']}."]
+    if "baseline" in result:
+        lines.append(f"Before ({result['baseline']['commit']}, the same run): member / anonymous "
+                     f"{result['baseline']['member_vs_anonymous']}; anonymous now / before "
+                     f"{result['anonymous_vs_before']}; member now / before {result['member_vs_before']}.")
+    lines += ["", "SQLAlchemy ORM against Core on the hot paths, in-process on the seeded databases (CPU µs per "
+              "call, each in its own transaction as a request runs it, median of interleaved rounds):", "",
+              "| what | CPU µs per call |", "|---|---:|",
+              *[f"| {name} | {value:,} |" for name, value in result["orm_vs_core_us"].items()], ""]
+    return lines

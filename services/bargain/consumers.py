@@ -16,10 +16,10 @@ async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
 
 
 async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
-    """The unit and the record go back: the record may be ordered again while it is valid."""
+    """Recorded on the order's hold; the unit and the record go back, held or paid (the record may be
+    ordered again while it is valid). See service.cancel."""
     cancelled = OrderCancelled.model_validate(envelope.data)
-    await service.release(session, cancelled.order_id, cancelled.cancelled_at, "order_cancelled",
-                          paid_too=cancelled.paid)
+    await service.cancel(session, cancelled.order_id, cancelled.cancelled_at, said_paid=cancelled.paid)
 
 
 HANDLERS: dict[str, Handler] = {"order.paid": on_order_paid, "order.cancelled": on_order_cancelled}

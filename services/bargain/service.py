@@ -22,6 +22,9 @@ SOURCE = "promo-bargain"
 SUCCEEDED = "promo.bargain.succeeded"
 FAILED = "promo.bargain.failed"
 PAID_AFTER_RELEASE = "promo.bargain.order-refused"  # a payment for a hold that went back: refund it
+# `reason` of promo.bargain.order-refused
+REFUSED_RELEASED = "paid_after_hold_released"  # the hold went back and the record or a unit is gone
+REFUSED_ORDER_CANCELLED = "order_cancelled"  # the order was cancelled unpaid (before or after this payment)
 
 _random = random.SystemRandom()
 
@@ -142,8 +145,12 @@ async def prices(session: AsyncSession, request: PricesIn, now: datetime) -> dic
 
 
 def same_hold(order: Order, request: HoldIn) -> Order:
+    """The order's hold asked again: the same record, still held or paid (one that went back is not
+    held again: its order was cancelled, failed or not paid in time)."""
     if order.record_id != request.record_id:
         raise domain.OrderHoldsAnotherRecord(order_id=request.order_id)
+    if order.status not in (OrderStatus.HELD, OrderStatus.PAID):
+        raise domain.OrderHoldEnded(order_id=request.order_id)
     return order
 
 
@@ -175,29 +182,55 @@ async def _locked_order(session: AsyncSession, order_id: int) -> tuple[Record, O
     return record, order
 
 
+def _give_back(record: Record, order: Order, now: datetime, reason: str) -> None:
+    order.status, order.ended_at, order.end_reason, order.updated_at = OrderStatus.RELEASED, now, reason, now
+    if record.order_id == order.order_id:
+        record.order_id, record.updated_at = None, now
+
+
 async def release(session: AsyncSession, order_id: int, now: datetime, reason: str, *,
-                  due_by: datetime | None = None, paid_too: bool = False) -> bool:
-    """The order's unit and record go back (the record may be ordered again while it is valid),
-    once. An order already paid goes back only when it was cancelled after payment (`paid_too`)."""
+                  due_by: datetime | None = None) -> bool:
+    """An unpaid order's unit and record go back (the record may be ordered again while it is
+    valid), once: a failed checkout, or the job's (`due_by`: only a hold unpaid past its time)."""
     locked = await _locked_order(session, order_id)
     if locked is None:
         return False
     record, order = locked
-    if order.status == OrderStatus.RELEASED or (order.status == OrderStatus.PAID and not paid_too):
+    if order.status != OrderStatus.HELD or (due_by is not None and order.hold_expires_at > due_by):
         return False
-    if due_by is not None and (order.status != OrderStatus.HELD or order.hold_expires_at > due_by):
-        return False
-    order.status, order.ended_at, order.end_reason, order.updated_at = OrderStatus.RELEASED, now, reason, now
-    if record.order_id == order_id:
-        record.order_id, record.updated_at = None, now
+    _give_back(record, order, now, reason)
     await repo.give_unit_back(session, order.activity_id)
+    return True
+
+
+async def cancel(session: AsyncSession, order_id: int, now: datetime, *, said_paid: bool) -> bool:
+    """order.cancelled: recorded on the order's hold whatever its state (order.paid may come before
+    or after it), and a held or paid hold goes back. A payment handled after it takes nothing: for
+    an order said paid (the order service refunds it) it does nothing, else it is refused once. A
+    hold we saw paid although the event says unpaid is refused now (the payment must go back)."""
+    locked = await _locked_order(session, order_id)
+    if locked is None:
+        return False
+    record, order = locked
+    recorded = domain.END_CANCELLED_PAID if said_paid else domain.END_ORDER_CANCELLED
+    if order.status == OrderStatus.RELEASED:
+        if order.end_reason in domain.CANCELLED or order.end_reason == domain.END_PAID_LATE:
+            return False  # recorded already, or its payment was refused already
+        order.end_reason, order.updated_at = recorded, now  # went back before (checkout, expiry): recorded
+        return True
+    refund = order.status == OrderStatus.PAID and not said_paid
+    _give_back(record, order, now, domain.END_CANCELLED_REFUNDED if refund else recorded)
+    await repo.give_unit_back(session, order.activity_id)
+    if refund:
+        await _publish(session, PAID_AFTER_RELEASE, record, now, order_id=order_id, reason=REFUSED_ORDER_CANCELLED)
     return True
 
 
 async def pay(session: AsyncSession, order_id: int, paid_at: datetime, now: datetime) -> bool:
     """order.paid: the held unit is sold and the record used, once. A payment for a hold that went
-    back takes the record and a unit again when both are still free; otherwise an event asks for
-    the refund."""
+    back (not in time, or a failed checkout) takes the record and a unit again when both are still
+    free; otherwise an event asks for the refund. One for an order whose cancellation came first
+    takes nothing: refused once if it was cancelled unpaid."""
     locked = await _locked_order(session, order_id)
     if locked is None:
         return False  # not a bargain order
@@ -205,14 +238,18 @@ async def pay(session: AsyncSession, order_id: int, paid_at: datetime, now: date
     if order.status == OrderStatus.PAID:
         return False
     if order.status == OrderStatus.RELEASED:
-        if order.end_reason == "order_paid_late":
-            return False
+        if order.end_reason == domain.END_ORDER_CANCELLED:  # cancelled unpaid before this payment: refund it
+            order.end_reason, order.updated_at = domain.END_CANCELLED_REFUNDED, now
+            await _publish(session, PAID_AFTER_RELEASE, record, now, order_id=order_id,
+                           reason=REFUSED_ORDER_CANCELLED)
+            return True
+        if order.end_reason in domain.CANCELLED or order.end_reason == domain.END_PAID_LATE:
+            return False  # cancelled after payment (the order service refunds it), or settled already
         if record.order_id is None and await repo.take_unit(session, order.activity_id):
             record.order_id = order_id
         else:
-            order.end_reason, order.updated_at = "order_paid_late", now
-            await _publish(session, PAID_AFTER_RELEASE, record, now, order_id=order_id,
-                           reason="paid_after_hold_released")
+            order.end_reason, order.updated_at = domain.END_PAID_LATE, now
+            await _publish(session, PAID_AFTER_RELEASE, record, now, order_id=order_id, reason=REFUSED_RELEASED)
             return True
     order.status, order.paid_at, order.ended_at, order.end_reason, order.updated_at = (
         OrderStatus.PAID, paid_at, now, "paid", now)

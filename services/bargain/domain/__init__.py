@@ -18,6 +18,7 @@ from services.bargain.domain.errors import (
     Ended,
     HelpLimitReached,
     NotStarted,
+    OrderHoldEnded,
     OrderHoldsAnotherRecord,
     OwnRecord,
     RecordInProgress,
@@ -33,7 +34,12 @@ from services.bargain.domain.errors import (
     SuccessLimitReached,
 )
 from services.bargain.domain.model import (
+    CANCELLED,
+    END_CANCELLED_PAID,
+    END_CANCELLED_REFUNDED,
     END_LIFETIME,
+    END_ORDER_CANCELLED,
+    END_PAID_LATE,
     END_SUCCEEDED,
     END_WINDOW,
     OrderStatus,
@@ -65,10 +71,12 @@ from services.bargain.domain.rules import (
 
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "AlreadyHelped", "DeleteRefused",
-    "Ended", "HelpLimitReached", "NotStarted", "OrderHoldsAnotherRecord", "OwnRecord", "RecordInProgress",
+    "Ended", "HelpLimitReached", "NotStarted", "OrderHoldEnded", "OrderHoldsAnotherRecord", "OwnRecord",
+    "RecordInProgress",
     "RecordNotFound", "RecordNotInProgress", "RecordNotSucceeded", "RecordOfAnotherUser", "RecordOrdered",
     "SkuNotInActivity", "SoldOut", "SpuConflict", "SpuConflictElsewhere", "SuccessLimitReached",
-    "END_LIFETIME", "END_SUCCEEDED", "END_WINDOW", "OrderStatus", "Plan", "RecordStatus", "Terms",
+    "CANCELLED", "END_CANCELLED_PAID", "END_CANCELLED_REFUNDED", "END_LIFETIME", "END_ORDER_CANCELLED",
+    "END_PAID_LATE", "END_SUCCEEDED", "END_WINDOW", "OrderStatus", "Plan", "RecordStatus", "Terms",
     "FLOOR_NOT_BELOW_START", "HELPERS_CANNOT_REACH_FLOOR", "HELPERS_OVERSHOOT_FLOOR", "RANDOM_MIN_ABOVE_MAX",
     "RANDOM_MIN_NOT_POSITIVE", "START_NOT_BEFORE_END", "STOCK_ABOVE_TOTAL", "check_activity", "check_can_close",
     "check_can_delete", "check_can_help", "check_can_start", "check_can_update", "check_running", "cut_bounds",

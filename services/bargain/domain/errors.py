@@ -121,3 +121,10 @@ class SkuNotInActivity(RuleViolation):
 class OrderHoldsAnotherRecord(Conflict):
     code = "BARGAIN_ORDER_HOLDS_ANOTHER_RECORD"
     messages = {"en": "Order {order_id} already holds another bargain", "zh-CN": "订单 {order_id} 已占用其它砍价"}
+
+
+class OrderHoldEnded(Conflict):
+    code = "BARGAIN_ORDER_HOLD_ENDED"
+    messages = {"en": "Order {order_id} held a bargain that has ended (cancelled, failed or not paid in time): "
+                      "it cannot be held again",
+                "zh-CN": "订单 {order_id} 的砍价占用已结束（已取消、失败或超时未支付），不能再次占用"}

@@ -24,6 +24,14 @@ class OrderStatus(DescribedIntEnum):
     RELEASED = 20, "cancelled, failed elsewhere or not paid in time: the unit and the record went back (final)"
 
 
+# why an order's hold ended (kept on the order) when its order was cancelled: recorded whatever the
+# hold's state, as order.paid may be handled before or after order.cancelled
+END_ORDER_CANCELLED = "order_cancelled"  # said unpaid: a payment handled after it is refused (refund asked)
+END_CANCELLED_PAID = "order_cancelled_after_payment"  # said paid: the order service refunds it
+END_CANCELLED_REFUNDED = "order_cancelled_refund_asked"  # cancelled, and its payment refused once
+CANCELLED = (END_ORDER_CANCELLED, END_CANCELLED_PAID, END_CANCELLED_REFUNDED)
+END_PAID_LATE = "order_paid_late"  # paid after its hold went back, and the record or a unit was gone
+
 # why a record ended: kept on the record
 END_SUCCEEDED = "reached_floor"
 END_WINDOW = "activity_ended"

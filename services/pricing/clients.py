@@ -178,8 +178,8 @@ class PointsClient:
     async def unit_prices(self, user_id: int | None, activity: SpecialOrder, units: Mapping[int, int],
                           order_id: int | None = None, locale: str = "en") -> SpecialPrice:
         answer = await self.client.post("/internal/points/prices", _with_order({
-            "user_id": user_id, "activity_id": activity.activity_id, "sku_ids": sorted(units)}, order_id),
-            locale=locale)
+            "user_id": user_id, "activity_id": activity.activity_id, "sku_ids": sorted(units),
+            "counts": {str(sku): count for sku, count in units.items()}}, order_id), locale=locale)
         return SpecialPrice(SpecialKind.POINTS_MALL, activity.activity_id,
                             {int(sku): price for sku, price in answer["prices"].items()},
                             {int(sku): points for sku, points in answer["points"].items()},

@@ -143,6 +143,16 @@ async def test_a_failed_checkout_gives_the_stock_and_the_count_back(client, toke
 
 async def test_the_points_services_refusals_are_relayed_with_its_code(client, tokens, points):
     activity = await make_activity(points, tokens["admin"], products=[product(stock=0), product(6002, 800, 0, 5, 1)])
+    short = await make_activity(points, tokens["admin"], spu_id=602,
+                                products=[product(6101, stock=3, limit=5), product(6102, stock=10, limit=2)])
+    for sku_id, count, code in ((6101, 4, "POINTS_SOLD_OUT"), (6102, 3, "POINTS_LIMIT_EXCEEDED")):
+        line = {**LINE, "sku_id": sku_id, "spu_id": 602, "count": count}
+        too_many = await client.post(QUOTE, json=for_quote(points_order(0, short, line=line)), headers=tokens["member"])
+        assert too_many.status_code == 409, "the quote checks the order's units, not one"
+        assert too_many.json()["error"]["details"]["owner_code"] == code
+        one_less = await client.post(QUOTE, json=for_quote(points_order(0, short, line={**line, "count": count - 1})),
+                                     headers=tokens["member"])
+        assert one_less.status_code == 200, one_less.text
     cases = ((points_order(9961, {"id": 987_654}), "POINTS_ACTIVITY_NOT_FOUND"),
              (points_order(9962, activity, line={**LINE, "sku_id": 6999}), "POINTS_SKU_NOT_IN_ACTIVITY"),
              (points_order(9963, activity), "POINTS_SOLD_OUT"))

@@ -14,8 +14,9 @@ from sqlalchemy import and_, insert, or_, select
 
 from services.coupon import domain, matching
 from services.coupon.domain import CouponStatus
-from services.coupon.models import Coupon
+from services.coupon.models import Base, Coupon
 from services.coupon.schemas import CartLineIn
+from shared.db import create_engine, make_sessionmaker
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
@@ -147,3 +148,20 @@ async def test_not_yet_valid_and_expired_are_told_in_both_languages(spread):
     assert texts["zh-CN"]["券7"] == ("NOT_YET_VALID", f"{starts} 起可用")
     assert texts["en"]["券3"] == ("EXPIRED", "Expired") and texts["zh-CN"]["券3"] == ("EXPIRED", "已过期")
 
+
+
+async def test_the_core_matcher_reads_sqlite_s_values_alike(tmp_path):
+    """`make run` keeps coupons in SQLite: datetimes and the JSON scope come back as text there."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/coupon.db")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+            await conn.execute(insert(Coupon.__table__), [coupon_row(n) for n in range(24)])
+        async with make_sessionmaker(engine)() as session:
+            for owners, locale in itertools.product(("all", "shop", "platform"), ("en", "zh-CN")):
+                args = (USER, CARTS[0], NOW, locale, ZONE, None, owners)
+                expected = await reference_match(session, *args)
+                assert await matching.match_cart(session, *args) == expected
+                assert all(c["valid_end"].tzinfo is UTC for c in expected["coupons"])
+    finally:
+        await engine.dispose()

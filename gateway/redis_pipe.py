@@ -150,8 +150,8 @@ class PipelinedRedis:
     were waiting on it and the next call connects again."""
 
     def __init__(self, url: str, reply_timeout: float | None = None, connect_timeout: float = 2.0) -> None:
-        """`reply_timeout`: a caller waits at most this many seconds (TimeoutError), one timer
-        for all the calls of a loop turn."""
+        """`reply_timeout`: a caller waits at most this many seconds (TimeoutError, up to a
+        quarter of it late: one periodic check, not a timer per call)."""
         parts = urlsplit(url)
         if parts.scheme not in ("redis", ""):
             raise ValueError(f"unsupported redis url scheme {parts.scheme!r} (redis:// only)")
@@ -167,6 +167,8 @@ class PipelinedRedis:
         self._connecting: asyncio.Future | None = None
         self._queued: list[bytes] = []
         self._queued_futures: list[asyncio.Future] = []
+        self._deadlines: collections.deque[tuple[float, list[asyncio.Future]]] = collections.deque()
+        self._expiring: asyncio.TimerHandle | None = None
 
     def call(self, *args: bytes | str | int | float) -> asyncio.Future:
         return self.send(encode(*args))
@@ -180,10 +182,20 @@ class PipelinedRedis:
         if not self._queued:
             loop.call_soon(self._flush)
             if self.reply_timeout is not None:
-                loop.call_later(self.reply_timeout, _time_out, self._queued_futures)
+                self._deadlines.append((loop.time() + self.reply_timeout, self._queued_futures))
+                if self._expiring is None:
+                    self._expiring = loop.call_later(self.reply_timeout / 4, self._expire)
         self._queued.append(command)
         self._queued_futures.append(future)
         return future
+
+    def _expire(self) -> None:
+        """Calls past their deadline give up; checked every quarter of the timeout while any wait."""
+        now = self._loop.time()
+        deadlines = self._deadlines
+        while deadlines and (deadlines[0][0] <= now or all(f.done() for f in deadlines[0][1])):
+            _time_out(deadlines.popleft()[1])
+        self._expiring = self._loop.call_later(self.reply_timeout / 4, self._expire) if deadlines else None
 
     def _flush(self) -> None:
         connection = self._connection
@@ -235,6 +247,9 @@ class PipelinedRedis:
             self._connection = None
 
     async def close(self) -> None:
+        if self._expiring is not None:
+            self._expiring.cancel()
+            self._expiring = None
         if self._connecting is not None:
             self._connecting.cancel()
         if self._connection is not None:

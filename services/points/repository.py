@@ -1,7 +1,7 @@
-"""Every query of the points service. Locks are taken hold first, then the buyer's count row,
-then the product's stock row, so holds, payments, releases and the job queue instead of
-deadlocking; an activity's edit locks the activity, then its products. A locking read refreshes
-rows the session already holds (`populate_existing`)."""
+"""Every query of the points service. Locks are taken hold first, then the activity's row
+(shared), then the buyer's count row, then the product's stock row, so holds, payments, releases
+and the job queue instead of deadlocking; an activity's edit or close locks the activity, then its
+products. A locking read refreshes rows the session already holds (`populate_existing`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.points.domain import HoldStatus
-from services.points.models import Activity, Hold, Product, UserCount
+from services.points.models import Activity, CancelledOrder, Hold, Product, UserCount
 from shared.enums import CommonStatus
 from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import ActivityFilter, PageParams, fetch_page
@@ -180,6 +180,20 @@ async def user_counts(session: AsyncSession, activity_ids: Sequence[int], user_i
 
 
 # --- order holds ----------------------------------------------------------------------------------
+
+async def is_cancelled(session: AsyncSession, order_id: int) -> bool:
+    """A locking read (shared): a cancellation being written for the order is waited for, and (the
+    gap lock) none can be written until this transaction ends; also sees one committed after this
+    transaction's snapshot."""
+    return await session.scalar(select(CancelledOrder.order_id).where(CancelledOrder.order_id == order_id)
+                                .with_for_update(read=True)) is not None
+
+
+async def record_cancelled(session: AsyncSession, order_id: int, at: datetime) -> None:
+    """Once per order, whatever the redeliveries (an existing row is left as it is)."""
+    await session.execute(insert(CancelledOrder).values(order_id=order_id, cancelled_at=at)
+                          .prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
+
 
 async def hold_by_order(session: AsyncSession, order_id: int, *, for_update: bool = False) -> Hold | None:
     return await session.scalar(_locking(select(Hold).where(Hold.order_id == order_id), for_update))

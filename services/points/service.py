@@ -91,6 +91,8 @@ async def hold(session: AsyncSession, request: HoldIn, now: datetime, hold_secon
     existing = await repo.hold_by_order(session, request.order_id)
     if existing is not None:
         return same_hold(existing, request)
+    if await repo.is_cancelled(session, request.order_id):  # order.cancelled came before its checkout's hold
+        raise domain.OrderCancelled(order_id=request.order_id)
     activity = await _running(session, request.activity_id, now, for_share=True)
     product = await repo.get_product(session, activity.id, request.sku_id)
     if product is None:
@@ -142,6 +144,8 @@ async def cancel(session: AsyncSession, order_id: int, now: datetime, *, said_pa
     or after it), and a held or paid hold goes back. A payment handled after it takes nothing: for
     an order said paid (the order service refunds it) it does nothing, else it is refused once. A
     hold we saw paid although the event says unpaid is refused now (the payment must go back)."""
+    # first, as a hold's check reads it first: a hold of the order waits for it, or it for the hold
+    await repo.record_cancelled(session, order_id, now)  # a hold made later for this order is refused
     held = await repo.hold_by_order(session, order_id, for_update=True)
     if held is None:
         return False

@@ -10,6 +10,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from services.points import activities, domain, flows, jobs, service
 from services.points.schemas import HoldIn
@@ -148,3 +149,44 @@ async def test_holds_racing_a_close_are_all_made_before_it_or_refused(client, to
     made = [r for r in results[1:] if not isinstance(r, Exception)]
     assert all(isinstance(r, domain.ActivityClosed) for r in results[1:] if isinstance(r, Exception))
     assert (await stored(points_app, body["id"]))[0].stock == 10 - len(made)
+
+
+async def test_an_order_cancelled_before_its_hold_is_not_held(client, tokens, points_app):
+    """order.cancelled may be handled before the checkout's hold (twice: no change)."""
+    service_token = tokens["service"]
+    body = await make_activity(client, tokens["admin"])
+    for _ in range(2):
+        await deliver(points_app, "order.cancelled", cancelled(101))
+    refused = await client.post(HOLDS, headers=service_token, json=hold_body(101, body["id"]))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "POINTS_ORDER_CANCELLED")
+    product_row, counts, hold = await stored(points_app, body["id"], order_id=101)
+    assert (product_row.stock, counts, hold) == (10, (0, 0), None)
+    await deliver(points_app, "order.paid", paid(101))  # no hold: nothing to take, nothing to refuse
+    assert await events(points_app) == []
+    assert (await client.post(HOLDS, headers=service_token, json=hold_body(102, body["id"]))).status_code == 201
+
+
+async def test_a_cancellation_racing_the_first_hold_of_its_order_leaves_nothing_held(client, tokens, points_app):
+    pm = points_app.state.points
+    body = await make_activity(client, tokens["admin"])
+    order_ids = range(110, 118)
+
+    async def hold(order_id):
+        try:
+            await flows.hold(pm, HoldIn(**hold_body(order_id, body["id"], user_id=order_id)), NOW)
+        except domain.OrderCancelled:
+            pass
+
+    async def cancel(order_id):
+        for attempt in range(5):  # the runner redelivers an event whose handler lost a deadlock
+            try:
+                return await deliver(points_app, "order.cancelled", cancelled(order_id, user_id=order_id))
+            except DBAPIError:  # a deadlock's victim: delivered again
+                if attempt == 4:
+                    raise
+
+    await asyncio.gather(*(call for order_id in order_ids for call in (hold(order_id), cancel(order_id))))
+    for order_id in order_ids:
+        _, _, found = await stored(points_app, body["id"], order_id=order_id)
+        assert found is None or (found.status, found.end_reason) == (20, "cancelled"), order_id
+    assert (await stored(points_app, body["id"]))[0].stock == 10

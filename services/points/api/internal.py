@@ -23,17 +23,20 @@ ORDER_ERRORS = (domain.ActivityNotFound, domain.ActivityClosed, domain.NotStarte
 
 @router.post("/prices", response_model=PricesOut, responses=errors(*ORDER_ERRORS))
 async def prices(body: PricesIn, session: Session, now: Now):
-    """Cash (fen) and points per unit of each SKU, with the activity's name and owner, if a unit
-    can be exchanged now (stock left; for `user_id`, their limit not used up). With `order_id`,
-    what that order already holds counts as its own (a retried checkout)."""
+    """Cash (fen) and points per unit of each SKU, with the activity's name and owner, if the units
+    asked (`counts`, else one of each) can be exchanged now (stock left; for `user_id`, their limit
+    not used up). With `order_id`, what that order already holds counts as its own (a retried
+    checkout)."""
     return await service.prices(session, body, now)
 
 
 @router.post("/holds", status_code=201, response_model=HoldOut,
-             responses=errors(*ORDER_ERRORS, domain.OrderHoldsAnother))
+             responses=errors(*ORDER_ERRORS, domain.OrderHoldsAnother, domain.OrderHoldEnded,
+                              domain.OrderCancelled))
 async def hold(body: HoldIn, pm: PointsContext, now: Now):
     """Checkout: `count` units of the SKU and the buyer's count, pending payment. Idempotent by
-    order id (another activity, SKU, buyer or count for the same order: 409)."""
+    order id (another activity, SKU, buyer or count for the same order: 409; an order whose hold
+    went back, or that was cancelled before its hold: 409)."""
     return await flows.hold(pm, body, now)
 
 

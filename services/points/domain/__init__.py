@@ -16,6 +16,7 @@ from services.points.domain.errors import (
     Ended,
     LimitExceeded,
     NotStarted,
+    OrderCancelled,
     OrderHoldEnded,
     OrderHoldsAnother,
     SkuNotInActivity,
@@ -60,9 +61,8 @@ from services.points.domain.rules import (
 
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "DeleteRefused", "Ended",
-    "LimitExceeded", "NotStarted", "OrderHoldEnded", "OrderHoldsAnother", "SkuNotInActivity", "SoldOut",
-    "SpuConflict",
-    "SpuConflictElsewhere",
+    "LimitExceeded", "NotStarted", "OrderCancelled", "OrderHoldEnded", "OrderHoldsAnother", "SkuNotInActivity",
+    "SoldOut", "SpuConflict", "SpuConflictElsewhere",
     "CANCELLED", "END_CANCELLED", "END_CANCELLED_PAID", "END_CANCELLED_REFUNDED",
     "END_CHECKOUT_FAILED", "END_EXPIRED", "END_PAID", "END_PAID_LATE", "HoldStatus",
     "ProductDraft", "Terms",

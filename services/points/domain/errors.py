@@ -82,3 +82,9 @@ class OrderHoldEnded(Conflict):
     messages = {"en": "Order {order_id} held a points mall exchange that has ended (cancelled, failed or not paid "
                       "in time): it cannot be held again",
                 "zh-CN": "订单 {order_id} 的积分商城兑换已结束（已取消、失败或超时未支付），不能再次占用"}
+
+
+class OrderCancelled(Conflict):
+    code = "POINTS_ORDER_CANCELLED"
+    messages = {"en": "Order {order_id} was cancelled: no points mall exchange can be held for it",
+                "zh-CN": "订单 {order_id} 已取消，不能再占用积分商城兑换"}

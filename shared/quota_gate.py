@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum
 
 from redis.asyncio import Redis
@@ -217,11 +218,13 @@ class QuotaGate:
                     await self._release(keys=entity_keys, args=[token, give_back], client=pipe)
             await pipe.execute()
 
-    async def load(self, entity_id: int, loaded: Loaded) -> None:
-        """Replace the entity's keys with what the database says, in one MULTI/EXEC."""
-        stock, users, held, warm = self.keys(entity_id)
+    async def load(self, entity_id: int, loaded: Loaded, *, expire_at: datetime | None = None) -> None:
+        """Replace the entity's keys with what the database says, in one MULTI/EXEC; with
+        `expire_at` (when the entity can no longer be reserved), Redis drops them then itself."""
+        keys = self.keys(entity_id)
+        stock, users, held, warm = keys
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(stock, users, held, warm)
+            pipe.delete(*keys)
             if loaded.stock:
                 pipe.hset(stock, mapping=dict(loaded.stock))
             if loaded.users:
@@ -229,6 +232,9 @@ class QuotaGate:
             if loaded.held:
                 pipe.hset(held, mapping=dict(loaded.held))
             pipe.set(warm, "1")
+            if expire_at is not None:
+                for key in keys:
+                    pipe.expireat(key, expire_at)
             await pipe.execute()
         self._forget_flags(entity_id)
 

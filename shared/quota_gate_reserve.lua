@@ -23,4 +23,11 @@ if user_limit > 0 and bought + count > user_limit then return {-5, left} end
 redis.call('HINCRBY', KEYS[1], ARGV[2], -count)
 redis.call('HINCRBY', KEYS[2], ARGV[3], count)
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. redis.call('TIME')[1])
+-- keys loaded to expire (`warm` has a time to live) keep expiring together, those made just now too
+local ttl = redis.call('PTTL', KEYS[4])
+if ttl > 0 then
+  for i = 2, 3 do
+    if redis.call('PTTL', KEYS[i]) == -1 then redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
 return {0, left - count}

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.coupon import repository as repo
-from services.coupon.domain import UNLIMITED, TakeType
+from services.coupon.domain import UNLIMITED, TakeType, ValidityType
 from services.coupon.models import CouponTemplate
 from shared.enums import CommonStatus
 from shared.quota_gate import Loaded, QuotaGate, gate_keys
@@ -31,6 +31,7 @@ log = logging.getLogger("coupon.rush")
 ENTITY = "tpl"
 ITEM = 0  # a template has one stock
 UNLIMITED_STOCK = 2**53  # where an unlimited template's stock counts down from
+KEPT_AFTER_END = timedelta(days=1)  # a template with fixed dates: its keys expire this long after its end
 
 
 def keys(template_id: int) -> list[str]:
@@ -87,8 +88,9 @@ class TemplateGate:
                 if gated(template) else None
         if loaded is None:
             await self.gate.unload(template_id)
-        else:
-            await self.gate.load(template_id, loaded)
+        else:  # fixed dates: nothing is taken after the end, Redis forgets the keys a day later
+            ends = template.valid_end if template.validity_type == ValidityType.DATE else None
+            await self.gate.load(template_id, loaded, expire_at=ends + KEPT_AFTER_END if ends else None)
 
     async def warm_up(self, now: datetime) -> int:
         """On start: every gated template that may still be taken loaded, and other templates'

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
 
@@ -310,3 +312,17 @@ async def test_the_database_path_alone_stays_exact_under_races(client, tokens, d
     responses = await asyncio.gather(*(take(client, limited["id"], tokens["member"]) for _ in range(30)))
     assert [r.status_code for r in responses].count(201) == 2
     assert await in_database(coupon_app, limited["id"]) == (2, 2)
+
+
+async def test_keys_of_a_template_with_fixed_dates_expire_a_day_after_its_end(client, tokens, coupon_app, redis):
+    dated = await make_template(client, tokens, validity_type=1, fixed_start_term=None, fixed_end_term=None,
+                                valid_start="2030-01-01T00:00:00+08:00", valid_end="2030-02-01T00:00:00+08:00")
+    end_plus_a_day = int(datetime(2030, 2, 2, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp())
+    assert (await take(client, dated["id"], tokens["member"])).status_code == 201
+    await redis.hset(keys(dated["id"])[2], "a-take-on-its-way", "0:1001:1:0")  # `held` exists only meanwhile
+    assert (await take(client, dated["id"], tokens["other_member"])).status_code == 201
+    expiries = {await redis.expiretime(key) for key in keys(dated["id"])}
+    assert expiries - {end_plus_a_day} <= {end_plus_a_day - 1}, "every key, those made by takes too"
+    relative = await make_template(client, tokens)
+    assert (await take(client, relative["id"], tokens["member"])).status_code == 201
+    assert {await redis.ttl(key) for key in keys(relative["id"]) if await redis.exists(key)} == {-1}, "no end: kept"

@@ -134,6 +134,17 @@ class Order(Base):
     __table_args__ = (Index(None, "status", "hold_expires_at"),)
 
 
+class CancelledOrder(Base):
+    """Orders seen cancelled (order.cancelled), so that a hold for one of them coming later (the
+    cancel came before the checkout's hold) is refused. What the cancel did to an order's hold is
+    recorded on the hold (`end_reason`)."""
+
+    __tablename__ = "bargain_cancelled_order"
+
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cancelled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 mutex = mutex_table(Base.metadata, "bargain")  # row "activity": activity writes take turns (conflict checks)
 outbox = outbox_table(Base.metadata, "bargain")
 inbox = inbox_table(Base.metadata, "bargain")

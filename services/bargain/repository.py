@@ -1,6 +1,7 @@
-"""Every query of the bargain service. Locks are taken record first, then its order hold, then
-the activity's stock row, so helps, holds, payments, releases and jobs queue instead of
-deadlocking. A locking read refreshes rows the session already holds (`populate_existing`)."""
+"""Every query of the bargain service. Locks are taken record first (an order's hold and cancel:
+the cancelled order's row before it), then its order hold, then the activity's stock row, so
+helps, holds, payments, releases and jobs queue instead of deadlocking. A locking read refreshes
+rows the session already holds (`populate_existing`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bargain.domain import OrderStatus, RecordStatus
-from services.bargain.models import Activity, Help, Helper, Order, Record
+from services.bargain.models import Activity, CancelledOrder, Help, Helper, Order, Record
 from shared import pagination
 from shared.enums import CommonStatus
 from shared.ownership import EVERYTHING, OwnerScope
@@ -207,6 +208,20 @@ async def page_helps(session: AsyncSession, record_id: int, paging: PageParams) 
 
 
 # --- order holds ----------------------------------------------------------------------------------
+
+async def is_cancelled(session: AsyncSession, order_id: int) -> bool:
+    """A locking read (shared): a cancellation being written for the order is waited for, and (the
+    gap lock) none can be written until this transaction ends; also sees one committed after this
+    transaction's snapshot."""
+    return await session.scalar(select(CancelledOrder.order_id).where(CancelledOrder.order_id == order_id)
+                                .with_for_update(read=True)) is not None
+
+
+async def record_cancelled(session: AsyncSession, order_id: int, at: datetime) -> None:
+    """Once per order, whatever the redeliveries (an existing row is left as it is)."""
+    await session.execute(insert(CancelledOrder).values(order_id=order_id, cancelled_at=at)
+                          .prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
+
 
 async def order_by_id(session: AsyncSession, order_id: int, *, for_update: bool = False) -> Order | None:
     return await session.scalar(_locking(select(Order).where(Order.order_id == order_id), for_update))

@@ -155,7 +155,13 @@ def same_hold(order: Order, request: HoldIn) -> Order:
 
 
 async def hold(session: AsyncSession, request: HoldIn, now: datetime, hold_seconds: int) -> Order:
-    """The record and one unit of stock for the order, pending payment (idempotent by order id)."""
+    """The record and one unit of stock for the order, pending payment (idempotent by order id);
+    none for an order already cancelled (order.cancelled may come before the checkout's hold)."""
+    if await repo.is_cancelled(session, request.order_id):  # before the record: a cancel locks in that order
+        existing = await repo.order_by_id(session, request.order_id)
+        if existing is not None:
+            return same_hold(existing, request)  # its hold went back with the cancel: refused as ended
+        raise domain.OrderCancelled(order_id=request.order_id)
     record = await repo.get_record(session, request.record_id, for_update=True)
     existing = await repo.order_by_id(session, request.order_id)
     if existing is not None:
@@ -207,7 +213,9 @@ async def cancel(session: AsyncSession, order_id: int, now: datetime, *, said_pa
     """order.cancelled: recorded on the order's hold whatever its state (order.paid may come before
     or after it), and a held or paid hold goes back. A payment handled after it takes nothing: for
     an order said paid (the order service refunds it) it does nothing, else it is refused once. A
-    hold we saw paid although the event says unpaid is refused now (the payment must go back)."""
+    hold we saw paid although the event says unpaid is refused now (the payment must go back). The
+    order is kept as cancelled first, so a hold asked for it later is refused."""
+    await repo.record_cancelled(session, order_id, now)
     locked = await _locked_order(session, order_id)
     if locked is None:
         return False

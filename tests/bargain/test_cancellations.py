@@ -9,8 +9,10 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
-from services.bargain import jobs
+from services.bargain import domain, flows, jobs
+from services.bargain.schemas import HoldIn
 from tests.bargain.conftest import HOLDS, NOW, events, succeeded_record
 from tests.bargain.test_holds import cancelled, deliver, hold_body, paid, state
 
@@ -90,3 +92,44 @@ async def test_an_order_whose_hold_went_back_is_not_held_again(client, tokens, m
     assert (order.status, stored.order_id, activity.stock) == (20, None, 5), "nothing taken"
     # the record itself may be ordered again by a new order while it is valid
     assert (await client.post(HOLDS, headers=service_token, json=hold_body(45, record["id"]))).status_code == 201
+
+
+async def test_an_order_cancelled_before_its_hold_is_not_held(client, tokens, members, bargain_app):
+    service_token = tokens["service"]
+    record = await succeeded_record(client, tokens["admin"], members, stock=5)
+    activity_id = record["activity_id"]
+    for _ in range(2):
+        await deliver(bargain_app, "order.cancelled", cancelled(46))
+    refused = await client.post(HOLDS, headers=service_token, json=hold_body(46, record["id"]))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "BARGAIN_ORDER_CANCELLED")
+    stored, activity, order = await state(bargain_app, record["id"], activity_id, 46)
+    assert (stored.order_id, activity.stock, order) == (None, 5, None), "nothing taken"
+    await deliver(bargain_app, "order.paid", paid(46))  # no hold: nothing to take, nothing to refuse
+    assert await events(bargain_app, "promo.bargain.order-refused") == []
+    assert (await client.post(HOLDS, headers=service_token, json=hold_body(47, record["id"]))).status_code == 201
+
+
+async def test_a_cancellation_racing_the_first_hold_of_its_order_leaves_nothing_held(client, tokens, members,
+                                                                                     bargain_app):
+    bg = bargain_app.state.bargain
+    record = await succeeded_record(client, tokens["admin"], members, stock=5)
+    activity_id = record["activity_id"]
+
+    async def hold():
+        try:
+            await flows.hold(bg, HoldIn(**hold_body(48, record["id"])), NOW)
+        except domain.OrderCancelled:
+            pass
+
+    async def cancel():
+        for attempt in range(5):  # the runner redelivers an event whose handler lost a deadlock
+            try:
+                return await deliver(bargain_app, "order.cancelled", cancelled(48))
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+
+    await asyncio.gather(hold(), cancel())
+    stored, activity, order = await state(bargain_app, record["id"], activity_id, 48)
+    assert order is None or (order.status, order.end_reason) == (20, "order_cancelled")
+    assert (stored.order_id, activity.stock) == (None, 5)

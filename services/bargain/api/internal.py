@@ -30,7 +30,8 @@ async def prices(body: PricesIn, session: Session, now: Now):
 
 
 @router.post("/holds", status_code=201, response_model=HoldOut,
-             responses=errors(*ORDER_ERRORS, domain.OrderHoldsAnotherRecord, domain.OrderHoldEnded))
+             responses=errors(*ORDER_ERRORS, domain.OrderHoldsAnotherRecord, domain.OrderHoldEnded,
+                              domain.OrderCancelled))
 async def hold(body: HoldIn, bg: BargainContext, now: Now):
     """Checkout: the record and one unit of the activity's stock for the order, pending payment.
     Idempotent by order id."""

@@ -18,6 +18,7 @@ from services.bargain.domain.errors import (
     Ended,
     HelpLimitReached,
     NotStarted,
+    OrderCancelled,
     OrderHoldEnded,
     OrderHoldsAnotherRecord,
     OwnRecord,
@@ -71,7 +72,8 @@ from services.bargain.domain.rules import (
 
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "AlreadyHelped", "DeleteRefused",
-    "Ended", "HelpLimitReached", "NotStarted", "OrderHoldEnded", "OrderHoldsAnotherRecord", "OwnRecord",
+    "Ended", "HelpLimitReached", "NotStarted", "OrderCancelled", "OrderHoldEnded", "OrderHoldsAnotherRecord",
+    "OwnRecord",
     "RecordInProgress",
     "RecordNotFound", "RecordNotInProgress", "RecordNotSucceeded", "RecordOfAnotherUser", "RecordOrdered",
     "SkuNotInActivity", "SoldOut", "SpuConflict", "SpuConflictElsewhere", "SuccessLimitReached",

@@ -128,3 +128,9 @@ class OrderHoldEnded(Conflict):
     messages = {"en": "Order {order_id} held a bargain that has ended (cancelled, failed or not paid in time): "
                       "it cannot be held again",
                 "zh-CN": "订单 {order_id} 的砍价占用已结束（已取消、失败或超时未支付），不能再次占用"}
+
+
+class OrderCancelled(Conflict):
+    code = "BARGAIN_ORDER_CANCELLED"
+    messages = {"en": "Order {order_id} was cancelled: no bargain can be held for it",
+                "zh-CN": "订单 {order_id} 已取消，不能再占用砍价"}

@@ -1,6 +1,7 @@
 """A flash crowd on one SKU: many users, few units, everyone at once.
 
-Each run is a fresh sale (stock 500, one per user) hit by wrk with 5,000 users' tokens in turn,
+Each run is a fresh sale (stock 500, one per user) hit by wrk with 5,000 users' tokens in turn
+(the same users, so the same tokens, in every run),
 against: the seckill service (Redis first), the same through the gateway (its rate limiter and
 token check on, buckets too large to bite; and with the limiter off), through nginx (the
 reference proxy, no checks), and the database-only variant (the same service with the Redis filter
@@ -94,10 +95,16 @@ class Sales:
             return sale.json()["id"]
 
 
-def crowd_script(workdir: Path, activity_id: int) -> Path:
-    """wrk: POST a reservation with the next user's token each time; count the statuses."""
+def crowd_tokens() -> list[str]:
+    """The crowd's tokens: the same 5,000 users (the same tokens) come to every sale of a run, as
+    the same buyers would; a proxy or service that has seen a token before may know it."""
     settings = _settings()
-    tokens = ",".join(f'"{issue_token(settings, 100_000 + n, Role.MEMBER, ttl_seconds=3600)}"' for n in range(USERS))
+    return [issue_token(settings, 100_000 + n, Role.MEMBER, ttl_seconds=3600) for n in range(USERS)]
+
+
+def crowd_script(workdir: Path, activity_id: int, crowd: list[str]) -> Path:
+    """wrk: POST a reservation with the next user's token each time; count the statuses."""
+    tokens = ",".join(f'"{token}"' for token in crowd)
     body = json.dumps({"activity_id": activity_id, "sku_id": 1, "count": 1})
     path = workdir / f"crowd-{activity_id}.lua"
     path.write_text(f"""
@@ -155,6 +162,7 @@ def run(stack: Stack, seconds: int, rounds: int) -> dict:
             "gateway_nolimit": stack.urls["gateway_seckill_nolimit"] + RESERVATIONS,
             "nginx": stack.urls["nginx_seckill"] + RESERVATIONS, "database": stack.urls["seckill_db"] + RESERVATIONS}
     runs: dict[str, list[dict]] = {target: [] for target in TARGETS}
+    crowd = crowd_tokens()
     for number in range(1, rounds + 1):
         for target in TARGETS:
             if target in PLAIN:
@@ -163,9 +171,9 @@ def run(stack: Stack, seconds: int, rounds: int) -> dict:
                 result, sale = wrk.run(urls[target], CONNECTIONS, seconds), None
             else:
                 warm = sales.new()
-                wrk.run(urls[target], CONNECTIONS, 1, script=crowd_script(stack.workdir, warm))  # warm-up sale
+                wrk.run(urls[target], CONNECTIONS, 1, script=crowd_script(stack.workdir, warm, crowd))  # warm-up sale
                 activity_id = sales.new()
-                script = crowd_script(stack.workdir, activity_id)
+                script = crowd_script(stack.workdir, activity_id, crowd)
                 before = stack.cpu_seconds()
                 result = wrk.run(urls[target], CONNECTIONS, seconds, script=script)
             cpu = cpu_per_request(before, stack.cpu_seconds(), PROCESSES[target], result.requests)
@@ -266,6 +274,11 @@ def markdown(result: dict) -> str:
         *[f"| {labels[t]} | " + " | ".join(
             f"{result['cpu_us_per_request'][t][role]:,.0f}" if role in result["cpu_us_per_request"][t] else ""
             for role in ("proxy", "service", "redis")) + " |" for t in TARGETS], "",
+        "The gateway's CPU per request by round (the same crowd's tokens every round: the first round includes "
+        "checking each token once per worker, later ones find most in its cache): "
+        + " / ".join(f"{r['cpu_us_per_request']['proxy']:,.0f}" for r in result["runs"]["gateway"]) + " us; "
+        "nginx: " + " / ".join(f"{r['cpu_us_per_request']['proxy']:,.0f}" for r in result["runs"]["nginx"])
+        + " us.", "",
         "| target | result | |", "|---|---|---|",
         *[f"| {name} | {value} | {'PASS' if ok else 'FAIL'} |" for name, ok, value in checks], "",
         f"The proxy's own ceiling, same run: through the gateway with its limiter off, "

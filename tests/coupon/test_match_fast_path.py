@@ -86,7 +86,9 @@ async def test_a_match_is_one_statement_and_counted_under_its_route(client, toke
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
+        # the app's outbox relay and jobs run on the same engine: a user's statements are the call's
+        if "user_id" in statement:
+            statements.append(statement)
 
     engine = coupon_app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)

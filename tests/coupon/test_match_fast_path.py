@@ -87,7 +87,7 @@ async def test_a_match_is_one_statement_and_counted_under_its_route(client, toke
 
     def record(_conn, _cursor, statement, *_args) -> None:
         # the app's outbox relay and jobs run on the same engine: a user's statements are the call's
-        if "user_id" in statement:
+        if "coupon.user_id = " in statement:
             statements.append(statement)
 
     engine = coupon_app.state.engine.sync_engine

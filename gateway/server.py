@@ -147,9 +147,8 @@ class ClientConnection(asyncio.Protocol):
         self.closing = True
         if self.linger is not None:
             self.linger.cancel()
-        exchange = self.exchange
-        if exchange is not None and exchange.connection is not None:
-            exchange.connection.close()  # a response half-way: that upstream connection cannot be reused
+        if self.exchange is not None:
+            self.exchange.abandon()  # a response half-way: that upstream connection cannot be reused
         if self.serving is not None:
             self.serving.cancel()
 

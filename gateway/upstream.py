@@ -167,6 +167,17 @@ class Exchange:
             connection.close()
         self._finish(UpstreamFailed("timeout", answered=self.answered, timed_out=True))
 
+    def abandon(self) -> None:
+        """The client is gone: drop the upstream connection (mid-response it cannot be reused)
+        and whoever waits for this exchange stops waiting."""
+        self._unwatch()
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.exchange = None
+            connection.close()
+        if not self.done.done():
+            self.done.cancel()
+
     def _unwatch(self) -> None:
         if self.watched is not None:
             self.watched.discard(self)

@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import time
 from email.utils import formatdate
 from urllib.parse import unquote
@@ -98,18 +97,15 @@ class Gateway:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    async def start(self, host: str, port: int, *, reuse_port: bool = False, sock: socket.socket | None = None) -> int:
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
         """Listen; returns the port (useful with port 0)."""
         self.loop = loop = asyncio.get_running_loop()
         self._sweep()
         self._tick()
         if self.limiter is not None:  # connected and the script loaded before the first request needs them
             self._warming = loop.create_task(self.limiter.warm_up())
-        if sock is not None:
-            self.server = await loop.create_server(lambda: ClientConnection(self), sock=sock, backlog=1024)
-        else:
-            self.server = await loop.create_server(lambda: ClientConnection(self), host, port,
-                                                   reuse_port=reuse_port or None, backlog=1024)
+        self.server = await loop.create_server(lambda: ClientConnection(self), host, port,
+                                               reuse_port=reuse_port or None, backlog=1024)
         return self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.coupon import repository as repo
@@ -88,7 +89,7 @@ class Rush:
         self.cache.forget(template_id)
         try:
             await self.templates.load(template_id, join=False)
-        except REDIS_DOWN as exc:
+        except (*REDIS_DOWN, SQLAlchemyError) as exc:  # the write stands; a take or the reconciliation loads it
             log.warning("could not reload template %s in redis (reconciliation will): %r", template_id, exc)
 
 

@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI
 
 from services.coupon import lifecycle
-from services.coupon.rush_gate import Reconciler
+from services.coupon.flows.rush_gate import Reconciler
 from shared.jobs import every
 
 log = logging.getLogger("coupon.jobs")

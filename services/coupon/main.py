@@ -11,9 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.coupon import consumers, jobs, models
 from services.coupon.api import admin, app, internal, merchant
 from services.coupon.api.rush_route import TakeFastPath
-from services.coupon.rush import Rush, TemplateCache
-from services.coupon.rush_gate import TemplateGate
-from services.coupon.rush_writer import TakeWriter
+from services.coupon.flows.rush import Rush, TemplateCache
+from services.coupon.flows.rush_gate import TemplateGate
+from services.coupon.flows.rush_writer import TakeWriter
 from services.coupon.settings import CouponSettings
 from shared.app import Messaging, create_service_app
 from shared.clock import Clock

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
 
+from services.coupon.flows.rush_gate import ITEM, UNLIMITED_STOCK, Reconciler, keys
 from services.coupon.models import Coupon, CouponTemplate, outbox
-from services.coupon.rush_gate import ITEM, UNLIMITED_STOCK, Reconciler, keys
 from shared.auth import Role
 from shared.events import decode
 from shared.quota_gate import Loaded, QuotaGate

@@ -24,9 +24,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from services.coupon.flows.rush_gate import ITEM, keys
 from services.coupon.main import create_app
 from services.coupon.models import Coupon
-from services.coupon.rush_gate import ITEM, keys
 from services.coupon.settings import CouponSettings
 from shared.auth import Role
 from shared.quota_gate import Loaded

@@ -19,7 +19,7 @@ from services.coupon.errors import (
     TemplateNotFound,
     WrongTakeType,
 )
-from services.coupon.rush import take as take_coupon
+from services.coupon.flows.rush import take as take_coupon
 from services.coupon.schemas import (
     CartIn,
     CenterTemplateOut,

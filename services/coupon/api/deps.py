@@ -10,8 +10,8 @@ from fastapi import Depends, Query, Request
 from pydantic import AwareDatetime
 
 from services.coupon.domain import DiscountType, TakeType
+from services.coupon.flows.rush import Rush
 from services.coupon.pages import TemplateFilter
-from services.coupon.rush import Rush
 from shared.enums import CommonStatus
 
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 
-from services.coupon.rush import take
+from services.coupon.flows.rush import take
 from shared.auth import Role
 from shared.errors import DomainError, Forbidden, Unauthorized, negotiate_locale
 from shared.ids import MAX_ID

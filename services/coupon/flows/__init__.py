@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.coupon import lifecycle
+from services.coupon.flows.rush import Rush
 from services.coupon.models import Coupon, CouponTemplate
-from services.coupon.rush import Rush
 from shared.db import in_transaction
 
 

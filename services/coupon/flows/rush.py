@@ -24,9 +24,9 @@ from services.coupon import repository as repo
 from services.coupon import service, template_rules
 from services.coupon.domain import UNLIMITED, TakeType, Validity, ValidityType
 from services.coupon.errors import OutOfStock, TakeLimitReached, TemplateNotFound
+from services.coupon.flows.rush_gate import ITEM, TemplateGate
+from services.coupon.flows.rush_writer import Taken, TakeWriter
 from services.coupon.models import CouponTemplate
-from services.coupon.rush_gate import ITEM, TemplateGate
-from services.coupon.rush_writer import Taken, TakeWriter
 from shared.enums import CommonStatus
 from shared.quota_gate import REDIS_DOWN, Verdict
 

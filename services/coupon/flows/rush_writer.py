@@ -32,8 +32,8 @@ from services.coupon import repository as repo
 from services.coupon import template_rules
 from services.coupon.domain import UNLIMITED, CouponStatus, Quota, TakeType, Validity, ValidityType
 from services.coupon.errors import OutOfStock, TakeLimitReached, TemplateNotFound
+from services.coupon.flows.rush_gate import TemplateGate
 from services.coupon.models import Coupon, CouponTemplate, outbox
-from services.coupon.rush_gate import TemplateGate
 from shared.db import in_transaction
 from shared.enums import CommonStatus
 from shared.errors import DomainError

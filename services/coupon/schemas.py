@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from services.coupon.domain import UNLIMITED, CouponStatus, DiscountType, ProductScope, TakeType, ValidityType
 from services.coupon.outcomes import revoke_reason_text
@@ -15,6 +15,7 @@ from shared.ids import Id
 from shared.money import MAX_FEN
 from shared.pagination import PageParams, to_page
 from shared.schemas import Input, Output
+from shared.validation import Moment
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]  # up to 100 million yuan
 Count = Annotated[int, Field(ge=UNLIMITED, le=100_000_000, description="-1 = unlimited, else at least 1")]
@@ -31,8 +32,8 @@ class TemplateIn(Input):
     product_scope: ProductScope = ProductScope.ALL
     product_scope_values: Annotated[list[Id], Field(max_length=500)] = []
     validity_type: ValidityType
-    valid_start: AwareDatetime | None = None
-    valid_end: AwareDatetime | None = None
+    valid_start: Moment | None = None
+    valid_end: Moment | None = None
     fixed_start_term: Annotated[int, Field(ge=0, le=365)] | None = None
     fixed_end_term: Annotated[int, Field(ge=1, le=3650)] | None = None
     discount_type: DiscountType

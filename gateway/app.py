@@ -228,7 +228,7 @@ class Gateway:
                                 extra_head=b"X-Request-Id: " + request_id.encode() + b"\r\n")
             client.exchange = exchange
             started = time.perf_counter()
-            exchange.watch(self.in_flight, loop.time() + route.timeout)
+            exchange.watch(self.in_flight, loop.time(), route.timeout)
             connection.start(exchange, message)
             try:
                 status = await exchange.done

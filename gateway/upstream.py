@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from typing import Protocol
 
 import httptools
 
@@ -22,8 +23,8 @@ NO_BODY_STATUSES = frozenset({204, 304})
 
 
 class UpstreamFailed(Exception):
-    """The exchange failed. `answered`: some of the response had already reached the client
-    (nothing else can be sent then); `unanswered`: nothing came back, so a retry is possible."""
+    """The exchange failed. `answered`: part of the response had already gone to the client
+    (nothing else can be sent then); otherwise nothing came back, so a retry may be possible."""
 
     def __init__(self, reason: str, *, answered: bool = False, timed_out: bool = False) -> None:
         super().__init__(reason)
@@ -31,11 +32,10 @@ class UpstreamFailed(Exception):
         self.timed_out = timed_out
 
 
-class ClientSink:
+class ClientSink(Protocol):
     """What an exchange writes to: the client's connection (gateway/server.py)."""
 
     def write(self, data: bytes) -> None: ...
-    def abort(self) -> None: ...
 
 
 def listed_in_connection(value: bytes) -> set[bytes]:
@@ -61,12 +61,13 @@ class Exchange:
         "length_known",
         "out",
         "sink",
-        "started",
         "status",
+        "timeout",
+        "watch_set",
         "watched",
     )
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, sink, *, head_only: bool, client_http11: bool,
+    def __init__(self, loop: asyncio.AbstractEventLoop, sink: ClientSink, *, head_only: bool, client_http11: bool,
                  client_keep_alive: bool, extra_head: bytes) -> None:
         """`extra_head`: header lines the gateway adds to the response (each ending CRLF)."""
         self.sink = sink
@@ -83,9 +84,10 @@ class Exchange:
         self.answered = False  # the response head went to the client
         self.close_client = not client_keep_alive  # the client's connection ends after this response
         self.connection: UpstreamConnection | None = None
-        self.started = 0.0
         self.deadline = 0.0  # loop time; see `watch`
-        self.watched: set[Exchange] | None = None
+        self.timeout = 0.0
+        self.watch_set: set[Exchange] | None = None
+        self.watched: set[Exchange] | None = None  # watch_set while being watched
         self.out: list[bytes] = []  # for the client, written once per read from the upstream
 
     # -- events from the upstream connection ---------------------------------------------------
@@ -152,11 +154,13 @@ class Exchange:
             error = UpstreamFailed(str(error), answered=True, timed_out=error.timed_out)
         self._finish(error)
 
-    def watch(self, watched: set[Exchange], deadline: float) -> None:
+    def watch(self, watched: set[Exchange], now: float, timeout: float) -> None:
         """Be timed out (`time_out`) by whoever checks `watched` (gateway/app.py, every 50 ms)
-        if still unfinished at `deadline`: cheaper than a loop timer per exchange."""
-        self.deadline = deadline
-        self.watched = watched
+        if still unfinished `timeout` seconds after `now` (loop time): cheaper than a loop
+        timer per exchange."""
+        self.deadline = now + timeout
+        self.timeout = timeout
+        self.watch_set = self.watched = watched
         watched.add(self)
 
     def time_out(self) -> None:
@@ -199,8 +203,11 @@ class Exchange:
             self.connection.transport.pause_reading()
 
     def resume(self) -> None:
+        """The client caught up: read the upstream again, with a fresh deadline."""
         if self.connection is not None and not self.connection.transport.is_closing():
             self.connection.transport.resume_reading()
+            if self.watch_set is not None and self.watched is None and not self.done.done():
+                self.watch(self.watch_set, asyncio.get_running_loop().time(), self.timeout)
 
 
 class UpstreamConnection(asyncio.Protocol):

@@ -40,6 +40,12 @@ async def echo(request: web.Request) -> web.StreamResponse:
             await response.write(part)
         await response.write_eof()
         return response
+    if tail == "stall":  # the head and a little of the body, then nothing
+        response = web.StreamResponse(headers={"Content-Length": "100"})
+        await response.prepare(request)
+        await response.write(b"0123456789")
+        await asyncio.sleep(3)
+        return response
     if tail == "big":
         return web.Response(body=b"z" * BIG, content_type="application/octet-stream")
     if tail == "close":
@@ -382,3 +388,25 @@ async def test_oversized_heads_get_431_and_a_request_cut_off_midway_leaves_nothi
     async with aiohttp.ClientSession() as session:
         async with session.get(f"http://127.0.0.1:{port}/app-api/content/x", headers={"Accept-Language": "en"}) as r:
             assert r.status == 200
+
+
+async def test_an_upstream_stalling_mid_body_gets_the_client_connection_cut_at_the_timeout(start_gateway):
+    port, gateway = await start_gateway(gateway_route_timeouts={"/app-api/content/stall": 0.5})
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+    writer.write(b"GET /app-api/content/stall HTTP/1.1\r\nHost: x\r\n\r\n")
+    received = b""
+    async with asyncio.timeout(READ_TIMEOUT):
+        while chunk := await _read_or_reset(reader):
+            received += chunk
+    writer.close()
+    assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"0123456789"), received
+    assert 0.4 < time.monotonic() - started < 2.0, "cut at the route's timeout, not left hanging"
+    assert not gateway.in_flight
+
+
+async def _read_or_reset(reader: asyncio.StreamReader) -> bytes:
+    try:
+        return await reader.read(65536)
+    except ConnectionError:
+        return b""

@@ -105,8 +105,10 @@ async def test_the_core_matcher_gives_the_verdicts_of_the_orm_path(spread):
             args = (USER, CARTS[cart], NOW, locale, ZONE, order_id, owners)
             expected = await reference_match(session, *args)
             assert await matching.match_cart(session, *args) == expected, (owners, order_id, locale, cart)
-            connection = await session.connection()  # the fast path's way: a plain connection
+            connection = await session.connection()  # a plain connection
             assert await matching.match_cart(connection, *args) == expected
+            rows = await matching.read_matchable_coupons(spread.state.engine, USER, order_id, owners)  # the fast path
+            assert matching.verdicts(rows, CARTS[cart], NOW, locale, ZONE) == expected
             compared += len(expected["coupons"])
             reasons += sum(1 for c in expected["coupons"] if c["reason"])
             seen_reasons |= {c["reason"] for c in expected["coupons"]}

@@ -94,13 +94,12 @@ async def fast_match(app, headers: Headers, body: bytes) -> bytes | None:
         return None
     settings = app.state.settings
     locale = negotiate_locale(headers.get("accept-language"), settings.default_locale)
-    try:
-        async with app.state.engine.connect() as connection:  # one read: closing ends its transaction
-            answer = await matching.match_cart(connection, cart.user_id, cart.lines, app.state.clock.now(), locale,
-                                               ZoneInfo(settings.business_timezone), cart.order_id, cart.owners)
+    try:  # one read on a connection of its own: returning it ends its transaction
+        rows = await matching.read_matchable_coupons(app.state.engine, cart.user_id, cart.order_id, cart.owners)
     except Exception:  # the route runs it again, with its own error answers (a database error: 503)
         log.warning("a fast match failed; the route answers it", exc_info=True)
         return None
+    answer = matching.verdicts(rows, cart.lines, app.state.clock.now(), locale, ZoneInfo(settings.business_timezone))
     return prebuilt_json(answer).body
 
 

@@ -224,7 +224,7 @@ class Gateway:
                 raise UpstreamUnavailable(service=route.service) from exc
             reused = connection.used > 0
             exchange = Exchange(loop, client, head_only=request.method == b"HEAD", client_http11=request.http11,
-                                client_keep_alive=request.keep_alive and not client.closing,
+                                client_keep_alive=request.keep_alive and not client.last_answer,
                                 extra_head=b"X-Request-Id: " + request_id.encode() + b"\r\n")
             client.exchange = exchange
             started = time.perf_counter()
@@ -312,7 +312,7 @@ class Gateway:
 
     def respond(self, client: ClientConnection, request: Request, status: int, body: bytes, content_type: bytes,
                 request_id: str, extra: dict[str, str] | None = None) -> int:
-        close = not request.keep_alive or request.error is not None or client.closing
+        close = not request.keep_alive or request.error is not None or client.last_answer
         head = [b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Unknown")), self.date,
                 b"Content-Type: ", content_type, b"\r\nContent-Length: %d\r\n" % len(body),
                 b"X-Request-Id: ", request_id.encode(), b"\r\n"]

@@ -137,8 +137,8 @@ class ClientConnection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.eof = True
-        if self.closing or (not self.queue and self.serving is None):
-            return False  # close
+        if not self.queue and self.serving is None:
+            return False  # nothing left to answer: close
         self.closing = True  # the client has said all it will: answer what is queued, then close
         return True
 
@@ -243,6 +243,11 @@ class ClientConnection(asyncio.Protocol):
             self.serving = None
         if self.closing:
             self.finish()
+
+    @property
+    def last_answer(self) -> bool:
+        """The answer being written is the connection's last (it says Connection: close)."""
+        return self.closing and not self.queue
 
     def write(self, data: bytes) -> None:
         self.transport.write(data)

@@ -410,3 +410,18 @@ async def _read_or_reset(reader: asyncio.StreamReader) -> bytes:
         return await reader.read(65536)
     except ConnectionError:
         return b""
+
+
+async def test_a_client_that_half_closes_after_its_requests_still_gets_every_answer(start_gateway):
+    port, _ = await start_gateway()
+    for request in (b"GET /app-api/content/a HTTP/1.1\r\nHost: x\r\n\r\nGET /app-api/content/b HTTP/1.1\r\n\r\n",
+                    b"BROKEN\r\n\r\n"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request)
+        writer.write_eof()  # shutdown(SHUT_WR): nothing more is coming
+        responses = await Responses().read(reader, 2)
+        writer.close()
+        if request.startswith(b"GET"):
+            assert [body_of(r)["path_qs"] for r in responses] == ["/app-api/content/a", "/app-api/content/b"]
+        else:
+            assert [r["status"] for r in responses] == [400]

@@ -67,8 +67,8 @@ from services.bargain.domain.rules import (
     plan_cut,
     record_expires_at,
     succeeds,
-    windows_overlap,
 )
+from shared.lifecycle import windows_overlap
 
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "AlreadyHelped", "DeleteRefused",

@@ -22,8 +22,8 @@ from services.bargain.domain.errors import (
     SuccessLimitReached,
 )
 from services.bargain.domain.model import Plan, RecordStatus, Terms
-from shared.enums import CommonStatus
 from shared.errors import Reason
+from shared.lifecycle import Lifecycle
 
 START_NOT_BEFORE_END = Reason("START_NOT_BEFORE_END", en="start_at must be before end_at",
                               zh="开始时间必须早于结束时间")
@@ -74,32 +74,14 @@ def check_activity(terms: Terms, total_stock: int) -> None:
         raise ActivityInvalid(reason=STOCK_ABOVE_TOTAL, field="stock")
 
 
-def windows_overlap(start_a: datetime, end_a: datetime, start_b: datetime, end_b: datetime) -> bool:
-    return start_a < end_b and start_b < end_a
-
-
-def check_can_update(status: CommonStatus) -> None:
-    if status == CommonStatus.DISABLED:
-        raise ActivityClosed()
-
-
-def check_can_close(status: CommonStatus) -> None:
-    if status == CommonStatus.DISABLED:
-        raise AlreadyClosed()
-
-
-def check_can_delete(status: CommonStatus, end_at: datetime, now: datetime) -> None:
-    if status != CommonStatus.DISABLED and end_at > now:
-        raise DeleteRefused()
+LIFECYCLE = Lifecycle(closed=ActivityClosed, already_closed=AlreadyClosed, delete_refused=DeleteRefused,
+                      not_started=NotStarted, ended=Ended)
+check_can_update, check_can_close = LIFECYCLE.check_can_update, LIFECYCLE.check_can_close
+check_can_delete = LIFECYCLE.check_can_delete
 
 
 def check_running(terms: Terms, now: datetime) -> None:
-    if terms.status == CommonStatus.DISABLED:
-        raise ActivityClosed()
-    if now < terms.start_at:
-        raise NotStarted()
-    if now >= terms.end_at:
-        raise Ended()
+    LIFECYCLE.check_running(terms.status, terms.start_at, terms.end_at, now)
 
 
 def check_can_start(terms: Terms, now: datetime, *, in_progress: bool, succeeded: int) -> None:

@@ -68,7 +68,6 @@ from services.groupbuy.domain.rules import (
     robots_due_at,
     time_left_seconds,
     unit_price,
-    windows_overlap,
 )
 from services.groupbuy.domain.transitions import (
     EXPIRED,
@@ -93,6 +92,7 @@ from services.groupbuy.domain.transitions import (
     robots_join,
     time_up,
 )
+from shared.lifecycle import windows_overlap
 
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "AlreadyInGroup", "DeleteRefused",

@@ -26,6 +26,7 @@ from services.groupbuy.domain.errors import (
 from services.groupbuy.domain.model import HOLDING_SEAT, GroupState, GroupStatus, MemberStatus, SeatRequest, Terms
 from shared.enums import CommonStatus
 from shared.errors import Reason
+from shared.lifecycle import Lifecycle
 
 # --- activities -----------------------------------------------------------------------------------
 
@@ -79,36 +80,22 @@ def check_prices(products: Sequence[SkuPrice]) -> None:
                 field=f"products[{index}].leader_price")
 
 
-def windows_overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
-    """Half-open windows [start, end)."""
-    return a_start < b_end and b_start < a_end
-
-
-def check_can_update(status: CommonStatus) -> None:
-    if status != CommonStatus.ENABLED:
-        raise ActivityClosed()
-
-
-def check_can_close(status: CommonStatus) -> None:
-    if status != CommonStatus.ENABLED:
-        raise AlreadyClosed()
+LIFECYCLE = Lifecycle(closed=ActivityClosed, already_closed=AlreadyClosed, delete_refused=DeleteRefused,
+                      not_started=NotStarted, ended=Ended)
+check_can_update, check_can_close = LIFECYCLE.check_can_update, LIFECYCLE.check_can_close
 
 
 def check_can_delete(status: CommonStatus, end_at: datetime, now: datetime, running_groups: int) -> None:
-    if (status == CommonStatus.ENABLED and end_at > now) or running_groups:
+    if running_groups:
         raise DeleteRefused()
+    LIFECYCLE.check_can_delete(status, end_at, now)
 
 
 # --- seats -----------------------------------------------------------------------------------------
 
 def check_can_open(terms: Terms, now: datetime) -> None:
     """A new group: the activity is enabled and running now."""
-    if terms.status != CommonStatus.ENABLED:
-        raise ActivityClosed()
-    if now < terms.start_at:
-        raise NotStarted()
-    if now >= terms.end_at:
-        raise Ended()
+    LIFECYCLE.check_running(terms.status, terms.start_at, terms.end_at, now)
 
 
 def check_counts(terms: Terms, count: int, bought_before: int) -> None:

@@ -56,8 +56,8 @@ from services.points.domain.rules import (
     check_running,
     remaining_for_user,
     stock_left,
-    windows_overlap,
 )
+from shared.lifecycle import windows_overlap
 
 __all__ = [  # noqa: RUF022 (grouped by module)
     "ActivityClosed", "ActivityInvalid", "ActivityNotFound", "AlreadyClosed", "DeleteRefused", "Ended",

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.pricing import consumers, models
 from services.pricing.api import admin, app, internal, merchant
+from services.pricing.api.quote_route import QuoteFastPath
 from services.pricing.calculator import PointsRules, SpecialKind
 from services.pricing.clients import BargainClient, CouponClient, GroupbuyClient, PointsClient, SeckillClient
 from services.pricing.holds import BargainHolds, CouponHolds, GroupbuyHolds, PointsHolds, SeckillHolds
@@ -62,5 +63,6 @@ def create_app(settings: PricingSettings | None = None, clock: Clock | None = No
         routers=[app.router, merchant.router, admin.router, internal.router],
         messaging=Messaging(outbox=models.outbox, inbox=models.inbox, handlers=consumers.HANDLERS),
         resources=[pricing_context],
+        fast_paths=[QuoteFastPath],
         clock=clock,
     )

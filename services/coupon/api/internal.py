@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
 from pydantic import ValidationError
 from starlette.datastructures import Headers
+from starlette.responses import Response
 
 from services.coupon import flows, lifecycle, matching, pages
 from services.coupon.api.deps import BusinessZone, HoldSeconds
@@ -34,6 +34,7 @@ from shared.auth import Role, require_role
 from shared.db import Session, Sessions
 from shared.deps import Locale, Now
 from shared.errors import Forbidden, InvalidToken, Unauthorized, negotiate_locale
+from shared.fast_path import post_route
 from shared.ids import PathId
 from shared.openapi import errors
 from shared.responses import prebuilt_json
@@ -52,35 +53,10 @@ async def match(body: ServiceCartIn, session: Session, now: Now, locale: Locale,
 
 
 MATCH_PATH = "/internal/coupon/match"
-MATCH_ROUTE = SimpleNamespace(path=MATCH_PATH)  # what the metrics label a request by
 log = logging.getLogger("coupon.match")
 
 
-async def _body(receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes):
-    sent = False
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
-async def fast_match(app, headers: Headers, body: bytes) -> bytes | None:
+async def fast_match(app, headers: Headers, body: bytes) -> Response | None:
     """The answer of a well-formed call by a service, or None: the FastAPI route answers it."""
     try:
         principal = app.state.token_verifier.verify_header(headers.get("authorization"))
@@ -100,26 +76,10 @@ async def fast_match(app, headers: Headers, body: bytes) -> bytes | None:
         log.warning("a fast match failed; the route answers it", exc_info=True)
         return None
     answer = matching.verdicts(rows, cart.lines, app.state.clock.now(), locale, ZoneInfo(settings.business_timezone))
-    return prebuilt_json(answer).body
+    return prebuilt_json(answer)
 
 
-class MatchFastPath:
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != MATCH_PATH:
-            await self.app(scope, receive, send)
-            return
-        body = await _body(receive)
-        answer = await fast_match(scope["app"], Headers(scope=scope), body)
-        if answer is None:
-            await self.app(scope, _replay(body), send)
-            return
-        scope["route"] = MATCH_ROUTE
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})
-        await send({"type": "http.response.body", "body": answer})
+MatchFastPath = post_route(MATCH_PATH, fast_match)
 
 
 @router.post("/holds", status_code=201, response_model=HoldOut,

@@ -10,8 +10,6 @@ not a plain positive number: its usual 422).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
@@ -19,11 +17,12 @@ from starlette.responses import JSONResponse, Response
 from services.coupon.flows.rush import take
 from shared.auth import Role
 from shared.errors import DomainError, Forbidden, Unauthorized, negotiate_locale
+from shared.fast_path import route_label
 from shared.ids import MAX_ID
 from shared.responses import prebuilt_json
 
 PREFIX, SUFFIX = "/app-api/coupon/templates/", "/take"
-ROUTE = SimpleNamespace(path=PREFIX + "{template_id}" + SUFFIX)  # what the metrics label a request by
+ROUTE = route_label(PREFIX + "{template_id}" + SUFFIX)
 
 
 def template_id_of(path: str) -> int | None:

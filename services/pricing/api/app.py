@@ -59,7 +59,8 @@ async def quote(body: QuoteIn, session: Session, pricing: PricingContext, now: N
                 principal: MaybePrincipal):
     """The cart page: every line's price and why, the coupons that fit, what the order would earn,
     the lines by shop. Anonymous callers get discounts and spend-and-save; members also get their
-    coupons (a shop's and the platform's). Prices and shops are display-only here."""
+    coupons (a shop's and the platform's). Prices and shops are display-only here. Well-formed
+    quotes are served by the fast path in api/quote_route.py, with the same answers."""
     if principal is not None and principal.role is not Role.MEMBER:
         raise Forbidden(required=[Role.MEMBER])
     user_id = principal.user_id if principal else None

@@ -9,12 +9,9 @@ with a fraction of that. The FastAPI route in api/app.py documents it and calls 
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from fastapi import FastAPI
 from pydantic import ValidationError
 from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.seckill.flows.reservations import reserve
@@ -22,10 +19,10 @@ from services.seckill.schemas import ReservationIn
 from services.seckill.service import reservation_view
 from shared.auth import Role
 from shared.errors import DomainError, Forbidden, Unauthorized, ValidationFailed, negotiate_locale
+from shared.fast_path import post_route
 from shared.responses import prebuilt_json
 
 PATH = "/app-api/seckill/reservations"
-ROUTE = SimpleNamespace(path=PATH)  # what the metrics label a request by
 KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 KEY_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
 
@@ -56,15 +53,4 @@ async def answer(app: FastAPI, headers: Headers, body: bytes) -> Response:
         return JSONResponse(error.body(locale), status_code=error.status, headers=error.headers())
 
 
-class ReservationFastPath:
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        response = await answer(scope["app"], request.headers, await request.body())
-        scope["route"] = ROUTE
-        await response(scope, receive, send)
+ReservationFastPath = post_route(PATH, answer)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.pricing import calculator as calc
 from services.pricing import repository as repo
@@ -76,7 +76,16 @@ class Catalog:
         self._rewards = Rewards()
         self._loading = asyncio.Lock()
 
-    async def current(self, session: AsyncSession, now: datetime) -> tuple[Discounts, Rewards]:
+    async def current(self, db: AsyncSession | AsyncEngine, now: datetime) -> tuple[Discounts, Rewards]:
+        """`db`: the request's session, or the engine (the quote's fast path): the versions are then
+        read on a connection of their own, and a change is loaded in a transaction of its own."""
+        if isinstance(db, AsyncEngine):
+            versions = await repo.read_catalog_versions(db)
+            if self._discounts.version == versions[DISCOUNT] and self._rewards.version == versions[REWARD]:
+                return self._discounts, self._rewards
+            async with AsyncSession(db) as session, session.begin():
+                return await self.current(session, now)
+        session = db
         versions = await repo.catalog_versions(session)
         discounts, rewards = self._discounts, self._rewards
         if discounts.version == versions[DISCOUNT] and rewards.version == versions[REWARD]:
@@ -93,9 +102,9 @@ class Catalog:
                     self._rewards = rewards
             return discounts, rewards  # as this quote's transaction sees them
 
-    async def offers(self, session: AsyncSession, lines: Sequence[calc.Line], now: datetime) -> calc.Offers:
+    async def offers(self, db: AsyncSession | AsyncEngine, lines: Sequence[calc.Line], now: datetime) -> calc.Offers:
         """What may touch the selected lines of this cart."""
-        discounts, rewards = await self.current(session, now)
+        discounts, rewards = await self.current(db, now)
         selected = [line for line in lines if line.selected]
         by_sku = {}
         for line in selected:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.pricing import calculator as calc
 from services.pricing import domain
@@ -68,9 +68,11 @@ def check_cart_size(lines: Sequence[calc.Line]) -> None:
         raise domain.CartTooLarge(limit=f"{MAX_FEN // 100:,}")
 
 
-async def price(session: AsyncSession, pricing: Pricing, user_id: int | None, body: QuoteIn, now: datetime,
-                locale: str, *, order_id: int | None = None) -> Priced:
-    """`order_id` for a checkout: what the order already holds (a retry after a crash) is its own."""
+async def price(session: AsyncSession | AsyncEngine, pricing: Pricing, user_id: int | None, body: QuoteIn,
+                now: datetime, locale: str, *, order_id: int | None = None) -> Priced:
+    """`order_id` for a checkout: what the order already holds (a retry after a crash) is its own.
+    `session`: the request's, or the engine (a read of the catalog's versions on a connection of
+    its own: see Catalog.current)."""
     lines = tuple(calc.Line(x.sku_id, x.spu_id, x.category_id, x.unit_price, x.count, x.selected, x.business_id)
                   for x in body.lines)
     check_cart_size(lines)
@@ -409,6 +411,6 @@ def _promotion(r: calc.PromotionResult, conditions: dict[int, ConditionType], lo
             "hint": calc.describe_hint(r.hint, locale) if r.hint else None, "business_id": r.business_id}
 
 
-async def quote(session: AsyncSession, pricing: Pricing, user_id: int | None, body: QuoteIn, now: datetime,
-                locale: str) -> dict:
+async def quote(session: AsyncSession | AsyncEngine, pricing: Pricing, user_id: int | None, body: QuoteIn,
+                now: datetime, locale: str) -> dict:
     return render(await price(session, pricing, user_id, body, now, locale), locale)

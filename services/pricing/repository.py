@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, TextClause, bindparam, delete, exists, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util import greenlet_spawn
 
 from services.pricing.models import Checkout, DiscountActivity, DiscountProduct, Mutex, RewardActivity
 from shared.db import take_mutex
@@ -44,6 +46,17 @@ CATALOG_VERSIONS = select(Mutex.__table__.c.name, Mutex.__table__.c.version)
 
 async def catalog_versions(session: AsyncSession) -> dict[str, int]:
     return dict((await session.execute(CATALOG_VERSIONS)).all())
+
+
+def _read_catalog_versions(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return dict(connection.execute(CATALOG_VERSIONS).all())
+
+
+async def read_catalog_versions(engine: AsyncEngine) -> dict[str, int]:
+    """`catalog_versions` on a connection of its own: checkout, statement and return in one step of
+    SQLAlchemy's bridge to its synchronous core (greenlet_spawn), not a session's several."""
+    return await greenlet_spawn(_read_catalog_versions, engine.sync_engine)
 
 
 async def get_activity(session: AsyncSession, model: type[Activity], activity_id: int, *,

@@ -43,10 +43,9 @@ async def fast_quote(app, headers: Headers, body: bytes) -> Response | None:
     except (ValueError, ValidationError):
         return None
     locale = negotiate_locale(headers.get("accept-language"), app.state.settings.default_locale)
-    try:
-        async with app.state.sessionmaker() as session, session.begin():  # as the route's Session
-            answer = await quotes.quote(session, app.state.pricing, principal.user_id if principal else None,
-                                        request, app.state.clock.now(), locale)
+    try:  # the catalog's versions read on a connection of their own (the quote's one statement)
+        answer = await quotes.quote(app.state.engine, app.state.pricing, principal.user_id if principal else None,
+                                    request, app.state.clock.now(), locale)
     except DomainError:  # refused: the route says why, in its usual words
         return None
     except Exception:  # a database or a coupon service failing: the route's own answers

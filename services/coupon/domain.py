@@ -229,6 +229,7 @@ class CartIndex:
         self.by_spu: dict[int, list[int]] = {}
         self.by_category: dict[int, list[int]] = {}
         self.by_shop: dict[int, list[int]] = {}
+        self._scopes: dict[tuple, tuple[int, ...]] = {}  # (scope, values, shop) -> in_scope's answer
         for i, line in enumerate(lines):
             self.by_spu.setdefault(line.spu_id, []).append(i)
             self.by_category.setdefault(line.category_id, []).append(i)
@@ -238,7 +239,17 @@ class CartIndex:
 
     def in_scope(self, terms: Terms, shop: int | None = None) -> tuple[int, ...]:
         """The lines a coupon's scope names; for a shop's coupon (`shop`), only among that shop's
-        lines, whatever its scope names. The platform's coupons consider every shop's lines."""
+        lines, whatever its scope names. The platform's coupons consider every shop's lines.
+        Worked out once per scope and shop: a user's coupons often share them."""
+        if shop is None and terms.product_scope is ProductScope.ALL:
+            return self.every
+        key = (terms.product_scope, terms.scope_values, shop)
+        found = self._scopes.get(key)
+        if found is None:
+            found = self._scopes[key] = self._lines_in_scope(terms, shop)
+        return found
+
+    def _lines_in_scope(self, terms: Terms, shop: int | None) -> tuple[int, ...]:
         if shop is not None:
             mine = self.by_shop.get(shop, ())
             if terms.product_scope is ProductScope.ALL:

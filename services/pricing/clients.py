@@ -21,6 +21,13 @@ def _with_order(body: dict[str, Any], order_id: int | None) -> dict[str, Any]:
     return body if order_id is None else {**body, "order_id": order_id}
 
 
+def _known_lines(indexes: list[int], sent: int) -> tuple[int, ...]:
+    """The indexes that name a line sent (most answers: all of them, checked at once)."""
+    if not indexes or (min(indexes) >= 0 and max(indexes) < sent):
+        return tuple(indexes)
+    return tuple(i for i in indexes if 0 <= i < sent)
+
+
 @dataclass(frozen=True)
 class CouponVerdict:
     """The coupon service's answer for one of the user's coupons, indexes into the lines sent."""
@@ -53,10 +60,10 @@ class CouponClient:
                      "business_id": line.business_id} for line in lines]
             body = {"user_id": user_id, "lines": sent, "owners": owners}
         answer = await self.client.post("/internal/coupon/match", _with_order(body, order_id), locale=locale)
+        sent_lines = len(lines)
         verdicts = [CouponVerdict(c["coupon_id"], c["name"], c["usable"], c["discount"],
-                                  tuple(i for i in c["line_indexes"] if 0 <= i < len(lines)), c["reason"],
-                                  c["reason_message"], datetime.fromisoformat(c["valid_end"]), c.get("business_id"),
-                                  c.get("max_discount"))
+                                  _known_lines(c["line_indexes"], sent_lines), c["reason"], c["reason_message"],
+                                  datetime.fromisoformat(c["valid_end"]), c.get("business_id"), c.get("max_discount"))
                     for c in answer["coupons"]]
         return verdicts, answer.get("best_coupon_id")
 

@@ -167,3 +167,26 @@ async def test_the_core_matcher_reads_sqlite_s_values_alike(tmp_path):
                 assert all(c["valid_end"].tzinfo is UTC for c in expected["coupons"])
     finally:
         await engine.dispose()
+
+
+def test_a_cart_s_scopes_worked_out_once_give_what_each_scope_names():
+    """CartIndex.in_scope keeps its answer per (scope, values, shop): asked again, in any order,
+    by coupons sharing a scope or not, it gives what the lines themselves say."""
+    lines = [domain.CartLine(1, 10, 8000, 1), domain.CartLine(2, 10, 3000, 1), domain.CartLine(3, 20, 20000, 2),
+             domain.CartLine(1, 20, 5000), domain.CartLine(4, 30, 700, 2)]
+    scopes = [(domain.ProductScope.ALL, ())] + [
+        (kind, values) for kind in (domain.ProductScope.SPU, domain.ProductScope.CATEGORY)
+        for values in ((1,), (2, 3), (4, 1), (10,), (20, 30), (99,), ())]
+    shops = (None, 1, 2, 3)
+
+    def named(kind, values, shop) -> tuple[int, ...]:
+        return tuple(i for i, line in enumerate(lines) if (shop is None or line.business_id == shop) and (
+            kind is domain.ProductScope.ALL
+            or (line.spu_id if kind is domain.ProductScope.SPU else line.category_id) in values))
+
+    cart = domain.CartIndex(lines)
+    asked = [(scope, shop) for scope in scopes for shop in shops] * 2
+    for n, ((kind, values), shop) in enumerate(itertools.chain(asked, reversed(asked))):
+        terms = domain.Terms(100 * n, kind, values, domain.DiscountType.PRICE, 100)  # other terms differ each time
+        assert cart.in_scope(terms, shop) == named(kind, values, shop), (kind, values, shop)
+    assert cart.in_scope(domain.Terms(0, domain.ProductScope.ALL, (), domain.DiscountType.PRICE, 1)) is cart.every

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.pricing.calculator import CouponLine, SpecialKind, SpecialPrice
 from services.pricing.domain import RECORD_OF_ANOTHER_ACTIVITY, GiftTemplate, SpecialOrder
@@ -28,9 +27,9 @@ def _known_lines(indexes: list[int], sent: int) -> tuple[int, ...]:
     return tuple(i for i in indexes if 0 <= i < sent)
 
 
-@dataclass(frozen=True)
-class CouponVerdict:
-    """The coupon service's answer for one of the user's coupons, indexes into the lines sent."""
+class CouponVerdict(NamedTuple):
+    """The coupon service's answer for one of the user's coupons, indexes into the lines sent (a
+    named tuple: thirty a quote are built several times faster than frozen dataclasses)."""
 
     coupon_id: int
     name: str

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Protocol
 
@@ -346,6 +346,8 @@ def _raise(coupon_id: int, verdict: CouponVerdict) -> ChosenCoupon:
     raise _refuse(coupon_id, verdict)
 
 
+TOTALS = tuple(f.name for f in fields(calc.Totals))
+
 # An enum member's `.value` is a Python-level property; at some 300 a quote a dict is worth it.
 _VALUE = {member: member.value for member in (*Kind, *calc.NotApplied)}
 
@@ -364,7 +366,7 @@ def render(priced: Priced, locale: str) -> dict:
                                    for a in p.adjustments],
                    "pay_amount": p.pay if p.line.selected else p.original, "points_used": p.points_used,
                    "points_granted": p.points_granted} for p in quote.lines],
-        "totals": asdict(quote.totals),
+        "totals": {name: getattr(quote.totals, name) for name in TOTALS},  # ints: asdict's deep copy is not needed
         "promotions": promotions,
         "coupons": priced.coupons,
         "grants": {"points": quote.grants.points, "coupons": quote.grants.coupons,

@@ -545,6 +545,8 @@ async def orm_against_core(database_url: str, rounds: int = 7, per_round: int = 
         "catalog versions: ORM select (before)": lambda: in_session(
             prices, lambda s: s.execute(orm_versions)),
         "catalog versions: Core (repository.py)": lambda: in_session(prices, pricing_repo.catalog_versions),
+        "catalog versions: the quote fast path's read (one step to the sync core)": lambda: (
+            pricing_repo.read_catalog_versions(pricing_engine)),
         "a transaction, no statement: pre-ping + rollback-on-return (before)": lambda: in_session(
             before, lambda s: s.connection()),
         "a transaction, no statement: shared.db's pool": lambda: in_session(prices, lambda s: s.connection()),

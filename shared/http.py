@@ -1,7 +1,7 @@
 """Calls from one service to another's `/internal/**` API: a pool of kept-alive HTTP/1.1
 connections with the caller's service token, a timeout, and the owner's error body kept for the
 caller to act on. Each call writes its request in one piece and reads the answer with httptools
-(llhttp, uvicorn's parser) on an asyncio Protocol: a quarter of the CPU aiohttp's client took per
+(llhttp, uvicorn's parser) on an asyncio Protocol: less than half the CPU aiohttp's client took per
 call (a member quote makes one or more). Bodies are encoded and decoded by pydantic-core."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The pricing service against a real coupon service: the coupon app listens on a real port
-(pricing calls it with aiohttp, as in production), both on their own MariaDB databases."""
+(pricing calls it through shared/http.py, as in production), both on their own MariaDB databases."""
 
 from __future__ import annotations
 

@@ -101,12 +101,18 @@ def verdicts(rows: Sequence[tuple], lines: Sequence[CartLineIn], now: datetime, 
     cart = [domain.CartLine(line.spu_id, line.category_id, line.amount, line.business_id) for line in lines]
     matches, best = domain.match_coupons(held, cart, now, zone=zone)
     answer = []
+    messages: dict[tuple, str | None] = {}  # a reason with the same details reads the same: rendered once
     for m in matches:
         name, business_id, ceiling, valid_end = extra[m.coupon_id]
+        reason = message = None
+        if m.reason is not None:
+            reason, said = m.reason.value, (m.reason, *m.details.items())
+            message = messages.get(said)
+            if message is None:
+                message = messages[said] = m.message(locale)
         answer.append({"coupon_id": m.coupon_id, "name": name, "business_id": business_id, "usable": m.usable,
                        "discount": m.discount, "max_discount": ceiling, "line_indexes": m.line_indexes,
-                       "reason": m.reason.value if m.reason else None,
-                       "reason_message": None if m.reason is None else m.message(locale), "valid_end": valid_end})
+                       "reason": reason, "reason_message": message, "valid_end": valid_end})
     return {"best_coupon_id": best.coupon_id if best else None, "coupons": answer}
 
 

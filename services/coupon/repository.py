@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, exists, func, or_, select, update
+from sqlalchemy import distinct, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon.domain import UNLIMITED, CouponStatus, TakeType
@@ -144,23 +144,6 @@ async def page_user_coupons(session: AsyncSession, user_id: int, status: CouponS
     if ending_before is not None:
         query = query.where(Coupon.valid_end <= ending_before).order_by(None).order_by(Coupon.valid_end, Coupon.id)
     return await fetch_page(session, query, paging)
-
-
-async def list_matchable_coupons(session: AsyncSession, user_id: int, order_id: int | None = None,
-                                 owners: str = "all") -> list:
-    """The user's unused coupons, and those the order `order_id` holds (a retried checkout sees
-    its own holds as the buyer's), as plain rows with what matching needs (every quote runs it).
-    `owners`: "shop" (the shops' coupons), "platform" (the platform's) or "all"."""
-    mine = Coupon.status == CouponStatus.UNUSED
-    if order_id is not None:
-        mine = or_(mine, and_(Coupon.status == CouponStatus.HELD, Coupon.use_order_id == order_id))
-    query = (select(Coupon.id, Coupon.name, Coupon.business_id, Coupon.valid_start, Coupon.valid_end,
-                    Coupon.use_price, Coupon.product_scope, Coupon.product_scope_values, Coupon.discount_type,
-                    Coupon.discount_price, Coupon.discount_percent, Coupon.discount_limit_price)
-             .where(Coupon.user_id == user_id, mine).order_by(Coupon.valid_end, Coupon.id))
-    if owners != "all":
-        query = query.where(Coupon.business_id.is_not(None) if owners == "shop" else Coupon.business_id.is_(None))
-    return list(await session.execute(query))
 
 
 # --- system issues ------------------------------------------------------------------------------

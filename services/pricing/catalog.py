@@ -83,7 +83,7 @@ class Catalog:
             versions = await repo.read_catalog_versions(db)
             if self._discounts.version == versions[DISCOUNT] and self._rewards.version == versions[REWARD]:
                 return self._discounts, self._rewards
-            async with AsyncSession(db) as session, session.begin():
+            async with AsyncSession(db) as session:  # a read: its transaction begins with it, ends with it
                 return await self.current(session, now)
         session = db
         versions = await repo.catalog_versions(session)

@@ -16,14 +16,6 @@ from services.cart.domain import Owner
 from shared.http import ServiceClient
 
 
-class AnonymousClient(ServiceClient):
-    """A ServiceClient that presents no token (pricing's public quote)."""
-
-    def __init__(self, service: str, base_url: str, *, timeout_seconds: float) -> None:
-        super().__init__(service, base_url, "", timeout_seconds=timeout_seconds)
-        self._headers = {"Content-Type": "application/json"}
-
-
 class PricingClient:
     def __init__(self, as_service: ServiceClient, anonymous: ServiceClient) -> None:
         self.as_service = as_service

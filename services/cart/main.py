@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.cart import consumers, jobs, models
 from services.cart.api import app
-from services.cart.clients import AnonymousClient, PricingClient
+from services.cart.clients import PricingClient
 from services.cart.flows import CartContext
 from services.cart.settings import CartSettings
 from shared.app import Messaging, create_service_app
@@ -26,7 +26,7 @@ async def cart_context(app: FastAPI):
     token = outbound_service_token(settings, "cart", settings.service_token.get_secret_value())
     timeout = settings.dependency_timeout_seconds
     pricing = PricingClient(ServiceClient("pricing", settings.pricing_url, token, timeout_seconds=timeout),
-                            AnonymousClient("pricing", settings.pricing_url, timeout_seconds=timeout))
+                            ServiceClient("pricing", settings.pricing_url, "", timeout_seconds=timeout))
     app.state.cart = CartContext(engine=app.state.engine, pricing=pricing)
     try:
         yield

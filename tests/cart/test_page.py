@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from services.cart.clients import AnonymousClient, PricingClient
+from services.cart.clients import PricingClient
 from services.cart.flows import CartContext
 from services.cart.schemas import CartPageOut
 from shared.http import ServiceClient
@@ -47,7 +47,7 @@ async def pricing_at(cart_app, url: str, seconds: float = 3.0):
     """The cart app calling pricing at `url` for a while."""
     kept = cart_app.state.cart
     client = PricingClient(ServiceClient("pricing", url, "token", timeout_seconds=seconds),
-                           AnonymousClient("pricing", url, timeout_seconds=seconds))
+                           ServiceClient("pricing", url, "", timeout_seconds=seconds))
     cart_app.state.cart = CartContext(kept.engine, client)
     try:
         yield

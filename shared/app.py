@@ -35,6 +35,7 @@ from shared.errors import (
     http_error_body,
     negotiate_locale,
 )
+from shared.fast_path import read_body, replay
 from shared.kafka import make_consumer, make_producer
 from shared.logs import configure_logging, request_id_from, request_id_var
 from shared.outbox import OutboxRelay
@@ -241,43 +242,15 @@ class BodyRules:
                 return
             await self.app(scope, receive, send)
             return
-        body = await _read_at_most(receive, self.max_bytes)  # chunked: no length to check up front
+        body = await read_body(receive, self.max_bytes)  # chunked: no length to check up front
         if body is None:
             await self._refuse(413, scope, receive, send)
             return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, replay(body), send)
 
     async def _refuse(self, status: int, scope, receive, send) -> None:
         locale = negotiate_locale(_header(scope, b"accept-language"), self.default_locale)
         await JSONResponse(http_error_body(status, locale), status_code=status)(scope, receive, send)
-
-
-async def _read_at_most(receive, limit: int) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes):
-    sent = False
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 def _has_body(scope) -> bool:

@@ -14,13 +14,18 @@ from starlette.responses import Response
 Answer = Callable[[object, Headers, bytes], Awaitable[Response | None]]
 
 
-async def read_body(receive) -> bytes:
-    chunks = []
+async def read_body(receive, limit: int | None = None) -> bytes | None:
+    """The whole request body; None as soon as it is longer than `limit`."""
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return b"".join(chunks)
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 

@@ -52,12 +52,20 @@ def inbox_table(metadata: MetaData, prefix: str) -> Table:
     )
 
 
+def outbox_row(envelope: Envelope, *, topic: str | None = None) -> dict:
+    return {"event_id": envelope.id, "topic": topic or envelope.type, "key": envelope.subject,
+            "payload": encode(envelope), "created_at": envelope.time}
+
+
 async def add_to_outbox(session: AsyncSession, table: Table, envelope: Envelope, *,
                         topic: str | None = None) -> None:
-    await session.execute(insert(table).values(
-        event_id=envelope.id, topic=topic or envelope.type, key=envelope.subject,
-        payload=encode(envelope), created_at=envelope.time,
-    ))
+    await session.execute(insert(table).values(outbox_row(envelope, topic=topic)))
+
+
+async def add_all_to_outbox(session: AsyncSession, table: Table, envelopes: list[Envelope]) -> None:
+    """Several events in one statement (a batch of takes)."""
+    if envelopes:
+        await session.execute(insert(table), [outbox_row(envelope) for envelope in envelopes])
 
 
 class OutboxRelay:

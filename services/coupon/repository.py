@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, exists, func, or_, select, update
+from sqlalchemy import distinct, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.coupon.domain import UNLIMITED, CouponStatus, TakeType
@@ -144,6 +144,13 @@ async def page_user_coupons(session: AsyncSession, user_id: int, status: CouponS
     if ending_before is not None:
         query = query.where(Coupon.valid_end <= ending_before).order_by(None).order_by(Coupon.valid_end, Coupon.id)
     return await fetch_page(session, query, paging)
+
+
+async def insert_coupons(session: AsyncSession, rows: list[dict]) -> list[int]:
+    """Coupons as plain rows in one statement (a batch of takes); their ids in the rows' order."""
+    inserted = await session.execute(insert(Coupon.__table__).returning(Coupon.id, sort_by_parameter_order=True),
+                                     rows)
+    return list(inserted.scalars().all())
 
 
 # --- system issues ------------------------------------------------------------------------------

@@ -31,8 +31,8 @@ from services.coupon.schemas import (
 )
 from shared.enums import CommonStatus
 from shared.errors import DomainError
-from shared.events import new_event
-from shared.outbox import add_to_outbox
+from shared.events import Envelope, new_event
+from shared.outbox import add_all_to_outbox
 from shared.ownership import EVERYTHING, OwnerScope
 
 log = logging.getLogger("coupon.service")
@@ -160,12 +160,17 @@ async def issue(session: AsyncSession, template_id: int, user_id: int, requested
                       **{name: getattr(template, name) for name in TERMS_FIELDS}) for i in range(count)]
     session.add_all(coupons)
     await session.flush()
-    for coupon in coupons:
-        await add_to_outbox(session, outbox, new_event(
-            "promo.coupon.issued", source="promo-coupon", subject=user_id, time=now,
-            data={"coupon_id": coupon.id, "template_id": template.id, "user_id": user_id,
-                  "take_type": template.take_type, "valid_start": start.isoformat(), "valid_end": end.isoformat()}))
+    await add_all_to_outbox(session, outbox, [issued_event(template, user_id, coupon.id, start, end, now)
+                                              for coupon in coupons])
     return coupons, template_rules.can_take_again(_quota(template), held + count)
+
+
+def issued_event(template: CouponTemplate, user_id: int, coupon_id: int, start: datetime, end: datetime,
+                 now: datetime) -> Envelope:
+    return new_event("promo.coupon.issued", source="promo-coupon", subject=user_id, time=now,
+                     data={"coupon_id": coupon_id, "template_id": template.id, "user_id": user_id,
+                           "take_type": template.take_type, "valid_start": start.isoformat(),
+                           "valid_end": end.isoformat()})
 
 
 # --- matching -------------------------------------------------------------------------------------

@@ -25,19 +25,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.coupon import repository as repo
-from services.coupon import template_rules
+from services.coupon import service, template_rules
 from services.coupon.domain import UNLIMITED, CouponStatus, Quota, TakeType, Validity, ValidityType
 from services.coupon.errors import OutOfStock, TakeLimitReached, TemplateNotFound
 from services.coupon.flows.rush_gate import TemplateGate
-from services.coupon.models import Coupon, CouponTemplate, outbox
+from services.coupon.models import CouponTemplate, outbox
 from shared.db import in_transaction
 from shared.enums import CommonStatus
 from shared.errors import DomainError
-from shared.events import encode, new_event
+from shared.outbox import add_all_to_outbox
 
 log = logging.getLogger("coupon.rush")
 
@@ -145,9 +144,10 @@ async def _take_batch(session: AsyncSession, template_id: int, batch: list[Pendi
     if not await repo.add_take_count_if_stock(session, template_id, len(accepted)):
         raise RuntimeError(f"template {template_id}: the stock changed under its row lock")
     coupons = [_coupon(template, p) for p in accepted]
-    ids = (await session.execute(insert(Coupon.__table__).returning(Coupon.id, sort_by_parameter_order=True),
-                                 coupons)).scalars().all()
-    await session.execute(insert(outbox), [_issued_event(template, c, i) for c, i in zip(coupons, ids, strict=True)])
+    ids = await repo.insert_coupons(session, coupons)
+    await add_all_to_outbox(session, outbox, [
+        service.issued_event(template, c["user_id"], i, c["valid_start"], c["valid_end"], c["created_at"])
+        for c, i in zip(coupons, ids, strict=True)])
     taken = iter(Taken(i, a) for i, a in zip(ids, again, strict=True))
     return [refusal if refusal is not None else next(taken) for refusal in refusals]
 
@@ -179,14 +179,3 @@ def _coupon(template: CouponTemplate, p: Pending) -> dict:
             "business_id": template.business_id, "take_type": template.take_type, "status": CouponStatus.UNUSED,
             "valid_start": start, "valid_end": end, "created_at": p.now, "updated_at": p.now,
             **{name: getattr(template, name) for name in TERMS_FIELDS}}
-
-
-def _issued_event(template: CouponTemplate, coupon: dict, coupon_id: int) -> dict:
-    """An outbox row of promo.coupon.issued, as service.issue writes it."""
-    event = new_event("promo.coupon.issued", source="promo-coupon", subject=coupon["user_id"],
-                      time=coupon["created_at"],
-                      data={"coupon_id": coupon_id, "template_id": template.id, "user_id": coupon["user_id"],
-                            "take_type": template.take_type, "valid_start": coupon["valid_start"].isoformat(),
-                            "valid_end": coupon["valid_end"].isoformat()})
-    return {"event_id": event.id, "topic": event.type, "key": event.subject, "payload": encode(event),
-            "created_at": event.time}

@@ -11,8 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -178,3 +183,46 @@ async def serving(app):
     finally:
         server.should_exit = True
         await task
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"replica on {url} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"replica on {url} not healthy after {seconds} s")
+
+
+@contextlib.contextmanager
+def replica_processes(settings, factory: str, count: int = 2) -> Iterator[list[str]]:
+    """`count` uvicorn processes of `factory` (module:function) on the test app's database, Redis
+    and broker; their base URLs while the block runs."""
+    env = {**os.environ, "ENV": "test", "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "KAFKA_ENABLE_IDEMPOTENCE": "false",
+           "LOG_JSON": "false", "LOG_LEVEL": "WARNING", "DATABASE_POOL_SIZE": "20"}
+    ports = [free_port() for _ in range(count)]
+    processes = [subprocess.Popen([sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
+                                   "--port", str(port), "--log-level", "warning", "--no-access-log"],
+                                  cwd=Path(__file__).resolve().parent.parent, env=env) for port in ports]
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url, process in zip(urls, processes, strict=True):
+            wait_healthy(url, process)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)

@@ -11,12 +11,7 @@ The replicas are `uvicorn tests.coupon.test_rush_replicas:create_replica --facto
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -30,7 +25,7 @@ from services.coupon.models import Coupon
 from services.coupon.settings import CouponSettings
 from shared.auth import Role
 from shared.quota_gate import Loaded
-from tests.conftest import bearer
+from tests.conftest import bearer, replica_processes
 from tests.coupon.test_api import make_template
 from tests.coupon.test_rush import in_database
 
@@ -48,47 +43,11 @@ def create_replica() -> FastAPI:
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"replica on {url} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"replica on {url} not healthy after {seconds} s")
-
-
 @pytest.fixture(scope="module")
 def replicas(coupon_app):
     """Two coupon processes on the test app's database and Redis."""
-    settings = coupon_app.state.settings
-    env = {**os.environ, "ENV": "test", "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "KAFKA_ENABLE_IDEMPOTENCE": "false",
-           "LOG_JSON": "false", "LOG_LEVEL": "WARNING", "DATABASE_POOL_SIZE": "20"}
-    ports = [free_port(), free_port()]
-    processes = [subprocess.Popen([sys.executable, "-m", "uvicorn", "tests.coupon.test_rush_replicas:create_replica",
-                                   "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                                   "--no-access-log"], cwd=ROOT, env=env) for port in ports]
-    try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url, process in zip(urls, processes, strict=True):
-            wait_healthy(url, process)
+    with replica_processes(coupon_app.state.settings, "tests.coupon.test_rush_replicas:create_replica") as urls:
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
 
 
 async def test_two_replicas_issue_exactly_the_stock_while_redis_says_more_and_is_flushed(

@@ -12,12 +12,7 @@ writers at once (the in-process writer's one-batch-at-a-time is not what keeps t
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import socket
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,7 +23,7 @@ import pytest
 from services.seckill.domain import SoldOut, UserLimitReached
 from services.seckill.stock import Loaded, keys
 from shared.auth import Role
-from tests.conftest import bearer
+from tests.conftest import bearer, replica_processes
 from tests.seckill.conftest import activity, slot
 from tests.seckill.test_reservations import grab, state
 
@@ -38,47 +33,11 @@ EARLY_BUYERS = 20  # reserve their whole limit before Redis goes wrong
 USERS, ATTEMPTS_EACH = 400, 3  # the crowd: 1,200 attempts, the early buyers among them
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"replica on {url} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"replica on {url} not healthy after {seconds} s")
-
-
 @pytest.fixture(scope="module")
 def replicas(seckill_app):
     """Two seckill processes on the test app's database and Redis, on the system clock."""
-    settings = seckill_app.state.settings
-    env = {**os.environ, "ENV": "test", "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "KAFKA_ENABLE_IDEMPOTENCE": "false",
-           "LOG_JSON": "false", "LOG_LEVEL": "WARNING", "DATABASE_POOL_SIZE": "20"}
-    ports = [free_port(), free_port()]
-    processes = [subprocess.Popen([sys.executable, "-m", "uvicorn", "tests.seckill.replica:create_replica", "--factory",
-                                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                                   "--no-access-log"], cwd=ROOT, env=env) for port in ports]
-    try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url, process in zip(urls, processes, strict=True):
-            wait_healthy(url, process)
+    with replica_processes(seckill_app.state.settings, "tests.seckill.replica:create_replica") as urls:
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
 
 
 async def whole_day_sale(client, admin: dict, timezone: str) -> int:

@@ -64,10 +64,12 @@ class ActivityFilter:
 
 
 async def page_activities(session: AsyncSession, model: Any, f: ActivityFilter, paging: PageParams,
-                          scope: OwnerScope = EVERYTHING) -> tuple[list, int]:
+                          scope: OwnerScope = EVERYTHING, *also: Any) -> tuple[list, int]:
     """`model` has name, status, spu_id, sort, id and business_id columns: name contains, status
-    and SPU equal, what the owner `scope` sees; highest sort, then newest, first."""
-    query = select(model).where(scope.where(model.business_id)).order_by(model.sort.desc(), model.id.desc())
+    and SPU equal, what the owner `scope` sees, and the conditions `also` (e.g. not deleted);
+    highest sort, then newest, first."""
+    query = (select(model).where(scope.where(model.business_id), *also)
+             .order_by(model.sort.desc(), model.id.desc()))
     if f.name:
         query = query.where(model.name.contains(f.name, autoescape=True))
     if f.status is not None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.points.domain import HoldStatus
 from services.points.models import Activity, CancelledOrder, Hold, Product, UserCount
+from shared import pagination
 from shared.enums import CommonStatus
 from shared.ownership import EVERYTHING, OwnerScope
 from shared.pagination import ActivityFilter, PageParams, fetch_page
@@ -52,16 +53,8 @@ async def get_activity(session: AsyncSession, activity_id: int, *, for_update: b
 
 async def page_activities(session: AsyncSession, f: ActivityFilter, paging: PageParams,
                           scope: OwnerScope = EVERYTHING) -> tuple[list[Activity], int]:
-    """As shared.pagination.page_activities, without the deleted ones."""
-    query = (select(Activity).where(scope.where(Activity.business_id), Activity.deleted_at.is_(None))
-             .order_by(Activity.sort.desc(), Activity.id.desc()))
-    if f.name:
-        query = query.where(Activity.name.contains(f.name, autoescape=True))
-    if f.status is not None:
-        query = query.where(Activity.status == f.status)
-    if f.spu_id is not None:
-        query = query.where(Activity.spu_id == f.spu_id)
-    return await fetch_page(session, query, paging)
+    """The operators' list: the deleted ones left out."""
+    return await pagination.page_activities(session, Activity, f, paging, scope, Activity.deleted_at.is_(None))
 
 
 async def page_running(session: AsyncSession, now: datetime, spu_id: int | None,

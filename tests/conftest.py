@@ -206,12 +206,13 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> No
 
 
 @contextlib.contextmanager
-def replica_processes(settings, factory: str, count: int = 2) -> Iterator[list[str]]:
+def replica_processes(settings, factory: str, count: int = 2, extra_env: dict[str, str] | None = None
+                      ) -> Iterator[list[str]]:
     """`count` uvicorn processes of `factory` (module:function) on the test app's database, Redis
-    and broker; their base URLs while the block runs."""
+    and broker, with `extra_env`'s further settings; their base URLs while the block runs."""
     env = {**os.environ, "ENV": "test", "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "KAFKA_ENABLE_IDEMPOTENCE": "false",
-           "LOG_JSON": "false", "LOG_LEVEL": "WARNING", "DATABASE_POOL_SIZE": "20"}
+           "LOG_JSON": "false", "LOG_LEVEL": "WARNING", "DATABASE_POOL_SIZE": "20", **(extra_env or {})}
     ports = [free_port() for _ in range(count)]
     processes = [subprocess.Popen([sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
                                    "--port", str(port), "--log-level", "warning", "--no-access-log"],

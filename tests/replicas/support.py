@@ -1,0 +1,44 @@
+"""What the replica tests share: clients spreading requests over the processes, and waiting for
+what the processes' jobs do."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+
+import httpx
+
+FACTORY = "tests.replicas.replica:{service}"
+
+
+@contextlib.asynccontextmanager
+async def spread(urls: list[str]) -> AsyncIterator[Callable[[int], httpx.AsyncClient]]:
+    """`pick(n)`: the client of the n-th request's process, round robin."""
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    clients = [httpx.AsyncClient(base_url=url, limits=limits, timeout=60) for url in urls]
+    try:
+        yield lambda n: clients[n % len(clients)]
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+def error_code(answer: httpx.Response) -> str:
+    return answer.json().get("error", {}).get("code", str(answer.status_code))
+
+
+def system_now() -> datetime:
+    """The replicas' clock (the system's); the in-process apps' test clocks are set to it."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+async def until(done: Callable[[], Awaitable[bool]], seconds: float = 30) -> float:
+    """Waits for `done()`; the seconds it took."""
+    started = time.monotonic()
+    while not await done():
+        assert time.monotonic() - started < seconds, f"not done after {seconds} s"
+        await asyncio.sleep(0.1)
+    return time.monotonic() - started

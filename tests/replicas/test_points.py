@@ -1,0 +1,86 @@
+"""Two points-mall processes on one database: holds racing across both make exactly the stock's
+holds, each order's attempts on both get one and the same answer; the expiry job running in both
+gives each unpaid hold back exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.points import domain, flows
+from services.points.models import Base, UserCount
+from services.points.schemas import HoldIn
+from services.points.service import HOLD_EXPIRED
+from tests.conftest import client_on_clean_tables, replica_processes
+from tests.points.conftest import HOLDS, events, hold_body, make_activity, product, stored
+from tests.points.test_races import holds_of
+from tests.replicas.support import FACTORY, error_code, spread, system_now, until
+
+STOCK, BUYERS = 20, 150
+
+
+@pytest.fixture
+async def client(points_app):
+    points_app.state.test_clock.at = system_now()  # the replicas' clock
+    async with client_on_clean_tables(points_app, Base.metadata) as client:
+        yield client
+
+
+async def running_activity(client, tokens, stock: int) -> dict:
+    now = system_now()
+    return await make_activity(client, tokens["admin"], products=[product(stock=stock, limit=1)],
+                               start=now - timedelta(hours=2), end=now + timedelta(days=1))
+
+
+async def test_holds_racing_on_two_processes_make_exactly_the_stock(client, tokens, points_app):
+    activity = await running_activity(client, tokens, STOCK)
+    with replica_processes(points_app.state.settings, FACTORY.format(service="points")) as urls:
+        async with spread(urls) as pick:
+            # every buyer's order sent to both processes at once: 300 attempts for 20 units
+            bodies = [hold_body(60_000 + n, activity["id"], user_id=70_000 + n) for n in range(BUYERS)]
+            answers = await asyncio.gather(*(pick(side).post(HOLDS, json=body, headers=tokens["service"])
+                                             for body in bodies for side in (0, 1)))
+    by_order = [answers[i:i + 2] for i in range(0, len(answers), 2)]
+    outcomes = Counter()
+    for pair in by_order:
+        assert {a.status_code for a in pair} <= {201, 409}, [a.text for a in pair]
+        if pair[0].status_code == 201 or pair[1].status_code == 201:
+            assert [a.status_code for a in pair] == [201, 201], "one order, one answer on both processes"
+            assert pair[0].json()["id"] == pair[1].json()["id"], "the same hold"
+            outcomes["held"] += 1
+        else:
+            outcomes.update({error_code(a) for a in pair})
+    assert outcomes == {"held": STOCK, "POINTS_SOLD_OUT": BUYERS - STOCK}, outcomes
+    product_row, _, _ = await stored(points_app, activity["id"])
+    held = await holds_of(points_app, activity["id"])
+    assert product_row.stock == 0 and len(held) == STOCK and sum(h.count for h in held) == STOCK
+    async with points_app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.sum(UserCount.held))) == STOCK
+
+
+async def test_the_expiry_job_on_two_processes_gives_each_hold_back_once(client, tokens, points_app):
+    holds = 120
+    activity = await running_activity(client, tokens, holds)
+    past = system_now() - timedelta(hours=1)  # held an hour ago: all past their 900 s
+    pm = points_app.state.points
+    for n in range(holds):
+        await flows.hold(pm, HoldIn(**hold_body(80_000 + n, activity["id"], user_id=90_000 + n)), past)
+    assert (await stored(points_app, activity["id"]))[0].stock == 0
+
+    async def all_back() -> bool:
+        return all(h.status != domain.HoldStatus.HELD for h in await holds_of(points_app, activity["id"]))
+
+    with replica_processes(points_app.state.settings, FACTORY.format(service="points"),
+                           extra_env={"REPLICA_JOBS": "1", "POINTS_JOB_INTERVAL_SECONDS": "0.05"}):
+        await until(all_back)
+    held = await holds_of(points_app, activity["id"])
+    assert {(h.status, h.end_reason) for h in held} == {(domain.HoldStatus.RELEASED, domain.END_EXPIRED)}
+    assert (await stored(points_app, activity["id"]))[0].stock == holds, "each hold's unit back once"
+    async with points_app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.sum(UserCount.held))) == 0
+    expired = Counter(e.data["order_id"] for e in await events(points_app, HOLD_EXPIRED))
+    assert expired == dict.fromkeys(range(80_000, 80_000 + holds), 1), "one expiry event per hold"

@@ -20,7 +20,7 @@ from promo import registry
 from promo.databases import prepare
 from promo.embedded import Embedded, die_with_parent, port_open, start_redis, start_tansu
 from shared.auth import Role, issue_token
-from shared.ports import GATEWAY_PORT, SERVICE_PORTS
+from shared.ports import CONSOLE_PORT, GATEWAY_PORT, SERVICE_PORTS
 from shared.settings import CommonSettings
 
 
@@ -49,13 +49,16 @@ class Suite:
         self.env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{var_dir.resolve()}/{{service}}.db")
 
     def port(self, name: str) -> int:
-        return (GATEWAY_PORT if name == "gateway" else SERVICE_PORTS[name]) + self.offset
+        base = {"gateway": GATEWAY_PORT, "console": CONSOLE_PORT}.get(name) or SERVICE_PORTS[name]
+        return base + self.offset
 
     def start(self, services: list[str]) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self._check_ports(["gateway", *services])
+        self._check_ports(["gateway", "console", *services])
         for name in services:  # where services find each other (pricing reads COUPON_URL)
             self.env.setdefault(f"{name.upper()}_URL", f"http://127.0.0.1:{self.port(name)}")
+        console = [f"http://{host}:{self.port('console')}" for host in ("localhost", "127.0.0.1")]
+        self.env.setdefault("CORS_ORIGINS", json.dumps(console))  # the console calls the services directly
         self._start_infra()
         os.environ.update(self.env)  # migrations and seeding below run in this process
         prepare(services, demo=self.seed)
@@ -69,6 +72,10 @@ class Suite:
                        "GATEWAY_SERVICES": json.dumps(services), "GATEWAY_UPSTREAMS": json.dumps(upstreams)}
         self.processes["gateway"] = _spawn([sys.executable, "-m", "gateway"], gateway_env,
                                            self.var_dir / "gateway.log")
+        console_env = {**self.env, "CONSOLE_PORT": str(self.port("console")), "CONSOLE_HOST": "127.0.0.1",
+                       "CONSOLE_SERVICE_URLS": json.dumps({n: f"http://localhost:{self.port(n)}" for n in services})}
+        self.processes["console"] = _spawn([sys.executable, "-m", "console"], console_env,
+                                           self.var_dir / "console.log")
         self._wait_ready()
         self._write_state()
 
@@ -96,7 +103,7 @@ class Suite:
             for name, process in list(pending.items()):
                 if process.poll() is not None:
                     raise SystemExit(f"{name} exited during start-up; see {self.var_dir / (name + '.log')}")
-                if _ready(f"http://127.0.0.1:{self.port(name)}/readyz"):
+                if _ready(f"http://127.0.0.1:{self.port(name)}/{'healthz' if name == 'console' else 'readyz'}"):
                     del pending[name]
             if time.monotonic() > deadline:
                 raise SystemExit(f"not ready after {timeout:.0f}s: {', '.join(pending)}; see logs in {self.var_dir}")
@@ -119,8 +126,10 @@ class Suite:
         gw = f"http://localhost:{self.port('gateway')}"
         lines = ["", "Promotion Center is up.", "",
                  f"  gateway   {gw}        try: curl '{gw}/app-api/content/banners?position=1'"]
+        console = f"http://localhost:{self.port('console')}"
+        lines += [f"  console   {console}        the operators' back office (dev: log in as admin or a merchant)"]
         lines += [f"  {name:<9} http://localhost:{self.port(name)}   docs: http://localhost:{self.port(name)}/docs"
-                  for name in self.processes if name != "gateway"]
+                  for name in self.processes if name not in ("gateway", "console")]
         lines += ["", f"  redis     {self.env['REDIS_URL']}", f"  kafka     {self.env['KAFKA_BOOTSTRAP_SERVERS']}",
                   f"  logs      {self.var_dir}/", "", "Dev tokens (24 h; `promo token --help` for more):"]
         lines += [f"  {role:<9} {token}" for role, token in tokens.items()]

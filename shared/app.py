@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import Table, text
@@ -79,6 +80,11 @@ def create_service_app(settings: ServiceSettings, *, title: str, routers: Sequen
     app.add_middleware(BodyRules, max_bytes=settings.max_body_bytes, default_locale=settings.default_locale)
     app.add_middleware(ObservabilityMiddleware, registry=app.state.registry,
                        default_locale=settings.default_locale)
+    if settings.cors_origins:  # outermost: preflights are answered before anything else
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PUT", "DELETE"], max_age=600,
+                           allow_headers=["Authorization", "Content-Type", "Accept-Language", "Idempotency-Key"],
+                           expose_headers=["Content-Disposition", "X-Request-Id", "Retry-After"])
     for router in routers:
         app.include_router(router)
     app.include_router(_ops_router())

@@ -1,6 +1,7 @@
 """Where each part of the suite listens (docs/architecture.md) and which services exist yet."""
 
 GATEWAY_PORT = 8000
+CONSOLE_PORT = 8010  # the operators' console (console/)
 
 SERVICE_PORTS: dict[str, int] = {
     "coupon": 8001,

@@ -6,10 +6,11 @@ import time: `create_app(settings)` receives them, so tests can build apps with 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Refused unless ENV is dev or test (see `check_secrets`).
@@ -73,12 +74,23 @@ class ServiceSettings(CommonSettings):
     database_pool_size: int = 10
     database_echo: bool = False
     max_body_bytes: int = 1_048_576  # larger request bodies get 413, as at the gateway
+    # Browser origins allowed to call the service directly (the operators' console), e.g.
+    # ["https://console.mall.example"]; none by default.
+    cors_origins: list[str] = []
 
     outbox_poll_seconds: float = 0.5
     outbox_batch_size: int = 100
     outbox_retention_hours: int = 72
     consumer_group: str = ""  # default: promo-<service>
     consumer_max_attempts: int = 3
+
+    @field_validator("cors_origins")
+    @classmethod
+    def check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path, no *)")
+        return origins
 
     @property
     def db_url(self) -> str:

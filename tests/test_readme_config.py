@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from console.settings import ConsoleSettings
 from gateway.settings import GatewaySettings
 from promo.registry import IMPLEMENTED_SERVICES, settings_class
 
@@ -19,7 +20,7 @@ def documented() -> set[str]:
 
 
 def settings_names() -> set[str]:
-    classes = [GatewaySettings, *(settings_class(name) for name in IMPLEMENTED_SERVICES)]
+    classes = [GatewaySettings, ConsoleSettings, *(settings_class(name) for name in IMPLEMENTED_SERVICES)]
     return {field.upper() for cls in classes for field in cls.model_fields}
 
 

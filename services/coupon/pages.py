@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from services.coupon.schemas import (
     CodeOut,
     CouponOut,
     CouponSummaryOut,
+    DayStatsOut,
     TemplateBriefOut,
     TemplateLookupOut,
     TemplateOut,
@@ -58,6 +60,13 @@ async def template_stats(session: AsyncSession, template_id: int, scope: OwnerSc
         unused=count(CouponStatus.UNUSED), held=count(CouponStatus.HELD), used=used[0],
         expired=count(CouponStatus.EXPIRED), revoked=count(CouponStatus.REVOKED),
         recalled=count(CouponStatus.RECALLED), discount_given=used[1], orders=used[2])
+
+
+async def day_stats(session: AsyncSession, day: date, zone: ZoneInfo, scope: OwnerScope) -> DayStatsOut:
+    """One business day's figures (the dashboard's "today"): coupons issued, used, the discount given."""
+    start = datetime.combine(day, time.min, zone)
+    issued, used, discount = await repo.day_figures(session, start, start + timedelta(days=1), scope)
+    return DayStatsOut(day=day, issued=issued, used=used, discount_given=discount)
 
 
 async def page_my_coupons(session: AsyncSession, user_id: int, paging: PageParams, now: datetime,

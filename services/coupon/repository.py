@@ -195,6 +195,18 @@ async def template_figures(session: AsyncSession, template_id: int) -> dict[int,
     return {status: (count, int(discount), orders) for status, count, discount, orders in rows}
 
 
+async def day_figures(session: AsyncSession, start: datetime, end: datetime,
+                      scope: OwnerScope) -> tuple[int, int, int]:
+    """Coupons issued in [start, end), coupons used by orders paid in it, and those orders' discount."""
+    issued = await session.scalar(select(func.count()).select_from(Coupon).where(
+        Coupon.created_at >= start, Coupon.created_at < end, scope.where(Coupon.business_id)))
+    used, discount = (await session.execute(
+        select(func.count(), func.coalesce(func.sum(Coupon.use_discount), 0)).where(
+            Coupon.status == CouponStatus.USED, Coupon.used_at >= start, Coupon.used_at < end,
+            scope.where(Coupon.business_id)))).one()
+    return int(issued or 0), int(used), int(discount)
+
+
 # --- codes ----------------------------------------------------------------------------------------
 
 async def existing_codes(session: AsyncSession, codes: set[str]) -> set[str]:

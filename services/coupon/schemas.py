@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -73,6 +73,13 @@ class TemplateOut(TemplateTerms):
     use_count: int
     created_at: datetime
     updated_at: datetime
+
+
+class DayStatsOut(BaseModel):
+    day: date = Field(description="the business day (business timezone)")
+    issued: int = Field(description="coupons issued that day")
+    used: int = Field(description="coupons used by orders paid that day")
+    discount_given: int = Field(description="fen those coupons took off")
 
 
 class TemplateStatsOut(BaseModel):

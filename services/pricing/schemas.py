@@ -181,6 +181,11 @@ class ServiceQuoteIn(QuoteIn):
     user_id: Id
 
 
+class SimulateIn(QuoteIn):
+    user_id: Id | None = Field(default=None, description="price it as this buyer (with the buyer's coupons); none: "
+                                                         "an anonymous buyer")
+
+
 class CheckoutIn(ServiceQuoteIn):
     order_id: Id
 

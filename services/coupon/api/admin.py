@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.coupon import flows, pages, service
 from services.coupon.api.deps import RushDep, TemplateQuery
@@ -25,6 +27,7 @@ from services.coupon.schemas import (
     CodeOut,
     CodesIn,
     CodesOut,
+    DayStatsOut,
     GiveIn,
     GiveOut,
     StatusIn,
@@ -129,3 +132,11 @@ async def export_codes(template_id: PathId, session: Session):
     """All codes of a template as CSV (to print or mail out)."""
     return Response(await pages.export_codes(session, template_id), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="coupon-{template_id}-codes.csv"'})
+
+
+@router.get("/stats/daily", response_model=DayStatsOut, responses=errors(OwnerFilterConflict))
+async def day_stats(request: Request, session: Session, now: Now, scope: AdminScope, day: date | None = None):
+    """A business day's coupons (every owner's, or one owner's): issued, used by paid orders, the
+    discount they gave. `day` defaults to today in the business timezone."""
+    zone = ZoneInfo(request.app.state.settings.business_timezone)
+    return await pages.day_stats(session, day or now.astimezone(zone).date(), zone, scope)

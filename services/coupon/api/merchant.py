@@ -6,7 +6,10 @@ sees only the token's business: another merchant's template, or the platform's, 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from services.coupon import flows, pages, service
 from services.coupon.api.deps import RushDep, TemplateQuery
@@ -17,7 +20,7 @@ from services.coupon.errors import (
     TemplateNotFound,
     TotalBelowTaken,
 )
-from services.coupon.schemas import StatusIn, TemplateIn, TemplateOut, TemplateStatsOut
+from services.coupon.schemas import DayStatsOut, StatusIn, TemplateIn, TemplateOut, TemplateStatsOut
 from shared.auth import Role, require_role
 from shared.db import Session
 from shared.deps import Now
@@ -74,3 +77,11 @@ async def delete_template(template_id: PathId, rush: RushDep, scope: MerchantSco
     await flows.delete_template(rush, template_id, lambda session: service.delete_template(session, template_id,
                                                                                            scope))
     return Response(status_code=204)
+
+
+@router.get("/stats/daily", response_model=DayStatsOut)
+async def day_stats(request: Request, session: Session, now: Now, scope: MerchantScope, day: date | None = None):
+    """A business day's coupons of the merchant's own templates: issued, used by paid orders, the
+    discount they gave. `day` defaults to today in the business timezone."""
+    zone = ZoneInfo(request.app.state.settings.business_timezone)
+    return await pages.day_stats(session, day or now.astimezone(zone).date(), zone, scope)

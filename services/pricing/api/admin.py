@@ -9,14 +9,18 @@ from dataclasses import replace
 from fastapi import APIRouter, Depends, Response
 
 from services.pricing import domain, service
-from services.pricing.api.deps import ActivityQuery, Coupons
+from services.pricing import quote as quotes
+from services.pricing.api.deps import ActivityQuery, Coupons, PricingContext
+from services.pricing.api.internal import PRICING_ERRORS
 from services.pricing.models import DiscountActivity, RewardActivity
 from services.pricing.schemas import (
     ActivityStatsOut,
     DiscountActivityIn,
     DiscountActivityOut,
+    QuoteOut,
     RewardActivityIn,
     RewardActivityOut,
+    SimulateIn,
 )
 from shared.auth import Role, require_role
 from shared.db import Session
@@ -27,6 +31,7 @@ from shared.ids import PathId
 from shared.openapi import errors
 from shared.ownership import AdminScope, OwnerFilterConflict
 from shared.pagination import Page, Paging
+from shared.responses import prebuilt_json
 
 router = APIRouter(prefix="/admin-api/pricing", tags=["admin: pricing"],
                    dependencies=[Depends(require_role(Role.ADMIN))], responses=errors(Unauthorized, Forbidden))
@@ -130,3 +135,13 @@ async def delete_reward(activity_id: PathId, session: Session):
 async def reward_stats(activity_id: PathId, session: Session):
     """Orders checked out with it (awaiting payment, paid, cancelled) and the fen it took off."""
     return await service.activity_stats(session, RewardActivity, activity_id)
+
+
+# --- the console's price simulator -------------------------------------------------------------------
+
+@router.post("/simulate", response_model=QuoteOut, responses=errors(*PRICING_ERRORS))
+async def simulate(body: SimulateIn, session: Session, pricing: PricingContext, now: Now, locale: Locale):
+    """Price a cart as the buyer would see it (anonymous, or as `user_id` with that buyer's coupons),
+    every promotion applied or skipped and why: how an operator checks a campaign before it goes
+    live. Nothing is held or recorded."""
+    return prebuilt_json(await quotes.quote(session, pricing, body.user_id, body, now, locale))

@@ -11,12 +11,16 @@ from dataclasses import replace
 from fastapi import APIRouter, Depends, Response
 
 from services.pricing import domain, service
-from services.pricing.api.deps import ActivityQuery, Coupons
+from services.pricing import quote as quotes
+from services.pricing.api.deps import ActivityQuery, Coupons, PricingContext
+from services.pricing.api.internal import PRICING_ERRORS
 from services.pricing.models import DiscountActivity, RewardActivity
 from services.pricing.schemas import (
     ActivityStatsOut,
     DiscountActivityIn,
     DiscountActivityOut,
+    QuoteIn,
+    QuoteOut,
     RewardActivityIn,
     RewardActivityOut,
 )
@@ -29,6 +33,7 @@ from shared.ids import PathId
 from shared.openapi import errors
 from shared.ownership import MerchantScope
 from shared.pagination import Page, Paging
+from shared.responses import prebuilt_json
 
 router = APIRouter(prefix="/merchant-api/pricing", tags=["merchant: pricing"],
                    dependencies=[Depends(require_role(Role.MERCHANT))], responses=errors(Unauthorized, Forbidden))
@@ -138,3 +143,12 @@ async def delete_reward(activity_id: PathId, session: Session, mine: MerchantSco
 async def reward_stats(activity_id: PathId, session: Session, mine: MerchantScope):
     """Orders checked out with it (awaiting payment, paid, cancelled) and the fen it took off."""
     return await service.activity_stats(session, RewardActivity, activity_id, mine)
+
+
+# --- the console's price simulator -------------------------------------------------------------------
+
+@router.post("/simulate", response_model=QuoteOut, responses=errors(*PRICING_ERRORS))
+async def simulate(body: QuoteIn, session: Session, pricing: PricingContext, now: Now, locale: Locale):
+    """Price a cart as an anonymous buyer would see it, every promotion applied or skipped and why
+    (the buyers' coupons are theirs: a merchant simulates without them). Nothing is held."""
+    return prebuilt_json(await quotes.quote(session, pricing, None, body, now, locale))

@@ -1,0 +1,97 @@
+"""Two group-buy processes on one database: buyers joining one group, each order sent to both
+processes at once, fill exactly its free seats (each order one seat, the same on both); the jobs
+running in both give each unpaid seat back exactly once and leave the groups' counters right."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.groupbuy import flows
+from services.groupbuy.domain import MemberStatus
+from services.groupbuy.models import Base, Group, Member
+from tests.conftest import client_on_clean_tables, replica_processes
+from tests.groupbuy.conftest import make_activity, seat
+from tests.groupbuy.test_groups import group_of, pay
+from tests.replicas.support import FACTORY, error_code, spread, system_now, until
+
+HOLDS = "/internal/groupbuy/holds"
+SIZE, BUYERS = 5, 60
+
+
+@pytest.fixture
+async def client(groupbuy_app):
+    groupbuy_app.state.test_clock.at = system_now()  # the replicas' clock
+    async with client_on_clean_tables(groupbuy_app, Base.metadata) as client:
+        yield client
+
+
+async def running_activity(client, tokens, size: int) -> int:
+    now = system_now()
+    return await make_activity(client, tokens["admin"], size=size, start=now - timedelta(hours=2),
+                               end=now + timedelta(days=2))
+
+
+async def members_of(app, activity_id: int) -> list[Member]:
+    async with app.state.sessionmaker() as session:
+        return list((await session.scalars(select(Member).where(Member.activity_id == activity_id))).all())
+
+
+async def test_buyers_joining_one_group_on_both_processes_fill_exactly_its_free_seats(client, tokens, groupbuy_app):
+    app, gb = groupbuy_app, groupbuy_app.state.groupbuy
+    activity_id = await running_activity(client, tokens, SIZE)
+    now = system_now()
+    leader = await flows.hold(gb, seat(1, 11, activity_id), now)
+    await pay(app, 1, now)
+    bodies = [seat(100 + n, 1_000 + n, activity_id, leader.group_id).model_dump(mode="json") for n in range(BUYERS)]
+    with replica_processes(app.state.settings, FACTORY.format(service="groupbuy")) as urls:
+        async with spread(urls) as pick:
+            answers = await asyncio.gather(*(pick(side).post(HOLDS, json=body, headers=tokens["service"])
+                                             for body in bodies for side in (0, 1)))
+    seated, refused = 0, Counter()
+    for pair in (answers[i:i + 2] for i in range(0, len(answers), 2)):
+        assert {a.status_code for a in pair} <= {201, 409}, [a.text for a in pair]
+        if 201 in {a.status_code for a in pair}:
+            assert [a.status_code for a in pair] == [201, 201], "one order, one answer on both processes"
+            assert pair[0].json()["id"] == pair[1].json()["id"], "the same seat"
+            seated += 1
+        else:
+            refused.update({error_code(a) for a in pair})
+    assert seated == SIZE - 1, refused
+    assert set(refused) == {"GROUPBUY_GROUP_FULL"}, refused
+    group = await group_of(app, leader.group_id)
+    assert (group.seats_taken, group.paid_count) == (SIZE, 1)
+    holding = [m for m in await members_of(app, activity_id) if m.status in (MemberStatus.PENDING, MemberStatus.JOINED)]
+    assert len(holding) == SIZE == len({m.order_id for m in holding})
+
+
+async def test_the_jobs_on_two_processes_give_each_unpaid_seat_back_once(client, tokens, groupbuy_app):
+    app, gb = groupbuy_app, groupbuy_app.state.groupbuy
+    groups, unpaid_each = 20, 2
+    activity_id = await running_activity(client, tokens, unpaid_each + 2)
+    past = system_now() - timedelta(minutes=30)  # the unpaid seats are past their 900 s
+    order = 0
+    for _ in range(groups):
+        order += 1
+        leader = await flows.hold(gb, seat(order, 10_000 + order, activity_id), past)
+        await pay(app, order, past)
+        for _ in range(unpaid_each):
+            order += 1
+            await flows.hold(gb, seat(order, 10_000 + order, activity_id, leader.group_id), past)
+
+    async def all_back() -> bool:
+        return all(m.status != MemberStatus.PENDING for m in await members_of(app, activity_id))
+
+    with replica_processes(app.state.settings, FACTORY.format(service="groupbuy"),
+                           extra_env={"REPLICA_JOBS": "1", "GROUPBUY_JOB_INTERVAL_SECONDS": "0.05"}):
+        await until(all_back)
+    members = await members_of(app, activity_id)
+    assert Counter(m.status for m in members) == {MemberStatus.JOINED: groups, MemberStatus.VOID: groups * unpaid_each}
+    async with app.state.sessionmaker() as session:
+        counters = (await session.execute(select(Group.seats_taken, Group.paid_count, Group.real_paid_count).where(
+            Group.activity_id == activity_id))).all()
+    assert Counter(counters) == {(1, 1, 1): groups}, "each group's seats given back once: its paid leader's left"

@@ -5,7 +5,9 @@ A caller is a user (when a valid token came) or an IP. Its buckets share a hash 
 (`{rl:u:42}`, `{rl:ip:1.2.3.4}`). On one Redis server all of a request's buckets go to one
 script call (one round trip, and an IP refusal spends none of the user's tokens); on Redis
 Cluster (`RATE_LIMIT_CLUSTER_SAFE`) a script cannot span slots, so each hash tag gets its own
-call, the IP's first. Calls made in the same event-loop turn share one write to Redis
+call, the IP's first; it is on by itself when REDIS_URL names a cluster (`redis+cluster://`),
+where the calls go through redis-py's cluster client (gateway/redis_pipe.py `ClusterRedis`). On
+one server, calls made in the same event-loop turn share one write to Redis
 (gateway/redis_pipe.py). If Redis is down or slow the gateway lets traffic through: an outage
 of the limiter must not become an outage of the mall. A request waits for Redis at most
 RATE_LIMIT_TIMEOUT_MS; after a failure requests pass unchecked for RATE_LIMIT_RETRY_SECONDS
@@ -22,8 +24,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 
-from gateway.redis_pipe import PipelinedRedis, RedisReplyError, encode
+from gateway.redis_pipe import ClusterRedis, PipelinedRedis, RedisReplyError
 from gateway.settings import Bucket, GatewaySettings, RouteLimit
+from shared.redis import is_cluster_url
 
 log = logging.getLogger("gateway.ratelimit")
 SCRIPT = resources.files("gateway").joinpath("ratelimit.lua").read_bytes()
@@ -43,13 +46,13 @@ class BucketCheck:
 
 
 class RateLimiter:
-    def __init__(self, redis: PipelinedRedis, settings: GatewaySettings) -> None:
+    def __init__(self, redis: PipelinedRedis | ClusterRedis, settings: GatewaySettings) -> None:
         """`redis` gives up on a reply after RATE_LIMIT_TIMEOUT_MS (see `make_limiter_redis`)."""
         self.redis = redis
         self.settings = settings
         self.failures = 0
         self.down_until = 0.0  # monotonic time; while Redis is out, requests pass without asking it
-        self._commands: dict[tuple[str, str, str | None, str], list[bytes]] = {}
+        self._commands: dict[tuple[str, str, str | None, str], list] = {}
 
     def checks(self, path: str, method: str, user: str | None, ip: str) -> list[BucketCheck]:
         """`user` is "<role>:<subject>" for a caller with a valid token, else None."""
@@ -67,9 +70,9 @@ class RateLimiter:
                     found.append(BucketCheck(ip_tag, name, rule.per_ip))
         return found
 
-    def commands(self, path: str, method: bytes, user: str | None, ip: str) -> list[bytes]:
-        """The EVALSHA calls (encoded) a request makes, in order; cached, as they depend only on
-        which rules the path matches, the user and the IP."""
+    def commands(self, path: str, method: bytes, user: str | None, ip: str) -> list:
+        """The EVALSHA calls a request makes (as its client takes them), in order; cached, as they
+        depend only on which rules the path matches, the user and the IP."""
         text = method.decode()
         rules = self._rules_key(path, text) if self.settings.rate_limit_routes else ""
         key = (rules, user, ip)
@@ -77,7 +80,8 @@ class RateLimiter:
         if found is None:
             if len(self._commands) >= COMMANDS_KEPT:
                 self._commands.clear()
-            found = self._commands[key] = [_evalsha(group) for group in self._calls(self.checks(path, text, user, ip))]
+            found = self._commands[key] = [_evalsha(self.redis.command, group)
+                                           for group in self._calls(self.checks(path, text, user, ip))]
         return found
 
     def _rules_key(self, path: str, method: str) -> str:
@@ -85,7 +89,7 @@ class RateLimiter:
         rules = self.settings.rate_limit_routes
         return ",".join(str(i) for i, rule in enumerate(rules) if _applies(rule, path, method))
 
-    async def wait_ms(self, commands: list[bytes]) -> int:
+    async def wait_ms(self, commands: list) -> int:
         """0 when the request may pass, else how long the caller should wait."""
         if self.down_until and time.monotonic() < self.down_until:
             return 0
@@ -111,17 +115,17 @@ class RateLimiter:
         start slower than RATE_LIMIT_TIMEOUT_MS would let them through unchecked)."""
         try:
             async with asyncio.timeout(5):
-                loaded = await self.redis.send(encode(b"SCRIPT", b"LOAD", SCRIPT))
+                loaded = await self.redis.send(self.redis.command(b"SCRIPT", b"LOAD", SCRIPT))
             if isinstance(loaded, RedisReplyError):
                 raise loaded
         except (RedisReplyError, ConnectionError, OSError, TimeoutError) as exc:
             log.warning("rate limiter: could not load the script at start (%r); it is loaded when first needed", exc)
 
-    async def _retry(self, command: bytes, reply: object) -> int:
+    async def _retry(self, command, reply: object) -> int:
         """The script call did not answer a number: after NOSCRIPT (Redis restarted or flushed
         its scripts) load it and ask again; else the error."""
         if isinstance(reply, RedisReplyError) and str(reply).startswith("NOSCRIPT"):
-            loaded = await self.redis.send(encode(b"SCRIPT", b"LOAD", SCRIPT))
+            loaded = await self.redis.send(self.redis.command(b"SCRIPT", b"LOAD", SCRIPT))
             if isinstance(loaded, RedisReplyError):
                 raise loaded
             reply = await self.redis.send(command)
@@ -144,15 +148,18 @@ class RateLimiter:
         return list(by_tag.values())
 
 
-def make_limiter_redis(settings: GatewaySettings) -> PipelinedRedis:
-    return PipelinedRedis(settings.redis_url, reply_timeout=settings.rate_limit_timeout_ms / 1000)
+def make_limiter_redis(settings: GatewaySettings) -> PipelinedRedis | ClusterRedis:
+    timeout = settings.rate_limit_timeout_ms / 1000
+    if is_cluster_url(settings.redis_url):
+        return ClusterRedis(settings.redis_url, reply_timeout=timeout)
+    return PipelinedRedis(settings.redis_url, reply_timeout=timeout)
 
 
-def _evalsha(group: list[BucketCheck]) -> bytes:
+def _evalsha(command, group: list[BucketCheck]):
     args: list[float | str] = []
     for check in group:
         args += [check.bucket.rate, check.bucket.burst]
-    return encode(b"EVALSHA", SCRIPT_SHA, len(group), *(c.key for c in group), *args)
+    return command(b"EVALSHA", SCRIPT_SHA, len(group), *(c.key for c in group), *args)
 
 
 def _applies(rule: RouteLimit, path: str, method: str) -> bool:

@@ -5,13 +5,23 @@ redis-py's pipeline machinery cost more CPU per rate-limit check than the rest o
 request; this needs a few microseconds. It speaks just what the limiter needs (RESP2 commands,
 integer / string / error / array replies). Replies are read with hiredis's C Reader when it is
 installed, else with `RespReader` below.
+
+On Redis Cluster (a `redis+cluster://` URL) the limiter uses `ClusterRedis` instead: redis-py's
+cluster client behind the same three calls, which sends each script call to the node owning its
+keys' slot and follows the cluster's redirections (MOVED, ASK) and failovers. Slower per call than
+`PipelinedRedis`, and correct without a second implementation of the cluster protocol here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 from urllib.parse import unquote, urlsplit
+
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+
+from shared.redis import make_cluster
 
 try:
     import hiredis
@@ -170,6 +180,8 @@ class PipelinedRedis:
         self._deadlines: collections.deque[tuple[float, list[asyncio.Future]]] = collections.deque()
         self._expiring: asyncio.TimerHandle | None = None
 
+    command = staticmethod(encode)  # what `send` takes
+
     def call(self, *args: bytes | str | int | float) -> asyncio.Future:
         return self.send(encode(*args))
 
@@ -255,3 +267,53 @@ class PipelinedRedis:
         if self._connection is not None:
             self._connection.transport.close()
             self._connection = None
+
+
+class ClusterRedis:
+    """`PipelinedRedis`'s calls on Redis Cluster, through redis-py's cluster client. Commands are
+    argument tuples; replies and failures come back as `PipelinedRedis` gives them (an error
+    reply as RedisReplyError, an unreachable or slow node as ConnectionError / TimeoutError)."""
+
+    def __init__(self, url: str, reply_timeout: float | None = None, max_connections: int = 100) -> None:
+        self.client = make_cluster(url, max_connections=max_connections)
+        self.reply_timeout = reply_timeout
+        self._scripts: dict[bytes, bytes] = {}  # sha -> source of the scripts loaded through here
+
+    @staticmethod
+    def command(*args: bytes | str | int | float) -> tuple:
+        """The arguments, the command's name as text (redis-py routes by it)."""
+        name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+        return name.upper(), *args[1:]
+
+    def call(self, *args: bytes | str | int | float):
+        return self.send(self.command(*args))
+
+    async def send(self, command: tuple):
+        try:
+            async with asyncio.timeout(self.reply_timeout):
+                return await self._send(command)
+        except NoScriptError as exc:
+            return RedisReplyError(f"NOSCRIPT {exc}")
+        except ResponseError as exc:
+            return RedisReplyError(str(exc))
+        except RedisError as exc:
+            raise ConnectionError(f"redis cluster: {exc!r}") from exc
+
+    async def _send(self, command: tuple):
+        name = command[0]
+        if name == "SCRIPT" and command[1].upper() in (b"LOAD", "LOAD"):  # on every master, remembered
+            source = command[2]
+            self._scripts[hashlib.sha1(source).hexdigest().encode()] = source
+            return await self.client.script_load(source)
+        try:
+            return await self.client.execute_command(*command)
+        except NoScriptError:
+            source = self._scripts.get(command[1]) if name == "EVALSHA" else None
+            if source is None:
+                raise
+            # A node that restarted has no scripts: EVAL runs it there (and loads it), whatever
+            # the state of the other masters
+            return await self.client.execute_command("EVAL", source, *command[2:])
+
+    async def close(self) -> None:
+        await self.client.aclose()

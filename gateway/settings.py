@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from shared.ports import GATEWAY_PORT, IMPLEMENTED_SERVICES, SERVICE_PORTS
+from shared.redis import is_cluster_url
 from shared.settings import CommonSettings
 
 
@@ -56,7 +57,8 @@ class GatewaySettings(CommonSettings):
     rate_limit_enabled: bool = True
     rate_limit_timeout_ms: int = Field(default=100, ge=1, le=5000)  # a request waits at most this for Redis
     rate_limit_retry_seconds: float = Field(default=1.0, gt=0)  # after a failure, ask Redis again after this
-    # Redis Cluster: one script call per hash tag (a script cannot span slots); one server: one call
+    # Redis Cluster: one script call per hash tag (a script cannot span slots); one server: one call.
+    # On by itself when REDIS_URL names a cluster.
     rate_limit_cluster_safe: bool = False
     rate_limit_user: Bucket = Bucket(rate=20, burst=40)
     rate_limit_ip: Bucket = Bucket(rate=50, burst=100)
@@ -68,6 +70,12 @@ class GatewaySettings(CommonSettings):
     # Behind N proxies that each append to X-Forwarded-For, the client is the N-th entry from the
     # right (entries further left are whatever the client sent). 0: the TCP peer is the client.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def cluster_safe_on_a_cluster(self) -> GatewaySettings:
+        if is_cluster_url(self.redis_url):
+            self.rate_limit_cluster_safe = True
+        return self
 
     def upstream(self, service: str) -> str:
         return self.gateway_upstreams.get(service) or f"http://127.0.0.1:{SERVICE_PORTS[service]}"

@@ -95,6 +95,7 @@ class QuotaGate:
         self._release = _script(redis, "release")
         self._repair = _script(redis, "repair")
         self._take_again = _script(redis, "take_again")
+        self._clock = _script(redis, "clock")
         self._sold_out: dict[tuple[int, int], float] = {}  # (entity, item) -> until (monotonic)
         self._at_limit: dict[tuple[int, int], float] = {}  # (entity, user) -> until: the database said so
         self._sold_out_seconds = sold_out_seconds
@@ -157,20 +158,17 @@ class QuotaGate:
     async def held_by(self, entity_id: int, user_id: int) -> dict[str, Held]:
         """token -> the user's reservations Redis holds (a scan of the held hash: only on the rare
         path where Redis and the database disagree on the user). Ages by Redis's clock before the scan."""
-        redis_now = (await self.redis.time())[0]
+        redis_now, *_ = await self._clock(keys=self.keys(entity_id)[2:3], args=[""])
         found = {}
         async for token, value in self.redis.hscan_iter(self.keys(entity_id)[2], count=1000):
-            holder, held = Held.parse(value, redis_now)
+            holder, held = Held.parse(value, int(redis_now))
             if holder == user_id:
                 found[_text(token)] = held
         return found
 
     async def held(self, entity_id: int, token: str) -> Held | None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hget(self.keys(entity_id)[2], token)
-            pipe.time()
-            value, (redis_now, _) = await pipe.execute()
-        return None if value is None else Held.parse(value, redis_now)[1]
+        redis_now, value = await self._clock(keys=self.keys(entity_id)[2:3], args=[token])  # one node's clock
+        return None if value is None else Held.parse(value, int(redis_now))[1]
 
     async def repair_user(self, entity_id: int, user_id: int, counted: int, give_back: list[str],
                           final: list[str]) -> int:

@@ -84,12 +84,13 @@ def make_cluster(url: str, max_connections: int = 100) -> RedisCluster:
 
 class LuaScript(AsyncScript):
     """In a cluster pipeline, a script is sent whole (EVAL): redis-py loads scripts before a
-    single server's pipeline runs, not before a cluster's, and a node that restarted has none."""
+    single server's pipeline runs, not before a cluster's, and a node that restarted has none.
+    (Queued, not awaited: awaiting a cluster pipeline empties it.)"""
 
     async def __call__(self, keys=None, args=None, client=None):
         if isinstance(client, ClusterPipeline):
             keys = list(keys or [])
-            return await client.eval(self.script, len(keys), *keys, *(args or []))
+            return client.eval(self.script, len(keys), *keys, *(args or []))
         return await super().__call__(keys=keys, args=args, client=client)
 
 

@@ -1,0 +1,38 @@
+"""The coupon rush on the Redis Cluster (its quota gate in front of the database), with the coupon
+folder's own tests: the rush, Redis flushed mid-rush, warm-up at start and reconciliation."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.coupon.main import create_app
+from services.coupon.settings import CouponSettings
+from tests.cluster.conftest import service_on_cluster
+from tests.coupon.conftest import client  # noqa: F401 - the coupon folder's fixture, on the cluster
+from tests.coupon.test_rush import (  # noqa: F401 - collected here, run on the cluster
+    test_300_users_for_50_coupons_get_50_and_redis_agrees,
+    test_a_take_refused_in_redis_never_reaches_the_database,
+    test_keys_of_a_template_with_fixed_dates_expire_a_day_after_its_end,
+    test_merchant_templates_are_gated_too,
+    test_more_stock_given_mid_rush_is_honoured,
+    test_one_user_racing_30_takes_with_limit_2_gets_2,
+    test_one_user_racing_with_redis_flushed_still_gets_2,
+    test_redis_down_the_database_decides_alone,
+    test_redis_flushed_mid_rush_is_rebuilt_and_the_result_stays_exact,
+    test_start_and_reconciliation_rebuild_redis_from_the_database,
+    test_template_writes_reload_redis,
+    test_the_database_never_over_issues_when_redis_has_too_much_stock,
+    test_what_the_database_refuses_is_given_back_in_redis,
+)
+
+
+@pytest.fixture(scope="session")
+async def coupon_app(infra):
+    """tests/coupon/conftest.py's app, on the cluster and a database of its own."""
+    async with service_on_cluster("coupon", create_app, CouponSettings, infra, database_pool_size=40) as app:
+        yield app
+
+
+async def test_the_app_talks_to_the_cluster(coupon_app, redis_cluster):
+    assert coupon_app.state.settings.redis_url == redis_cluster.url
+    assert type(coupon_app.state.redis).__name__ == "WaitingCluster"

@@ -227,3 +227,23 @@ def replica_processes(settings, factory: str, count: int = 2, extra_env: dict[st
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scripts_keep_their_keys_on_one_slot() -> Iterator[None]:
+    """Every Lua script call of every test has its keys on one Redis Cluster slot (their hash tag):
+    a cluster refuses others (CROSSSLOT), one server would not say. Checked, then called as is."""
+    from redis.crc import key_slot
+
+    from shared.redis import LuaScript
+
+    called = LuaScript.__call__
+
+    async def checked(self, keys=None, args=None, client=None):
+        slots = {key_slot(key if isinstance(key, bytes) else str(key).encode()) for key in keys or []}
+        assert len(slots) <= 1, f"a script called with keys on {len(slots)} slots: {list(keys)}"
+        return await called(self, keys=keys, args=args, client=client)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LuaScript, "__call__", checked)
+        yield

@@ -43,10 +43,10 @@ def alive(pid: int) -> bool:
     return status.exists() and status.read_text().split()[2] != "Z"
 
 
-def database_url_for(database: str, var_dir: Path) -> str:
+def database_url_for(database: str, var_dir: Path, prefix: str = "e2e") -> str:
     if database == "sqlite":
         return f"sqlite+aiosqlite:///{var_dir}/{{service}}.db"
-    url = DATABASE_URL.replace("{service}", "e2e_{service}")
+    url = DATABASE_URL.replace("{service}", f"{prefix}_{{service}}")
     for service in SERVICE_PORTS:  # new, empty databases: promo run migrates them and adds the demo
         asyncio.run(drop_database(url.replace("{service}", service)))
     return url

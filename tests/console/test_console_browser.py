@@ -135,8 +135,9 @@ def test_admin_creates_a_coupon_and_a_spend_and_save_and_the_simulator_prices_a_
 
     # every list page opens and is screenshotted, in English too
     page.click("[data-field=locale] .el-radio-button:has-text('English')")
-    for name in ("discounts", "seckillSlots", "seckillActivities", "groupbuy", "bargain", "points", "voucherStores",
-                 "voucherProducts", "voucherVerifications", "voucherReport", "articleCategories", "articles", "banners"):
+    for name in ("discounts", "seckillSlots", "seckillActivities", "groupbuy", "bargain", "points",
+                 "voucherStores", "voucherProducts", "voucherVerifications", "voucherReport", "articleCategories",
+                 "articles", "banners"):
         open_list(page, suite, name)
         shot(page, f"list-{name}")
     assert "Promotions" in page.locator(".aside").inner_text()  # the menu follows the language
@@ -187,12 +188,14 @@ def test_money_and_times_convert_exactly_in_the_page(page, console_suite):
     login_as_admin(page, console_suite)
     results = page.evaluate("""() => {
       const { money, forms } = window.__console
+      const shown = (r) => (Number.isNaN(r) ? 'NaN' : r)
       return {
-        fen: ['19.9', '0.01', '100', '1.005', '-1', 'abc', ''].map((v) => { const r = money.yuanToFen(v); return Number.isNaN(r) ? 'NaN' : r }),
+        fen: ['19.9', '0.01', '100', '1.005', '-1', 'abc', ''].map((v) => shown(money.yuanToFen(v))),
         yuan: [1990, 1, 0, 123456789].map(money.fenToYuan),
-        bp: ['95', '99.5', '100.001'].map((v) => { const r = money.percentToBp(v); return Number.isNaN(r) ? 'NaN' : r }),
-        payload: forms.toPayload([{ prop: 'price', type: 'money', required: true }, { prop: 'at', type: 'datetime' },
-                                  { prop: 'ids', type: 'ids' }], { price: '0.10', at: '2026-12-02 08:00:00', ids: '1, 2，3' }),
+        bp: ['95', '99.5', '100.001'].map((v) => shown(money.percentToBp(v))),
+        payload: forms.toPayload(
+          [{ prop: 'price', type: 'money', required: true }, { prop: 'at', type: 'datetime' },
+           { prop: 'ids', type: 'ids' }], { price: '0.10', at: '2026-12-02 08:00:00', ids: '1, 2，3' }),
       }
     }""")
     assert results["fen"] == [1990, 1, 10000, "NaN", "NaN", "NaN", None]

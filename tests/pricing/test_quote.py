@@ -186,3 +186,27 @@ async def test_an_edited_activity_prices_with_its_new_terms_at_once(client, toke
     assert (await client.post("/app-api/pricing/quote", json=body)).json()["totals"]["reward"] == 1500
     await client.post(f"/admin-api/pricing/rewards/{created.json()['id']}/close", headers=admin)
     assert (await client.post("/app-api/pricing/quote", json=body)).json()["totals"]["reward"] == 0
+
+
+async def test_the_console_s_simulator_prices_as_the_buyer_and_holds_nothing(client, coupons, tokens):
+    """/admin-api/pricing/simulate: the quote a buyer would get (as `user_id`, with that buyer's
+    coupons, or anonymous); a merchant simulates anonymously; members cannot call it."""
+    await setup_promotions(client, tokens, coupons)
+    mine = await give_coupon(coupons, tokens, name="减8", discount_type=1, discount_price=800)
+    body = {"lines": CART[:2], "use_best_coupon": True}
+    as_buyer = await client.post("/app-api/pricing/quote", json=body, headers=tokens["member"])
+    simulated = await client.post("/admin-api/pricing/simulate", json={**body, "user_id": 1001},
+                                  headers=tokens["admin"])
+    assert simulated.status_code == 200, simulated.text
+    assert simulated.json() == as_buyer.json() and simulated.json()["coupons"]["applied_coupon_id"] == mine
+    anonymous = await client.post("/app-api/pricing/quote", json=body)
+    assert (await client.post("/admin-api/pricing/simulate", json=body, headers=tokens["admin"])).json() == \
+        anonymous.json()
+    assert (await client.post("/merchant-api/pricing/simulate", json=body, headers=tokens["merchant"])).json() == \
+        anonymous.json()
+    with_user = await client.post("/merchant-api/pricing/simulate", json={**body, "user_id": 1001},
+                                  headers=tokens["merchant"])
+    assert with_user.status_code == 422, "a merchant does not price with a buyer's coupons"
+    assert (await client.post("/admin-api/pricing/simulate", json=body, headers=tokens["member"])).status_code == 403
+    again = await client.post("/admin-api/pricing/simulate", json={**body, "user_id": 1001}, headers=tokens["admin"])
+    assert again.json()["coupons"]["applied_coupon_id"] == mine, "nothing was held: the coupon is still usable"

@@ -58,7 +58,7 @@ export default {
     verify: {
       title: '核销', code: '券码', store: '门店', amount: '核销金额（元，储值券）', lookup: '查询', submit: '核销',
       result: '核销结果', remaining: '剩余', usedTimes: '已用次数', success: '核销成功', reversal: '冲正',
-      confirmReversal: '确定冲正这条核销记录吗？',
+      confirmReversal: '确定冲正这条核销记录吗？', validity: '有效期',
     },
   },
   en: {
@@ -125,7 +125,7 @@ export default {
     verify: {
       title: 'Verify', code: 'Code', store: 'Store', amount: 'Amount (yuan, stored-value vouchers)',
       lookup: 'Look up', submit: 'Verify', result: 'Result', remaining: 'Left', usedTimes: 'Uses',
-      success: 'Verified', reversal: 'Reverse', confirmReversal: 'Reverse this verification?',
+      success: 'Verified', reversal: 'Reverse', confirmReversal: 'Reverse this verification?', validity: 'Valid',
     },
   },
 }

@@ -4,7 +4,8 @@
 #   gateway            python -m gateway            (GATEWAY_PORT, default 8000)
 #   <service>          uvicorn services.<service>.main:create_app on its port from shared/ports.py
 #   migrate-<service>  promo migrate <service>      (creates the database, runs Alembic)
-# Any other arguments are run as a command, e.g. `docker run ... promo --help`.
+# Any other arguments are run as a command, e.g. `docker run ... promo --help`; an unknown
+# component or command exits 64 with the list of components.
 set -eu
 
 service_port() {
@@ -26,11 +27,18 @@ run() {
     return 1
 }
 
-if [ "$#" -gt 0 ]; then
-    run "$@" || exec "$@"
-elif [ -n "${PROMO_COMPONENT:-}" ]; then
-    run "$PROMO_COMPONENT" || { echo "unknown PROMO_COMPONENT=$PROMO_COMPONENT" >&2; exit 64; }
-else
-    echo "set PROMO_COMPONENT or pass: gateway | <service> | migrate-<service>" >&2
+usage() {
+    services=$(python -c 'from shared.ports import IMPLEMENTED_SERVICES; print(" ".join(IMPLEMENTED_SERVICES))' \
+        2>/dev/null) || services="?"
+    echo "$1; set PROMO_COMPONENT or pass one of: gateway | <service> | migrate-<service>" \
+        "(services: $services), or a command" >&2
     exit 64
+}
+
+if [ "$#" -gt 0 ]; then
+    run "$@" || { command -v "$1" >/dev/null 2>&1 || usage "unknown component or command: $1"; exec "$@"; }
+elif [ -n "${PROMO_COMPONENT:-}" ]; then
+    run "$PROMO_COMPONENT" || usage "unknown PROMO_COMPONENT=$PROMO_COMPONENT"
+else
+    usage "nothing to run"
 fi

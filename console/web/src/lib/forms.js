@@ -112,7 +112,8 @@ export function emptyModel(fields) {
 export function errorsByField(fields, errors, rowLabel) {
   const out = {}
   for (const [path, message] of Object.entries(errors)) {
-    const [top, index, ...rest] = path.split('.')
+    // rule violations name a row's field "products[0].price", request validation "products.0.price"
+    const [top, index, ...rest] = path.replace(/\[(\d+)\]/g, '.$1').split('.')
     const field = fields.find((f) => f.prop === top)
     const text = field?.type === 'rows' && index !== undefined ? rowLabel(Number(index) + 1, rest.join('.'), message)
       : message

@@ -1,10 +1,14 @@
 // The time-boxed activities: limited-time discounts, spend-and-save, seckill, group buys,
 // bargains, the points mall. Each list shows the activity's state.
-import { yuanToFen, fenToYuan } from '../lib/money.js'
+import { bpToPercent, formatYuan, yuanToFen, fenToYuan } from '../lib/money.js'
 import { FormInvalid } from '../lib/forms.js'
 import { showFigures } from '../lib/dialogs.js'
 import { activityState } from '../lib/state.js'
 import { C, F, NAME_STATUS_FILTERS, PRODUCT_SCOPE, STATUS } from './options.js'
+
+// A list column with each product's terms, e.g. "4011: ¥9.90" (several SKUs: joined by "；")
+const termsColumn = (label, terms) => ({ prop: 'terms', label, width: 180,
+  value: (r) => r.products.map((p) => `${p.sku_id}: ${terms(p)}`).join('；') })
 
 const notClosed = (row) => activityState(row) !== 'closed'
 const deletable = (row) => ['closed', 'ended'].includes(activityState(row))
@@ -25,7 +29,8 @@ export const discounts = {
   filters: [...NAME_STATUS_FILTERS, { prop: 'running', type: 'select', label: ['进行中', 'Running'],
     options: [{ value: true, label: ['是', 'Yes'] }, { value: false, label: ['否', 'No'] }] }],
   columns: [C.id, C.name, C.state, C.startAt, C.endAt,
-    { prop: 'products', label: ['商品数', 'Products'], width: 80, value: (r) => r.products.length }],
+    termsColumn(['折扣', 'Discount'], (p) => (p.discount_type === 1 ? `-${formatYuan(p.amount_off)}`
+      : `${bpToPercent(p.pay_bp)}%`))],
   form: [F.name, F.startAt, F.endAt, F.remark,
     { prop: 'products', type: 'rows', label: ['折扣商品', 'Products'], required: true, columns: [
       { ...F.spu, label: ['SPU', 'SPU'] }, F.sku,
@@ -98,6 +103,7 @@ export const seckillActivities = {
   columns: [C.id, C.name, C.spu, C.state,
     { prop: 'start_date', label: ['开始日期', 'From'], width: 110 }, { prop: 'end_date', label: ['结束日期', 'To'], width: 110 },
     { prop: 'slot_ids', type: 'list', label: ['时段', 'Slots'], width: 80 },
+    termsColumn(['秒杀价', 'Flash price'], (p) => formatYuan(p.price)),
     { prop: 'stock', label: ['库存', 'Stock'], width: 100, value: (r) => `${r.stock} / ${r.total_stock}` }],
   form: [F.name, F.spu,
     { prop: 'slot_ids', type: 'ids', label: ['时段编号', 'Slot ids'], required: true, placeholder: ['如 1, 2', 'e.g. 1, 2'] },
@@ -120,7 +126,8 @@ export const groupbuy = {
   filters: NAME_STATUS_FILTERS,
   columns: [C.id, C.name, C.spu, C.state, C.startAt, C.endAt,
     { prop: 'group_size', label: ['成团人数', 'Group size'], width: 90 },
-    { prop: 'joined_count', label: ['参团人次', 'Joined'], width: 80 }],
+    { prop: 'joined_count', label: ['参团人次', 'Joined'], width: 80 },
+    termsColumn(['拼团价 / 团长价', 'Group / leader price'], (p) => `${formatYuan(p.group_price)} / ${formatYuan(p.leader_price)}`)],
   form: [F.name, F.spu, F.startAt, F.endAt,
     { prop: 'group_size', type: 'number', label: ['成团人数', 'Group size'], min: 2, max: 100, default: 2, required: true },
     { prop: 'limit_hours', type: 'number', label: ['拼团时限（小时）', 'Time limit (hours)'], min: 1, max: 720, default: 24,
@@ -171,13 +178,14 @@ export const points = {
   name: 'points', service: 'points', path: '/admin-api/points/activities', owned: true,
   filters: NAME_STATUS_FILTERS,
   columns: [C.id, C.name, C.spu, C.state, C.startAt, C.endAt,
+    termsColumn(['积分 + 加价', 'Points + cash'], (p) => `${p.points} + ${formatYuan(p.price)}`),
     { prop: 'stock', label: ['库存', 'Stock'], width: 90, value: (r) => `${r.stock} / ${r.total_stock}` }],
   form: [F.name, F.spu, F.startAt, F.endAt, F.sort, F.remark,
     { prop: 'products', type: 'rows', label: ['兑换商品', 'Products'], required: true, columns: [
       F.sku, { prop: 'points', type: 'number', label: ['积分', 'Points'], min: 1, required: true },
       { prop: 'price', type: 'money', label: ['加价（元）', 'Plus cash (yuan)'], default: '0.00', required: true },
       { prop: 'stock', type: 'number', label: ['库存', 'Stock'], min: 0, required: true },
-      { prop: 'limit_count', type: 'number', label: ['每人限兑', 'Per buyer'], min: 0, default: 0, required: true }] }],
+      { prop: 'limit_count', type: 'number', label: ['每人限兑', 'Per buyer'], min: 1, default: 1, required: true }] }],
   can: ACTIVITY,
   rowActions: [statsAction('points', '/admin-api/points/activities', { total_stock: ['总库存', 'Total stock'],
     stock: ['剩余', 'Left'], orders_held: ['待支付订单', 'Orders held'], orders_paid: ['已付订单', 'Orders paid'],

@@ -11,6 +11,7 @@ seeds, the client learns the rest of the cluster from them.
 from __future__ import annotations
 
 import asyncio
+import time
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 WAIT_FOR_CONNECTION = 2.0  # seconds a command waits for a free connection when a burst uses them all
@@ -44,14 +47,57 @@ def make_redis(url: str, max_connections: int = 100) -> Redis | RedisCluster:
 
 
 class WaitingCluster(RedisCluster):
-    """redis-py's cluster client refuses a command when its node's connections are all busy
-    (MaxConnectionsError); here it waits for one, as `make_redis`'s single-server pool does:
-    at most `max_connections` commands are under way at once. Pipelines (a few, in batches) use
-    the headroom each node keeps above that."""
+    """redis-py's cluster client, with two changes for a crowd:
+    - it refuses a command when its node's connections are all busy (MaxConnectionsError); here
+      it waits for one, as `make_redis`'s single-server pool does: at most `max_connections`
+      commands are under way at once. Pipelines (a few, in batches) use the headroom each node
+      keeps above that;
+    - after a command fails on a node it asks the cluster for its slots again, and recycles every
+      node's connections each time: with a master down under a crowd, thousands of refreshes a
+      second failed the other masters' commands too. Here the slots are asked for at most once
+      every REFRESH_SECONDS (a MOVED reply still moves a slot at once), and a node that could not
+      be reached is not tried again for as long: its commands fail at once (the callers' "Redis
+      is down" answer) instead of each paying for a connection attempt, while the others' run."""
+
+    REFRESH_SECONDS = 1.0
 
     def __init__(self, *args: Any, commands_at_once: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._at_once = asyncio.Semaphore(commands_at_once)
+        self._refreshed: float | None = None  # monotonic time of the last refresh
+        self._down: dict[str, float] = {}  # node name -> until when it is not tried (monotonic)
+
+    async def initialize(self, *args: Any, **kwargs: Any) -> RedisCluster:
+        """The first time: the nodes, their slots and the commands' table. After a failure: the
+        slots again, at most every REFRESH_SECONDS (redis-py would also fetch the commands' table
+        again, from the first master listed, which may be the one down: that failure closed every
+        node's connections)."""
+        if not self._initialize:
+            return self
+        if self._refreshed is None:
+            await super().initialize(*args, **kwargs)
+        elif time.monotonic() - self._refreshed >= self.REFRESH_SECONDS:
+            self._refreshed = time.monotonic()
+            await self.nodes_manager.initialize(*args, **kwargs)
+        self._refreshed = time.monotonic()
+        self._initialize = False
+        return self
+
+    async def _execute_command(self, target_node: ClusterNode, *args: Any, **kwargs: Any) -> Any:
+        until = self._down.get(target_node.name)
+        if until is not None:
+            if time.monotonic() < until:
+                raise RedisConnectionError(f"redis node {target_node.name} is down")
+            del self._down[target_node.name]
+        try:
+            return await super()._execute_command(target_node, *args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError):
+            self._down[target_node.name] = time.monotonic() + self.REFRESH_SECONDS
+            raise
+        except AttributeError as exc:
+            # redis-py: a refresh closed the connection under this command (the node is fine;
+            # the command is sent again once, on another connection)
+            raise RedisConnectionError(f"redis node {target_node.name}: connection closed ({exc})") from exc
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -83,14 +129,22 @@ def make_cluster(url: str, max_connections: int = 100) -> RedisCluster:
 
 
 class LuaScript(AsyncScript):
-    """In a cluster pipeline, a script is sent whole (EVAL): redis-py loads scripts before a
-    single server's pipeline runs, not before a cluster's, and a node that restarted has none.
-    (Queued, not awaited: awaiting a cluster pipeline empties it.)"""
+    """On a cluster a script missing on a node (NOSCRIPT: the node restarted) is sent whole to
+    that node (EVAL, which also loads it there), not loaded on every master as redis-py does (a
+    master down would fail the call). In a cluster pipeline it is always sent whole: redis-py loads
+    scripts before a single server's pipeline runs, not before a cluster's. (Queued, not
+    awaited: awaiting a cluster pipeline empties it.)"""
 
     async def __call__(self, keys=None, args=None, client=None):
+        client = client or self.registered_client
+        keys, args = list(keys or []), list(args or [])
         if isinstance(client, ClusterPipeline):
-            keys = list(keys or [])
-            return client.eval(self.script, len(keys), *keys, *(args or []))
+            return client.eval(self.script, len(keys), *keys, *args)
+        if isinstance(client, RedisCluster):
+            try:
+                return await client.evalsha(self.sha, len(keys), *keys, *args)
+            except NoScriptError:
+                return await client.eval(self.script, len(keys), *keys, *args)
         return await super().__call__(keys=keys, args=args, client=client)
 
 

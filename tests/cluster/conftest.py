@@ -21,6 +21,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from sqlalchemy import make_url
 
+from shared.clock import FixedClock
 from shared.migrations import upgrade
 from shared.redis import make_redis
 from tests.conftest import database_url, recreate_database
@@ -171,4 +172,29 @@ async def service_on_cluster(service: str, create_app, settings_class, infra, cl
     app = create_app(settings_class(_env_file=None, database_url=url, consumer_group=f"promo-{service}-cluster",
                                     **infra, **settings), clock=clock)
     async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def seckill_app(infra):
+    """tests/seckill/conftest.py's app, on the cluster and a database of its own."""
+    from services.seckill.main import create_app
+    from services.seckill.settings import SeckillSettings
+    from tests.seckill.conftest import SALE_TIME
+
+    clock = FixedClock(SALE_TIME)
+    async with service_on_cluster("seckill", create_app, SeckillSettings, infra, clock=clock,
+                                  database_pool_size=30, seckill_hold_seconds=300,
+                                  seckill_job_interval_seconds=3600, seckill_reconcile_interval_seconds=3600) as app:
+        app.state.test_clock = clock
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def coupon_app(infra):
+    """tests/coupon/conftest.py's app, on the cluster and a database of its own."""
+    from services.coupon.main import create_app
+    from services.coupon.settings import CouponSettings
+
+    async with service_on_cluster("coupon", create_app, CouponSettings, infra, database_pool_size=40) as app:
         yield app

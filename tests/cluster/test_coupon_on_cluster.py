@@ -3,11 +3,6 @@ folder's own tests: the rush, Redis flushed mid-rush, warm-up at start and recon
 
 from __future__ import annotations
 
-import pytest
-
-from services.coupon.main import create_app
-from services.coupon.settings import CouponSettings
-from tests.cluster.conftest import service_on_cluster
 from tests.coupon.conftest import client  # noqa: F401 - the coupon folder's fixture, on the cluster
 from tests.coupon.test_rush import (  # noqa: F401 - collected here, run on the cluster
     test_300_users_for_50_coupons_get_50_and_redis_agrees,
@@ -24,13 +19,6 @@ from tests.coupon.test_rush import (  # noqa: F401 - collected here, run on the 
     test_the_database_never_over_issues_when_redis_has_too_much_stock,
     test_what_the_database_refuses_is_given_back_in_redis,
 )
-
-
-@pytest.fixture(scope="session")
-async def coupon_app(infra):
-    """tests/coupon/conftest.py's app, on the cluster and a database of its own."""
-    async with service_on_cluster("coupon", create_app, CouponSettings, infra, database_pool_size=40) as app:
-        yield app
 
 
 async def test_the_app_talks_to_the_cluster(coupon_app, redis_cluster):

@@ -1,16 +1,10 @@
 """Seckill on the Redis Cluster: the flash crowd, cancels and payments, the repair of a user's
 count and the reconciliation, with the seckill folder's own tests and helpers (their `redis` and
-REDIS_URL are this folder's cluster)."""
+REDIS_URL are this folder's cluster; `seckill_app` is tests/cluster/conftest.py's)."""
 
 from __future__ import annotations
 
-import pytest
-
-from services.seckill.main import create_app
-from services.seckill.settings import SeckillSettings
-from shared.clock import FixedClock
-from tests.cluster.conftest import service_on_cluster
-from tests.seckill.conftest import SALE_TIME, client  # noqa: F401 - the seckill folder's fixture, on the cluster
+from tests.seckill.conftest import client  # noqa: F401 - the seckill folder's fixture, on the cluster
 from tests.seckill.test_reconcile import (  # noqa: F401 - collected here, run on the cluster
     test_a_drift_seen_once_is_left_and_seen_twice_is_reloaded,
     test_an_activity_missing_from_redis_is_loaded_by_the_first_round,
@@ -28,17 +22,6 @@ from tests.seckill.test_user_repair import (  # noqa: F401
     test_a_retry_of_a_request_that_died_before_mysql_runs_again,
     test_tokens_mysql_released_or_paid_are_given_back_or_dropped,
 )
-
-
-@pytest.fixture(scope="session")
-async def seckill_app(infra):
-    """tests/seckill/conftest.py's app, on the cluster and a database of its own."""
-    clock = FixedClock(SALE_TIME)
-    async with service_on_cluster("seckill", create_app, SeckillSettings, infra, clock=clock,
-                                  database_pool_size=30, seckill_hold_seconds=300,
-                                  seckill_job_interval_seconds=3600, seckill_reconcile_interval_seconds=3600) as app:
-        app.state.test_clock = clock
-        yield app
 
 
 async def test_the_app_talks_to_the_cluster(seckill_app, redis_cluster):

@@ -30,6 +30,8 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # One server (redis://, rediss://) or a Redis Cluster: redis+cluster://host:port[,host:port...]
+    # (rediss+cluster:// with TLS), see shared/redis.py make_redis
     redis_url: str = "redis://127.0.0.1:6379/0"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Real Kafka: on. Tansu (the dev/test broker) rejects the idempotent producer, so

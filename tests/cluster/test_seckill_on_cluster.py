@@ -24,6 +24,8 @@ from tests.seckill.test_user_repair import (  # noqa: F401
 )
 
 
-async def test_the_app_talks_to_the_cluster(seckill_app, redis_cluster):
+async def test_the_app_talks_to_the_cluster(seckill_app, client, redis_cluster):  # noqa: F811
     assert seckill_app.state.settings.redis_url == redis_cluster.url
     assert type(seckill_app.state.redis).__name__ == "WaitingCluster"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["redis"] == "ok", ready.text

@@ -184,8 +184,10 @@ export const points = {
     { prop: 'products', type: 'rows', label: ['兑换商品', 'Products'], required: true, columns: [
       F.sku, { prop: 'points', type: 'number', label: ['积分', 'Points'], min: 1, required: true },
       { prop: 'price', type: 'money', label: ['加价（元）', 'Plus cash (yuan)'], default: '0.00', required: true },
-      { prop: 'stock', type: 'number', label: ['库存', 'Stock'], min: 0, required: true },
+      { prop: 'stock', type: 'number', label: ['总库存', 'Units offered'], min: 0, required: true },
       { prop: 'limit_count', type: 'number', label: ['每人限兑', 'Per buyer'], min: 1, default: 1, required: true }] }],
+  // the service takes the units offered in all (held and sold included); its `stock` is what is left
+  fromItem: (model, item) => { model.products.forEach((p, i) => { p.stock = item.products[i].total_stock }) },
   can: ACTIVITY,
   rowActions: [statsAction('points', '/admin-api/points/activities', { total_stock: ['总库存', 'Total stock'],
     stock: ['剩余', 'Left'], orders_held: ['待支付订单', 'Orders held'], orders_paid: ['已付订单', 'Orders paid'],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -35,10 +36,14 @@ def system_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-async def until(done: Callable[[], Awaitable[bool]], seconds: float = 30) -> float:
-    """Waits for `done()`; the seconds it took."""
+async def until(done: Callable[[], bool | Awaitable[bool]], seconds: float = 30) -> float:
+    """Waits for `done()` (awaited if it returns an awaitable); the seconds it took."""
     started = time.monotonic()
-    while not await done():
+    while not await _value(done()):
         assert time.monotonic() - started < seconds, f"not done after {seconds} s"
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
     return time.monotonic() - started
+
+
+async def _value(result):
+    return await result if inspect.isawaitable(result) else result

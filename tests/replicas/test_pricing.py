@@ -1,7 +1,8 @@
 """Two pricing processes on one database, calling the same coupon and points services: each order's
 checkout sent to both processes twice at once runs once (the others told to retry, or given its
 stored answer), orders for a points-mall SKU make exactly its stock's checkouts and holds, and one
-coupon asked for by many orders at once is held by exactly one of them."""
+coupon asked for by many orders at once is held by exactly one of them; a promotion written or
+closed on one process prices the other's next quote (each keeps its catalog in memory)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from services.pricing.models import Base, Checkout, Mutex
 from tests.conftest import asgi_client, clear_tables, client_on_clean_tables, replica_processes
 from tests.points.conftest import make_activity, product
 from tests.pricing.conftest import give_coupon
+from tests.pricing.test_admin import discount
 from tests.pricing.test_checkout import coupon_row, order
 from tests.pricing.test_points_orders import LINE, points_order
+from tests.pricing.test_quote import CART
 from tests.replicas.support import FACTORY, error_code, spread, system_now
 
-CHECKOUT = "/internal/pricing/checkout"
+CHECKOUT, QUOTE = "/internal/pricing/checkout", "/app-api/pricing/quote"
 STOCK, ORDERS = 10, 30
 
 
@@ -108,3 +111,21 @@ async def test_one_coupon_asked_for_by_twenty_orders_on_both_processes_is_held_o
     assert (await coupon_row(coupon_app, coupon_id)).use_order_id == winner["order_id"]
     assert [c.order_id for c in await checkouts(pricing_app) if c.status == CheckoutStatus.HELD] == [
         winner["order_id"]]
+
+
+async def test_a_discount_written_and_closed_on_one_process_prices_the_next_quote_on_the_other(
+        client, tokens, replicas):
+    async with spread(replicas) as pick:
+        async def discount_on_the_other() -> int:
+            quote = await pick(1).post(QUOTE, json={"lines": CART[:1]}, headers=tokens["member"])
+            assert quote.status_code == 200, quote.text
+            return quote.json()["totals"]["discount"]
+
+        assert await discount_on_the_other() == 0  # its catalog loaded, with no discount
+        made = await pick(0).post("/admin-api/pricing/discounts", json=discount(), headers=tokens["admin"])
+        assert made.status_code == 201, made.text
+        assert await discount_on_the_other() == 1500  # 85% of 100.00
+        closed = await pick(0).post(f"/admin-api/pricing/discounts/{made.json()['id']}/close",
+                                    headers=tokens["admin"])
+        assert closed.status_code == 204, closed.text
+        assert await discount_on_the_other() == 0

@@ -51,8 +51,10 @@ def console_suite(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(console_suite):
+    """Per module: Playwright's sync API runs an event loop in this thread while it is open, and
+    the async tests of the session need the thread's loop free."""
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

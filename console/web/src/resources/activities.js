@@ -28,9 +28,9 @@ export const discounts = {
   name: 'discounts', service: 'pricing', path: '/admin-api/pricing/discounts', owned: true,
   filters: [...NAME_STATUS_FILTERS, { prop: 'running', type: 'select', label: ['进行中', 'Running'],
     options: [{ value: true, label: ['是', 'Yes'] }, { value: false, label: ['否', 'No'] }] }],
-  columns: [C.id, C.name, C.state, C.startAt, C.endAt,
+  columns: [C.id, C.name, C.state,
     termsColumn(['折扣', 'Discount'], (p) => (p.discount_type === 1 ? `-${formatYuan(p.amount_off)}`
-      : `${bpToPercent(p.pay_bp)}%`))],
+      : `${bpToPercent(p.pay_bp)}%`)), C.startAt, C.endAt],
   form: [F.name, F.startAt, F.endAt, F.remark,
     { prop: 'products', type: 'rows', label: ['折扣商品', 'Products'], required: true, columns: [
       { ...F.spu, label: ['SPU', 'SPU'] }, F.sku,
@@ -124,10 +124,10 @@ export const seckillActivities = {
 export const groupbuy = {
   name: 'groupbuy', service: 'groupbuy', path: '/admin-api/groupbuy/activities', owned: true,
   filters: NAME_STATUS_FILTERS,
-  columns: [C.id, C.name, C.spu, C.state, C.startAt, C.endAt,
-    { prop: 'group_size', label: ['成团人数', 'Group size'], width: 90 },
-    { prop: 'joined_count', label: ['参团人次', 'Joined'], width: 80 },
-    termsColumn(['拼团价 / 团长价', 'Group / leader price'], (p) => `${formatYuan(p.group_price)} / ${formatYuan(p.leader_price)}`)],
+  columns: [C.id, C.name, C.spu, C.state,
+    termsColumn(['拼团价 / 团长价', 'Group / leader price'], (p) => `${formatYuan(p.group_price)} / ${formatYuan(p.leader_price)}`),
+    C.startAt, C.endAt, { prop: 'group_size', label: ['成团人数', 'Group size'], width: 90 },
+    { prop: 'joined_count', label: ['参团人次', 'Joined'], width: 80 }],
   form: [F.name, F.spu, F.startAt, F.endAt,
     { prop: 'group_size', type: 'number', label: ['成团人数', 'Group size'], min: 2, max: 100, default: 2, required: true },
     { prop: 'limit_hours', type: 'number', label: ['拼团时限（小时）', 'Time limit (hours)'], min: 1, max: 720, default: 24,
@@ -177,8 +177,8 @@ export const bargain = {
 export const points = {
   name: 'points', service: 'points', path: '/admin-api/points/activities', owned: true,
   filters: NAME_STATUS_FILTERS,
-  columns: [C.id, C.name, C.spu, C.state, C.startAt, C.endAt,
-    termsColumn(['积分 + 加价', 'Points + cash'], (p) => `${p.points} + ${formatYuan(p.price)}`),
+  columns: [C.id, C.name, C.spu, C.state,
+    termsColumn(['积分 + 加价', 'Points + cash'], (p) => `${p.points} + ${formatYuan(p.price)}`), C.startAt, C.endAt,
     { prop: 'stock', label: ['库存', 'Stock'], width: 90, value: (r) => `${r.stock} / ${r.total_stock}` }],
   form: [F.name, F.spu, F.startAt, F.endAt, F.sort, F.remark,
     { prop: 'products', type: 'rows', label: ['兑换商品', 'Products'], required: true, columns: [

@@ -2,12 +2,14 @@
 tests.replicas.replica:points --factory`): the service's own app, its settings from the
 environment, on the system clock, without the outbox relay and the consumers (the test's in-process
 app has those; a second member of a service's consumer group would take the other tests' events).
-With REPLICA_JOBS=1 in the environment the service's periodic jobs run too."""
+With REPLICA_JOBS=1 in the environment the service's periodic jobs run too, and each log line
+starts with `replica <pid>` (a test reads which process did what from the jobs' logs)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 
 from fastapi import FastAPI
@@ -41,6 +43,8 @@ def _replica(create_app, settings_class) -> FastAPI:
     app.state.background = False
     if os.environ.get("REPLICA_JOBS") == "1":
         app.state.resources.append(jobs_running)  # entered after the service's own resources
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter("replica %(process)d %(name)s %(message)s"))
     return app
 
 

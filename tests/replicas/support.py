@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -47,3 +48,12 @@ async def until(done: Callable[[], bool | Awaitable[bool]], seconds: float = 30)
 
 async def _value(result):
     return await result if inspect.isawaitable(result) else result
+
+
+def done_by_process(output: str, step: str) -> dict[int, int]:
+    """What the jobs' log lines of the replicas (`replica <pid> ...: {'<step>': n, ...}`) say each
+    process did of `step`."""
+    done: dict[int, int] = {}
+    for pid, count in re.findall(rf"^replica (\d+) .*'{step}': (\d+)", output, re.MULTILINE):
+        done[int(pid)] = done.get(int(pid), 0) + int(count)
+    return done

@@ -17,7 +17,7 @@ from services.bargain.models import Activity, Base, Order, Record
 from services.bargain.schemas import HoldIn
 from tests.bargain.conftest import HOLDS, make_activity
 from tests.conftest import client_on_clean_tables, replica_processes
-from tests.replicas.support import FACTORY, error_code, spread, system_now, until
+from tests.replicas.support import FACTORY, done_by_process, error_code, spread, system_now, until
 
 STOCK, RECORDS = 10, 40
 
@@ -75,18 +75,23 @@ async def test_each_record_ordered_on_both_processes_at_once_holds_the_stock_onc
 
 
 async def test_the_hold_expiry_job_on_two_processes_gives_each_unit_and_record_back_once(
-        client, tokens, bargain_app):
+        client, tokens, bargain_app, capfd):
     activity_id, records = await successful_records(client, tokens, bargain_app, RECORDS, RECORDS)
     past, bg = system_now() - timedelta(minutes=30), bargain_app.state.bargain  # past the 900 s holds
-    for n, record in enumerate(records):
-        await flows.hold(bg, HoldIn(**hold(3_000 + n, record, n)), past)
 
     async def all_back() -> bool:
         return all(o.status != OrderStatus.HELD for o in await orders_of(bargain_app, activity_id))
 
     with replica_processes(bargain_app.state.settings, FACTORY.format(service="bargain"),
-                           extra_env={"REPLICA_JOBS": "1", "BARGAIN_JOB_INTERVAL_SECONDS": "0.05"}):
+                           extra_env={"REPLICA_JOBS": "1", "BARGAIN_JOB_INTERVAL_SECONDS": "0.05",
+                                      "LOG_LEVEL": "INFO"}):
+        for n, record in enumerate(records):  # while both processes' jobs run
+            await flows.hold(bg, HoldIn(**hold(3_000 + n, record, n)), past)
         await until(all_back)
+    by_process = done_by_process(capfd.readouterr().err, "holds_released")
+    with capfd.disabled():
+        print(f"\nbargain jobs on two processes: holds_released by process {by_process}")
+    assert sum(by_process.values()) == RECORDS and len(by_process) == 2, by_process
     orders = await orders_of(bargain_app, activity_id)
     assert len(orders) == RECORDS
     assert {(o.status, o.end_reason) for o in orders} == {(OrderStatus.RELEASED, "hold_expired")}

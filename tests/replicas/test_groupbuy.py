@@ -17,7 +17,7 @@ from services.groupbuy.models import Base, Group, Member
 from tests.conftest import client_on_clean_tables, replica_processes
 from tests.groupbuy.conftest import make_activity, seat
 from tests.groupbuy.test_groups import group_of, pay
-from tests.replicas.support import FACTORY, error_code, spread, system_now, until
+from tests.replicas.support import FACTORY, done_by_process, error_code, spread, system_now, until
 
 HOLDS = "/internal/groupbuy/holds"
 SIZE, BUYERS = 5, 60
@@ -69,26 +69,31 @@ async def test_buyers_joining_one_group_on_both_processes_fill_exactly_its_free_
     assert len(holding) == SIZE == len({m.order_id for m in holding})
 
 
-async def test_the_jobs_on_two_processes_give_each_unpaid_seat_back_once(client, tokens, groupbuy_app):
+async def test_the_jobs_on_two_processes_give_each_unpaid_seat_back_once(client, tokens, groupbuy_app,
+                                                                         capfd):
     app, gb = groupbuy_app, groupbuy_app.state.groupbuy
     groups, unpaid_each = 20, 2
     activity_id = await running_activity(client, tokens, unpaid_each + 2)
     past = system_now() - timedelta(minutes=30)  # the unpaid seats are past their 900 s
-    order = 0
-    for _ in range(groups):
-        order += 1
-        leader = await flows.hold(gb, seat(order, 10_000 + order, activity_id), past)
-        await pay(app, order, past)
-        for _ in range(unpaid_each):
-            order += 1
-            await flows.hold(gb, seat(order, 10_000 + order, activity_id, leader.group_id), past)
+    leaders = []
+    for n in range(groups):  # paid leaders first: a job would give an unpaid leader's seat back
+        leaders.append(await flows.hold(gb, seat(n + 1, 10_000 + n, activity_id), past))
+        await pay(app, n + 1, past)
 
     async def all_back() -> bool:
         return all(m.status != MemberStatus.PENDING for m in await members_of(app, activity_id))
 
     with replica_processes(app.state.settings, FACTORY.format(service="groupbuy"),
-                           extra_env={"REPLICA_JOBS": "1", "GROUPBUY_JOB_INTERVAL_SECONDS": "0.05"}):
+                           extra_env={"REPLICA_JOBS": "1", "GROUPBUY_JOB_INTERVAL_SECONDS": "0.05",
+                                      "LOG_LEVEL": "INFO"}):
+        for n in range(groups * unpaid_each):  # while both processes' jobs run
+            leader = leaders[n % groups]
+            await flows.hold(gb, seat(100 + n, 20_000 + n, activity_id, leader.group_id), past)
         await until(all_back)
+    by_process = done_by_process(capfd.readouterr().err, "seats_released")
+    with capfd.disabled():
+        print(f"\ngroupbuy jobs on two processes: seats_released by process {by_process}")
+    assert sum(by_process.values()) == groups * unpaid_each and len(by_process) == 2, by_process
     members = await members_of(app, activity_id)
     assert Counter(m.status for m in members) == {MemberStatus.JOINED: groups, MemberStatus.VOID: groups * unpaid_each}
     async with app.state.sessionmaker() as session:

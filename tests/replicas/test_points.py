@@ -18,7 +18,7 @@ from services.points.service import HOLD_EXPIRED
 from tests.conftest import client_on_clean_tables, replica_processes
 from tests.points.conftest import HOLDS, events, hold_body, make_activity, product, stored
 from tests.points.test_races import holds_of
-from tests.replicas.support import FACTORY, error_code, spread, system_now, until
+from tests.replicas.support import FACTORY, done_by_process, error_code, spread, system_now, until
 
 STOCK, BUYERS = 20, 150
 
@@ -62,21 +62,25 @@ async def test_holds_racing_on_two_processes_make_exactly_the_stock(client, toke
         assert await session.scalar(select(func.sum(UserCount.held))) == STOCK
 
 
-async def test_the_expiry_job_on_two_processes_gives_each_hold_back_once(client, tokens, points_app):
+async def test_the_expiry_job_on_two_processes_gives_each_hold_back_once(client, tokens, points_app, capfd):
     holds = 120
     activity = await running_activity(client, tokens, holds)
-    past = system_now() - timedelta(hours=1)  # held an hour ago: all past their 900 s
+    past = system_now() - timedelta(hours=1)  # held an hour ago: each past its 900 s when made
     pm = points_app.state.points
-    for n in range(holds):
-        await flows.hold(pm, HoldIn(**hold_body(80_000 + n, activity["id"], user_id=90_000 + n)), past)
-    assert (await stored(points_app, activity["id"]))[0].stock == 0
 
     async def all_back() -> bool:
         return all(h.status != domain.HoldStatus.HELD for h in await holds_of(points_app, activity["id"]))
 
     with replica_processes(points_app.state.settings, FACTORY.format(service="points"),
-                           extra_env={"REPLICA_JOBS": "1", "POINTS_JOB_INTERVAL_SECONDS": "0.05"}):
+                           extra_env={"REPLICA_JOBS": "1", "POINTS_JOB_INTERVAL_SECONDS": "0.05",
+                                      "LOG_LEVEL": "INFO"}):
+        for n in range(holds):  # while both processes' jobs run
+            await flows.hold(pm, HoldIn(**hold_body(80_000 + n, activity["id"], user_id=90_000 + n)), past)
         await until(all_back)
+    by_process = done_by_process(capfd.readouterr().err, "holds_released")
+    with capfd.disabled():
+        print(f"\npoints jobs on two processes: holds_released by process {by_process}")
+    assert sum(by_process.values()) == holds and len(by_process) == 2, by_process
     held = await holds_of(points_app, activity["id"])
     assert {(h.status, h.end_reason) for h in held} == {(domain.HoldStatus.RELEASED, domain.END_EXPIRED)}
     assert (await stored(points_app, activity["id"]))[0].stock == holds, "each hold's unit back once"

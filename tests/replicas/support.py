@@ -50,10 +50,10 @@ async def _value(result):
     return await result if inspect.isawaitable(result) else result
 
 
-def done_by_process(output: str, step: str) -> dict[int, int]:
-    """What the jobs' log lines of the replicas (`replica <pid> ...: {'<step>': n, ...}`) say each
-    process did of `step`."""
+def done_by_process(output: str, count: str) -> dict[int, int]:
+    """What the replicas' log lines (`replica <pid> ...`) say each process did: the sum of `count`'s
+    group (a regular expression, e.g. `'holds_released': (\\d+)`) by process."""
     done: dict[int, int] = {}
-    for pid, count in re.findall(rf"^replica (\d+) .*'{step}': (\d+)", output, re.MULTILINE):
-        done[int(pid)] = done.get(int(pid), 0) + int(count)
+    for pid, n in re.findall(rf"^replica (\d+) .*{count}", output, re.MULTILINE):
+        done[int(pid)] = done.get(int(pid), 0) + int(n)
     return done

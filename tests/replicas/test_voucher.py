@@ -1,18 +1,21 @@
 """Two voucher processes on one database: staff verifying one multi-use voucher at once on both
 never use it more than it allows nor take more than its value (nothing negative, every record
-starting where the one before ended), and one Idempotency-Key retried on both takes once."""
+starting where the one before ended), and one Idempotency-Key retried on both takes once; the
+expiry job running in both expires each due voucher once, with one event."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
-from services.voucher.models import Base
+from services.voucher.models import Base, Voucher
 from tests.conftest import client_on_clean_tables, replica_processes
-from tests.replicas.support import FACTORY, error_code, spread
-from tests.voucher.support import buy, events, make_product, make_store, records_of, verify, voucher_row
+from tests.replicas.support import FACTORY, done_by_process, error_code, spread, until
+from tests.voucher.support import buy, events, make_product, make_store, records_of, verify, voucher_row, vouchers_of
 from tests.voucher.test_races import chained, uses_voucher
 
 STAFF = ("a", "a2")  # two clerks of merchant A
@@ -73,3 +76,29 @@ async def test_one_key_retried_on_both_processes_takes_once_and_all_get_the_firs
     assert len({a.json()["id"] for a in answers}) == 1
     assert len(await records_of(voucher_app, voucher.id)) == 1
     assert (await voucher_row(voucher_app, voucher.id)).surplus_times == 0
+
+
+async def test_the_expiry_job_on_two_processes_expires_each_due_voucher_once(client, people, voucher_app, capfd):
+    store = await make_store(client, people)
+    await make_product(client, people, [store["id"]])
+    vouchers = await buy(voucher_app, 9804, count=100, pay_price=880_000)
+    ids = [v.id for v in vouchers]
+
+    async def all_expired() -> bool:
+        return {v.status for v in await vouchers_of(voucher_app, 9804)} == {3}
+
+    with replica_processes(voucher_app.state.settings, FACTORY.format(service="voucher"),
+                           extra_env={"REPLICA_JOBS": "1", "VOUCHER_JOB_INTERVAL_SECONDS": "0.05",
+                                      "LOG_LEVEL": "INFO"}):
+        for n in range(0, len(ids), 10):  # ten at a time come due while both processes' jobs run
+            async with voucher_app.state.sessionmaker() as session, session.begin():
+                await session.execute(update(Voucher).where(Voucher.id.in_(ids[n:n + 10])).values(
+                    valid_end_at=datetime.now(UTC) - timedelta(days=1)))
+            await asyncio.sleep(0.1)
+        await until(all_expired)
+    by_process = done_by_process(capfd.readouterr().err, r"expired (\d+) vouchers")
+    with capfd.disabled():
+        print(f"\nvoucher expiry on two processes: expired by process {by_process}")
+    assert sum(by_process.values()) == len(ids), by_process
+    expired = Counter(e["voucher_id"] for e in await events(voucher_app, "promo.voucher.expired"))
+    assert expired == dict.fromkeys(ids, 1), "one expiry event per voucher"

@@ -387,8 +387,6 @@ def test_an_article_category_an_article_and_a_banner(page, console_suite, admin)
 
 # --- a voucher bought: `order.paid` published into the console suite's Kafka --------------------
 
-@pytest.mark.xfail(strict=True, reason="the verification page (src/pages/VoucherVerify.vue) sends no Idempotency-Key "
-                   "header and no currency with minus_value: the service refuses it with 422")
 def test_the_merchant_verifies_a_bought_voucher_on_the_verification_page(
         page, console_suite, admin, dev_settings, tmp_path_factory):
     suite, business_id = console_suite, 8

@@ -35,7 +35,7 @@ export function scoped(path) {
   return path.replace(/^\/(admin|merchant)-api\//, `/${session.role}-api/`)
 }
 
-export async function request(service, method, path, { query, body, raw } = {}) {
+export async function request(service, method, path, { query, body, raw, headers: extra } = {}) {
   const base = config.services[service]
   if (!base) throw new ApiError(0, 'SERVICE_UNKNOWN', `no address for ${service}`, {}, {})
   const url = new URL(base + path)
@@ -43,7 +43,7 @@ export async function request(service, method, path, { query, body, raw } = {}) 
     if (value === null || value === undefined || value === '') continue
     for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(key, one)
   }
-  const headers = { 'Accept-Language': locale.value, Authorization: `Bearer ${session.token}` }
+  const headers = { 'Accept-Language': locale.value, Authorization: `Bearer ${session.token}`, ...extra }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   let response
   try {
@@ -70,7 +70,7 @@ function safeJson(text) {
 
 export const api = {
   get: (service, path, query) => request(service, 'GET', path, { query }),
-  post: (service, path, body, query) => request(service, 'POST', path, { body, query }),
+  post: (service, path, body, query, headers) => request(service, 'POST', path, { body, query, headers }),
   put: (service, path, body) => request(service, 'PUT', path, { body }),
   del: (service, path, query) => request(service, 'DELETE', path, { query }),
 }
@@ -89,4 +89,11 @@ export async function download(service, path, query, fallbackName) {
   link.remove()
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000)
   return { name, size: blob.size }
+}
+
+// One per attempt of a write the service wants made once (a verification): a retry of the same
+// attempt sends the same key. randomUUID needs a secure context; plain http falls back.
+export function idempotencyKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID()
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
 }

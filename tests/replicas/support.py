@@ -8,7 +8,7 @@ import contextlib
 import inspect
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -33,8 +33,20 @@ def error_code(answer: httpx.Response) -> str:
 
 
 def system_now() -> datetime:
-    """The replicas' clock (the system's); the in-process apps' test clocks are set to it."""
+    """The replicas' clock (the system's)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+@contextlib.contextmanager
+def on_system_time(app) -> Iterator[None]:
+    """The in-process app's test clock at the replicas' time while the block runs, then back where
+    its own tests expect it."""
+    before = app.state.test_clock.at
+    app.state.test_clock.at = system_now()
+    try:
+        yield
+    finally:
+        app.state.test_clock.at = before
 
 
 async def until(done: Callable[[], bool | Awaitable[bool]], seconds: float = 30) -> float:

@@ -17,16 +17,16 @@ from services.bargain.models import Activity, Base, Order, Record
 from services.bargain.schemas import HoldIn
 from tests.bargain.conftest import HOLDS, make_activity
 from tests.conftest import client_on_clean_tables, replica_processes
-from tests.replicas.support import FACTORY, done_by_process, error_code, spread, system_now, until
+from tests.replicas.support import FACTORY, done_by_process, error_code, on_system_time, spread, system_now, until
 
 STOCK, RECORDS = 10, 40
 
 
 @pytest.fixture
 async def client(bargain_app):
-    bargain_app.state.test_clock.at = system_now()  # the replicas' clock
-    async with client_on_clean_tables(bargain_app, Base.metadata) as client:
-        yield client
+    with on_system_time(bargain_app):  # the replicas' clock
+        async with client_on_clean_tables(bargain_app, Base.metadata) as client:
+            yield client
 
 
 async def successful_records(client, tokens, bargain_app, stock: int, count: int) -> tuple[int, list[int]]:

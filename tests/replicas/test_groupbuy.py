@@ -17,7 +17,7 @@ from services.groupbuy.models import Base, Group, Member
 from tests.conftest import client_on_clean_tables, replica_processes
 from tests.groupbuy.conftest import make_activity, seat
 from tests.groupbuy.test_groups import group_of, pay
-from tests.replicas.support import FACTORY, done_by_process, error_code, spread, system_now, until
+from tests.replicas.support import FACTORY, done_by_process, error_code, on_system_time, spread, system_now, until
 
 HOLDS = "/internal/groupbuy/holds"
 SIZE, BUYERS = 5, 60
@@ -25,9 +25,9 @@ SIZE, BUYERS = 5, 60
 
 @pytest.fixture
 async def client(groupbuy_app):
-    groupbuy_app.state.test_clock.at = system_now()  # the replicas' clock
-    async with client_on_clean_tables(groupbuy_app, Base.metadata) as client:
-        yield client
+    with on_system_time(groupbuy_app):  # the replicas' clock
+        async with client_on_clean_tables(groupbuy_app, Base.metadata) as client:
+            yield client
 
 
 async def running_activity(client, tokens, size: int) -> int:

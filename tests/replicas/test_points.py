@@ -18,16 +18,16 @@ from services.points.service import HOLD_EXPIRED
 from tests.conftest import client_on_clean_tables, replica_processes
 from tests.points.conftest import HOLDS, events, hold_body, make_activity, product, stored
 from tests.points.test_races import holds_of
-from tests.replicas.support import FACTORY, done_by_process, error_code, spread, system_now, until
+from tests.replicas.support import FACTORY, done_by_process, error_code, on_system_time, spread, system_now, until
 
 STOCK, BUYERS = 20, 150
 
 
 @pytest.fixture
 async def client(points_app):
-    points_app.state.test_clock.at = system_now()  # the replicas' clock
-    async with client_on_clean_tables(points_app, Base.metadata) as client:
-        yield client
+    with on_system_time(points_app):  # the replicas' clock
+        async with client_on_clean_tables(points_app, Base.metadata) as client:
+            yield client
 
 
 async def running_activity(client, tokens, stock: int) -> dict:

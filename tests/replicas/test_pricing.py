@@ -24,7 +24,7 @@ from tests.pricing.test_admin import discount
 from tests.pricing.test_checkout import coupon_row, order
 from tests.pricing.test_points_orders import LINE, points_order
 from tests.pricing.test_quote import CART
-from tests.replicas.support import FACTORY, error_code, spread, system_now
+from tests.replicas.support import FACTORY, error_code, on_system_time, spread, system_now
 
 CHECKOUT, QUOTE = "/internal/pricing/checkout", "/app-api/pricing/quote"
 STOCK, ORDERS = 10, 30
@@ -56,9 +56,9 @@ async def client(pricing_app, coupons):
 async def points(points_app):
     """The points service's API on clean tables, on the replicas' clock."""
     await clear_tables(points_app.state.engine, PointsBase.metadata)
-    points_app.state.test_clock.at = system_now()
-    async with asgi_client(points_app) as client:
-        yield client
+    with on_system_time(points_app):
+        async with asgi_client(points_app) as client:
+            yield client
 
 
 async def checkouts(pricing_app) -> list[Checkout]:

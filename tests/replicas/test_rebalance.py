@@ -72,6 +72,10 @@ class Member:
         await asyncio.gather(self.task, return_exceptions=True)
 
 
+def said(outcomes: Counter) -> str:
+    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())) or "none"
+
+
 async def committed_offsets(settings, topic: str, group: str) -> dict[int, int]:
     """The group's committed offsets by partition, read by a consumer given the partitions (one
     subscribing would join the group and wait for a rebalance)."""
@@ -160,8 +164,8 @@ async def test_a_consumer_restarted_mid_stream_loses_nothing_and_applies_nothing
         print(f"\nrebalance: {EVENTS} order.paid events on {PARTITIONS} partitions, 2 consumers in one group; "
               f"one restarted after {at_restart} handled (stopped, started again at once), {at_rejoined} "
               f"handled when the group had re-formed, the last {EVENTS - FIRST_PART} published then\n"
-              f"  outcomes {dict(outcomes)}; by consumer: A {dict(a_outcomes)}, B {dict(b_outcomes)}, "
-              f"B restarted {dict(b2_outcomes)}\n"
+              f"  outcomes {said(outcomes)}; by consumer: A {said(a_outcomes)}, B {said(b_outcomes)}, "
+              f"B restarted {said(b2_outcomes)}\n"
               f"  vouchers issued {sum(per_order.values())} for {len(per_order)} orders, inbox rows {inbox_rows}, "
               f"issued events {sum(issued.values())}, committed offsets {committed}\n"
               f"  seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))

@@ -2,6 +2,7 @@
 # Starts one part of the suite. What to run comes from the first argument or, without
 # arguments, from PROMO_COMPONENT:
 #   gateway            python -m gateway            (GATEWAY_PORT, default 8000)
+#   console            python -m console            (the operators' console, CONSOLE_PORT, default 8010)
 #   <service>          uvicorn services.<service>.main:create_app on its port from shared/ports.py
 #   migrate-<service>  promo migrate <service>      (creates the database, runs Alembic)
 # Any other arguments are run as a command, e.g. `docker run ... promo --help`; an unknown
@@ -17,6 +18,7 @@ run() {
     shift
     case "$component" in
         gateway) exec python -m gateway "$@" ;;
+        console) exec python -m console ;;
         migrate-?*) exec promo migrate "${component#migrate-}" "$@" ;;
     esac
     if port=$(service_port "$component"); then
@@ -30,7 +32,7 @@ run() {
 usage() {
     services=$(python -c 'from shared.ports import IMPLEMENTED_SERVICES; print(" ".join(IMPLEMENTED_SERVICES))' \
         2>/dev/null) || services="?"
-    echo "$1; set PROMO_COMPONENT or pass one of: gateway | <service> | migrate-<service>" \
+    echo "$1; set PROMO_COMPONENT or pass one of: gateway | console | <service> | migrate-<service>" \
         "(services: $services), or a command" >&2
     exit 64
 }

@@ -9,7 +9,7 @@ import os
 import sys
 import urllib.request
 
-from shared.ports import GATEWAY_PORT, SERVICE_PORTS
+from shared.ports import CONSOLE_PORT, GATEWAY_PORT, SERVICE_PORTS
 
 
 def component() -> str:
@@ -23,7 +23,7 @@ def component() -> str:
     for arg in args:
         if arg.startswith("services.") and arg.endswith(".main:create_app"):
             return arg.split(".")[1]
-    return "gateway" if "gateway" in args else ""
+    return next((name for name in ("gateway", "console") if name in args), "")
 
 
 def main() -> int:
@@ -32,6 +32,8 @@ def main() -> int:
         return 0
     if name == "gateway":
         port = int(os.environ.get("GATEWAY_PORT") or GATEWAY_PORT)
+    elif name == "console":
+        port = int(os.environ.get("CONSOLE_PORT") or CONSOLE_PORT)
     elif name in SERVICE_PORTS:
         port = SERVICE_PORTS[name]
     else:

@@ -1,10 +1,11 @@
 """deploy/entrypoint.sh run for real, without Docker: the roles the manifests and compose use
-(`migrate-<service>`, `<service>`, `gateway`) on the repository's virtualenv, against MariaDB,
+(`migrate-<service>`, `<service>`, `gateway`, `console`) on the repository's virtualenv, against MariaDB,
 Redis, and the test broker, from an empty working directory (the image's /app is empty too).
 
 tests/test_deploy_manifests.py checks the script's command lines with stand-in programs; here
 the programs are the real ones: the migration creates the tables, the service and the gateway
-answer /readyz and stop cleanly on SIGTERM, an unknown role fails with a usage message.
+answer /readyz and stop cleanly on SIGTERM, the console answers /healthz and /config.json, an
+unknown role fails with a usage message.
 """
 
 from __future__ import annotations
@@ -67,19 +68,19 @@ def started(cwd: Path, *args: str, **env: str) -> Iterator[subprocess.Popen]:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def wait_ready(url: str, process: subprocess.Popen, seconds: float = 30) -> dict:
+def wait_ready(url: str, process: subprocess.Popen, seconds: float = 30, path: str = "/readyz") -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"exited with {process.returncode}: {process.log.read_text()}")
         try:
-            response = httpx.get(f"{url}/readyz", timeout=2)
+            response = httpx.get(f"{url}{path}", timeout=2)
             if response.status_code == 200:
                 return response.json()
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise AssertionError(f"{url}/readyz not 200 after {seconds} s")
+    raise AssertionError(f"{url}{path} not 200 after {seconds} s")
 
 
 def stop(process: subprocess.Popen) -> int:
@@ -195,6 +196,29 @@ def test_service_role_stops_on_sigterm(content: tuple[str, subprocess.Popen]):
         httpx.get(f"{url}/healthz", timeout=2)
 
 
+def test_console_role_serves_its_config_and_stops_on_sigterm(workdir: Path):
+    """As compose and the pods run it: production settings from the env, no database or broker."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    services = {"coupon": "https://promo-admin.mall.example", "content": "https://promo-admin.mall.example"}
+    with started(workdir, PROMO_COMPONENT="console", ENV="prod", JWT_SECRET="s" * 48, CONSOLE_HOST="127.0.0.1",
+                 CONSOLE_PORT=str(port), CONSOLE_SERVICE_URLS=json.dumps(services),
+                 CONSOLE_LOGIN_URL="https://idp.mall.example/login") as console:
+        assert wait_ready(url, console, path="/healthz") == {"status": "ok"}
+        assert "-m console" in command_line(console.pid)
+        config = httpx.get(f"{url}/config.json").json()
+        assert config["services"]["coupon"] == services["coupon"]
+        assert config["services"]["pricing"] == "http://localhost:8006"  # not set: the default
+        assert (config["dev"], config["login_url"]) == (False, "https://idp.mall.example/login")
+        assert httpx.post(f"{url}/dev/token", json={"role": "admin"}).status_code == 404  # not in production
+        page = httpx.get(f"{url}/coupons")  # the built app, whatever the working directory
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert stop(console) == -signal.SIGTERM
+        assert "Traceback" not in console.log.read_text()
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/healthz", timeout=2)
+
+
 @pytest.mark.parametrize("shell", ["sh", "bash"])
 def test_unknown_roles_fail_with_a_usage_message(workdir: Path, shell: str):
     services = " ".join(IMPLEMENTED_SERVICES)
@@ -205,7 +229,7 @@ def test_unknown_roles_fail_with_a_usage_message(workdir: Path, shell: str):
                            (nothing, "nothing to run")]:
         assert result.returncode == 64, result
         assert result.stderr.startswith(reason), result.stderr
-        assert f"gateway | <service> | migrate-<service> (services: {services})" in result.stderr
+        assert f"gateway | console | <service> | migrate-<service> (services: {services})" in result.stderr
         assert not result.stdout
 
 

@@ -14,15 +14,17 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
+from console.settings import ConsoleSettings
 from gateway.settings import GatewaySettings
 from promo import registry
-from shared.ports import GATEWAY_PORT, IMPLEMENTED_SERVICES, SERVICE_PORTS
+from shared.ports import CONSOLE_PORT, GATEWAY_PORT, IMPLEMENTED_SERVICES, SERVICE_PORTS
 from shared.settings import DEV_JWT_SECRET, CommonSettings, Env, ServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,8 @@ K8S = DEPLOY / "k8s"
 IMAGE = "promotion-center"  # our image's repository name, in compose and in k8s
 COMPONENT = "PROMO_COMPONENT"  # read by deploy/entrypoint.sh, not a settings field
 NAMESPACE = "promotion-center"
+# Components that are not services: no database, no migration (shared/ports.py)
+FRONT_PORTS = {"gateway": GATEWAY_PORT, "console": CONSOLE_PORT}
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -42,6 +46,8 @@ def load_all(path: Path) -> list[dict]:
 def settings_class(component: str) -> type[CommonSettings]:
     if component == "gateway":
         return GatewaySettings
+    if component == "console":
+        return ConsoleSettings
     return registry.settings_class(component.removeprefix("migrate-"))
 
 
@@ -50,12 +56,12 @@ def allowed_env(component: str) -> set[str]:
 
 
 def port_of(component: str) -> int:
-    return GATEWAY_PORT if component == "gateway" else SERVICE_PORTS[component]
+    return FRONT_PORTS.get(component) or SERVICE_PORTS[component]
 
 
 def check_component(component: str) -> None:
     service = component.removeprefix("migrate-")
-    assert component == "gateway" or service in IMPLEMENTED_SERVICES, f"no code for {component!r}"
+    assert component in FRONT_PORTS or service in IMPLEMENTED_SERVICES, f"no code for {component!r}"
 
 
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
@@ -179,7 +185,7 @@ def test_every_yaml_file_parses():
     paths = sorted(DEPLOY.rglob("*.yaml"))
     names = {p.relative_to(DEPLOY).as_posix() for p in paths}
     assert {"compose.yaml", "k8s/namespace.yaml", "k8s/configmap.yaml", "k8s/secret.example.yaml",
-            "k8s/content.yaml", "k8s/gateway.yaml"} <= names
+            "k8s/content.yaml", "k8s/gateway.yaml", "k8s/console.yaml"} <= names
     for path in paths:
         docs = load_all(path)
         assert docs, f"{path} is empty"
@@ -216,12 +222,59 @@ def test_dockerfile():
     text = (DEPLOY / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
     low, high = map(int, re.search(r"^EXPOSE (\d+)-(\d+)$", text, re.M).groups())
-    assert all(low <= port <= high for port in [GATEWAY_PORT, *SERVICE_PORTS.values()])
+    assert all(low <= port <= high for port in [*FRONT_PORTS.values(), *SERVICE_PORTS.values()])
     user = re.findall(r"^USER (\S+)", text, re.M)[-1]
     assert user.split(":")[0].isdigit() and user.split(":")[0] != "0", "run as a numeric non-root user"
     assert re.search(r"^HEALTHCHECK .*promo-healthcheck", text, re.M)
     assert "deploy/entrypoint.sh" in text and "deploy/healthcheck.py" in text
     assert "requirements.lock" in text and "--no-deps" in text
+
+
+def dockerignore_excludes(path: str) -> bool:
+    """Whether the build context leaves `path` out (the file's patterns, last match wins; `**`,
+    `*` and leading `!` as BuildKit reads them, enough for the patterns deploy/ uses)."""
+    excluded = False
+    for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate, pattern = line.startswith("!"), line.lstrip("!").strip("/")
+        regex = re.escape(pattern).replace(r"\*\*/", "(.*/)?").replace(r"\*\*", ".*").replace(r"\*", "[^/]*")
+        # a pattern matches the path itself or a folder above it
+        if re.fullmatch(f"{regex}(/.*)?", path):
+            excluded = not negate
+    return excluded
+
+
+def test_dockerignore_keeps_the_consoles_built_app():
+    assert dockerignore_excludes("console/web/node_modules/vue/package.json")
+    assert dockerignore_excludes(".venv/bin/python") and dockerignore_excludes("shared/__pycache__/x.pyc")
+    built = [p.relative_to(ROOT).as_posix() for p in (ROOT / "console" / "web" / "dist").rglob("*") if p.is_file()]
+    assert "console/web/dist/index.html" in built
+    for path in [*built, "console/server.py", "pyproject.toml", "deploy/entrypoint.sh"]:
+        assert not dockerignore_excludes(path), path
+
+
+def test_the_installed_package_carries_the_consoles_built_app(tmp_path: Path):
+    """What the Dockerfile's `pip install /src` installs: a wheel built from the packages (and
+    pyproject.toml) has console/web/dist, which console/server.py serves from site-packages."""
+    pytest.importorskip("setuptools")
+    context = tmp_path / "src"
+    context.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, context / name)
+    ignore = shutil.ignore_patterns("node_modules", "__pycache__")
+    for package in ("shared", "services", "gateway", "promo", "console"):
+        shutil.copytree(ROOT / package, context / package, ignore=ignore)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "out"), str(context)], check=True, capture_output=True, timeout=120)
+    [wheel] = (tmp_path / "out").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    built = {p.relative_to(ROOT).as_posix() for p in (ROOT / "console" / "web" / "dist").rglob("*") if p.is_file()}
+    assert "console/web/dist/index.html" in built and len(built) > 1
+    assert built <= names, sorted(built - names)
+    assert "console/server.py" in names and not any("node_modules" in name for name in names)
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +319,8 @@ def test_entrypoint_starts_a_service_on_its_port(fake_bin: Path, service: str, p
 @needs_sh
 def test_entrypoint_gateway_migrations_and_commands(fake_bin: Path):
     assert entrypoint(fake_bin, component="gateway").stdout == "python -m gateway\n"
+    assert entrypoint(fake_bin, "console").stdout == "python -m console\n"
+    assert entrypoint(fake_bin, component="console").stdout == "python -m console\n"
     assert entrypoint(fake_bin, "migrate-content").stdout == "promo migrate content\n"
     assert entrypoint(fake_bin, component="migrate-content").stdout == "promo migrate content\n"
     assert entrypoint(fake_bin, "echo", "hello").stdout == "hello\n"
@@ -294,7 +349,8 @@ def test_healthcheck_probes_the_components_port(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(module.urllib.request, "urlopen", urlopen)
     monkeypatch.delenv("GATEWAY_PORT", raising=False)
-    for component, port in [("gateway", GATEWAY_PORT), *SERVICE_PORTS.items()]:
+    monkeypatch.delenv("CONSOLE_PORT", raising=False)
+    for component, port in [*FRONT_PORTS.items(), *SERVICE_PORTS.items()]:
         monkeypatch.setenv(COMPONENT, component)
         assert module.main() == 0
         assert urls.pop() == f"http://127.0.0.1:{port}/healthz"
@@ -392,7 +448,7 @@ def test_k8s_runs_content_and_gateway_from_our_image():
 def test_k8s_env_names_are_settings_fields():
     common = {name.upper() for name in CommonSettings.model_fields}
     config = k8s_one("ConfigMap", "promo-config")
-    assert set(config["data"]) <= common, "the shared ConfigMap goes to the gateway too"
+    assert set(config["data"]) <= common, "the shared ConfigMap goes to the gateway and the console too"
     for deployment in k8s("Deployment"):
         for container in pod_containers(deployment):
             unknown = set(container_env(container)) - allowed_env(k8s_component(container))
@@ -419,8 +475,9 @@ def test_k8s_probes_and_migrations():
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert "resources" in container and "limits" in container["resources"]
         init = deployment["spec"]["template"]["spec"].get("initContainers", [])
-        if component == "gateway":
+        if component in FRONT_PORTS:  # no database: nothing to migrate, ready when it answers
             assert not init
+            assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
             continue
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert [k8s_component(c) for c in init] == [f"migrate-{component}"]
@@ -435,7 +492,11 @@ def test_k8s_every_deployment_has_an_hpa():
         assert (ref["apiVersion"], ref["kind"]) == ("apps/v1", "Deployment")
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
         targets[ref["name"]] = hpa
-    for deployment in k8s("Deployment"):
+    for component, deployment in deployments().items():
+        if component == "console":  # static files: a fixed count, two for availability
+            assert deployment["metadata"]["name"] not in targets
+            assert deployment["spec"]["replicas"] >= 2
+            continue
         assert deployment["metadata"]["name"] in targets
         assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
 
@@ -457,7 +518,7 @@ def test_k8s_gateway_routes_and_ingress():
     assert "DATABASE_URL" not in env, "the gateway gets only the Secret keys it needs"
     upstreams = json.loads(env["GATEWAY_UPSTREAMS"])
     assert set(json.loads(env["GATEWAY_SERVICES"])) == set(upstreams)
-    assert set(upstreams) == set(deployments()) - {"gateway"}, "route every deployed service"
+    assert set(upstreams) == set(deployments()) - set(FRONT_PORTS), "route every deployed service"
     for service, url in upstreams.items():
         parts = urlsplit(url)
         assert parts.hostname == services_selecting(deployments()[service])[0]["metadata"]["name"]
@@ -471,7 +532,7 @@ def test_k8s_gateway_routes_and_ingress():
         assert path["backend"]["service"] == {"name": gateway_service, "port": {"number": GATEWAY_PORT}}
 
 
-@pytest.mark.parametrize("component", ["gateway", *IMPLEMENTED_SERVICES])
+@pytest.mark.parametrize("component", [*FRONT_PORTS, *IMPLEMENTED_SERVICES])
 def test_k8s_env_builds_production_settings(monkeypatch: pytest.MonkeyPatch, component: str):
     deployment = deployments()[component]
     for container in pod_containers(deployment):
@@ -486,3 +547,56 @@ def test_k8s_env_builds_production_settings(monkeypatch: pytest.MonkeyPatch, com
         if isinstance(settings, ServiceSettings):
             assert settings.db_url.startswith("mysql+asyncmy://")
             assert settings.db_url.endswith(f"/promo_{settings.service_name}")
+            assert settings.cors_origins, "the console's origin"
+        if isinstance(settings, ConsoleSettings):
+            assert not settings.is_dev, "no /dev/token"
+            assert urlsplit(settings.console_login_url).scheme == "https"
+
+
+def test_k8s_console_reaches_every_service_from_the_browser(monkeypatch: pytest.MonkeyPatch):
+    """The console's page calls each service at CONSOLE_SERVICE_URLS (public, https: the mall's
+    Ingress), and each service lets exactly the console's origins in (CORS), never `*`."""
+    services = set(deployments()) - set(FRONT_PORTS)
+    console = build_settings(monkeypatch, "console", container_env(main_container(deployments()["console"])))
+    assert set(console.console_service_urls) == services, "an address for every deployed service"
+    for service, url in console.console_service_urls.items():
+        parts = urlsplit(url)
+        assert parts.scheme == "https" and "." in parts.hostname, f"{service}: {url} is not a public https URL"
+        assert not parts.hostname.endswith((".svc", ".local")) and parts.hostname != service, "browser-facing"
+    origins = set()
+    for service in services:
+        env = container_env(main_container(deployments()[service]))
+        origins.add(env["CORS_ORIGINS"])
+        for origin in json.loads(env["CORS_ORIGINS"]):
+            assert "*" not in origin and urlsplit(origin).scheme == "https", (service, origin)
+    assert len(origins) == 1, "every service allows the same console"
+    login = urlsplit(console.console_login_url)
+    assert login.scheme == "https" and login.hostname, "production logs in at the identity provider"
+
+
+# --- compose: the console ------------------------------------------------------------------------
+
+def published(service: dict) -> dict[int, str]:
+    """container port -> the host address it is published on (`[ip:]host:container`)."""
+    found = {}
+    for entry in service.get("ports", []):
+        parts = str(entry).split(":")
+        assert parts[-1] == parts[-2], f"{entry}: published on another port than its own"
+        found[int(parts[-1])] = parts[0] if len(parts) == 3 else "0.0.0.0"
+    return found
+
+
+def test_compose_console_reaches_the_services_from_the_browser(monkeypatch: pytest.MonkeyPatch):
+    by_component = {compose_component(name): name for name in OUR_COMPOSE}
+    console = OUR_COMPOSE[by_component["console"]]
+    assert published(console) == {CONSOLE_PORT: "127.0.0.1"}
+    env = {key: interpolate(value) for key, value in compose_env(console).items()}
+    settings = build_settings(monkeypatch, "console", env)
+    assert set(settings.console_service_urls) == set(IMPLEMENTED_SERVICES)
+    for service, url in settings.service_urls().items():
+        parts = urlsplit(url)
+        # the browser runs on the host: the service's port as compose publishes it there
+        assert (parts.scheme, parts.hostname) == ("http", "localhost"), url
+        assert published(OUR_COMPOSE[by_component[service]]) == {parts.port: "127.0.0.1"}, service
+        cors = compose_env(OUR_COMPOSE[by_component[service]]).get("CORS_ORIGINS", "[]")
+        assert json.loads(cors) == [f"http://localhost:{CONSOLE_PORT}"], service

@@ -205,6 +205,41 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> No
     raise RuntimeError(f"replica on {url} not healthy after {seconds} s")
 
 
+def listening_sockets(port: int) -> set[str] | None:
+    """The inodes of the sockets listening on `port` (Linux's /proc/net/tcp*), or None without /proc."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()  # sl local_address rem_address st ... uid timeout inode
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(fields[9])
+    return inodes if Path("/proc/net/tcp").exists() else None
+
+
+def process_sockets(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def assert_own_listener(url: str, port: int, process: subprocess.Popen) -> None:
+    """The process that answered healthy on `port` is `process`, alive: not something else on the
+    port while `process` failed to bind it."""
+    if process.poll() is not None:
+        raise RuntimeError(f"replica on {url} exited with {process.returncode}")
+    listening = listening_sockets(port)
+    if listening is not None and not listening & process_sockets(process.pid):
+        raise RuntimeError(f"replica {process.pid} does not listen on {url} (another process answers there)")
+
+
 @contextlib.contextmanager
 def replica_processes(settings, factory: str, count: int = 2, extra_env: dict[str, str] | None = None
                       ) -> Iterator[list[str]]:
@@ -219,8 +254,9 @@ def replica_processes(settings, factory: str, count: int = 2, extra_env: dict[st
                                   cwd=Path(__file__).resolve().parent.parent, env=env) for port in ports]
     try:
         urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url, process in zip(urls, processes, strict=True):
+        for url, port, process in zip(urls, ports, processes, strict=True):
             wait_healthy(url, process)
+            assert_own_listener(url, port, process)
         yield urls
     finally:
         for process in processes:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from tests.conftest import replica_processes
+
 FACTORY = "tests.replicas.replica:{service}"
 
 
@@ -69,3 +71,43 @@ def done_by_process(output: str, count: str) -> dict[int, int]:
     for pid, n in re.findall(rf"^replica (\d+) .*{count}", output, re.MULTILINE):
         done[int(pid)] = done.get(int(pid), 0) + int(n)
     return done
+
+
+@contextlib.contextmanager
+def jobs_on_two_processes(settings, service: str) -> Iterator[list[str]]:
+    """Two processes of `service` with its periodic jobs, one every 0.05 s, the other every 0.08 s,
+    logging which process did what. Equal periods lock in step: a job whose round waited on the
+    other's row locks sleeps again from the same moment, wakes just after it and finds nothing,
+    round after round; unequal ones drift apart, and each wakes first some of the time."""
+    env = {"REPLICA_JOBS": "1", "LOG_LEVEL": "INFO"}
+    interval = f"{service.upper()}_JOB_INTERVAL_SECONDS"
+    factory = FACTORY.format(service=service)
+    with replica_processes(settings, factory, 1, {**env, interval: "0.05"}) as first, \
+            replica_processes(settings, factory, 1, {**env, interval: "0.08"}) as second:
+        yield first + second
+
+
+class JobLogs:
+    """What the replicas' jobs log (stderr captured by `capfd`), read as it comes: by process, the
+    sum of `count`'s group (see `done_by_process`)."""
+
+    def __init__(self, capfd, count: str) -> None:
+        self.capfd, self.count, self.err = capfd, count, ""
+
+    def by_process(self) -> dict[int, int]:
+        self.err += self.capfd.readouterr().err
+        return done_by_process(self.err, self.count)
+
+
+async def make_due_while_jobs_run(logs: JobLogs, make: Callable[[int], Awaitable[None]], at_least: int,
+                                  at_most: int, pause: float = 0.1) -> int:
+    """Makes work come due for both processes' jobs (`make(n)` for n = 0, 1, ...): `at_least` of it,
+    then one more every `pause` s until each process has logged a share of it, `at_most` in all (on
+    a starved machine one process's job may sleep through the first). How many were made."""
+    made = 0
+    while made < at_least or (len(logs.by_process()) < 2 and made < at_most):
+        await make(made)
+        made += 1
+        if made >= at_least:
+            await asyncio.sleep(pause)
+    return made

@@ -14,7 +14,15 @@ from sqlalchemy import update
 
 from services.voucher.models import Base, Voucher
 from tests.conftest import client_on_clean_tables, replica_processes
-from tests.replicas.support import FACTORY, done_by_process, error_code, spread, until
+from tests.replicas.support import (
+    FACTORY,
+    JobLogs,
+    error_code,
+    jobs_on_two_processes,
+    make_due_while_jobs_run,
+    spread,
+    until,
+)
 from tests.voucher.support import buy, events, make_product, make_store, records_of, verify, voucher_row, vouchers_of
 from tests.voucher.test_races import chained, uses_voucher
 
@@ -81,24 +89,29 @@ async def test_one_key_retried_on_both_processes_takes_once_and_all_get_the_firs
 async def test_the_expiry_job_on_two_processes_expires_each_due_voucher_once(client, people, voucher_app, capfd):
     store = await make_store(client, people)
     await make_product(client, people, [store["id"]])
-    vouchers = await buy(voucher_app, 9804, count=100, pay_price=880_000)
-    ids = [v.id for v in vouchers]
+    vouchers = await buy(voucher_app, 9804, count=160, pay_price=1_408_000)
+    bought = [v.id for v in vouchers]
+    ids: list[int] = []  # come due: ten at a time, 100, and more until each process has expired some
 
     async def all_expired() -> bool:
-        return {v.status for v in await vouchers_of(voucher_app, 9804)} == {3}
+        return {v.status for v in await vouchers_of(voucher_app, 9804) if v.id in ids} == {3}
 
-    with replica_processes(voucher_app.state.settings, FACTORY.format(service="voucher"),
-                           extra_env={"REPLICA_JOBS": "1", "VOUCHER_JOB_INTERVAL_SECONDS": "0.05",
-                                      "LOG_LEVEL": "INFO"}):
-        for n in range(0, len(ids), 10):  # ten at a time come due while both processes' jobs run
+    with jobs_on_two_processes(voucher_app.state.settings, "voucher"):
+        logs = JobLogs(capfd, r"expired (\d+) vouchers")
+
+        async def ten_due(n: int) -> None:
             async with voucher_app.state.sessionmaker() as session, session.begin():
-                await session.execute(update(Voucher).where(Voucher.id.in_(ids[n:n + 10])).values(
+                await session.execute(update(Voucher).where(Voucher.id.in_(bought[10 * n:10 * n + 10])).values(
                     valid_end_at=datetime.now(UTC) - timedelta(days=1)))
+            ids.extend(bought[10 * n:10 * n + 10])
             await asyncio.sleep(0.1)
+
+        await make_due_while_jobs_run(logs, ten_due, 10, 16)
         await until(all_expired)
-    by_process = done_by_process(capfd.readouterr().err, r"expired (\d+) vouchers")
+    by_process = logs.by_process()
     with capfd.disabled():
         print(f"\nvoucher expiry on two processes: expired by process {by_process}")
-    assert sum(by_process.values()) == len(ids), by_process
+    assert sum(by_process.values()) == len(ids) and len(by_process) == 2, by_process
+    assert {v.status for v in await vouchers_of(voucher_app, 9804) if v.id not in ids} <= {1}, "none other expired"
     expired = Counter(e["voucher_id"] for e in await events(voucher_app, "promo.voucher.expired"))
     assert expired == dict.fromkeys(ids, 1), "one expiry event per voucher"

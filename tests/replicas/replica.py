@@ -16,12 +16,16 @@ from fastapi import FastAPI
 
 from services.bargain.main import create_app as create_bargain
 from services.bargain.settings import BargainSettings
+from services.coupon.main import create_app as create_coupon
+from services.coupon.settings import CouponSettings
 from services.groupbuy.main import create_app as create_groupbuy
 from services.groupbuy.settings import GroupbuySettings
 from services.points.main import create_app as create_points
 from services.points.settings import PointsSettings
 from services.pricing.main import create_app as create_pricing
 from services.pricing.settings import PricingSettings
+from services.seckill.main import create_app as create_seckill
+from services.seckill.settings import SeckillSettings
 from services.voucher.main import create_app as create_voucher
 from services.voucher.settings import VoucherSettings
 
@@ -52,6 +56,10 @@ def bargain() -> FastAPI:
     return _replica(create_bargain, BargainSettings)
 
 
+def coupon() -> FastAPI:
+    return _replica(create_coupon, CouponSettings)
+
+
 def groupbuy() -> FastAPI:
     return _replica(create_groupbuy, GroupbuySettings)
 
@@ -62,6 +70,10 @@ def points() -> FastAPI:
 
 def pricing() -> FastAPI:
     return _replica(create_pricing, PricingSettings)
+
+
+def seckill() -> FastAPI:
+    return _replica(create_seckill, SeckillSettings)
 
 
 def voucher() -> FastAPI:

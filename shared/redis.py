@@ -11,6 +11,7 @@ seeds, the client learns the rest of the cluster from them.
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from importlib import resources
 from typing import Any
@@ -21,11 +22,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
-WAIT_FOR_CONNECTION = 2.0  # seconds a command waits for a free connection when a burst uses them all
+WAIT_FOR_CONNECTION = 2.0  # seconds without a free connection after which a cluster command gives up
 
 
 def is_cluster_url(url: str) -> bool:
@@ -49,9 +50,9 @@ def make_redis(url: str, max_connections: int = 100) -> Redis | RedisCluster:
 class WaitingCluster(RedisCluster):
     """redis-py's cluster client, with two changes for a crowd:
     - it refuses a command when its node's connections are all busy (MaxConnectionsError); here
-      it waits for one, as `make_redis`'s single-server pool does: at most `max_connections`
-      commands are under way at once. Pipelines (a few, in batches) use the headroom each node
-      keeps above that;
+      it waits for one: at most `max_connections` commands are under way at once, the others
+      wait their turn while commands keep finishing (see `_take_turn`). Pipelines (a few, in
+      batches) use the headroom each node keeps above that;
     - after a command fails on a node it asks the cluster for its slots again, and recycles every
       node's connections each time: with a master down under a crowd, thousands of refreshes a
       second failed the other masters' commands too. Here the slots are asked for at most once
@@ -63,23 +64,34 @@ class WaitingCluster(RedisCluster):
 
     def __init__(self, *args: Any, commands_at_once: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._at_once = asyncio.Semaphore(commands_at_once)
+        self._free = commands_at_once  # commands that may start now
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()  # their turns, in order
+        self._progress = time.monotonic()  # when a command last finished (or the queue began)
+        self._watchdog: asyncio.TimerHandle | None = None
         self._refreshed: float | None = None  # monotonic time of the last refresh
         self._down: dict[str, float] = {}  # node name -> until when it is not tried (monotonic)
+        self.wait_for_connection = WAIT_FOR_CONNECTION
 
     async def initialize(self, *args: Any, **kwargs: Any) -> RedisCluster:
         """The first time: the nodes, their slots and the commands' table. After a failure: the
         slots again, at most every REFRESH_SECONDS (redis-py would also fetch the commands' table
         again, from the first master listed, which may be the one down: that failure closed every
-        node's connections)."""
+        node's connections), and at once when redis-py's aclose() (after a failed pipeline,
+        CLUSTERDOWN, every 5th MOVED) dropped the default node keyless commands (PING, TIME) need.
+        No node reachable: a ConnectionError, the callers' "Redis is down" (redis-py raises
+        RedisClusterException, which is no RedisError)."""
         if not self._initialize:
             return self
-        if self._refreshed is None:
-            await super().initialize(*args, **kwargs)
-        elif time.monotonic() - self._refreshed >= self.REFRESH_SECONDS:
-            self._refreshed = time.monotonic()
-            await self.nodes_manager.initialize(*args, **kwargs)
-        self._refreshed = time.monotonic()
+        try:
+            if self._refreshed is None:
+                await super().initialize(*args, **kwargs)
+                self._refreshed = time.monotonic()
+            elif (self.nodes_manager.default_node is None
+                  or time.monotonic() - self._refreshed >= self.REFRESH_SECONDS):
+                self._refreshed = time.monotonic()  # failures within the second do not postpone the next
+                await self.nodes_manager.initialize(*args, **kwargs)
+        except RedisClusterException as exc:
+            raise RedisConnectionError(f"redis cluster unreachable: {exc}") from exc
         self._initialize = False
         return self
 
@@ -95,20 +107,65 @@ class WaitingCluster(RedisCluster):
             self._down[target_node.name] = time.monotonic() + self.REFRESH_SECONDS
             raise
         except AttributeError as exc:
-            # redis-py: a refresh closed the connection under this command (the node is fine;
-            # the command is sent again once, on another connection)
+            if exc.obj is not None:  # a bug, not the case below
+                raise
+            # redis-py: a refresh closed the connection under this command, its reader is None
+            # (the node is fine; the command is sent again once, on another connection)
             raise RedisConnectionError(f"redis node {target_node.name}: connection closed ({exc})") from exc
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            async with asyncio.timeout(WAIT_FOR_CONNECTION):
-                await self._at_once.acquire()
-        except TimeoutError:
-            raise RedisConnectionError(f"no free redis connection within {WAIT_FOR_CONNECTION} s") from None
+        await self._take_turn()
         try:
             return await super().execute_command(*args, **kwargs)
         finally:
-            self._at_once.release()
+            self._next_turn()
+
+    async def _take_turn(self) -> None:
+        """A command waits its turn (first come, first served) as long as the commands ahead
+        keep finishing: a crowd's queue is long but moving (with a deadline on each command's
+        wait, the last comers of a crowd were refused while Redis was fine). The waiting ones
+        give up when no command finished for WAIT_FOR_CONNECTION seconds (every connection
+        stuck on a slow node)."""
+        if self._free:
+            self._free -= 1
+            return
+        loop = asyncio.get_running_loop()
+        if not self._waiting:
+            self._progress = time.monotonic()
+        turn = loop.create_future()
+        self._waiting.append(turn)
+        if self._watchdog is None:
+            self._watchdog = loop.call_later(self.wait_for_connection, self._check_progress)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled() and turn.exception() is None:
+                self._next_turn()  # handed the turn as it was cancelled
+            raise
+
+    def _next_turn(self) -> None:
+        self._progress = time.monotonic()
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
+
+    def _check_progress(self) -> None:
+        self._watchdog = None
+        if not self._waiting:
+            return
+        idle = time.monotonic() - self._progress
+        if idle < self.wait_for_connection:
+            self._watchdog = asyncio.get_running_loop().call_later(self.wait_for_connection - idle,
+                                                                   self._check_progress)
+            return
+        error = RedisConnectionError(f"no redis command finished in {self.wait_for_connection} s")
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_exception(error)
 
 
 def make_cluster(url: str, max_connections: int = 100) -> RedisCluster:
@@ -116,16 +173,27 @@ def make_cluster(url: str, max_connections: int = 100) -> RedisCluster:
     that meets a node down is sent again once, after the client asked the cluster who owns its
     slot (a failover's new master), then fails: the callers' "Redis is down" path."""
     scheme, _, rest = url.partition("://")
+    rest, mark, query = rest.partition("?")  # options, for every node
     credentials, _, hosts = rest.rpartition("@")
-    hosts, _, tail = hosts.partition("/")  # a database, if any, must be 0 on a cluster
-    seeds = [seed.strip() for seed in hosts.split(",") if seed.strip()]
+    hosts, _, database = hosts.partition("/")  # a database, if any, must be 0 on a cluster
+    seeds = [_seed(seed.strip()) for seed in hosts.split(",") if seed.strip()]
     if not seeds:
         raise ValueError(f"{scheme}:// needs at least one host:port")
-    first = f"{scheme.lower().removesuffix('+cluster')}://{credentials + '@' if credentials else ''}{seeds[0]}/{tail}"
-    others = [ClusterNode(host, int(port)) for host, _, port in (seed.rpartition(":") for seed in seeds[1:])]
+    (host, port), others = seeds[0], [ClusterNode(host, port) for host, port in seeds[1:]]
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    first = (f"{scheme.lower().removesuffix('+cluster')}://{credentials + '@' if credentials else ''}{netloc}"
+             f"/{database}{mark}{query}")
     return WaitingCluster.from_url(first, startup_nodes=others or None, commands_at_once=max_connections,
                                    max_connections=2 * max_connections, socket_timeout=2.0,
                                    socket_connect_timeout=2.0, retry=Retry(NoBackoff(), 1))
+
+
+def _seed(seed: str) -> tuple[str, int]:
+    """"host:port" or "[IPv6]:port" -> (host, port)."""
+    host, colon, port = seed.rpartition(":")
+    if not colon or not port.isdigit() or not host:
+        raise ValueError(f"a Redis Cluster seed is host:port, not {seed!r}")
+    return host.removeprefix("[").removesuffix("]"), int(port)
 
 
 class LuaScript(AsyncScript):

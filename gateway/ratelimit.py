@@ -115,6 +115,8 @@ class RateLimiter:
         start slower than RATE_LIMIT_TIMEOUT_MS would let them through unchecked)."""
         try:
             async with asyncio.timeout(5):
+                if isinstance(self.redis, ClusterRedis):  # the nodes and slots first, without the reply timeout
+                    await self.redis.connect(self.settings.rate_limit_retry_seconds)
                 loaded = await self.redis.send(self.redis.command(b"SCRIPT", b"LOAD", SCRIPT))
             if isinstance(loaded, RedisReplyError):
                 raise loaded

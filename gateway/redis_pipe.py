@@ -19,7 +19,7 @@ import collections
 import hashlib
 from urllib.parse import unquote, urlsplit
 
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError, ResponseError
 
 from shared.redis import make_cluster
 
@@ -278,6 +278,28 @@ class ClusterRedis:
         self.client = make_cluster(url, max_connections=max_connections)
         self.reply_timeout = reply_timeout
         self._scripts: dict[bytes, bytes] = {}  # sha -> source of the scripts loaded through here
+        self._connecting: asyncio.Task | None = None
+
+    async def connect(self, retry_seconds: float = 1.0) -> None:
+        """Learn the cluster's nodes and slots now, without the reply timeout (40-80 ms, more on
+        a busy host: done by a request's first call, it timed out and the limiter let requests
+        through unchecked). If no node answers, tried again every `retry_seconds` in the
+        background until one does."""
+        try:
+            await self.client.initialize()
+        except (RedisError, OSError) as exc:
+            if self._connecting is None or self._connecting.done():
+                self._connecting = asyncio.create_task(self._keep_connecting(retry_seconds))
+            raise ConnectionError(f"redis cluster: {exc!r}") from exc
+
+    async def _keep_connecting(self, retry_seconds: float) -> None:
+        while True:
+            await asyncio.sleep(retry_seconds)
+            try:
+                await self.client.initialize()
+                return
+            except (RedisError, OSError):
+                pass
 
     @staticmethod
     def command(*args: bytes | str | int | float) -> tuple:
@@ -296,7 +318,7 @@ class ClusterRedis:
             return RedisReplyError(f"NOSCRIPT {exc}")
         except ResponseError as exc:
             return RedisReplyError(str(exc))
-        except RedisError as exc:
+        except (RedisError, RedisClusterException) as exc:  # the latter is no RedisError
             raise ConnectionError(f"redis cluster: {exc!r}") from exc
 
     async def _send(self, command: tuple):
@@ -316,4 +338,6 @@ class ClusterRedis:
             return await self.client.execute_command("EVAL", source, *command[2:])
 
     async def close(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
         await self.client.aclose()

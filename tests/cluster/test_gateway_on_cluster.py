@@ -13,6 +13,7 @@ from redis.crc import key_slot
 from gateway.ratelimit import RateLimiter
 from gateway.redis_pipe import ClusterRedis
 from gateway.settings import Bucket, RouteLimit
+from tests.conftest import free_port
 from tests.gateway import test_gateway
 from tests.gateway.test_gateway import (  # noqa: F401 - the gateway folder's fixtures and tests, on the cluster
     call,
@@ -69,3 +70,30 @@ async def test_a_master_restarted_empty_limits_again_at_once(gateway, redis_clus
         redis_cluster.restart(node)
     await asyncio.sleep(0.3)  # past the limiter's retry pause
     assert [(await call(session, "GET", base + prefix))[0] for _ in range(3)] == [200, 200, 429]
+
+
+async def test_a_cluster_nobody_answers_lets_requests_through(gateway):  # noqa: F811
+    """The limiter fails open on a cluster as on one server (redis-py's RedisClusterException is
+    no RedisError: it escaped as a 500)."""
+    start, session = gateway
+    base = await start(redis_url=f"redis+cluster://127.0.0.1:{free_port()}", rate_limit_retry_seconds=0.2)
+    statuses = []
+    for _ in range(3):
+        statuses.append((await call(session, "GET", base + "/app-api/content/x"))[0])
+        await asyncio.sleep(0.25)  # past the retry pause: Redis is asked again
+    assert statuses == [200, 200, 200]
+
+
+async def test_warm_up_learns_the_cluster_without_the_reply_timeout(redis_cluster):
+    """Learning the nodes and slots takes tens of milliseconds, more than a reply may take: done
+    within the reply timeout by the first call, it timed out and that request went unchecked."""
+    redis_client = ClusterRedis(redis_cluster.url, reply_timeout=0.005)
+    limiter = RateLimiter(redis_client, gateway_settings(1))
+    try:
+        await limiter.warm_up()
+        assert redis_client.client.get_default_node() is not None, "the cluster's nodes are known"
+        redis_client.reply_timeout = 1.0
+        commands = limiter.commands("/app-api/content/x", b"GET", None, f"10.9.{uuid.uuid4().int % 250}.1")
+        assert await limiter.wait_ms(commands) == 0 and limiter.failures == 0
+    finally:
+        await redis_client.close()

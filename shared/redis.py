@@ -47,6 +47,20 @@ def make_redis(url: str, max_connections: int = 100) -> Redis | RedisCluster:
     return Redis.from_pool(pool)  # closing the client closes the pool too
 
 
+
+async def reachable(redis: Redis | RedisCluster) -> None:
+    """Readiness: the server answers; on a cluster, any master does. One master down fails only
+    the commands of its slots, so it must not take every replica of a service out of service."""
+    if not isinstance(redis, RedisCluster):
+        await redis.ping()
+        return
+    if not redis.get_primaries():
+        await redis.initialize()
+    results = await asyncio.gather(*(redis.ping(target_nodes=node) for node in redis.get_primaries()),
+                                   return_exceptions=True)
+    if all(isinstance(result, BaseException) for result in results):
+        raise RedisConnectionError(f"no master of the cluster answers: {results[0]!r}")
+
 class WaitingCluster(RedisCluster):
     """redis-py's cluster client, with two changes for a crowd:
     - it refuses a command when its node's connections are all busy (MaxConnectionsError); here

@@ -87,8 +87,10 @@ class Coupon(TermsColumns, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     # Ids go out in events and answers: never reused, on SQLite too.
+    # created_at, (status, used_at): a business day's coupons issued and used (the console's dashboard)
     __table_args__ = (Index(None, "user_id", "status", "valid_end"), Index(None, "template_id", "user_id"),
-                      Index(None, "status", "valid_end"), {"sqlite_autoincrement": True})
+                      Index(None, "status", "valid_end"), Index(None, "created_at"), Index(None, "status", "used_at"),
+                      {"sqlite_autoincrement": True})
 
 
 class CouponCode(Base):

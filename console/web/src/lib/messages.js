@@ -47,7 +47,7 @@ export default {
       reward: '满减', couponOff: '优惠券', pointsOff: '积分抵扣', pay: '应付', promotions: '优惠明细',
       applied: '生效', skipped: '未生效', reason: '原因', coupons: '可用优惠券', unusable: '不可用优惠券',
       granted: '赠送', grantPoints: '赠送积分', freeDelivery: '包邮', linePay: '应付', lineOriginal: '原价',
-      hints: '凑单提示', shopPlatform: '平台自营',
+      hints: '凑单提示', shopPlatform: '平台自营', amountOff: '优惠金额',
     },
     review: {
       kind: '类型', store: '门店', product: '核销券商品', target: '对象', terms: '提交内容', submittedBy: '提交人',
@@ -113,7 +113,7 @@ export default {
       couponOff: 'Coupons', pointsOff: 'Points', pay: 'To pay', promotions: 'Promotions', applied: 'Applied',
       skipped: 'Skipped', reason: 'Why', coupons: 'Usable coupons', unusable: 'Unusable coupons',
       granted: 'Earned', grantPoints: 'Points earned', freeDelivery: 'Free delivery', linePay: 'Pays',
-      lineOriginal: 'Original', hints: 'Near misses', shopPlatform: "Platform's own",
+      lineOriginal: 'Original', hints: 'Near misses', shopPlatform: "Platform's own", amountOff: 'Amount off',
     },
     review: {
       kind: 'Kind', store: 'Store', product: 'Voucher product', target: 'Target', terms: 'Submitted terms',

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer
 
 from promo.embedded import port_open
 from shared.events import Envelope
-from shared.ports import GATEWAY_PORT, SERVICE_PORTS
+from shared.ports import CONSOLE_PORT, GATEWAY_PORT, SERVICE_PORTS
 from tests.conftest import DATABASE_URL, drop_database
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 def pick_offset() -> int:
     for offset in range(1100, 3000, 100):
-        if not any(port_open("127.0.0.1", p + offset) for p in (GATEWAY_PORT, *SERVICE_PORTS.values())):
+        if not any(port_open("127.0.0.1", p + offset) for p in (GATEWAY_PORT, CONSOLE_PORT, *SERVICE_PORTS.values())):
             return offset
     raise RuntimeError("no free port range")
 

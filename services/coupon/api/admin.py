@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.coupon import flows, pages, service
-from services.coupon.api.deps import RushDep, TemplateQuery
+from services.coupon.api.deps import BusinessZone, RushDep, TemplateQuery
 from services.coupon.domain import CouponStatus
 from services.coupon.errors import (
     CouponHeld,
@@ -135,8 +134,7 @@ async def export_codes(template_id: PathId, session: Session):
 
 
 @router.get("/stats/daily", response_model=DayStatsOut, responses=errors(OwnerFilterConflict))
-async def day_stats(request: Request, session: Session, now: Now, scope: AdminScope, day: date | None = None):
+async def day_stats(session: Session, now: Now, zone: BusinessZone, scope: AdminScope, day: date | None = None):
     """A business day's coupons (every owner's, or one owner's): issued, used by paid orders, the
     discount they gave. `day` defaults to today in the business timezone."""
-    zone = ZoneInfo(request.app.state.settings.business_timezone)
     return await pages.day_stats(session, day or now.astimezone(zone).date(), zone, scope)

@@ -7,12 +7,11 @@ sees only the token's business: another merchant's template, or the platform's, 
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from services.coupon import flows, pages, service
-from services.coupon.api.deps import RushDep, TemplateQuery
+from services.coupon.api.deps import BusinessZone, RushDep, TemplateQuery
 from services.coupon.errors import (
     InvalidTemplate,
     TakeTypePlatformOnly,
@@ -80,8 +79,7 @@ async def delete_template(template_id: PathId, rush: RushDep, scope: MerchantSco
 
 
 @router.get("/stats/daily", response_model=DayStatsOut)
-async def day_stats(request: Request, session: Session, now: Now, scope: MerchantScope, day: date | None = None):
+async def day_stats(session: Session, now: Now, zone: BusinessZone, scope: MerchantScope, day: date | None = None):
     """A business day's coupons of the merchant's own templates: issued, used by paid orders, the
     discount they gave. `day` defaults to today in the business timezone."""
-    zone = ZoneInfo(request.app.state.settings.business_timezone)
     return await pages.day_stats(session, day or now.astimezone(zone).date(), zone, scope)

@@ -56,6 +56,7 @@ def create_app(settings: ConsoleSettings | None = None, dist: Path = DIST) -> Fa
         return JSONResponse({"token": token})
 
     @app.get("/healthz")
+    @app.get("/readyz")  # nothing to wait for: ready once it answers
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -103,7 +103,7 @@ class Suite:
             for name, process in list(pending.items()):
                 if process.poll() is not None:
                     raise SystemExit(f"{name} exited during start-up; see {self.var_dir / (name + '.log')}")
-                if _ready(f"http://127.0.0.1:{self.port(name)}/{'healthz' if name == 'console' else 'readyz'}"):
+                if _ready(f"http://127.0.0.1:{self.port(name)}/readyz"):
                     del pending[name]
             if time.monotonic() > deadline:
                 raise SystemExit(f"not ready after {timeout:.0f}s: {', '.join(pending)}; see logs in {self.var_dir}")

@@ -40,8 +40,7 @@ from shared.fast_path import read_body, replay
 from shared.kafka import make_consumer, make_producer
 from shared.logs import configure_logging, request_id_from, request_id_var
 from shared.outbox import OutboxRelay
-from shared.redis import make_redis
-from shared.redis import reachable as redis_reachable
+from shared.redis import make_redis, reachable
 from shared.settings import ServiceSettings
 
 log = logging.getLogger("shared.app")
@@ -310,7 +309,7 @@ async def readiness_checks(app: FastAPI) -> dict[str, str]:
             await conn.execute(text("SELECT 1"))
 
     async def redis() -> None:
-        await redis_reachable(app.state.redis)
+        await reachable(app.state.redis)
 
     async def broker() -> None:
         await tcp_reachable(app.state.settings.kafka_bootstrap_servers)

@@ -48,19 +48,6 @@ def make_redis(url: str, max_connections: int = 100) -> Redis | RedisCluster:
 
 
 
-async def reachable(redis: Redis | RedisCluster) -> None:
-    """Readiness: the server answers; on a cluster, any master does. One master down fails only
-    the commands of its slots, so it must not take every replica of a service out of service."""
-    if not isinstance(redis, RedisCluster):
-        await redis.ping()
-        return
-    if not redis.get_primaries():
-        await redis.initialize()
-    results = await asyncio.gather(*(redis.ping(target_nodes=node) for node in redis.get_primaries()),
-                                   return_exceptions=True)
-    if all(isinstance(result, BaseException) for result in results):
-        raise RedisConnectionError(f"no master of the cluster answers: {results[0]!r}")
-
 class WaitingCluster(RedisCluster):
     """redis-py's cluster client, with two changes for a crowd:
     - it refuses a command when its node's connections are all busy (MaxConnectionsError); here
@@ -208,6 +195,20 @@ def _seed(seed: str) -> tuple[str, int]:
     if not colon or not port.isdigit() or not host:
         raise ValueError(f"a Redis Cluster seed is host:port, not {seed!r}")
     return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+async def reachable(redis: Redis | RedisCluster) -> None:
+    """Readiness: the server answers; on a cluster, any master does. One master down fails only
+    the commands of its slots, so it must not take every replica of a service out of service."""
+    if not isinstance(redis, RedisCluster):
+        await redis.ping()
+        return
+    if not redis.get_primaries():
+        await redis.initialize()
+    results = await asyncio.gather(*(redis.ping(target_nodes=node) for node in redis.get_primaries()),
+                                   return_exceptions=True)
+    if all(isinstance(result, BaseException) for result in results):
+        raise RedisConnectionError(f"no master of the cluster answers: {results[0]!r}")
 
 
 class LuaScript(AsyncScript):

@@ -44,6 +44,7 @@ async def test_the_app_s_routes_load_the_built_index_and_a_missing_build_says_ho
     (tmp_path / "index.html").write_text("<div id=app></div>")
     (tmp_path / "assets" / "app.js").write_text("console.log(1)")
     async with client(tmp_path, env="dev") as c:
+        assert (await c.get("/readyz")).json() == {"status": "ok"}
         for path in ("/", "/r/couponTemplates", "/simulator"):
             page = await c.get(path)
             assert page.status_code == 200 and page.text == "<div id=app></div>"

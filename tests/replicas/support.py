@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.conftest import replica_processes
+from tests.conftest import client_on_clean_tables, replica_processes
 
 FACTORY = "tests.replicas.replica:{service}"
 
@@ -49,6 +49,14 @@ def on_system_time(app) -> Iterator[None]:
         yield
     finally:
         app.state.test_clock.at = before
+
+
+@contextlib.asynccontextmanager
+async def client_on_system_time(app, metadata) -> AsyncIterator[httpx.AsyncClient]:
+    """The in-process app's client, its tables cleaned and its clock at the replicas' time."""
+    with on_system_time(app):
+        async with client_on_clean_tables(app, metadata) as client:
+            yield client
 
 
 async def until(done: Callable[[], bool | Awaitable[bool]], seconds: float = 30) -> float:

@@ -16,14 +16,14 @@ from services.bargain.domain import OrderStatus
 from services.bargain.models import Activity, Base, Order, Record
 from services.bargain.schemas import HoldIn
 from tests.bargain.conftest import HOLDS, make_activity
-from tests.conftest import client_on_clean_tables, replica_processes
+from tests.conftest import replica_processes
 from tests.replicas.support import (
     FACTORY,
     JobLogs,
+    client_on_system_time,
     error_code,
     jobs_on_two_processes,
     make_due_while_jobs_run,
-    on_system_time,
     spread,
     system_now,
     until,
@@ -34,9 +34,8 @@ STOCK, RECORDS = 10, 40
 
 @pytest.fixture
 async def client(bargain_app):
-    with on_system_time(bargain_app):  # the replicas' clock
-        async with client_on_clean_tables(bargain_app, Base.metadata) as client:
-            yield client
+    async with client_on_system_time(bargain_app, Base.metadata) as client:
+        yield client
 
 
 async def successful_records(client, tokens, bargain_app, stock: int, count: int) -> tuple[int, list[int]]:

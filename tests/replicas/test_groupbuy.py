@@ -14,16 +14,16 @@ from sqlalchemy import select
 from services.groupbuy import flows
 from services.groupbuy.domain import MemberStatus
 from services.groupbuy.models import Base, Group, Member
-from tests.conftest import client_on_clean_tables, replica_processes
+from tests.conftest import replica_processes
 from tests.groupbuy.conftest import make_activity, seat
 from tests.groupbuy.test_groups import group_of, pay
 from tests.replicas.support import (
     FACTORY,
     JobLogs,
+    client_on_system_time,
     error_code,
     jobs_on_two_processes,
     make_due_while_jobs_run,
-    on_system_time,
     spread,
     system_now,
     until,
@@ -35,9 +35,8 @@ SIZE, BUYERS = 5, 60
 
 @pytest.fixture
 async def client(groupbuy_app):
-    with on_system_time(groupbuy_app):  # the replicas' clock
-        async with client_on_clean_tables(groupbuy_app, Base.metadata) as client:
-            yield client
+    async with client_on_system_time(groupbuy_app, Base.metadata) as client:
+        yield client
 
 
 async def running_activity(client, tokens, size: int) -> int:

@@ -15,16 +15,16 @@ from services.points import domain, flows
 from services.points.models import Base, UserCount
 from services.points.schemas import HoldIn
 from services.points.service import HOLD_EXPIRED
-from tests.conftest import client_on_clean_tables, replica_processes
+from tests.conftest import replica_processes
 from tests.points.conftest import HOLDS, events, hold_body, make_activity, product, stored
 from tests.points.test_races import holds_of
 from tests.replicas.support import (
     FACTORY,
     JobLogs,
+    client_on_system_time,
     error_code,
     jobs_on_two_processes,
     make_due_while_jobs_run,
-    on_system_time,
     spread,
     system_now,
     until,
@@ -35,9 +35,8 @@ STOCK, BUYERS = 20, 150
 
 @pytest.fixture
 async def client(points_app):
-    with on_system_time(points_app):  # the replicas' clock
-        async with client_on_clean_tables(points_app, Base.metadata) as client:
-            yield client
+    async with client_on_system_time(points_app, Base.metadata) as client:
+        yield client
 
 
 async def running_activity(client, tokens, stock: int) -> dict:

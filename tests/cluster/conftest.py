@@ -180,12 +180,10 @@ async def seckill_app(infra):
     """tests/seckill/conftest.py's app, on the cluster and a database of its own."""
     from services.seckill.main import create_app
     from services.seckill.settings import SeckillSettings
-    from tests.seckill.conftest import SALE_TIME
+    from tests.seckill.conftest import APP_SETTINGS, SALE_TIME
 
     clock = FixedClock(SALE_TIME)
-    async with service_on_cluster("seckill", create_app, SeckillSettings, infra, clock=clock,
-                                  database_pool_size=30, seckill_hold_seconds=300,
-                                  seckill_job_interval_seconds=3600, seckill_reconcile_interval_seconds=3600) as app:
+    async with service_on_cluster("seckill", create_app, SeckillSettings, infra, clock=clock, **APP_SETTINGS) as app:
         app.state.test_clock = clock
         yield app
 

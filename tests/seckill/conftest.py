@@ -17,12 +17,15 @@ SALE_TIME = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 22)
 
 
+# The seckill app of the tests (also on the cluster, tests/cluster/conftest.py): jobs left to the tests
+APP_SETTINGS = {"database_pool_size": 30, "seckill_hold_seconds": 300, "seckill_job_interval_seconds": 3600,
+                "seckill_reconcile_interval_seconds": 3600}
+
+
 @pytest.fixture(scope="session")
 async def seckill_app(infra):
     clock = FixedClock(SALE_TIME)
-    async with running_service("seckill", create_app, SeckillSettings, infra, clock=clock,
-                               database_pool_size=30, seckill_hold_seconds=300,
-                               seckill_job_interval_seconds=3600, seckill_reconcile_interval_seconds=3600) as app:
+    async with running_service("seckill", create_app, SeckillSettings, infra, clock=clock, **APP_SETTINGS) as app:
         app.state.test_clock = clock
         yield app
 

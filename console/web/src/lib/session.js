@@ -41,4 +41,3 @@ export function restore() {
 }
 
 export const isAdmin = () => session.role === 'admin'
-export const isMerchant = () => session.role === 'merchant'

@@ -9,7 +9,6 @@ dayjs.extend(timezone)
 
 let zone = 'Asia/Shanghai'
 export function setZone(name) { zone = name }
-export function getZone() { return zone }
 
 // "2026-12-02T04:00:00Z" -> "2026-12-02 12:00" (Asia/Shanghai)
 export function showTime(iso) {

@@ -4,7 +4,7 @@ import { bpToPercent, formatYuan, yuanToFen, fenToYuan } from '../lib/money.js'
 import { FormInvalid } from '../lib/forms.js'
 import { showFigures } from '../lib/dialogs.js'
 import { activityState } from '../lib/state.js'
-import { C, F, NAME_STATUS_FILTERS, PRODUCT_SCOPE, STATUS } from './options.js'
+import { C, F, NAME_STATUS_FILTERS, PRODUCT_SCOPE } from './options.js'
 
 // A list column with each product's terms, e.g. "4011: ¥9.90" (several SKUs: joined by "；")
 const termsColumn = (label, terms) => ({ prop: 'terms', label, width: 180,
@@ -196,4 +196,3 @@ export const points = {
     units_sold: ['兑换件数', 'Units sold'], sales: ['现金销售额', 'Cash sales'], points_used: ['消耗积分', 'Points used'] }, ['sales'])],
 }
 
-export { STATUS }

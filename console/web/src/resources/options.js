@@ -5,10 +5,6 @@ export const PRODUCT_SCOPE = [
   { value: 2, label: ['指定商品', 'Listed products (SPU)'] },
   { value: 3, label: ['指定分类', 'Listed categories'] },
 ]
-export const STATE = [
-  { value: 'not_started', label: ['未开始', 'Not started'] }, { value: 'running', label: ['进行中', 'Running'] },
-  { value: 'ended', label: ['已结束', 'Ended'] }, { value: 'closed', label: ['已关闭', 'Closed'] },
-]
 export const REVIEW_STATUS = [
   { value: 1, label: ['待审核', 'Pending'] }, { value: 2, label: ['已通过', 'Approved'] },
   { value: 3, label: ['已驳回', 'Rejected'] },
